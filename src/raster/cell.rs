@@ -1,0 +1,236 @@
+//! Cell data types and the conversion of raw cells to valid `f64` values.
+
+use std::fmt;
+
+use ndarray::{Array2, ArrayView2};
+
+/// The data type of a raster band's cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DataType {
+    /// Unsigned 8-bit integer.
+    U8,
+    /// Signed 8-bit integer.
+    I8,
+    /// Unsigned 16-bit integer.
+    U16,
+    /// Signed 16-bit integer.
+    I16,
+    /// Unsigned 32-bit integer.
+    U32,
+    /// Signed 32-bit integer.
+    I32,
+    /// Unsigned 64-bit integer.
+    U64,
+    /// Signed 64-bit integer.
+    I64,
+    /// 32-bit float.
+    F32,
+    /// 64-bit float.
+    F64,
+}
+
+impl DataType {
+    /// True for `F32` and `F64`.
+    pub fn is_float(self) -> bool {
+        matches!(self, DataType::F32 | DataType::F64)
+    }
+}
+
+impl fmt::Display for DataType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            DataType::U8 => "Byte",
+            DataType::I8 => "Int8",
+            DataType::U16 => "UInt16",
+            DataType::I16 => "Int16",
+            DataType::U32 => "UInt32",
+            DataType::I32 => "Int32",
+            DataType::U64 => "UInt64",
+            DataType::I64 => "Int64",
+            DataType::F32 => "Float32",
+            DataType::F64 => "Float64",
+        };
+        f.write_str(name)
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// How a cell type is read through GDAL: the GDAL type transferred and
+/// the conversion from it. Every type reads as itself except `i8`, which
+/// GDAL 3.6 stores as a signed-byte `Byte` band and is read as `u8` bits.
+#[cfg(feature = "gdal")]
+pub trait IoType: Sized {
+    /// The type GDAL transfers.
+    type Gdal: gdal::raster::GdalType + Copy;
+    /// Reinterpret a transferred value.
+    fn from_gdal(v: Self::Gdal) -> Self;
+}
+/// How a cell type is read through GDAL (nothing without the `gdal` feature).
+#[cfg(not(feature = "gdal"))]
+pub trait IoType {}
+
+macro_rules! io_type {
+    ($t:ty, $g:ty) => {
+        #[cfg(feature = "gdal")]
+        impl IoType for $t {
+            type Gdal = $g;
+            #[allow(clippy::unnecessary_cast)]
+            fn from_gdal(v: $g) -> Self {
+                v as $t
+            }
+        }
+        #[cfg(not(feature = "gdal"))]
+        impl IoType for $t {}
+    };
+}
+
+/// A Rust type that raster cells can be read into: `u8, i8, u16, i16,
+/// u32, i32, u64, i64, f32, f64`.
+///
+/// ```
+/// use terralux::raster::{CellType, DataType};
+/// assert_eq!(<u16 as CellType>::DATA_TYPE, DataType::U16);
+/// assert_eq!(u16::nodata_as_cell(65535.0), Some(65535));
+/// assert_eq!(u16::nodata_as_cell(-1.0), None); // not representable: no cell matches
+/// assert_eq!(f32::nodata_as_cell(-999.9), Some(-999.9f32));
+/// ```
+pub trait CellType:
+    Copy + PartialEq + fmt::Debug + Default + Send + Sync + 'static + IoType + sealed::Sealed
+{
+    /// The matching [`DataType`].
+    const DATA_TYPE: DataType;
+    /// The value as `f64` (exact for all but the largest 64-bit integers).
+    fn to_f64(self) -> f64;
+    /// Convert from `f64` with Rust's saturating `as` semantics.
+    fn from_f64(v: f64) -> Self;
+    /// True for a float NaN.
+    fn is_nan(self) -> bool;
+    /// The cell value that equals a band's nodata value, if the type can
+    /// hold it: floats round to their precision (so a Float32 band's
+    /// `-999.9` matches); integers need an exact, in-range whole number.
+    fn nodata_as_cell(nodata: f64) -> Option<Self>;
+}
+
+macro_rules! int_cell {
+    ($t:ty, $dt:ident) => {
+        impl sealed::Sealed for $t {}
+        impl CellType for $t {
+            const DATA_TYPE: DataType = DataType::$dt;
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            fn from_f64(v: f64) -> Self {
+                v as $t
+            }
+            fn is_nan(self) -> bool {
+                false
+            }
+            fn nodata_as_cell(nodata: f64) -> Option<Self> {
+                let fits = nodata.fract() == 0.0
+                    && nodata >= <$t>::MIN as f64
+                    && nodata <= <$t>::MAX as f64;
+                fits.then(|| nodata as $t)
+            }
+        }
+    };
+}
+
+macro_rules! float_cell {
+    ($t:ty, $dt:ident) => {
+        impl sealed::Sealed for $t {}
+        impl CellType for $t {
+            const DATA_TYPE: DataType = DataType::$dt;
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            fn from_f64(v: f64) -> Self {
+                v as $t
+            }
+            fn is_nan(self) -> bool {
+                <$t>::is_nan(self)
+            }
+            fn nodata_as_cell(nodata: f64) -> Option<Self> {
+                (!nodata.is_nan()).then(|| nodata as $t)
+            }
+        }
+    };
+}
+
+io_type!(u8, u8);
+io_type!(i8, u8);
+io_type!(u16, u16);
+io_type!(i16, i16);
+io_type!(u32, u32);
+io_type!(i32, i32);
+io_type!(u64, u64);
+io_type!(i64, i64);
+io_type!(f32, f32);
+io_type!(f64, f64);
+int_cell!(u8, U8);
+int_cell!(i8, I8);
+int_cell!(u16, U16);
+int_cell!(i16, I16);
+int_cell!(u32, U32);
+int_cell!(i32, I32);
+int_cell!(u64, U64);
+int_cell!(i64, I64);
+float_cell!(f32, F32);
+float_cell!(f64, F64);
+
+/// How raw cells of a band become values: which raw value is nodata and
+/// the linear scaling `value = raw * scale + offset`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CellEncoding {
+    /// The nodata value, if the band declares one.
+    pub nodata: Option<f64>,
+    /// Multiplier applied to raw cells (1 when the band declares none).
+    pub scale: f64,
+    /// Added after scaling (0 when the band declares none).
+    pub offset: f64,
+}
+
+impl Default for CellEncoding {
+    fn default() -> Self {
+        CellEncoding {
+            nodata: None,
+            scale: 1.0,
+            offset: 0.0,
+        }
+    }
+}
+
+impl CellEncoding {
+    /// Decode raw cells: valid cells become `raw * scale + offset`, invalid
+    /// ones (nodata or NaN) become NaN.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use terralux::raster::CellEncoding;
+    /// let enc = CellEncoding { nodata: Some(65535.0), scale: 0.1, offset: 0.0 };
+    /// let v = enc.decode(array![[10u16, 65535]].view());
+    /// assert_eq!(v[[0, 0]], 1.0);
+    /// assert!(v[[0, 1]].is_nan());
+    /// ```
+    pub fn decode<T: CellType>(&self, raw: ArrayView2<'_, T>) -> Array2<f64> {
+        let nodata = self.nodata.and_then(T::nodata_as_cell);
+        let (scale, offset) = (self.scale, self.offset);
+        let identity = scale == 1.0 && offset == 0.0;
+        raw.mapv(|v| {
+            if v.is_nan() || Some(v) == nodata {
+                f64::NAN
+            } else if identity {
+                v.to_f64()
+            } else {
+                v.to_f64() * scale + offset
+            }
+        })
+    }
+
+    /// True when a raw cell is valid: not NaN and not the nodata value.
+    pub fn is_valid<T: CellType>(&self, raw: T) -> bool {
+        !raw.is_nan() && self.nodata.and_then(T::nodata_as_cell) != Some(raw)
+    }
+}

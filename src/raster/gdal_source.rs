@@ -1,0 +1,320 @@
+//! Rasters read through GDAL: any path GDAL opens, subdatasets and `/vsi` paths included.
+
+use std::path::Path;
+
+use gdal::raster::GdalDataType;
+use gdal::{Dataset, DatasetOptions, GdalOpenFlags, Metadata};
+use ndarray::Array2;
+
+use super::{BandInfo, CellEncoding, CellType, DataType, RasterSource, check_band, check_window};
+use crate::crs::Crs;
+use crate::error::{Error, Result};
+use crate::gdal_util::{is_gdal_virtual_path, quietly};
+use crate::grid::{GeoTransform, Grid, Window};
+
+/// How to open a raster with [`GdalRaster::open_with`].
+///
+/// ```
+/// use terralux::{Crs, raster::RasterOptions};
+/// let options = RasterOptions { assume_crs: Some(Crs::wgs84()), ..RasterOptions::default() };
+/// assert!(options.snap_geographic);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct RasterOptions {
+    /// The CRS to use when the file declares none (a file's own CRS always wins).
+    /// Without it, a raster without CRS is an error.
+    pub assume_crs: Option<Crs>,
+    /// A geotransform to use instead of the file's (for products whose
+    /// georeferencing GDAL cannot read, such as Black Marble HDF5 with GDAL 3.6).
+    pub geotransform: Option<GeoTransform>,
+    /// Snap nearly-`1/n`-degree grids of geographic rasters exactly (default true;
+    /// see [`GeoTransform::snapped_to_degree_fractions`]).
+    pub snap_geographic: bool,
+}
+
+impl Default for RasterOptions {
+    fn default() -> Self {
+        RasterOptions {
+            assume_crs: None,
+            geotransform: None,
+            snap_geographic: true,
+        }
+    }
+}
+
+/// A raster opened with GDAL (read-only).
+///
+/// The path can be a file (`ntl.tif`), a subdataset
+/// (`HDF5:"f.h5"://HDFEOS/GRIDS/VIIRS_Grid_DNB_2d/Data_Fields/...`) or a
+/// virtual path (`/vsigzip/...`, `/vsizip/...`). One `GdalRaster` is one GDAL
+/// dataset handle: it can move to another thread (`Send`) but not be shared
+/// (`!Sync`); call [`GdalRaster::reopen`] to get a handle per worker.
+///
+/// ```no_run
+/// # fn main() -> terralux::Result<()> {
+/// use terralux::{GdalRaster, RasterSource};
+/// let raster = GdalRaster::open("testdata/ntl.tif")?;
+/// let info = raster.band_info(1)?;
+/// for band in raster.read_row_bands_f64(1, 1)? {
+///     let (window, values) = band?;
+///     assert_eq!(values.dim(), (window.rows, window.cols));
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct GdalRaster {
+    name: String,
+    dataset: Dataset,
+    grid: Grid,
+    options: RasterOptions,
+}
+
+impl GdalRaster {
+    /// Open `path` with the default [`RasterOptions`]: the file must be
+    /// georeferenced and declare a CRS.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(path, &RasterOptions::default())
+    }
+
+    /// Open `path` with explicit options.
+    pub fn open_with(path: impl AsRef<Path>, options: &RasterOptions) -> Result<Self> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        if !is_gdal_virtual_path(&name) && !path.exists() {
+            return Err(Error::NotFound {
+                path: path.to_path_buf(),
+            });
+        }
+        let dataset = quietly(|| {
+            Dataset::open_ex(
+                path,
+                DatasetOptions {
+                    open_flags: GdalOpenFlags::GDAL_OF_RASTER | GdalOpenFlags::GDAL_OF_READONLY,
+                    ..DatasetOptions::default()
+                },
+            )
+        })
+        .map_err(|e| Error::Open {
+            source_name: name.clone(),
+            reason: e.to_string(),
+        })?;
+        if dataset.raster_count() == 0 {
+            return Err(Error::Open {
+                source_name: name,
+                reason: no_bands_reason(&dataset),
+            });
+        }
+        let grid = read_grid(&dataset, &name, options)?;
+        Ok(GdalRaster {
+            name,
+            dataset,
+            grid,
+            options: options.clone(),
+        })
+    }
+
+    /// Open another handle on the same raster, with the same options (one per worker thread).
+    pub fn reopen(&self) -> Result<Self> {
+        Self::open_with(&self.name, &self.options)
+    }
+
+    /// The underlying GDAL dataset, for what terralux does not wrap.
+    pub fn dataset(&self) -> &Dataset {
+        &self.dataset
+    }
+
+    /// A metadata item of the dataset (`domain` "" is the default domain).
+    pub fn metadata_item(&self, key: &str, domain: &str) -> Option<String> {
+        self.dataset.metadata_item(key, domain)
+    }
+
+    fn read_raw<T: CellType>(&self, band: usize, window: &Window) -> Result<Array2<T>> {
+        check_band(&self.name, band, self.band_count())?;
+        check_window(&self.name, &self.grid, window)?;
+        let read_error = |reason: String| Error::Read {
+            source_name: self.name.clone(),
+            band,
+            reason,
+        };
+        if window.is_empty() {
+            return Ok(Array2::default((window.rows, window.cols)));
+        }
+        let rasterband = self
+            .dataset
+            .rasterband(band)
+            .map_err(|e| read_error(e.to_string()))?;
+        let buffer = quietly(|| {
+            rasterband.read_as::<T::Gdal>(
+                (window.col_off as isize, window.row_off as isize),
+                (window.cols, window.rows),
+                (window.cols, window.rows),
+                None,
+            )
+        })
+        .map_err(|e| read_error(e.to_string()))?;
+        let (_, data) = buffer.into_shape_and_vec();
+        let data: Vec<T> = data.into_iter().map(T::from_gdal).collect();
+        Array2::from_shape_vec((window.rows, window.cols), data)
+            .map_err(|e| read_error(e.to_string()))
+    }
+}
+
+/// Why a data set with no raster bands cannot be read, naming its
+/// subdatasets when it is a container (HDF5, netCDF).
+fn no_bands_reason(dataset: &Dataset) -> String {
+    let subdatasets: Vec<String> = dataset
+        .metadata_domain("SUBDATASETS")
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|item| {
+            let (key, value) = item.split_once('=')?;
+            key.ends_with("_NAME").then(|| value.to_string())
+        })
+        .collect();
+    if subdatasets.is_empty() {
+        "it has no raster bands".to_string()
+    } else {
+        format!(
+            "it has no raster bands of its own; open one of its subdatasets: {}",
+            subdatasets.join(", ")
+        )
+    }
+}
+
+fn read_grid(dataset: &Dataset, name: &str, options: &RasterOptions) -> Result<Grid> {
+    let transform = match options.geotransform {
+        Some(gt) => gt,
+        None => {
+            let gt = quietly(|| dataset.geo_transform()).map_err(|_| Error::Grid {
+                source_name: name.to_string(),
+                reason: "the raster is not georeferenced (it has no geotransform)".to_string(),
+            })?;
+            GeoTransform::from_gdal(gt).map_err(|e| e.for_source(name))?
+        }
+    };
+    let crs = if dataset.projection().trim().is_empty() {
+        None
+    } else {
+        let srs = quietly(|| dataset.spatial_ref()).map_err(|e| Error::Crs {
+            context: name.to_string(),
+            reason: e.to_string(),
+        })?;
+        Some(Crs::from_spatial_ref(&srs, name)?)
+    };
+    let crs = crs
+        .or_else(|| options.assume_crs.clone())
+        .ok_or_else(|| Error::MissingCrs {
+            source_name: name.to_string(),
+        })?;
+    let (cols, rows) = dataset.raster_size();
+    let grid = Grid::new(transform, rows, cols)
+        .map_err(|e| e.for_source(name))?
+        .with_crs(crs);
+    Ok(if options.snap_geographic {
+        grid.snapped()
+    } else {
+        grid
+    })
+}
+
+fn data_type_of(band: &gdal::raster::RasterBand<'_>) -> Option<DataType> {
+    Some(match band.band_type() {
+        GdalDataType::UInt8 => {
+            let signed = band.metadata_item("PIXELTYPE", "IMAGE_STRUCTURE");
+            if signed.as_deref() == Some("SIGNEDBYTE") {
+                DataType::I8
+            } else {
+                DataType::U8
+            }
+        }
+        GdalDataType::UInt16 => DataType::U16,
+        GdalDataType::Int16 => DataType::I16,
+        GdalDataType::UInt32 => DataType::U32,
+        GdalDataType::Int32 => DataType::I32,
+        GdalDataType::UInt64 => DataType::U64,
+        GdalDataType::Int64 => DataType::I64,
+        GdalDataType::Float32 => DataType::F32,
+        GdalDataType::Float64 => DataType::F64,
+        _ => return None,
+    })
+}
+
+impl RasterSource for GdalRaster {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn grid(&self) -> &Grid {
+        &self.grid
+    }
+
+    fn band_count(&self) -> usize {
+        self.dataset.raster_count()
+    }
+
+    fn band_info(&self, band: usize) -> Result<BandInfo> {
+        check_band(&self.name, band, self.band_count())?;
+        let rasterband = self.dataset.rasterband(band).map_err(|e| Error::Read {
+            source_name: self.name.clone(),
+            band,
+            reason: e.to_string(),
+        })?;
+        let data_type = data_type_of(&rasterband).ok_or_else(|| Error::Read {
+            source_name: self.name.clone(),
+            band,
+            reason: format!(
+                "data type {} is not supported (complex or unknown)",
+                rasterband.band_type()
+            ),
+        })?;
+        let nodata = match data_type {
+            DataType::I64 => rasterband.no_data_value_i64().map(|v| v as f64),
+            DataType::U64 => rasterband.no_data_value_u64().map(|v| v as f64),
+            _ => rasterband.no_data_value(),
+        };
+        let (block_cols, block_rows) = rasterband.block_size();
+        Ok(BandInfo {
+            band,
+            data_type,
+            encoding: CellEncoding {
+                nodata,
+                scale: rasterband.scale().unwrap_or(1.0),
+                offset: rasterband.offset().unwrap_or(0.0),
+            },
+            block_shape: (block_rows.max(1), block_cols.max(1)),
+        })
+    }
+
+    fn read_window_f64(&self, band: usize, window: Window) -> Result<Array2<f64>> {
+        let info = self.band_info(band)?;
+        let enc = info.encoding;
+        Ok(match info.data_type {
+            DataType::U8 => enc.decode(self.read_raw::<u8>(band, &window)?.view()),
+            DataType::I8 => enc.decode(self.read_raw::<i8>(band, &window)?.view()),
+            DataType::U16 => enc.decode(self.read_raw::<u16>(band, &window)?.view()),
+            DataType::I16 => enc.decode(self.read_raw::<i16>(band, &window)?.view()),
+            DataType::U32 => enc.decode(self.read_raw::<u32>(band, &window)?.view()),
+            DataType::I32 => enc.decode(self.read_raw::<i32>(band, &window)?.view()),
+            DataType::U64 => enc.decode(self.read_raw::<u64>(band, &window)?.view()),
+            DataType::I64 => enc.decode(self.read_raw::<i64>(band, &window)?.view()),
+            DataType::F32 => enc.decode(self.read_raw::<f32>(band, &window)?.view()),
+            DataType::F64 => enc.decode(self.read_raw::<f64>(band, &window)?.view()),
+        })
+    }
+
+    fn read_window<T: CellType>(&self, band: usize, window: Window) -> Result<Array2<T>> {
+        let info = self.band_info(band)?;
+        // A signed-byte band must be read as bytes and reinterpreted, not converted by GDAL.
+        if info.data_type == DataType::I8 && T::DATA_TYPE != DataType::I8 {
+            let raw = self.read_raw::<i8>(band, &window)?;
+            return Ok(raw.mapv(|v| T::from_f64(v as f64)));
+        }
+        // Any other band read as i8 goes through f64, so that values saturate rather than wrap.
+        if T::DATA_TYPE == DataType::I8 && info.data_type != DataType::I8 {
+            let raw = self.read_raw::<f64>(band, &window)?;
+            return Ok(raw.mapv(T::from_f64));
+        }
+        self.read_raw::<T>(band, &window)
+    }
+}

@@ -1,0 +1,161 @@
+//! Rasters: the [`RasterSource`] trait, the in-memory [`Raster`] and the GDAL source.
+//!
+//! # Bands
+//! Bands are numbered from 1, as in GDAL and on the command line.
+//!
+//! # Validity (the mask convention)
+//! A cell is **valid** when it is not NaN and not equal to the band's
+//! nodata value (compared in the band's own data type, so a Float32
+//! band's `-999.9` matches). Reads as `f64`
+//! ([`RasterSource::read_window_f64`]) return valid cells as
+//! `raw * scale + offset` and invalid cells as NaN, so that
+//! "valid" is exactly `!value.is_nan()` downstream. Typed reads
+//! ([`RasterSource::read_window`]) return the raw cells untouched; use
+//! [`CellEncoding::is_valid`] on them. Product-specific masks (quality
+//! flags, `cf_cvg == 0`) are applied on top of this by the `ntl` layers and
+//! always make cells *invalid*, never valid.
+//!
+//! # Row bands
+//! Rasters are read in **row bands**: windows of whole block rows spanning
+//! the full width ([`RasterSource::row_bands`]). Reading block-aligned
+//! bands in order reads every block of a tiled file exactly once.
+
+mod cell;
+#[cfg(feature = "gdal")]
+mod gdal_source;
+mod memory;
+
+pub use cell::{CellEncoding, CellType, DataType, IoType};
+#[cfg(feature = "gdal")]
+pub use gdal_source::{GdalRaster, RasterOptions};
+pub use memory::Raster;
+
+use ndarray::Array2;
+
+use crate::error::{Error, Result};
+use crate::grid::{Grid, Window};
+
+/// What a band is: its cell type, encoding and block layout.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BandInfo {
+    /// The band number (from 1).
+    pub band: usize,
+    /// The cells' data type.
+    pub data_type: DataType,
+    /// Nodata value, scale and offset.
+    pub encoding: CellEncoding,
+    /// Natural block size `(rows, cols)`: tiles, or strips of whole rows.
+    pub block_shape: (usize, usize),
+}
+
+/// A source of raster cells on one [`Grid`].
+///
+/// Implemented by the in-memory [`Raster`] and, with the `gdal` feature,
+/// by [`GdalRaster`].
+///
+/// ```
+/// # fn main() -> terralux::Result<()> {
+/// use ndarray::array;
+/// use terralux::{GeoTransform, Grid, Raster, RasterSource, Window};
+/// let grid = Grid::new(GeoTransform::new(0.0, 1.0, 2.0, -1.0)?, 2, 3)?;
+/// let raster = Raster::new(grid, array![[1.0f32, 2.0, -9.0], [4.0, 5.0, 6.0]])?.with_nodata(Some(-9.0));
+/// let values = raster.read_window_f64(1, Window::new(0, 1, 1, 2))?;
+/// assert_eq!(values[[0, 0]], 2.0);
+/// assert!(values[[0, 1]].is_nan()); // nodata reads as NaN
+/// # Ok(())
+/// # }
+/// ```
+pub trait RasterSource {
+    /// A name for messages: the path, or a label for in-memory rasters.
+    fn name(&self) -> &str;
+
+    /// The grid the cells lie on.
+    fn grid(&self) -> &Grid;
+
+    /// How many bands there are.
+    fn band_count(&self) -> usize;
+
+    /// Data type, encoding and block layout of `band` (from 1).
+    fn band_info(&self, band: usize) -> Result<BandInfo>;
+
+    /// Read a window of `band` as `f64`: valid cells scaled
+    /// (`raw * scale + offset`), invalid cells NaN. Shape `(rows, cols)`.
+    fn read_window_f64(&self, band: usize, window: Window) -> Result<Array2<f64>>;
+
+    /// Read a window of `band` as raw cells of type `T` (converted from the
+    /// band's own type if different; no scaling, nodata kept as is).
+    fn read_window<T: CellType>(&self, band: usize, window: Window) -> Result<Array2<T>>
+    where
+        Self: Sized;
+
+    /// The row bands of `band`: full-width windows of `block_rows_per_band`
+    /// whole block rows each (the last one trimmed to the raster).
+    ///
+    /// ```
+    /// # fn main() -> terralux::Result<()> {
+    /// use ndarray::Array2;
+    /// use terralux::{GeoTransform, Grid, Raster, RasterSource, Window};
+    /// let grid = Grid::new(GeoTransform::new(0.0, 1.0, 10.0, -1.0)?, 10, 4)?;
+    /// let raster = Raster::new(grid, Array2::<u8>::zeros((10, 4)))?.with_block_shape(4, 4);
+    /// let bands = raster.row_bands(1, 1)?;
+    /// assert_eq!(bands, vec![Window::new(0, 0, 4, 4), Window::new(4, 0, 4, 4), Window::new(8, 0, 2, 4)]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    fn row_bands(&self, band: usize, block_rows_per_band: usize) -> Result<Vec<Window>> {
+        let info = self.band_info(band)?;
+        let rows_per_band = info.block_shape.0.max(1) * block_rows_per_band.max(1);
+        Ok(row_band_windows(self.grid(), rows_per_band))
+    }
+
+    /// Iterate over `band` in row bands (see [`RasterSource::row_bands`]),
+    /// reading each as `f64` with the validity convention of
+    /// [`RasterSource::read_window_f64`].
+    fn read_row_bands_f64(
+        &self,
+        band: usize,
+        block_rows_per_band: usize,
+    ) -> Result<impl Iterator<Item = Result<(Window, Array2<f64>)>>>
+    where
+        Self: Sized,
+    {
+        let windows = self.row_bands(band, block_rows_per_band)?;
+        Ok(windows
+            .into_iter()
+            .map(move |w| self.read_window_f64(band, w).map(|a| (w, a))))
+    }
+}
+
+/// Full-width windows of `rows_per_band` rows covering `grid` top to bottom.
+pub fn row_band_windows(grid: &Grid, rows_per_band: usize) -> Vec<Window> {
+    let step = rows_per_band.max(1);
+    (0..grid.rows())
+        .step_by(step)
+        .map(|row| Window::new(row, 0, step.min(grid.rows() - row), grid.cols()))
+        .collect()
+}
+
+/// Check that `band` is in `1..=band_count`.
+pub(crate) fn check_band(source_name: &str, band: usize, band_count: usize) -> Result<()> {
+    if band == 0 || band > band_count {
+        return Err(Error::BandOutOfRange {
+            source_name: source_name.to_string(),
+            band,
+            band_count,
+        });
+    }
+    Ok(())
+}
+
+/// Check that `window` lies inside `grid`.
+pub(crate) fn check_window(source_name: &str, grid: &Grid, window: &Window) -> Result<()> {
+    if !grid.full_window().contains_window(window) {
+        return Err(Error::WindowOutOfBounds {
+            source_name: source_name.to_string(),
+            window: window.to_string(),
+            rows: grid.rows(),
+            cols: grid.cols(),
+        });
+    }
+    Ok(())
+}
