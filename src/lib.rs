@@ -66,6 +66,7 @@
 
 #![deny(missing_docs)]
 
+pub mod coverage;
 pub mod crs;
 pub mod error;
 #[cfg(feature = "gdal")]

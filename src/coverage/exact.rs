@@ -1,0 +1,235 @@
+//! Exact and all-touched coverage by signed-area accumulation.
+
+use super::geometry::PixelRings;
+use super::{Coverage, FRACTION_EPSILON, RunBuilder};
+
+/// A contribution to the running coverage of a row from column `col` on.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Event {
+    pub row: u32,
+    pub col: u32,
+    pub delta: f64,
+}
+
+/// Exact coverage fractions.
+pub(super) fn exact_runs(rings: &PixelRings, nrows: usize, ncols: usize) -> Coverage {
+    let mut events = Vec::new();
+    for (a, b, factor) in rings.edges() {
+        edge_events(a, b, factor, nrows, ncols, &mut events, &mut |_, _| {});
+    }
+    sweep(events, ncols, |s| {
+        let s = s.abs();
+        if s <= FRACTION_EPSILON {
+            0.0
+        } else if s >= 1.0 - FRACTION_EPSILON {
+            1.0
+        } else {
+            s
+        }
+    })
+}
+
+/// Every cell with positive exact coverage or crossed by the boundary, with fraction 1.
+pub(super) fn all_touched_runs(rings: &PixelRings, nrows: usize, ncols: usize) -> Coverage {
+    let mut events = Vec::new();
+    // (row, col_start, col_end) spans of touched cells.
+    let mut spans: Vec<(u32, u32, u32)> = Vec::new();
+    for (a, b, factor) in rings.edges() {
+        edge_events(a, b, factor, nrows, ncols, &mut events, &mut |row, col| {
+            spans.push((row, col, col + 1))
+        });
+        horizontal_touches(a, b, nrows, ncols, &mut spans);
+    }
+    let exact = sweep(events, ncols, |s| {
+        if s.abs() > FRACTION_EPSILON { 1.0 } else { 0.0 }
+    });
+    for (row, runs) in exact.rows() {
+        spans.extend(runs.iter().map(|r| (row as u32, r.col, r.col_end())));
+    }
+    spans.sort_unstable();
+    let mut builder = RunBuilder::default();
+    let mut current: Option<(u32, u32, u32)> = None;
+    for (row, start, end) in spans {
+        current = match current {
+            Some((r, s, e)) if r == row && start <= e => Some((r, s, e.max(end))),
+            Some((r, s, e)) => {
+                builder.push(r as usize, s as usize, (e - s) as usize, 1.0);
+                Some((row, start, end))
+            }
+            None => Some((row, start, end)),
+        };
+    }
+    if let Some((r, s, e)) = current {
+        builder.push(r as usize, s as usize, (e - s) as usize, 1.0);
+    }
+    builder.finish()
+}
+
+/// Cells crossed by a horizontal edge that lies inside a row (not on a row line).
+fn horizontal_touches(
+    a: (f64, f64),
+    b: (f64, f64),
+    nrows: usize,
+    ncols: usize,
+    spans: &mut Vec<(u32, u32, u32)>,
+) {
+    let y = a.1;
+    if a.1 != b.1 || y.fract() == 0.0 || y <= 0.0 || y >= nrows as f64 {
+        return;
+    }
+    let (x0, x1) = (a.0.min(b.0).max(0.0), a.0.max(b.0).min(ncols as f64));
+    if x0 >= x1 {
+        return;
+    }
+    let (c0, c1) = (x0.floor() as u32, (x1.ceil() as u32).min(ncols as u32));
+    spans.push((y.floor() as u32, c0, c1));
+}
+
+/// Add the accumulation events of edge `a -> b` (pixel coordinates) on a
+/// grid of `nrows x ncols`, and report every cell the edge passes through
+/// (inside the grid) to `touch(row, col)`.
+///
+/// The edge is cut at row lines; each row piece is cut at column lines
+/// (only inside the grid: everything left of column 0 adds its height to
+/// the whole row, everything right of the last column adds nothing). A
+/// piece of signed height `d` in column `c` whose midpoint lies `m` into
+/// the column adds `d * (1 - m)` to cell `c` and `d * m` to cell `c + 1`;
+/// the running sum along the row then carries `d` to every cell further right.
+pub(super) fn edge_events(
+    a: (f64, f64),
+    b: (f64, f64),
+    factor: f64,
+    nrows: usize,
+    ncols: usize,
+    events: &mut Vec<Event>,
+    touch: &mut impl FnMut(u32, u32),
+) {
+    let ((x0, y0), (x1, y1)) = (a, b);
+    if y0 == y1 || !(x0.is_finite() && y0.is_finite() && x1.is_finite() && y1.is_finite()) {
+        return;
+    }
+    let (ymin, ymax) = (y0.min(y1), y0.max(y1));
+    let rows = nrows as f64;
+    if ymax <= 0.0 || ymin >= rows {
+        return;
+    }
+    let dxdy = (x1 - x0) / (y1 - y0);
+    let x_at = |y: f64| {
+        if y == y0 {
+            x0
+        } else if y == y1 {
+            x1
+        } else {
+            x0 + (y - y0) * dxdy
+        }
+    };
+    let direction = if y1 > y0 { 1.0 } else { -1.0 };
+    let first_row = ymin.max(0.0).floor() as usize;
+    let last_row = (ymax.min(rows).ceil() as usize).min(nrows);
+    for row in first_row..last_row {
+        let lo = ymin.max(row as f64);
+        let hi = ymax.min(row as f64 + 1.0);
+        if hi <= lo {
+            continue;
+        }
+        let d = (hi - lo) * direction * factor;
+        let (xa, xb) = (x_at(lo), x_at(hi));
+        row_piece_events(row as u32, xa, xb, d, ncols, events, touch);
+    }
+}
+
+/// Events of one piece of an edge inside one row, from `xa` to `xb`, of signed height `d`.
+fn row_piece_events(
+    row: u32,
+    xa: f64,
+    xb: f64,
+    d: f64,
+    ncols: usize,
+    events: &mut Vec<Event>,
+    touch: &mut impl FnMut(u32, u32),
+) {
+    let cols = ncols as f64;
+    let (xl, xr) = (xa.min(xb), xa.max(xb));
+    let mut push = |col: usize, delta: f64| {
+        if col < ncols && delta != 0.0 {
+            events.push(Event {
+                row,
+                col: col as u32,
+                delta,
+            });
+        }
+    };
+    // The part left of the grid: its whole height reaches every cell of the row.
+    if xr <= 0.0 {
+        push(0, d);
+        return;
+    }
+    if xl >= cols {
+        return;
+    }
+    if xl == xr {
+        // Vertical piece inside the grid.
+        let col = xl.floor() as usize;
+        let m = xl - col as f64;
+        push(col, d * (1.0 - m));
+        push(col + 1, d * m);
+        if m != 0.0 {
+            touch(row, col as u32);
+        }
+        return;
+    }
+    let width = xr - xl;
+    let mut u = xl;
+    if u < 0.0 {
+        push(0, d * (0.0 - u) / width);
+        u = 0.0;
+    }
+    let end = xr.min(cols);
+    while u < end {
+        let col = u.floor() as usize;
+        let v = ((col + 1) as f64).min(end);
+        let share = d * (v - u) / width;
+        let m = (u + v) / 2.0 - col as f64;
+        push(col, share * (1.0 - m));
+        push(col + 1, share * m);
+        touch(row, col as u32);
+        u = v;
+    }
+}
+
+/// Sum events along each row and turn the running values into runs with `classify`.
+pub(super) fn sweep(
+    mut events: Vec<Event>,
+    ncols: usize,
+    classify: impl Fn(f64) -> f64,
+) -> Coverage {
+    events.sort_by_key(|e| (e.row, e.col));
+    let mut builder = RunBuilder::default();
+    let mut i = 0;
+    while i < events.len() {
+        let row = events[i].row;
+        let mut running = 0.0;
+        while i < events.len() && events[i].row == row {
+            let col = events[i].col;
+            while i < events.len() && events[i].row == row && events[i].col == col {
+                running += events[i].delta;
+                i += 1;
+            }
+            let next_col = if i < events.len() && events[i].row == row {
+                events[i].col as usize
+            } else {
+                ncols
+            };
+            let fraction = classify(running);
+            if fraction > 0.0 {
+                builder.push(
+                    row as usize,
+                    col as usize,
+                    next_col - col as usize,
+                    fraction,
+                );
+            }
+        }
+    }
+    builder.finish()
+}

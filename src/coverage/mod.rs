@@ -1,0 +1,260 @@
+//! Coverage: which cells of a grid a zone covers, and by how much.
+//!
+//! A [`Coverage`] is a sparse list of row runs: each [`Run`] is a span of
+//! cells in one row that share one coverage fraction (1 for interior spans,
+//! the exact partial share for boundary cells). It is computed once per
+//! zone and grid and then applied to every band, raster and date on that
+//! grid; a [`CoverageIndex`] holds the coverages of a whole [`ZoneSet`],
+//! computed in parallel.
+//!
+//! # Modes
+//! - [`CoverageMode::Exact`] (default): the exact share of each cell's area
+//!   inside the zone, in the grid's planar coordinates.
+//! - [`CoverageMode::Center`]: 1 for cells whose centre is inside the zone
+//!   (half-open: a centre exactly on a left or bottom edge... see [`center`]).
+//! - [`CoverageMode::AllTouched`]: 1 for every cell the zone's interior or
+//!   boundary passes through.
+//!
+//! # How exact coverage is computed
+//! Signed-area accumulation, as font rasterisers do it: every ring edge is
+//! split at row and column lines; each piece adds its signed height times
+//! the share of its cell to the right of it, and its full height to every
+//! cell further right in the row. Summing along a row (a prefix sum) then
+//! gives each cell's exact covered area. Rings are oriented so that
+//! exteriors add and holes subtract, whatever their input orientation, so
+//! holes and multipart zones need no special case. The contributions are
+//! kept as sparse events sorted by (row, column), so memory scales with the
+//! number of edge crossings, never with the zone's bounding box: a zone
+//! that spans the globe costs what its boundary costs.
+//!
+//! ```
+//! # fn main() -> terralux::Result<()> {
+//! use geo_types::{polygon, MultiPolygon};
+//! use terralux::coverage::{Coverage, CoverageMode};
+//! use terralux::{GeoTransform, Grid};
+//! let grid = Grid::new(GeoTransform::new(0.0, 1.0, 4.0, -1.0)?, 4, 4)?;
+//! // A 2 x 2 square shifted by half a cell: one full cell, four halves, four quarters.
+//! let square = polygon![(x: 0.5, y: 0.5), (x: 2.5, y: 0.5), (x: 2.5, y: 2.5), (x: 0.5, y: 2.5)];
+//! let cov = Coverage::compute(&MultiPolygon(vec![square]), &grid, CoverageMode::Exact);
+//! assert_eq!(cov.fraction_at(2, 1), 1.0);
+//! assert_eq!(cov.fraction_at(1, 1), 0.5);
+//! assert_eq!(cov.fraction_at(1, 0), 0.25);
+//! assert!((cov.total_fraction() - 4.0).abs() < 1e-12);
+//! # Ok(())
+//! # }
+//! ```
+
+mod center;
+mod exact;
+mod geometry;
+mod index;
+
+pub use index::CoverageIndex;
+
+use geo_types::MultiPolygon;
+
+use crate::grid::{Grid, Window};
+
+/// Coverage values below this are taken as zero, above `1 - FRACTION_EPSILON` as one.
+pub const FRACTION_EPSILON: f64 = 1e-12;
+
+/// How cells are counted as covered by a zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum CoverageMode {
+    /// The exact share of the cell's area inside the zone (default).
+    #[default]
+    Exact,
+    /// 1 when the cell's centre is inside the zone, else 0.
+    Center,
+    /// 1 when the zone touches the cell at all, else 0.
+    AllTouched,
+}
+
+impl CoverageMode {
+    /// The name used on command lines and in provenance: `exact`, `center`, `all-touched`.
+    pub fn name(self) -> &'static str {
+        match self {
+            CoverageMode::Exact => "exact",
+            CoverageMode::Center => "center",
+            CoverageMode::AllTouched => "all-touched",
+        }
+    }
+
+    /// Parse `exact`, `center` (or `centre`) or `all-touched`.
+    ///
+    /// ```
+    /// use terralux::coverage::CoverageMode;
+    /// assert_eq!(CoverageMode::parse("all-touched"), Some(CoverageMode::AllTouched));
+    /// assert_eq!(CoverageMode::parse("nearest"), None);
+    /// ```
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "exact" => Some(CoverageMode::Exact),
+            "center" | "centre" => Some(CoverageMode::Center),
+            "all-touched" | "all_touched" => Some(CoverageMode::AllTouched),
+            _ => None,
+        }
+    }
+}
+
+/// A span of cells `col .. col + len` in one row, all covered by `fraction`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Run {
+    /// First column.
+    pub col: u32,
+    /// Number of cells.
+    pub len: u32,
+    /// The coverage fraction of each cell, in (0, 1].
+    pub fraction: f64,
+}
+
+impl Run {
+    /// One past the last column.
+    pub fn col_end(&self) -> u32 {
+        self.col + self.len
+    }
+}
+
+/// The cells of a grid covered by one zone, as sorted row runs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Coverage {
+    /// `(row, index of the row's first run)`, sorted by row; a row's runs end where the next row's start.
+    rows: Vec<(u32, u32)>,
+    runs: Vec<Run>,
+    area_cells: f64,
+    inside_cells: f64,
+}
+
+impl Coverage {
+    /// Compute the coverage of `zone` on `grid`. Coordinates must be in the
+    /// grid's CRS. Non-finite coordinates are ignored (their edges skipped).
+    pub fn compute(zone: &MultiPolygon<f64>, grid: &Grid, mode: CoverageMode) -> Coverage {
+        let rings = geometry::PixelRings::new(zone, grid);
+        let (nrows, ncols) = (grid.rows(), grid.cols());
+        let mut coverage = match mode {
+            CoverageMode::Exact => exact::exact_runs(&rings, nrows, ncols),
+            CoverageMode::Center => center::center_runs(&rings, nrows, ncols),
+            CoverageMode::AllTouched => exact::all_touched_runs(&rings, nrows, ncols),
+        };
+        coverage.area_cells = rings.area();
+        coverage.inside_cells = rings.clipped_area(nrows as f64, ncols as f64);
+        coverage
+    }
+
+    /// Rows with their runs, in row order.
+    pub fn rows(&self) -> impl Iterator<Item = (usize, &[Run])> + '_ {
+        self.rows.iter().enumerate().map(move |(i, &(row, start))| {
+            let end = self
+                .rows
+                .get(i + 1)
+                .map_or(self.runs.len(), |&(_, s)| s as usize);
+            (row as usize, &self.runs[start as usize..end])
+        })
+    }
+
+    /// Rows with their runs, limited to rows `row_start..row_end`.
+    pub fn rows_in(
+        &self,
+        row_start: usize,
+        row_end: usize,
+    ) -> impl Iterator<Item = (usize, &[Run])> + '_ {
+        let first = self
+            .rows
+            .partition_point(|&(r, _)| (r as usize) < row_start);
+        self.rows()
+            .skip(first)
+            .take_while(move |&(row, _)| row < row_end)
+    }
+
+    /// All runs, in row order.
+    pub fn runs(&self) -> &[Run] {
+        &self.runs
+    }
+
+    /// True when no cell is covered.
+    pub fn is_empty(&self) -> bool {
+        self.runs.is_empty()
+    }
+
+    /// The smallest window holding every covered cell (empty when none is).
+    pub fn window(&self) -> Window {
+        let (Some(&(first, _)), Some(&(last, _))) = (self.rows.first(), self.rows.last()) else {
+            return Window::default();
+        };
+        let col_start = self.runs.iter().map(|r| r.col).min().unwrap_or(0);
+        let col_end = self.runs.iter().map(Run::col_end).max().unwrap_or(0);
+        Window::new(
+            first as usize,
+            col_start as usize,
+            (last - first + 1) as usize,
+            (col_end - col_start) as usize,
+        )
+    }
+
+    /// The coverage fraction of one cell (0 when not covered).
+    pub fn fraction_at(&self, row: usize, col: usize) -> f64 {
+        self.rows_in(row, row + 1)
+            .flat_map(|(_, runs)| runs.iter())
+            .find(|r| (r.col as usize..r.col_end() as usize).contains(&col))
+            .map_or(0.0, |r| r.fraction)
+    }
+
+    /// The sum of all fractions: the covered area in cells.
+    pub fn total_fraction(&self) -> f64 {
+        self.runs.iter().map(|r| r.len as f64 * r.fraction).sum()
+    }
+
+    /// Number of covered cells.
+    pub fn cell_count(&self) -> usize {
+        self.runs.iter().map(|r| r.len as usize).sum()
+    }
+
+    /// The zone's planar area, in cells (inside and outside the grid).
+    pub fn zone_area_cells(&self) -> f64 {
+        self.area_cells
+    }
+
+    /// The planar area of the part of the zone inside the grid, in cells.
+    pub fn inside_area_cells(&self) -> f64 {
+        self.inside_cells
+    }
+
+    /// The share of the zone's area outside the grid (`None` for a zone of zero area).
+    pub fn outside_fraction(&self) -> Option<f64> {
+        (self.area_cells > 0.0).then(|| (1.0 - self.inside_cells / self.area_cells).clamp(0.0, 1.0))
+    }
+}
+
+/// Collects runs row by row, merging adjacent runs of equal fraction.
+#[derive(Default)]
+pub(crate) struct RunBuilder {
+    coverage: Coverage,
+}
+
+impl RunBuilder {
+    /// Append a run; rows must come in increasing order and columns in increasing order within a row.
+    pub(crate) fn push(&mut self, row: usize, col: usize, len: usize, fraction: f64) {
+        if len == 0 || fraction <= 0.0 {
+            return;
+        }
+        let cov = &mut self.coverage;
+        let (row, col, len) = (row as u32, col as u32, len as u32);
+        let same_row = cov.rows.last().is_some_and(|&(r, _)| r == row);
+        if same_row {
+            if let Some(last) = cov.runs.last_mut()
+                && last.col_end() == col
+                && last.fraction == fraction
+            {
+                last.len += len;
+                return;
+            }
+        } else {
+            cov.rows.push((row, cov.runs.len() as u32));
+        }
+        cov.runs.push(Run { col, len, fraction });
+    }
+
+    pub(crate) fn finish(self) -> Coverage {
+        self.coverage
+    }
+}
