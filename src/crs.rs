@@ -81,6 +81,19 @@ impl Crs {
     pub fn linear_unit_m(&self) -> Option<f64> {
         self.linear_unit_m
     }
+
+    /// True when both are known to be the same CRS: GDAL's `OSRIsSame` with
+    /// the `gdal` feature, equal definitions without it.
+    pub fn matches(&self, other: &Crs) -> bool {
+        #[cfg(feature = "gdal")]
+        {
+            self.is_same_as(other).unwrap_or(false)
+        }
+        #[cfg(not(feature = "gdal"))]
+        {
+            self.definition == other.definition
+        }
+    }
 }
 
 #[cfg(feature = "gdal")]

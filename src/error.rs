@@ -153,6 +153,33 @@ pub enum Error {
         reason: String,
     },
 
+    /// A statistic name that terralux does not know.
+    #[error("unknown statistic '{name}' (valid: {valid})")]
+    UnknownStatistic {
+        /// The name given.
+        name: String,
+        /// The valid names, comma separated.
+        valid: String,
+    },
+
+    /// Inputs that cannot be combined (different grids, CRSs, missing inputs...).
+    #[error("{context}: {reason}")]
+    Mismatch {
+        /// What was being combined.
+        context: String,
+        /// What does not fit.
+        reason: String,
+    },
+
+    /// The worker thread pool could not be built.
+    #[error("cannot start {threads} worker threads: {reason}")]
+    Threads {
+        /// Threads asked for.
+        threads: usize,
+        /// What went wrong.
+        reason: String,
+    },
+
     /// An operating-system I/O error on a path.
     #[error("{}: {source}", path.display())]
     Io {

@@ -5,8 +5,10 @@
 //!
 //! terralux reads satellite rasters with GDAL, administrative boundaries
 //! through OGR, reprojects them with PROJ, and (in later releases) computes
-//! exact zonal statistics and night-light indicators over thousands of
-//! polygons in parallel and in bounded memory.
+//! exact zonal statistics over thousands of polygons in parallel and in
+//! bounded memory: coverage computed once per zone, rasters read once in
+//! file order, every statistic (quantiles included) mergeable and
+//! bit-identical whatever the number of threads.
 //!
 //! ## Quick start
 //!
@@ -22,13 +24,45 @@
 //!     &ZoneOptions { id_field: Some("code".into()), ..ZoneOptions::default() })?;
 //! let grid_crs = raster.grid().crs().expect("GdalRaster::open requires a CRS");
 //! let zones = zones.reprojected(grid_crs)?; // a no-op when already in the raster's CRS
-//! for band in raster.read_row_bands_f64(1, 1)? {
-//!     let (window, values) = band?;  // NaN marks invalid cells
-//!     let _ = (window, values);
+//! let table = terralux::ZonalStats::new(&zones)
+//!     .band(&raster, 1)
+//!     .stats(&terralux::stats::Stat::parse_list("count,sum,mean,median,p90")?)
+//!     .run()?;
+//! for zone in &table.zones {
+//!     println!("{}: {:?}", zone.id, zone.values);
 //! }
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! ## Statistics
+//! For a zone, let `c_i` be cell `i`'s coverage fraction ([`coverage`]),
+//! `w_i` its weight (`c_i` by default; see [`stats::Weighting`]), `v_i` its value
+//! (scale and offset applied), and sum over the *valid* cells only (not
+//! nodata, not NaN):
+//!
+//! | statistic | definition | no valid cell |
+//! |---|---|---|
+//! | `count` | `W = Σ w_i` | 0 |
+//! | `sum` | `Σ w_i v_i` | 0 |
+//! | `mean` | `Σ w_i v_i / W` | missing |
+//! | `min`, `max` | smallest / largest `v_i` with `w_i > 0` | missing |
+//! | `variance` | `Σ w_i (v_i - mean)² / W` (population) | missing |
+//! | `stdev` | `sqrt(variance)` | missing |
+//! | `cv` | `stdev / mean` (missing when the mean is 0) | missing |
+//! | `median`, `pNN` | the smallest `v` whose cumulative weight `Σ_{v_i <= v} w_i` reaches `q W` (`q` = 0.5, NN/100): the inverse of the weighted CDF, never an interpolation (`{0, 0, 0, 10}` has median 0) | missing |
+//! | `majority`, `minority` | the value with the largest / smallest total weight; ties go to the smaller value | missing |
+//! | `variety` | the number of distinct values | 0 |
+//! | `frac` | for each distinct value, its share `Σ_{v_i = v} w_i / W` | empty |
+//! | `weighted_sum` | `Σ w_i u_i v_i`, with `u_i` from a weights raster on the same grid (cells where `u_i` is invalid are left out) | 0 |
+//! | `weighted_mean` | `Σ w_i u_i v_i / Σ w_i u_i` | missing |
+//! | `valid_frac` | the share of the zone's area on valid cells: `(Σ_valid c_i / Σ_all c_i) × (1 - outside_frac)` | 0 (missing for a zone of zero area) |
+//! | `outside_frac` | the share of the zone's area outside the raster | (missing for a zone of zero area) |
+//!
+//! `count` to `cv` equal exactextract's defaults. Quantile comparisons allow
+//! a relative tolerance of 1e-12 on the cumulative weight, so that
+//! rounding in a sum of fractions never skips a value the exact arithmetic
+//! would pick.
 //!
 //! ## The pipeline
 //!
@@ -43,6 +77,10 @@
 //! | [`grid`] | [`Grid`] (geotransform, size, CRS), [`Window`], snapping, cell areas |
 //! | [`raster`] | [`RasterSource`]: the in-memory [`Raster`] and the GDAL source [`GdalRaster`] |
 //! | [`zones`] | [`zones::ZoneSet`] from OGR, reprojection with PROJ, GCJ-02 |
+//! | [`coverage`] | exact / centre / all-touched cell coverage as sparse row runs; the [`coverage::CoverageIndex`] |
+//! | [`stats`] | [`stats::Stat`], [`stats::Weighting`], the mergeable [`stats::Accumulator`] |
+//! | [`engine`] | [`ZonalStats`]: chunked, parallel, deterministic scheduling |
+//! | [`results`] | [`results::ZonalTable`]: typed values per zone, in input order, with provenance |
 //! | [`crs`] | [`Crs`]: definitions, geographic or projected, comparison |
 //! | [`error`] | [`Error`], whose messages name the file, band, layer, field or feature at fault |
 //!
@@ -68,14 +106,18 @@
 
 pub mod coverage;
 pub mod crs;
+pub mod engine;
 pub mod error;
 #[cfg(feature = "gdal")]
 mod gdal_util;
 pub mod grid;
 pub mod raster;
+pub mod results;
+pub mod stats;
 pub mod zones;
 
 pub use crs::{Crs, CrsKind};
+pub use engine::ZonalStats;
 pub use error::{Error, Result};
 pub use grid::{GeoTransform, Grid, PixelCoord, Window};
 #[cfg(feature = "gdal")]

@@ -4,14 +4,16 @@
 //! cells in one row that share one coverage fraction (1 for interior spans,
 //! the exact partial share for boundary cells). It is computed once per
 //! zone and grid and then applied to every band, raster and date on that
-//! grid; a [`CoverageIndex`] holds the coverages of a whole [`ZoneSet`],
+//! grid; a [`CoverageIndex`] holds the coverages of a whole [`crate::zones::ZoneSet`],
 //! computed in parallel.
 //!
 //! # Modes
 //! - [`CoverageMode::Exact`] (default): the exact share of each cell's area
 //!   inside the zone, in the grid's planar coordinates.
-//! - [`CoverageMode::Center`]: 1 for cells whose centre is inside the zone
-//!   (half-open: a centre exactly on a left or bottom edge... see [`center`]).
+//! - [`CoverageMode::Center`]: 1 for cells whose centre is inside the zone.
+//!   Along a row the inside is half-open, `(west, east]`: a centre exactly
+//!   on a zone's western boundary is outside, one on its eastern boundary
+//!   inside, so that two zones sharing a border never both claim a cell.
 //! - [`CoverageMode::AllTouched`]: 1 for every cell the zone's interior or
 //!   boundary passes through.
 //!
@@ -161,9 +163,15 @@ impl Coverage {
         let first = self
             .rows
             .partition_point(|&(r, _)| (r as usize) < row_start);
-        self.rows()
-            .skip(first)
-            .take_while(move |&(row, _)| row < row_end)
+        let last = self.rows.partition_point(|&(r, _)| (r as usize) < row_end);
+        (first..last).map(move |i| {
+            let (row, start) = self.rows[i];
+            let end = self
+                .rows
+                .get(i + 1)
+                .map_or(self.runs.len(), |&(_, s)| s as usize);
+            (row as usize, &self.runs[start as usize..end])
+        })
     }
 
     /// All runs, in row order.

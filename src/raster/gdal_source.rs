@@ -1,6 +1,7 @@
 //! Rasters read through GDAL: any path GDAL opens, subdatasets and `/vsi` paths included.
 
 use std::path::Path;
+use std::sync::Mutex;
 
 use gdal::raster::GdalDataType;
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags, Metadata};
@@ -46,9 +47,13 @@ impl Default for RasterOptions {
 ///
 /// The path can be a file (`ntl.tif`), a subdataset
 /// (`HDF5:"f.h5"://HDFEOS/GRIDS/VIIRS_Grid_DNB_2d/Data_Fields/...`) or a
-/// virtual path (`/vsigzip/...`, `/vsizip/...`). One `GdalRaster` is one GDAL
-/// dataset handle: it can move to another thread (`Send`) but not be shared
-/// (`!Sync`); call [`GdalRaster::reopen`] to get a handle per worker.
+/// virtual path (`/vsigzip/...`, `/vsizip/...`).
+///
+/// A GDAL dataset handle must not be used by two threads at once, so a
+/// `GdalRaster` keeps a small pool of handles on the same file: each read
+/// takes one (opening another when all are busy) and puts it back. That
+/// makes `GdalRaster` `Send + Sync`, so the engine's workers can read
+/// different windows of it in parallel, each through its own handle.
 ///
 /// ```no_run
 /// # fn main() -> terralux::Result<()> {
@@ -65,9 +70,10 @@ impl Default for RasterOptions {
 #[derive(Debug)]
 pub struct GdalRaster {
     name: String,
-    dataset: Dataset,
     grid: Grid,
     options: RasterOptions,
+    bands: Vec<std::result::Result<BandInfo, String>>,
+    handles: Mutex<Vec<Dataset>>,
 }
 
 impl GdalRaster {
@@ -86,19 +92,7 @@ impl GdalRaster {
                 path: path.to_path_buf(),
             });
         }
-        let dataset = quietly(|| {
-            Dataset::open_ex(
-                path,
-                DatasetOptions {
-                    open_flags: GdalOpenFlags::GDAL_OF_RASTER | GdalOpenFlags::GDAL_OF_READONLY,
-                    ..DatasetOptions::default()
-                },
-            )
-        })
-        .map_err(|e| Error::Open {
-            source_name: name.clone(),
-            reason: e.to_string(),
-        })?;
+        let dataset = open_dataset(&name)?;
         if dataset.raster_count() == 0 {
             return Err(Error::Open {
                 source_name: name,
@@ -106,58 +100,133 @@ impl GdalRaster {
             });
         }
         let grid = read_grid(&dataset, &name, options)?;
+        let bands = (1..=dataset.raster_count())
+            .map(|band| read_band_info(&dataset, band))
+            .collect();
         Ok(GdalRaster {
             name,
-            dataset,
             grid,
             options: options.clone(),
+            bands,
+            handles: Mutex::new(vec![dataset]),
         })
     }
 
-    /// Open another handle on the same raster, with the same options (one per worker thread).
+    /// Open the same raster again, with the same options (a new, independent pool).
     pub fn reopen(&self) -> Result<Self> {
         Self::open_with(&self.name, &self.options)
     }
 
-    /// The underlying GDAL dataset, for what terralux does not wrap.
-    pub fn dataset(&self) -> &Dataset {
-        &self.dataset
+    /// Run `f` on one of the underlying GDAL datasets, for what terralux does not wrap.
+    ///
+    /// ```no_run
+    /// # fn main() -> terralux::Result<()> {
+    /// let raster = terralux::GdalRaster::open("testdata/ntl.tif")?;
+    /// let driver = raster.with_dataset(|ds| ds.driver().short_name())?;
+    /// assert_eq!(driver, "GTiff");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn with_dataset<T>(&self, f: impl FnOnce(&Dataset) -> T) -> Result<T> {
+        let dataset = self.take_handle()?;
+        let out = f(&dataset);
+        self.return_handle(dataset);
+        Ok(out)
     }
 
     /// A metadata item of the dataset (`domain` "" is the default domain).
     pub fn metadata_item(&self, key: &str, domain: &str) -> Option<String> {
-        self.dataset.metadata_item(key, domain)
+        self.with_dataset(|ds| ds.metadata_item(key, domain))
+            .ok()
+            .flatten()
+    }
+
+    fn take_handle(&self) -> Result<Dataset> {
+        let pooled = self.handles.lock().ok().and_then(|mut pool| pool.pop());
+        match pooled {
+            Some(dataset) => Ok(dataset),
+            None => open_dataset(&self.name),
+        }
+    }
+
+    fn return_handle(&self, dataset: Dataset) {
+        if let Ok(mut pool) = self.handles.lock() {
+            pool.push(dataset);
+        }
     }
 
     fn read_raw<T: CellType>(&self, band: usize, window: &Window) -> Result<Array2<T>> {
         check_band(&self.name, band, self.band_count())?;
         check_window(&self.name, &self.grid, window)?;
+        if window.is_empty() {
+            return Ok(Array2::default((window.rows, window.cols)));
+        }
         let read_error = |reason: String| Error::Read {
             source_name: self.name.clone(),
             band,
             reason,
         };
-        if window.is_empty() {
-            return Ok(Array2::default((window.rows, window.cols)));
-        }
-        let rasterband = self
-            .dataset
-            .rasterband(band)
-            .map_err(|e| read_error(e.to_string()))?;
-        let buffer = quietly(|| {
-            rasterband.read_as::<T::Gdal>(
-                (window.col_off as isize, window.row_off as isize),
-                (window.cols, window.rows),
-                (window.cols, window.rows),
-                None,
-            )
-        })
-        .map_err(|e| read_error(e.to_string()))?;
-        let (_, data) = buffer.into_shape_and_vec();
+        let dataset = self.take_handle()?;
+        let result = quietly(|| {
+            dataset.rasterband(band).and_then(|rasterband| {
+                rasterband.read_as::<T::Gdal>(
+                    (window.col_off as isize, window.row_off as isize),
+                    (window.cols, window.rows),
+                    (window.cols, window.rows),
+                    None,
+                )
+            })
+        });
+        self.return_handle(dataset);
+        let (_, data) = result
+            .map_err(|e| read_error(e.to_string()))?
+            .into_shape_and_vec();
         let data: Vec<T> = data.into_iter().map(T::from_gdal).collect();
         Array2::from_shape_vec((window.rows, window.cols), data)
             .map_err(|e| read_error(e.to_string()))
     }
+}
+
+fn open_dataset(name: &str) -> Result<Dataset> {
+    quietly(|| {
+        Dataset::open_ex(
+            name,
+            DatasetOptions {
+                open_flags: GdalOpenFlags::GDAL_OF_RASTER | GdalOpenFlags::GDAL_OF_READONLY,
+                ..DatasetOptions::default()
+            },
+        )
+    })
+    .map_err(|e| Error::Open {
+        source_name: name.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+fn read_band_info(dataset: &Dataset, band: usize) -> std::result::Result<BandInfo, String> {
+    let rasterband = dataset.rasterband(band).map_err(|e| e.to_string())?;
+    let data_type = data_type_of(&rasterband).ok_or_else(|| {
+        format!(
+            "data type {} is not supported (complex or unknown)",
+            rasterband.band_type()
+        )
+    })?;
+    let nodata = match data_type {
+        DataType::I64 => rasterband.no_data_value_i64().map(|v| v as f64),
+        DataType::U64 => rasterband.no_data_value_u64().map(|v| v as f64),
+        _ => rasterband.no_data_value(),
+    };
+    let (block_cols, block_rows) = rasterband.block_size();
+    Ok(BandInfo {
+        band,
+        data_type,
+        encoding: CellEncoding {
+            nodata,
+            scale: rasterband.scale().unwrap_or(1.0),
+            offset: rasterband.offset().unwrap_or(0.0),
+        },
+        block_shape: (block_rows.max(1), block_cols.max(1)),
+    })
 }
 
 /// Why a data set with no raster bands cannot be read, naming its
@@ -250,39 +319,15 @@ impl RasterSource for GdalRaster {
     }
 
     fn band_count(&self) -> usize {
-        self.dataset.raster_count()
+        self.bands.len()
     }
 
     fn band_info(&self, band: usize) -> Result<BandInfo> {
         check_band(&self.name, band, self.band_count())?;
-        let rasterband = self.dataset.rasterband(band).map_err(|e| Error::Read {
+        self.bands[band - 1].clone().map_err(|reason| Error::Read {
             source_name: self.name.clone(),
             band,
-            reason: e.to_string(),
-        })?;
-        let data_type = data_type_of(&rasterband).ok_or_else(|| Error::Read {
-            source_name: self.name.clone(),
-            band,
-            reason: format!(
-                "data type {} is not supported (complex or unknown)",
-                rasterband.band_type()
-            ),
-        })?;
-        let nodata = match data_type {
-            DataType::I64 => rasterband.no_data_value_i64().map(|v| v as f64),
-            DataType::U64 => rasterband.no_data_value_u64().map(|v| v as f64),
-            _ => rasterband.no_data_value(),
-        };
-        let (block_cols, block_rows) = rasterband.block_size();
-        Ok(BandInfo {
-            band,
-            data_type,
-            encoding: CellEncoding {
-                nodata,
-                scale: rasterband.scale().unwrap_or(1.0),
-                offset: rasterband.offset().unwrap_or(0.0),
-            },
-            block_shape: (block_rows.max(1), block_cols.max(1)),
+            reason,
         })
     }
 

@@ -1,0 +1,578 @@
+//! The zonal-statistics engine: coverage once, rasters read once in file
+//! order, every statistic on all cores, bit-identical for any thread count.
+//!
+//! # How a run goes
+//! 1. Every zone's [`Coverage`] is computed once, in parallel (or taken from
+//!    a [`CoverageIndex`] the caller built), and serves every band.
+//! 2. The grid is cut into **chunks**: whole block rows of the first raster,
+//!    split into runs of whole blocks when a block row is wider than the
+//!    chunk budget (2 M cells by default). Chunks are read in file order,
+//!    so every block of a tiled file is read exactly once.
+//! 3. Chunks are processed in parallel waves: each worker reads its
+//!    chunk's window of every band (GDAL rasters give each worker its own
+//!    handle) and gathers a partial [`Accumulator`] for each zone touching
+//!    the chunk.
+//! 4. Partials are merged into each zone's accumulator in chunk order, so
+//!    the arithmetic is the same for 1 or N threads. A zone is finished and
+//!    its state freed as soon as its last chunk is merged.
+//!
+//! Memory is bounded by the chunks in flight (threads x 2 x bands x chunk
+//! cells x 8 bytes), the coverage index, and the state of zones that are
+//! partly done; never by the raster's size.
+
+use ndarray::Array2;
+use rayon::prelude::*;
+
+use crate::coverage::{Coverage, CoverageIndex, CoverageMode};
+use crate::error::{Error, Result};
+use crate::grid::{Grid, Window};
+use crate::raster::RasterSource;
+use crate::results::{LayerInfo, Provenance, ZonalTable, ZoneStats, name_columns};
+use crate::stats::{Accumulator, Stat, StatValue, Weighting};
+use crate::zones::ZoneSet;
+
+/// A raster that the engine's workers can share.
+pub type SharedRaster<'a> = &'a (dyn RasterSource + Sync);
+
+/// The default chunk budget, in cells (16 MiB of `f64` per band).
+pub const DEFAULT_CHUNK_CELLS: usize = 2 << 20;
+
+/// Zonal statistics over one or more bands of rasters on one grid.
+///
+/// One raster and a zone file:
+///
+/// ```no_run
+/// # fn main() -> terralux::Result<()> {
+/// use terralux::zones::{ZoneOptions, ZoneSet};
+/// use terralux::stats::Stat;
+/// use terralux::{GdalRaster, RasterSource, ZonalStats};
+/// let raster = GdalRaster::open("testdata/ntl.tif")?;
+/// let zones = ZoneSet::read("testdata/counties.gpkg",
+///     &ZoneOptions { id_field: Some("code".into()), ..ZoneOptions::default() })?
+///     .reprojected(raster.grid().crs().expect("open() requires a CRS"))?;
+/// let table = ZonalStats::new(&zones)
+///     .band(&raster, 1)
+///     .stats(&Stat::parse_list("count,sum,mean,median,p90")?)
+///     .run()?;
+/// for zone in &table.zones {
+///     println!("{}: {:?}", zone.id, zone.values);
+/// }
+/// # Ok(())
+/// # }
+/// ```
+///
+/// Several bands, one coverage index computed once and reused:
+///
+/// ```no_run
+/// # fn main() -> terralux::Result<()> {
+/// use terralux::coverage::{CoverageIndex, CoverageMode};
+/// use terralux::zones::{ZoneOptions, ZoneSet};
+/// use terralux::stats::Stat;
+/// use terralux::{GdalRaster, RasterSource, ZonalStats};
+/// let y2020 = GdalRaster::open("ntl_2020.tif")?;
+/// let y2021 = GdalRaster::open("ntl_2021.tif")?;
+/// let zones = ZoneSet::read("counties.gpkg", &ZoneOptions::default())?;
+/// let index = CoverageIndex::build(&zones, y2020.grid(), CoverageMode::Exact);
+/// for raster in [&y2020, &y2021] {
+///     let table = ZonalStats::new(&zones)
+///         .coverage_index(&index)          // no coverage recomputed
+///         .bands(raster, &[1, 2])          // both bands in one pass
+///         .stats(&[Stat::Sum, Stat::Mean])
+///         .run()?;
+///     assert_eq!(table.column_names(), ["b1_sum", "b1_mean", "b2_sum", "b2_mean"]);
+/// }
+/// # Ok(())
+/// # }
+/// ```
+///
+/// In-memory arrays:
+///
+/// ```
+/// # fn main() -> terralux::Result<()> {
+/// use geo_types::{polygon, MultiPolygon};
+/// use ndarray::array;
+/// use terralux::stats::{Stat, StatValue};
+/// use terralux::zones::{Attributes, Zone, ZoneId, ZoneSet};
+/// use terralux::{GeoTransform, Grid, Raster, ZonalStats};
+/// let grid = Grid::new(GeoTransform::new(0.0, 1.0, 2.0, -1.0)?, 2, 2)?;
+/// let raster = Raster::new(grid, array![[0.0, 0.0], [0.0, 10.0]])?;
+/// // A zone covering the four cells fully.
+/// let zone = Zone {
+///     id: ZoneId::Int(1),
+///     attributes: Attributes::default(),
+///     geometry: MultiPolygon(vec![polygon![(x: 0.0, y: 0.0), (x: 2.0, y: 0.0), (x: 2.0, y: 2.0), (x: 0.0, y: 2.0)]]),
+/// };
+/// let zones = ZoneSet::new(vec![zone], None);
+/// let table = ZonalStats::new(&zones)
+///     .band(&raster, 1)
+///     .stats(&[Stat::Count, Stat::Mean, Stat::Median])
+///     .threads(2)
+///     .run()?;
+/// assert_eq!(table.zones[0].values, [StatValue::Number(4.0), StatValue::Number(2.5), StatValue::Number(0.0)]);
+/// # Ok(())
+/// # }
+/// ```
+pub struct ZonalStats<'a> {
+    zones: &'a ZoneSet,
+    layers: Vec<(SharedRaster<'a>, usize)>,
+    weights: Option<(SharedRaster<'a>, usize)>,
+    stats: Vec<Stat>,
+    mode: CoverageMode,
+    weighting: Weighting,
+    threads: Option<usize>,
+    coverage: Option<&'a CoverageIndex>,
+    chunk_cells: usize,
+}
+
+impl<'a> ZonalStats<'a> {
+    /// A run over `zones` (coordinates in the rasters' CRS). The default
+    /// statistics are `count, sum, mean, min, max, stdev`.
+    pub fn new(zones: &'a ZoneSet) -> Self {
+        ZonalStats {
+            zones,
+            layers: Vec::new(),
+            weights: None,
+            stats: vec![
+                Stat::Count,
+                Stat::Sum,
+                Stat::Mean,
+                Stat::Min,
+                Stat::Max,
+                Stat::Stdev,
+            ],
+            mode: CoverageMode::Exact,
+            weighting: Weighting::Fraction,
+            threads: None,
+            coverage: None,
+            chunk_cells: DEFAULT_CHUNK_CELLS,
+        }
+    }
+
+    /// Add one band of a raster.
+    pub fn band(mut self, raster: SharedRaster<'a>, band: usize) -> Self {
+        self.layers.push((raster, band));
+        self
+    }
+
+    /// Add several bands of a raster.
+    pub fn bands(mut self, raster: SharedRaster<'a>, bands: &[usize]) -> Self {
+        self.layers.extend(bands.iter().map(|&b| (raster, b)));
+        self
+    }
+
+    /// A weights raster (same grid) for `weighted_sum` and `weighted_mean`.
+    pub fn weights(mut self, raster: SharedRaster<'a>, band: usize) -> Self {
+        self.weights = Some((raster, band));
+        self
+    }
+
+    /// The statistics, in output order.
+    pub fn stats(mut self, stats: &[Stat]) -> Self {
+        self.stats = stats.to_vec();
+        self
+    }
+
+    /// The coverage mode (default exact; ignored when a coverage index is given).
+    pub fn coverage_mode(mut self, mode: CoverageMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// The cell weighting (default: coverage fraction).
+    pub fn weighting(mut self, weighting: Weighting) -> Self {
+        self.weighting = weighting;
+        self
+    }
+
+    /// Run on a pool of `threads` workers (default: rayon's global pool).
+    /// Results do not depend on it.
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = Some(threads.max(1));
+        self
+    }
+
+    /// Use coverages computed beforehand (for the same zones and grid).
+    pub fn coverage_index(mut self, index: &'a CoverageIndex) -> Self {
+        self.coverage = Some(index);
+        self
+    }
+
+    /// The chunk budget in cells (default [`DEFAULT_CHUNK_CELLS`]). Results
+    /// are identical for any thread count at a given budget; a different
+    /// budget can change the last bits of sums.
+    pub fn chunk_cells(mut self, cells: usize) -> Self {
+        self.chunk_cells = cells.max(1);
+        self
+    }
+
+    /// Compute the statistics.
+    pub fn run(&self) -> Result<ZonalTable> {
+        let grid = self.check_inputs()?;
+        match self.threads {
+            Some(n) => rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .map_err(|e| Error::Threads {
+                    threads: n,
+                    reason: e.to_string(),
+                })?
+                .install(|| self.run_on(&grid)),
+            None => self.run_on(&grid),
+        }
+    }
+
+    /// Validate the inputs; return the shared grid.
+    fn check_inputs(&self) -> Result<Grid> {
+        let mismatch = |context: &str, reason: String| Error::Mismatch {
+            context: context.to_string(),
+            reason,
+        };
+        let (first, _) = self
+            .layers
+            .first()
+            .ok_or_else(|| mismatch("zonal statistics", "no raster band was given".into()))?;
+        if self.stats.is_empty() {
+            return Err(mismatch(
+                "zonal statistics",
+                "no statistic was asked for".into(),
+            ));
+        }
+        let grid = first.grid().clone();
+        let all = self.layers.iter().chain(self.weights.iter());
+        for (raster, band) in all {
+            raster.band_info(*band)?;
+            if !grids_match(&grid, raster.grid()) {
+                return Err(mismatch(
+                    raster.name(),
+                    format!(
+                        "its grid differs from {}'s; all rasters of a run must share one grid",
+                        first.name()
+                    ),
+                ));
+            }
+        }
+        if let Some(stat) = self.stats.iter().find(|s| s.needs_weights_raster())
+            && self.weights.is_none()
+        {
+            return Err(mismatch(&stat.name(), "needs a weights raster".into()));
+        }
+        if let (Some(zones_crs), Some(grid_crs)) = (self.zones.crs(), grid.crs())
+            && !zones_crs.matches(grid_crs)
+        {
+            return Err(mismatch(
+                self.zones.source_name(),
+                format!(
+                    "the zones are in {} but the raster is in {}; reproject the zones first (ZoneSet::reprojected)",
+                    zones_crs.definition(),
+                    grid_crs.definition()
+                ),
+            ));
+        }
+        if let Some(index) = self.coverage
+            && (index.len() != self.zones.len() || !grids_match(index.grid(), &grid))
+        {
+            return Err(mismatch(
+                "coverage index",
+                "it was built for other zones or another grid".into(),
+            ));
+        }
+        if self.weighting == Weighting::AreaKm2 {
+            grid.cell_area_km2(0)
+                .map_err(|e| e.for_source(first.name()))?;
+        }
+        Ok(grid)
+    }
+
+    fn run_on(&self, grid: &Grid) -> Result<ZonalTable> {
+        let built;
+        let index = match self.coverage {
+            Some(index) => index,
+            None => {
+                built = CoverageIndex::build(self.zones, grid, self.mode);
+                &built
+            }
+        };
+        let row_areas = match self.weighting {
+            Weighting::AreaKm2 => grid.cell_areas_km2(&grid.full_window())?,
+            _ => Vec::new(),
+        };
+        let block = self.layers[0].0.band_info(self.layers[0].1)?.block_shape;
+        let plan = ChunkPlan::new(grid, block, self.chunk_cells);
+
+        // Which zones touch which chunk, and each zone's last chunk.
+        let mut chunk_zones: Vec<Vec<u32>> = vec![Vec::new(); plan.len()];
+        let mut last_chunk: Vec<Option<usize>> = vec![None; index.len()];
+        for (z, coverage) in index.coverages().iter().enumerate() {
+            if coverage.is_empty() {
+                continue;
+            }
+            for chunk in plan.overlapping(&coverage.window()) {
+                chunk_zones[chunk].push(z as u32);
+                last_chunk[z] = Some(chunk);
+            }
+        }
+
+        let gather = Gather {
+            layers: &self.layers,
+            weights: self.weights,
+            stats: &self.stats,
+            weighting: self.weighting,
+            row_areas: &row_areas,
+            index,
+        };
+        let mut open: Vec<Option<Vec<Accumulator>>> = vec![None; index.len()];
+        let mut finished: Vec<Option<Vec<StatValue>>> = vec![None; index.len()];
+        let wave = (rayon::current_num_threads() * 2).max(1);
+        for wave_start in (0..plan.len()).step_by(wave) {
+            let wave_end = (wave_start + wave).min(plan.len());
+            let partials: Vec<Result<ChunkPartials>> = (wave_start..wave_end)
+                .into_par_iter()
+                .map(|c| gather.chunk(plan.window(c), &chunk_zones[c]))
+                .collect();
+            for (c, partial) in (wave_start..wave_end).zip(partials) {
+                for (z, accs) in partial? {
+                    let z = z as usize;
+                    match &mut open[z] {
+                        Some(current) => {
+                            for (acc, part) in current.iter_mut().zip(accs) {
+                                acc.merge(part);
+                            }
+                        }
+                        slot @ None => *slot = Some(accs),
+                    }
+                    if last_chunk[z] == Some(c)
+                        && let Some(accs) = open[z].take()
+                    {
+                        finished[z] = Some(gather.finish(&accs, index.coverage(z)));
+                    }
+                }
+            }
+        }
+
+        let zones = self
+            .zones
+            .iter()
+            .enumerate()
+            .map(|(z, zone)| {
+                let values = finished[z].take().unwrap_or_else(|| {
+                    let empty: Vec<Accumulator> = self
+                        .layers
+                        .iter()
+                        .map(|_| Accumulator::new(&self.stats))
+                        .collect();
+                    gather.finish(&empty, index.coverage(z))
+                });
+                ZoneStats {
+                    id: zone.id.clone(),
+                    attributes: zone.attributes.clone(),
+                    values,
+                }
+            })
+            .collect();
+        // Rasters are told apart by identity, not by name (in-memory rasters share one).
+        let mut distinct: Vec<*const u8> = Vec::new();
+        let mut layer_info = |(raster, band): &(SharedRaster<'_>, usize)| {
+            let address = *raster as *const (dyn RasterSource + Sync) as *const u8;
+            let number = match distinct.iter().position(|&a| a == address) {
+                Some(i) => i + 1,
+                None => {
+                    distinct.push(address);
+                    distinct.len()
+                }
+            };
+            LayerInfo {
+                source: raster.name().to_string(),
+                raster: number,
+                band: *band,
+            }
+        };
+        let layers: Vec<LayerInfo> = self.layers.iter().map(&mut layer_info).collect();
+        let weights = self.weights.as_ref().map(&mut layer_info);
+        Ok(ZonalTable {
+            columns: name_columns(&layers, &self.stats),
+            layers,
+            zones,
+            provenance: Provenance {
+                library_version: crate::VERSION.to_string(),
+                zones_source: self.zones.source_name().to_string(),
+                zones_layer: self.zones.layer().to_string(),
+                id_field: self.zones.id_field().map(str::to_string),
+                grid: grid.clone(),
+                weights,
+                coverage: index.mode(),
+                weighting: self.weighting,
+                stats: self.stats.clone(),
+                threads: rayon::current_num_threads(),
+            },
+        })
+    }
+}
+
+/// True when two grids have the same shape, transform (to 1e-9 cell) and CRS.
+fn grids_match(a: &Grid, b: &Grid) -> bool {
+    let (ta, tb) = (a.transform(), b.transform());
+    let tolerance = 1e-9 * ta.pixel_width.abs().min(ta.pixel_height.abs());
+    let close = |x: f64, y: f64| (x - y).abs() <= tolerance;
+    let crs_match = match (a.crs(), b.crs()) {
+        (Some(x), Some(y)) => x.matches(y),
+        (None, None) => true,
+        _ => false,
+    };
+    a.shape() == b.shape()
+        && close(ta.origin_x, tb.origin_x)
+        && close(ta.origin_y, tb.origin_y)
+        && close(ta.pixel_width, tb.pixel_width)
+        && close(ta.pixel_height, tb.pixel_height)
+        && crs_match
+}
+
+/// The grid cut into chunks of whole blocks, in file (row-major) order.
+struct ChunkPlan {
+    rows: usize,
+    cols: usize,
+    chunk_rows: usize,
+    chunk_cols: usize,
+    bands: usize,
+    per_band: usize,
+}
+
+impl ChunkPlan {
+    fn new(grid: &Grid, block: (usize, usize), budget: usize) -> Self {
+        let (rows, cols) = grid.shape();
+        let (block_rows, block_cols) = (block.0.clamp(1, rows), block.1.clamp(1, cols));
+        let block_row_cells = block_rows * cols;
+        let (chunk_rows, chunk_cols) = if block_row_cells <= budget {
+            (block_rows * (budget / block_row_cells).max(1), cols)
+        } else {
+            let blocks_across = (budget / block_rows / block_cols).max(1);
+            (block_rows, (blocks_across * block_cols).min(cols))
+        };
+        let chunk_rows = chunk_rows.min(rows);
+        ChunkPlan {
+            rows,
+            cols,
+            chunk_rows,
+            chunk_cols,
+            bands: rows.div_ceil(chunk_rows),
+            per_band: cols.div_ceil(chunk_cols),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.bands * self.per_band
+    }
+
+    fn window(&self, chunk: usize) -> Window {
+        let (band, col_chunk) = (chunk / self.per_band, chunk % self.per_band);
+        let (row_off, col_off) = (band * self.chunk_rows, col_chunk * self.chunk_cols);
+        Window::new(
+            row_off,
+            col_off,
+            self.chunk_rows.min(self.rows - row_off),
+            self.chunk_cols.min(self.cols - col_off),
+        )
+    }
+
+    /// The chunks overlapping `window`, in order.
+    fn overlapping(&self, window: &Window) -> impl Iterator<Item = usize> + '_ {
+        let bands = window.row_off / self.chunk_rows..window.row_end().div_ceil(self.chunk_rows);
+        let cols = window.col_off / self.chunk_cols..window.col_end().div_ceil(self.chunk_cols);
+        bands.flat_map(move |b| cols.clone().map(move |c| b * self.per_band + c))
+    }
+}
+
+/// A chunk's partial accumulators: per zone touching it, one per layer.
+type ChunkPartials = Vec<(u32, Vec<Accumulator>)>;
+
+/// What a worker needs to gather one chunk.
+struct Gather<'r, 'a> {
+    layers: &'r [(SharedRaster<'a>, usize)],
+    weights: Option<(SharedRaster<'a>, usize)>,
+    stats: &'r [Stat],
+    weighting: Weighting,
+    row_areas: &'r [f64],
+    index: &'r CoverageIndex,
+}
+
+impl Gather<'_, '_> {
+    /// Read `window` of every band and gather a partial accumulator per zone.
+    fn chunk(&self, window: Window, zones: &[u32]) -> Result<ChunkPartials> {
+        if zones.is_empty() {
+            return Ok(Vec::new());
+        }
+        let values = self
+            .layers
+            .iter()
+            .map(|(raster, band)| raster.read_window_f64(*band, window).map(standard_layout))
+            .collect::<Result<Vec<_>>>()?;
+        let weights = self
+            .weights
+            .map(|(raster, band)| raster.read_window_f64(band, window).map(standard_layout))
+            .transpose()?;
+        let mut out = Vec::with_capacity(zones.len());
+        for &z in zones {
+            let mut accs: Vec<Accumulator> = self
+                .layers
+                .iter()
+                .map(|_| Accumulator::new(self.stats))
+                .collect();
+            let coverage = self.index.coverage(z as usize);
+            for (row, runs) in coverage.rows_in(window.row_off, window.row_end()) {
+                let local_row = row - window.row_off;
+                for run in runs {
+                    let start = (run.col as usize).max(window.col_off);
+                    let end = (run.col_end() as usize).min(window.col_end());
+                    if start >= end {
+                        continue;
+                    }
+                    let weight = match self.weighting {
+                        Weighting::Fraction => run.fraction,
+                        Weighting::None => 1.0,
+                        Weighting::AreaKm2 => run.fraction * self.row_areas[row],
+                    };
+                    let cols = start - window.col_off..end - window.col_off;
+                    let us = weights
+                        .as_ref()
+                        .map(|w| row_slice(w, local_row, cols.clone()));
+                    for (acc, layer) in accs.iter_mut().zip(&values) {
+                        acc.add_run(
+                            row_slice(layer, local_row, cols.clone()),
+                            run.fraction,
+                            weight,
+                            us,
+                        );
+                    }
+                }
+            }
+            out.push((z, accs));
+        }
+        Ok(out)
+    }
+
+    /// The zone's values in column order (layer by layer).
+    fn finish(&self, accs: &[Accumulator], coverage: &Coverage) -> Vec<StatValue> {
+        let total = coverage.total_fraction();
+        let outside = coverage.outside_fraction();
+        accs.iter()
+            .flat_map(|acc| acc.finish(self.stats, total, outside))
+            .collect()
+    }
+}
+
+/// The array in standard (row-major, contiguous) layout, copied only if it is not.
+fn standard_layout(values: Array2<f64>) -> Array2<f64> {
+    if values.is_standard_layout() {
+        values
+    } else {
+        values.as_standard_layout().into_owned()
+    }
+}
+
+/// Columns `cols` of row `row` of an array in standard layout.
+fn row_slice(values: &Array2<f64>, row: usize, cols: std::ops::Range<usize>) -> &[f64] {
+    let row = values.row(row);
+    let row = row
+        .to_slice()
+        .expect("rows of a standard-layout array are contiguous");
+    &row[cols]
+}

@@ -1,0 +1,341 @@
+//! The mergeable per-zone accumulator.
+
+use std::collections::HashMap;
+
+use super::{Stat, StatValue, weighted_quantiles};
+
+/// Neumaier's compensated sum: exact to about one rounding for any order of magnitudes.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct CompensatedSum {
+    sum: f64,
+    compensation: f64,
+}
+
+impl CompensatedSum {
+    fn add(&mut self, v: f64) {
+        let t = self.sum + v;
+        if self.sum.abs() >= v.abs() {
+            self.compensation += (self.sum - t) + v;
+        } else {
+            self.compensation += (v - t) + self.sum;
+        }
+        self.sum = t;
+    }
+
+    fn merge(&mut self, other: &CompensatedSum) {
+        self.add(other.sum);
+        self.compensation += other.compensation;
+    }
+
+    fn value(&self) -> f64 {
+        self.sum + self.compensation
+    }
+}
+
+/// Which families of state an accumulator keeps, from the statistics asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Families {
+    quantiles: bool,
+    categories: bool,
+    weighted: bool,
+}
+
+impl Families {
+    fn of(stats: &[Stat]) -> Self {
+        Families {
+            quantiles: stats.iter().any(|s| s.quantile_level().is_some()),
+            categories: stats.iter().any(|s| {
+                matches!(
+                    s,
+                    Stat::Majority | Stat::Minority | Stat::Variety | Stat::Frac
+                )
+            }),
+            weighted: stats.iter().any(Stat::needs_weights_raster),
+        }
+    }
+}
+
+/// Everything needed to finish a zone's statistics, gathered cell run by
+/// cell run and mergeable with another accumulator of the same zone.
+///
+/// Moments merge with Chan's formula (weighted, West 1979), sums are
+/// compensated, quantiles keep the zone's values (as runs sharing one
+/// weight: 8 bytes a cell) and categories keep a total weight per distinct value.
+///
+/// ```
+/// use terralux::stats::{Accumulator, Stat, StatValue};
+/// let stats = [Stat::Count, Stat::Mean, Stat::Median, Stat::Stdev];
+/// let mut whole = Accumulator::new(&stats);
+/// whole.add_run(&[0.0, 0.0, 0.0, 10.0], 1.0, 1.0, None);
+/// let (mut left, mut right) = (Accumulator::new(&stats), Accumulator::new(&stats));
+/// left.add_run(&[0.0, 0.0], 1.0, 1.0, None);
+/// right.add_run(&[0.0, f64::NAN, 10.0], 1.0, 1.0, None); // NaN: invalid, skipped
+/// left.merge(right);
+/// let a = whole.finish(&stats, 4.0, Some(0.0));
+/// assert_eq!(a, left.finish(&stats, 5.0, Some(0.0)));
+/// assert_eq!(a[0], StatValue::Number(4.0));
+/// assert_eq!(a[1], StatValue::Number(2.5));
+/// assert_eq!(a[2], StatValue::Number(0.0)); // the median of {0, 0, 0, 10} is 0
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Accumulator {
+    families: Families,
+    /// Σ w over valid cells.
+    weight: CompensatedSum,
+    /// Σ w v over valid cells.
+    weighted_values: CompensatedSum,
+    /// Σ c (coverage fraction, not weight) over valid cells, for valid_frac.
+    valid_coverage: CompensatedSum,
+    /// Weighted Welford state: total weight, mean, sum of weighted squared deviations.
+    moment_weight: f64,
+    mean: f64,
+    m2: f64,
+    min: f64,
+    max: f64,
+    valid_cells: u64,
+    /// Values for quantiles, in runs of one weight: `(weight, count)` over `values`.
+    values: Vec<f64>,
+    value_runs: Vec<(f64, u32)>,
+    /// Total weight per distinct value (keyed by bits, -0 folded into 0).
+    categories: HashMap<u64, f64>,
+    /// Σ w u v and Σ w u, with u from the weights raster.
+    weighted_sum: CompensatedSum,
+    weights_total: CompensatedSum,
+}
+
+impl Accumulator {
+    /// An empty accumulator keeping what `stats` need.
+    pub fn new(stats: &[Stat]) -> Self {
+        Accumulator {
+            families: Families::of(stats),
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            ..Accumulator::default()
+        }
+    }
+
+    /// Add a run of cells that share one coverage `fraction` and one
+    /// `weight`; NaN values are invalid and skipped. `weights` (same length
+    /// as `values`) are the weights raster's values for `weighted_*`
+    /// statistics, NaN where invalid.
+    pub fn add_run(&mut self, values: &[f64], fraction: f64, weight: f64, weights: Option<&[f64]>) {
+        // First pass: valid count, sum, min, max.
+        let mut n = 0u64;
+        let mut sum = 0.0;
+        let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
+        for &v in values {
+            if !v.is_nan() {
+                n += 1;
+                sum += v;
+                min = min.min(v);
+                max = max.max(v);
+            }
+        }
+        if n == 0 {
+            return;
+        }
+        // Second pass: squared deviations from the run's own mean (stable).
+        let run_mean = sum / n as f64;
+        let mut m2 = 0.0;
+        for &v in values {
+            if !v.is_nan() {
+                let d = v - run_mean;
+                m2 += d * d;
+            }
+        }
+        let run_weight = weight * n as f64;
+        self.weight.add(run_weight);
+        self.weighted_values.add(weight * sum);
+        self.valid_coverage.add(fraction * n as f64);
+        self.valid_cells += n;
+        self.merge_moments(run_weight, run_mean, weight * m2);
+        if weight > 0.0 {
+            self.min = self.min.min(min);
+            self.max = self.max.max(max);
+        }
+        if self.families.quantiles {
+            let start = self.values.len();
+            self.values
+                .extend(values.iter().copied().filter(|v| !v.is_nan()));
+            self.push_value_run(weight, (self.values.len() - start) as u32);
+        }
+        if self.families.categories {
+            for &v in values.iter().filter(|v| !v.is_nan()) {
+                *self.categories.entry(category_key(v)).or_insert(0.0) += weight;
+            }
+        }
+        if self.families.weighted
+            && let Some(us) = weights
+        {
+            for (&v, &u) in values.iter().zip(us) {
+                if !v.is_nan() && !u.is_nan() {
+                    self.weighted_sum.add(weight * u * v);
+                    self.weights_total.add(weight * u);
+                }
+            }
+        }
+    }
+
+    fn push_value_run(&mut self, weight: f64, count: u32) {
+        match self.value_runs.last_mut() {
+            Some((w, c)) if *w == weight => *c += count,
+            _ => self.value_runs.push((weight, count)),
+        }
+    }
+
+    /// Chan's parallel update of the weighted mean and squared deviations.
+    fn merge_moments(&mut self, weight: f64, mean: f64, m2: f64) {
+        if weight <= 0.0 {
+            return;
+        }
+        let total = self.moment_weight + weight;
+        let delta = mean - self.mean;
+        self.mean += delta * weight / total;
+        self.m2 += m2 + delta * delta * self.moment_weight * weight / total;
+        self.moment_weight = total;
+    }
+
+    /// Fold `other` (gathered over other cells of the same zone) into this one.
+    pub fn merge(&mut self, other: Accumulator) {
+        self.weight.merge(&other.weight);
+        self.weighted_values.merge(&other.weighted_values);
+        self.valid_coverage.merge(&other.valid_coverage);
+        self.valid_cells += other.valid_cells;
+        self.merge_moments(other.moment_weight, other.mean, other.m2);
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
+        let start = self.values.len();
+        self.values.extend_from_slice(&other.values);
+        let mut offset = start;
+        for (w, c) in other.value_runs {
+            self.push_value_run(w, c);
+            offset += c as usize;
+        }
+        debug_assert_eq!(offset, self.values.len());
+        if self.categories.is_empty() {
+            self.categories = other.categories;
+        } else {
+            for (k, w) in other.categories {
+                *self.categories.entry(k).or_insert(0.0) += w;
+            }
+        }
+        self.weighted_sum.merge(&other.weighted_sum);
+        self.weights_total.merge(&other.weights_total);
+    }
+
+    /// Number of valid cells seen (whatever their weight).
+    pub fn valid_cells(&self) -> u64 {
+        self.valid_cells
+    }
+
+    /// The statistics, in the order asked. `total_coverage` is the sum of
+    /// the zone's coverage fractions over all its cells in the grid (valid
+    /// or not) and `outside` the share of its area outside the grid (`None`
+    /// for a zone of zero area).
+    pub fn finish(
+        &self,
+        stats: &[Stat],
+        total_coverage: f64,
+        outside: Option<f64>,
+    ) -> Vec<StatValue> {
+        let w = self.weight.value();
+        let has_values = self.valid_cells > 0 && w > 0.0;
+        let mean = has_values.then(|| self.weighted_values.value() / w);
+        let variance = has_values.then(|| (self.m2 / self.moment_weight).max(0.0));
+        let quantiles = if self.families.quantiles {
+            let levels: Vec<f64> = stats.iter().filter_map(Stat::quantile_level).collect();
+            let mut pairs = self.value_pairs();
+            weighted_quantiles(&mut pairs, &levels)
+        } else {
+            Vec::new()
+        };
+        let mut next_quantile = quantiles.into_iter();
+        let categories = self.sorted_categories();
+        stats
+            .iter()
+            .map(|stat| match stat {
+                Stat::Count => StatValue::Number(w),
+                Stat::Sum => StatValue::Number(self.weighted_values.value()),
+                Stat::Mean => mean.into(),
+                Stat::Min => has_values.then_some(self.min).into(),
+                Stat::Max => has_values.then_some(self.max).into(),
+                Stat::Variance => variance.into(),
+                Stat::Stdev => variance.map(f64::sqrt).into(),
+                Stat::Cv => match (variance, mean) {
+                    (Some(var), Some(m)) if m != 0.0 => StatValue::Number(var.sqrt() / m),
+                    _ => StatValue::Missing,
+                },
+                Stat::Median | Stat::Quantile(_) => next_quantile.next().flatten().into(),
+                Stat::Majority => pick_category(&categories, |a, b| a > b).into(),
+                Stat::Minority => pick_category(&categories, |a, b| a < b).into(),
+                Stat::Variety => StatValue::Number(categories.len() as f64),
+                Stat::Frac => {
+                    let total: f64 = categories.iter().map(|c| c.1).sum();
+                    StatValue::Fractions(if total > 0.0 {
+                        categories.iter().map(|&(v, cw)| (v, cw / total)).collect()
+                    } else {
+                        Vec::new()
+                    })
+                }
+                Stat::WeightedSum => StatValue::Number(self.weighted_sum.value()),
+                Stat::WeightedMean => {
+                    let total = self.weights_total.value();
+                    (total != 0.0)
+                        .then(|| self.weighted_sum.value() / total)
+                        .into()
+                }
+                Stat::ValidFrac => match outside {
+                    Some(out) if total_coverage > 0.0 => StatValue::Number(
+                        (self.valid_coverage.value() / total_coverage).min(1.0) * (1.0 - out),
+                    ),
+                    Some(_) => StatValue::Number(0.0),
+                    None => StatValue::Missing,
+                },
+                Stat::OutsideFrac => outside.into(),
+            })
+            .collect()
+    }
+
+    fn value_pairs(&self) -> Vec<(f64, f64)> {
+        let mut pairs = Vec::with_capacity(self.values.len());
+        let mut at = 0;
+        for &(w, count) in &self.value_runs {
+            let end = at + count as usize;
+            pairs.extend(self.values[at..end].iter().map(|&v| (v, w)));
+            at = end;
+        }
+        pairs
+    }
+
+    /// `(value, total weight)` in increasing value order, zero weights left out.
+    fn sorted_categories(&self) -> Vec<(f64, f64)> {
+        let mut cats: Vec<(f64, f64)> = self
+            .categories
+            .iter()
+            .filter(|(_, w)| **w > 0.0)
+            .map(|(&k, &w)| (f64::from_bits(k), w))
+            .collect();
+        cats.sort_by(|a, b| a.0.total_cmp(&b.0));
+        cats
+    }
+}
+
+fn category_key(v: f64) -> u64 {
+    if v == 0.0 {
+        0.0f64.to_bits()
+    } else {
+        v.to_bits()
+    }
+}
+
+/// The value whose weight is `better` than every other's; ties keep the smaller value
+/// (categories come sorted by value, and only a strictly better weight replaces).
+fn pick_category(categories: &[(f64, f64)], better: impl Fn(f64, f64) -> bool) -> Option<f64> {
+    let mut best: Option<(f64, f64)> = None;
+    for &(v, w) in categories {
+        if best.is_none_or(|(_, bw)| better(w, bw)) {
+            best = Some((v, w));
+        }
+    }
+    best.map(|(v, _)| v)
+}

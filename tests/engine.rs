@@ -1,0 +1,531 @@
+//! The engine: every statistic against an independent computation, thread
+//! counts, bands in one pass, semantics from PEERS.md, and bad inputs.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::random::{Rng, random_zone};
+use geo_types::{MultiPolygon, polygon};
+use ndarray::Array2;
+use terralux::coverage::{Coverage, CoverageIndex, CoverageMode};
+use terralux::stats::{Stat, StatValue, Weighting};
+use terralux::zones::{Attributes, Zone, ZoneId, ZoneSet};
+use terralux::{Crs, Error, GeoTransform, Grid, Raster, ZonalStats};
+
+const ALL_STATS: &str = "count,sum,mean,min,max,variance,stdev,cv,median,p10,p90,p99.5,majority,minority,variety,frac,weighted_sum,weighted_mean,valid_frac,outside_frac";
+
+fn grid() -> Grid {
+    Grid::new(GeoTransform::new(100.0, 0.25, 40.0, -0.25).unwrap(), 37, 53)
+        .unwrap()
+        .with_crs(Crs::wgs84())
+}
+
+/// Values on a few levels (so categories repeat), ~5 % nodata (-9999).
+fn raster(rng: &mut Rng, grid: &Grid) -> Raster<f32> {
+    let data = Array2::from_shape_fn(grid.shape(), |_| {
+        if rng.uniform() < 0.05 {
+            -9999.0
+        } else {
+            (rng.uniform() * 8.0).floor() as f32 * 1.5 - 2.0
+        }
+    });
+    Raster::new(grid.clone(), data)
+        .unwrap()
+        .with_nodata(Some(-9999.0))
+        .with_block_shape(8, 16)
+}
+
+fn weights_raster(rng: &mut Rng, grid: &Grid) -> Raster<f64> {
+    let data = Array2::from_shape_fn(grid.shape(), |_| {
+        if rng.uniform() < 0.03 {
+            f64::NAN
+        } else {
+            rng.uniform() * 3.0
+        }
+    });
+    Raster::new(grid.clone(), data).unwrap()
+}
+
+fn zones(rng: &mut Rng, grid: &Grid, n: usize) -> ZoneSet {
+    let zones = (0..n)
+        .map(|i| Zone {
+            id: ZoneId::Int(i as i64),
+            attributes: Attributes::default(),
+            geometry: random_zone(rng, grid, i),
+        })
+        .collect();
+    ZoneSet::new(zones, Some(Crs::wgs84()))
+}
+
+/// The reference: every statistic straight from the definitions, cell by cell.
+fn naive(
+    coverage: &Coverage,
+    values: &Array2<f64>,
+    weights: &Array2<f64>,
+    row_areas: &[f64],
+    weighting: Weighting,
+    stat: &Stat,
+) -> StatValue {
+    let mut cells = Vec::new(); // (value, weight, fraction, weights-raster value)
+    let mut total_fraction = 0.0;
+    for (row, runs) in coverage.rows() {
+        for run in runs {
+            for col in run.col as usize..run.col_end() as usize {
+                total_fraction += run.fraction;
+                let v = values[[row, col]];
+                if v.is_nan() {
+                    continue;
+                }
+                let w = match weighting {
+                    Weighting::Fraction => run.fraction,
+                    Weighting::None => 1.0,
+                    Weighting::AreaKm2 => run.fraction * row_areas[row],
+                };
+                cells.push((v, w, run.fraction, weights[[row, col]]));
+            }
+        }
+    }
+    let n = |v: f64| StatValue::Number(v);
+    let w_total: f64 = cells.iter().map(|c| c.1).sum();
+    let sum: f64 = cells.iter().map(|c| c.0 * c.1).sum();
+    let empty = cells.is_empty();
+    let mean = sum / w_total;
+    let variance = cells
+        .iter()
+        .map(|c| c.1 * (c.0 - mean).powi(2))
+        .sum::<f64>()
+        / w_total;
+    let mut cats: BTreeMap<i64, f64> = BTreeMap::new();
+    for c in &cells {
+        *cats.entry((c.0 * 1000.0).round() as i64).or_default() += c.1;
+    }
+    let quantile = |q: f64| {
+        let mut sorted = cells.clone();
+        sorted.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap());
+        let mut cumulative = 0.0;
+        for c in &sorted {
+            cumulative += c.1;
+            if cumulative >= q * w_total * (1.0 - 1e-12) {
+                return c.0;
+            }
+        }
+        sorted.last().unwrap().0
+    };
+    let missing_if_empty = |v: f64| if empty { StatValue::Missing } else { n(v) };
+    match stat {
+        Stat::Count => n(w_total),
+        Stat::Sum => n(sum),
+        Stat::Mean => missing_if_empty(mean),
+        Stat::Min => missing_if_empty(cells.iter().map(|c| c.0).fold(f64::INFINITY, f64::min)),
+        Stat::Max => missing_if_empty(cells.iter().map(|c| c.0).fold(f64::NEG_INFINITY, f64::max)),
+        Stat::Variance => missing_if_empty(variance),
+        Stat::Stdev => missing_if_empty(variance.sqrt()),
+        Stat::Cv => {
+            if empty || mean == 0.0 {
+                StatValue::Missing
+            } else {
+                n(variance.sqrt() / mean)
+            }
+        }
+        Stat::Median => missing_if_empty(if empty { 0.0 } else { quantile(0.5) }),
+        Stat::Quantile(p) => missing_if_empty(if empty { 0.0 } else { quantile(p / 100.0) }),
+        Stat::Majority | Stat::Minority => {
+            let mut best: Option<(i64, f64)> = None;
+            for (&k, &w) in &cats {
+                let better = match best {
+                    None => true,
+                    Some((_, bw)) => {
+                        if *stat == Stat::Majority {
+                            w > bw
+                        } else {
+                            w < bw
+                        }
+                    }
+                };
+                if better {
+                    best = Some((k, w));
+                }
+            }
+            best.map_or(StatValue::Missing, |(k, _)| n(k as f64 / 1000.0))
+        }
+        Stat::Variety => n(cats.len() as f64),
+        Stat::Frac => StatValue::Fractions(
+            cats.iter()
+                .map(|(&k, &w)| (k as f64 / 1000.0, w / w_total))
+                .collect(),
+        ),
+        Stat::WeightedSum => n(cells
+            .iter()
+            .filter(|c| !c.3.is_nan())
+            .map(|c| c.1 * c.3 * c.0)
+            .sum()),
+        Stat::WeightedMean => {
+            let wu: f64 = cells
+                .iter()
+                .filter(|c| !c.3.is_nan())
+                .map(|c| c.1 * c.3)
+                .sum();
+            let wuv: f64 = cells
+                .iter()
+                .filter(|c| !c.3.is_nan())
+                .map(|c| c.1 * c.3 * c.0)
+                .sum();
+            if wu == 0.0 {
+                StatValue::Missing
+            } else {
+                n(wuv / wu)
+            }
+        }
+        Stat::ValidFrac => match coverage.outside_fraction() {
+            None => StatValue::Missing,
+            Some(_) if total_fraction == 0.0 => n(0.0),
+            Some(out) => n(cells.iter().map(|c| c.2).sum::<f64>() / total_fraction * (1.0 - out)),
+        },
+        Stat::OutsideFrac => coverage.outside_fraction().map_or(StatValue::Missing, n),
+    }
+}
+
+fn close(a: &StatValue, b: &StatValue) -> bool {
+    let near = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1e-9);
+    match (a, b) {
+        (StatValue::Number(x), StatValue::Number(y)) => near(*x, *y),
+        (StatValue::Fractions(x), StatValue::Fractions(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|(p, q)| near(p.0, q.0) && near(p.1, q.1))
+        }
+        (StatValue::Missing, StatValue::Missing) => true,
+        _ => false,
+    }
+}
+
+#[test]
+fn every_statistic_matches_an_independent_computation() {
+    let mut rng = Rng::new(2024);
+    let grid = grid();
+    let raster = raster(&mut rng, &grid);
+    let weights = weights_raster(&mut rng, &grid);
+    let zones = zones(&mut rng, &grid, 36);
+    let stats = Stat::parse_list(ALL_STATS).unwrap();
+    let values = raster_values(&raster);
+    let weight_values = weights.band(1).unwrap().to_owned();
+    let row_areas = grid.cell_areas_km2(&grid.full_window()).unwrap();
+    for mode in [
+        CoverageMode::Exact,
+        CoverageMode::Center,
+        CoverageMode::AllTouched,
+    ] {
+        for weighting in [Weighting::Fraction, Weighting::None, Weighting::AreaKm2] {
+            let table = ZonalStats::new(&zones)
+                .band(&raster, 1)
+                .weights(&weights, 1)
+                .stats(&stats)
+                .coverage_mode(mode)
+                .weighting(weighting)
+                .chunk_cells(300)
+                .run()
+                .unwrap();
+            assert_eq!(
+                table.column_names(),
+                ALL_STATS.split(',').collect::<Vec<_>>()
+            );
+            let index = CoverageIndex::build(&zones, &grid, mode);
+            for (z, zone) in table.zones.iter().enumerate() {
+                assert_eq!(zone.id, ZoneId::Int(z as i64), "input order");
+                for (stat, got) in stats.iter().zip(&zone.values) {
+                    let expected = naive(
+                        index.coverage(z),
+                        &values,
+                        &weight_values,
+                        &row_areas,
+                        weighting,
+                        stat,
+                    );
+                    assert!(
+                        close(got, &expected),
+                        "{mode:?}/{weighting:?} zone {z} {stat}: got {got:?}, expected {expected:?}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn raster_values(raster: &Raster<f32>) -> Array2<f64> {
+    use terralux::RasterSource;
+    raster
+        .read_window_f64(1, raster.grid().full_window())
+        .unwrap()
+}
+
+#[test]
+fn one_and_two_threads_give_identical_bits() {
+    let mut rng = Rng::new(5);
+    let grid = grid();
+    let raster = raster(&mut rng, &grid);
+    let zones = zones(&mut rng, &grid, 30);
+    let stats = Stat::parse_list(
+        "count,sum,mean,min,max,variance,stdev,cv,median,p90,majority,frac,valid_frac",
+    )
+    .unwrap();
+    let run = |threads| {
+        ZonalStats::new(&zones)
+            .band(&raster, 1)
+            .stats(&stats)
+            .threads(threads)
+            .chunk_cells(200)
+            .run()
+            .unwrap()
+    };
+    let (one, two, four) = (run(1), run(2), run(4));
+    assert_eq!(one.zones, two.zones);
+    assert_eq!(one.zones, four.zones);
+    assert_eq!((one.provenance.threads, two.provenance.threads), (1, 2));
+    // Bit for bit, not just equal as floats.
+    for (a, b) in one.zones.iter().zip(&two.zones) {
+        for (x, y) in a.values.iter().zip(&b.values) {
+            if let (StatValue::Number(x), StatValue::Number(y)) = (x, y) {
+                assert_eq!(x.to_bits(), y.to_bits());
+            }
+        }
+    }
+}
+
+#[test]
+fn several_bands_in_one_pass_equal_separate_runs() {
+    let mut rng = Rng::new(11);
+    let grid = grid();
+    let a = Array2::from_shape_fn(grid.shape(), |_| rng.uniform() as f32);
+    let b = Array2::from_shape_fn(grid.shape(), |_| rng.uniform() as f32 * 10.0);
+    let two_bands = Raster::from_bands(grid.clone(), vec![a.clone(), b.clone()]).unwrap();
+    let only_b = Raster::new(grid.clone(), b).unwrap();
+    let zones = zones(&mut rng, &grid, 12);
+    let stats = [Stat::Sum, Stat::Median];
+    let index = CoverageIndex::build(&zones, &grid, CoverageMode::Exact);
+    let both = ZonalStats::new(&zones)
+        .coverage_index(&index)
+        .bands(&two_bands, &[1, 2])
+        .stats(&stats)
+        .run()
+        .unwrap();
+    assert_eq!(
+        both.column_names(),
+        ["b1_sum", "b1_median", "b2_sum", "b2_median"]
+    );
+    let single = ZonalStats::new(&zones)
+        .coverage_index(&index)
+        .band(&only_b, 1)
+        .stats(&stats)
+        .run()
+        .unwrap();
+    for (x, y) in both.zones.iter().zip(&single.zones) {
+        assert_eq!(x.values[2..], y.values[..]);
+    }
+    // Two rasters: columns name the raster too.
+    let mixed = ZonalStats::new(&zones)
+        .band(&two_bands, 1)
+        .band(&only_b, 1)
+        .stats(&[Stat::Mean])
+        .run()
+        .unwrap();
+    assert_eq!(mixed.column_names(), ["r1_b1_mean", "r2_b1_mean"]);
+}
+
+fn square_zone(id: i64, x0: f64, y0: f64, x1: f64, y1: f64) -> Zone {
+    Zone {
+        id: ZoneId::Int(id),
+        attributes: Attributes::default(),
+        geometry: MultiPolygon(vec![
+            polygon![(x: x0, y: y0), (x: x1, y: y0), (x: x1, y: y1), (x: x0, y: y1)],
+        ]),
+    }
+}
+
+#[test]
+fn peers_semantics_quantiles_empty_zones_and_outside_zones() {
+    let grid = Grid::new(GeoTransform::new(0.0, 1.0, 2.0, -1.0).unwrap(), 2, 3).unwrap();
+    let data = ndarray::array![[0.0f32, 0.0, -1.0], [0.0, 10.0, -1.0]];
+    let raster = Raster::new(grid, data).unwrap().with_nodata(Some(-1.0));
+    let zones = ZoneSet::new(
+        vec![
+            square_zone(1, 0.0, 0.0, 2.0, 2.0),   // {0, 0, 0, 10}
+            square_zone(2, 2.0, 0.0, 3.0, 2.0),   // only nodata
+            square_zone(3, 10.0, 0.0, 11.0, 1.0), // outside
+            square_zone(4, 1.0, 0.0, 4.0, 1.0),   // a third outside
+        ],
+        None,
+    );
+    let stats = Stat::parse_list(
+        "count,sum,mean,min,median,p75,majority,minority,variety,valid_frac,outside_frac",
+    )
+    .unwrap();
+    let table = ZonalStats::new(&zones)
+        .band(&raster, 1)
+        .stats(&stats)
+        .run()
+        .unwrap();
+    let num = StatValue::Number;
+    let missing = StatValue::Missing;
+    assert_eq!(
+        table.zones[0].values,
+        [
+            num(4.0),
+            num(10.0),
+            num(2.5),
+            num(0.0),
+            num(0.0),
+            num(0.0),
+            num(0.0),
+            num(10.0),
+            num(2.0),
+            num(1.0),
+            num(0.0)
+        ]
+    );
+    assert_eq!(
+        table.zones[1].values,
+        [
+            num(0.0),
+            num(0.0),
+            missing.clone(),
+            missing.clone(),
+            missing.clone(),
+            missing.clone(),
+            missing.clone(),
+            missing.clone(),
+            num(0.0),
+            num(0.0),
+            num(0.0)
+        ]
+    );
+    assert_eq!(table.zones[2].values[0], num(0.0));
+    assert_eq!(table.zones[2].values[9..], [num(0.0), num(1.0)]);
+    // Zone 4 covers (row 1, cols 1..3) and one cell-width outside: 10 and nodata.
+    let z4 = &table.zones[3].values;
+    assert_eq!(z4[0], num(1.0));
+    assert!((z4[9].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-15);
+    assert!((z4[10].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-15);
+}
+
+#[test]
+fn gdal_and_in_memory_rasters_give_the_same_results() {
+    #[cfg(feature = "gdal")]
+    {
+        use terralux::RasterSource;
+        use terralux::zones::ZoneOptions;
+        let gdal = terralux::GdalRaster::open(common::testdata("ntl.tif")).unwrap();
+        let info = gdal.band_info(1).unwrap();
+        let memory = Raster::new(
+            gdal.grid().clone(),
+            gdal.read_window::<f32>(1, gdal.grid().full_window())
+                .unwrap(),
+        )
+        .unwrap()
+        .with_nodata(info.encoding.nodata)
+        .with_block_shape(info.block_shape.0, info.block_shape.1);
+        let zones = ZoneSet::read(
+            common::testdata("counties.gpkg"),
+            &ZoneOptions {
+                id_field: Some("code".into()),
+                ..ZoneOptions::default()
+            },
+        )
+        .unwrap();
+        let stats =
+            Stat::parse_list("count,sum,mean,min,max,stdev,median,p90,valid_frac,outside_frac")
+                .unwrap();
+        for threads in [1, 2] {
+            let a = ZonalStats::new(&zones)
+                .band(&gdal, 1)
+                .stats(&stats)
+                .threads(threads)
+                .chunk_cells(2048)
+                .run()
+                .unwrap();
+            let b = ZonalStats::new(&zones)
+                .band(&memory, 1)
+                .stats(&stats)
+                .threads(threads)
+                .chunk_cells(2048)
+                .run()
+                .unwrap();
+            assert_eq!(a.zones, b.zones);
+            assert_eq!(a.zones.len(), 24);
+            // The test data's promises: nothing in the far-east zone, nothing valid on the nodata patch,
+            // a tiny zone counting its fraction of one cell.
+            let row = |code: &str| {
+                a.zones
+                    .iter()
+                    .find(|z| z.id == ZoneId::Text(code.into()))
+                    .unwrap()
+            };
+            assert_eq!(row("510122").values[0], StatValue::Number(0.0));
+            assert_eq!(row("510122").values[9], StatValue::Number(1.0));
+            assert_eq!(row("510124").values[0], StatValue::Number(0.0));
+            assert_eq!(row("510124").values[2], StatValue::Missing);
+            let tiny = row("500123").values[0].as_f64().unwrap();
+            assert!(tiny > 0.0 && tiny < 1.0, "{tiny}");
+            let partly = row("510105").values[9].as_f64().unwrap();
+            assert!(partly > 0.05 && partly < 0.9, "{partly}");
+        }
+    }
+}
+
+#[test]
+fn bad_combinations_are_clear_errors() {
+    let mut rng = Rng::new(3);
+    let grid = grid();
+    let raster = raster(&mut rng, &grid);
+    let zones = zones(&mut rng, &grid, 3);
+    let other = Raster::new(
+        Grid::new(GeoTransform::new(0.0, 1.0, 0.0, -1.0).unwrap(), 37, 53).unwrap(),
+        Array2::<u8>::zeros((37, 53)),
+    )
+    .unwrap()
+    .with_name("other.tif");
+    let err = ZonalStats::new(&zones)
+        .band(&raster, 1)
+        .band(&other, 1)
+        .run()
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Mismatch { .. })
+            && err.to_string().starts_with("other.tif: its grid differs"),
+        "{err}"
+    );
+    let err = ZonalStats::new(&zones)
+        .band(&raster, 1)
+        .stats(&[Stat::WeightedMean])
+        .run()
+        .unwrap_err();
+    assert_eq!(err.to_string(), "weighted_mean: needs a weights raster");
+    let err = ZonalStats::new(&zones).band(&raster, 2).run().unwrap_err();
+    assert!(matches!(err, Error::BandOutOfRange { band: 2, .. }));
+    assert!(ZonalStats::new(&zones).run().is_err());
+    let elsewhere = ZoneSet::new(
+        zones.zones().to_vec(),
+        Some(Crs::projected("EPSG:3857", 1.0)),
+    );
+    let err = ZonalStats::new(&elsewhere)
+        .band(&raster, 1)
+        .run()
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("reproject the zones first"),
+        "{err}"
+    );
+    let no_crs = Raster::new(
+        Grid::new(GeoTransform::new(100.0, 0.25, 40.0, -0.25).unwrap(), 37, 53).unwrap(),
+        Array2::<u8>::zeros((37, 53)),
+    )
+    .unwrap();
+    let bare_zones = ZoneSet::new(zones.zones().to_vec(), None);
+    let err = ZonalStats::new(&bare_zones)
+        .band(&no_crs, 1)
+        .weighting(Weighting::AreaKm2)
+        .run()
+        .unwrap_err();
+    assert!(matches!(err, Error::Grid { .. }), "{err}");
+}
