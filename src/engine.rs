@@ -122,6 +122,7 @@ pub struct ZonalStats<'a> {
     threads: Option<usize>,
     coverage: Option<&'a CoverageIndex>,
     chunk_cells: usize,
+    progress: Option<&'a (dyn Fn(usize, usize) + Sync)>,
 }
 
 impl<'a> ZonalStats<'a> {
@@ -145,6 +146,7 @@ impl<'a> ZonalStats<'a> {
             threads: None,
             coverage: None,
             chunk_cells: DEFAULT_CHUNK_CELLS,
+            progress: None,
         }
     }
 
@@ -205,6 +207,12 @@ impl<'a> ZonalStats<'a> {
         self
     }
 
+    /// Call `report(done, total)` (in chunks) as the run goes.
+    pub fn on_progress(mut self, report: &'a (dyn Fn(usize, usize) + Sync)) -> Self {
+        self.progress = Some(report);
+        self
+    }
+
     /// Compute the statistics.
     pub fn run(&self) -> Result<ZonalTable> {
         let grid = self.check_inputs()?;
@@ -238,6 +246,17 @@ impl<'a> ZonalStats<'a> {
             ));
         }
         let grid = first.grid().clone();
+        for (i, (raster, band)) in self.layers.iter().enumerate() {
+            let same = |(other, other_band): &(SharedRaster<'_>, usize)| {
+                std::ptr::addr_eq(*raster as *const _, *other as *const _) && band == other_band
+            };
+            if self.layers[..i].iter().any(same) {
+                return Err(mismatch(
+                    raster.name(),
+                    format!("band {band} is given twice"),
+                ));
+            }
+        }
         let all = self.layers.iter().chain(self.weights.iter());
         for (raster, band) in all {
             raster.band_info(*band)?;
@@ -346,6 +365,9 @@ impl<'a> ZonalStats<'a> {
                         finished[z] = Some(gather.finish(&accs, index.coverage(z)));
                     }
                 }
+            }
+            if let Some(report) = self.progress {
+                report(wave_end, plan.len());
             }
         }
 

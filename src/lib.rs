@@ -111,9 +111,11 @@ pub mod error;
 #[cfg(feature = "gdal")]
 mod gdal_util;
 pub mod grid;
+pub mod progress;
 pub mod raster;
 pub mod results;
 pub mod stats;
+pub mod write;
 pub mod zones;
 
 pub use crs::{Crs, CrsKind};

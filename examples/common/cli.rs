@@ -1,0 +1,127 @@
+//! Command-line plumbing shared by the example binaries: a small argument
+//! parser and the exit-code conventions (0 success, 2 usage error, 1 any
+//! other error, always a one-line message and never a panic backtrace).
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::process::ExitCode;
+
+/// What went wrong, and so which exit code to use.
+pub enum Failure {
+    /// Bad command line: exit code 2.
+    Usage(String),
+    /// Anything else: exit code 1.
+    Run(String),
+}
+
+impl From<terralux::Error> for Failure {
+    fn from(e: terralux::Error) -> Self {
+        Failure::Run(e.to_string())
+    }
+}
+
+/// Print the failure as one line on stderr and return its exit code.
+pub fn exit_with(program: &str, result: Result<(), Failure>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(message)) => {
+            eprintln!("{program}: {message} (see '{program} --help')");
+            ExitCode::from(2)
+        }
+        Err(Failure::Run(message)) => {
+            eprintln!("{program}: {}", message.replace('\n', " "));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Keep panics to one line too (they would be bugs, but must not spill a backtrace).
+pub fn quiet_panics(program: &'static str) {
+    std::panic::set_hook(Box::new(move |info| {
+        eprintln!("{program}: internal error: {info}");
+    }));
+}
+
+/// Parsed arguments: `--flag value` / `--flag=value` options (repeatable) and switches.
+pub struct Args {
+    values: HashMap<String, Vec<String>>,
+    switches: Vec<String>,
+}
+
+impl Args {
+    /// Parse `args` given the options that take a value and the switches that do not.
+    pub fn parse(
+        args: impl IntoIterator<Item = String>,
+        options: &[&str],
+        switches: &[&str],
+    ) -> Result<Args, Failure> {
+        let mut values: HashMap<String, Vec<String>> = HashMap::new();
+        let mut seen_switches = Vec::new();
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let (name, inline) = match arg.split_once('=') {
+                Some((n, v)) if n.starts_with("--") => (n.to_string(), Some(v.to_string())),
+                _ => (arg.clone(), None),
+            };
+            if options.contains(&name.as_str()) {
+                let value = match inline {
+                    Some(v) => v,
+                    None => args
+                        .next()
+                        .ok_or_else(|| Failure::Usage(format!("{name} needs a value")))?,
+                };
+                values.entry(name).or_default().push(value);
+            } else if switches.contains(&name.as_str()) && inline.is_none() {
+                seen_switches.push(name);
+            } else if name.starts_with('-') && name != "-" {
+                return Err(Failure::Usage(format!("unknown option '{name}'")));
+            } else {
+                return Err(Failure::Usage(format!("unexpected argument '{arg}'")));
+            }
+        }
+        Ok(Args {
+            values,
+            switches: seen_switches,
+        })
+    }
+
+    /// The last value of `name`, if given.
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.values
+            .get(name)
+            .and_then(|v| v.last())
+            .map(String::as_str)
+    }
+
+    /// Every value of a repeatable option.
+    pub fn values(&self, name: &str) -> Vec<&str> {
+        self.values
+            .get(name)
+            .map(|v| v.iter().map(String::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    /// The value of a required option.
+    pub fn required(&self, name: &str) -> Result<&str, Failure> {
+        self.value(name)
+            .ok_or_else(|| Failure::Usage(format!("{name} is required")))
+    }
+
+    /// True when the switch was given.
+    pub fn switch(&self, name: &str) -> bool {
+        self.switches.iter().any(|s| s == name)
+    }
+
+    /// A value parsed as a whole number of at least `min`.
+    pub fn number(&self, name: &str, raw: &str, min: usize) -> Result<usize, Failure> {
+        raw.parse::<usize>()
+            .ok()
+            .filter(|n| *n >= min)
+            .ok_or_else(|| {
+                Failure::Usage(format!(
+                    "{name} takes a whole number of at least {min}, not '{raw}'"
+                ))
+            })
+    }
+}

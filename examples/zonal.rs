@@ -1,0 +1,363 @@
+//! `zonal`: exact zonal statistics of raster bands over polygon zones.
+//!
+//! ```text
+//! cargo run --release --example zonal -- \
+//!     --raster PATH [--band N]... \
+//!     --zones PATH [--layer NAME] [--id-field FIELD] \
+//!     [--stats LIST] [--coverage exact|center|all-touched] \
+//!     [--weights PATH] [--area-weighted] \
+//!     [--zones-crs CRS] [--gcj02] \
+//!     [--threads N] [--quiet] \
+//!     --output PATH
+//! ```
+//!
+//! Run with `--help` for every flag. Exit codes: 0 success, 2 usage error,
+//! 1 any other error (one line on stderr naming the file, band, layer or
+//! field at fault).
+
+#[path = "common/cli.rs"]
+mod cli;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use cli::{Args, Failure};
+use terralux::coverage::CoverageMode;
+use terralux::progress::Progress;
+use terralux::stats::{STAT_NAMES, Stat, Weighting};
+use terralux::write::{self, InputFile, RunRecord, VectorFormat};
+use terralux::zones::{ZoneOptions, ZoneSet};
+use terralux::{Crs, GdalRaster, RasterSource, ZonalStats};
+
+const PROGRAM: &str = "zonal";
+const DEFAULT_STATS: &str = "count,sum,mean,min,max,stdev";
+const OPTIONS: &[&str] = &[
+    "--raster",
+    "--band",
+    "--zones",
+    "--layer",
+    "--id-field",
+    "--stats",
+    "--coverage",
+    "--weights",
+    "--zones-crs",
+    "--threads",
+    "--output",
+];
+const SWITCHES: &[&str] = &["--area-weighted", "--gcj02", "--quiet", "--help", "-h"];
+
+const HELP: &str = "\
+zonal: exact zonal statistics of raster bands over polygon zones
+
+USAGE
+  zonal --raster PATH [--band N]... --zones PATH [--layer NAME] [--id-field FIELD]
+        [--stats LIST] [--coverage exact|center|all-touched] [--weights PATH]
+        [--area-weighted] [--zones-crs CRS] [--gcj02] [--threads N] [--quiet]
+        --output PATH
+
+INPUTS
+  --raster PATH      Raster to summarise: any GDAL path (file, HDF5:\"f.h5\"://..., /vsi...).
+  --band N           Band to summarise, from 1; repeat for several bands (default 1).
+                     With several bands, columns are named b{N}_{stat}.
+  --zones PATH       Polygon zones: GeoPackage, Shapefile, GeoJSON, FlatGeobuf...
+  --layer NAME       Layer of the zones file (needed when it has several).
+  --id-field FIELD   Field holding the zone ids (default: feature ids, column 'fid').
+  --zones-crs CRS    CRS of the zones, e.g. EPSG:4326; required when the zones file
+                     declares none, and used instead of the declared one when given.
+  --gcj02            The zones are in GCJ-02 (Chinese web maps); convert them to WGS84.
+
+WHAT TO COMPUTE
+  --stats LIST       Comma-separated statistics (default count,sum,mean,min,max,stdev):
+                     count sum mean min max variance stdev cv median pNN (p10, p90, p99.5...)
+                     majority minority variety weighted_sum weighted_mean valid_frac outside_frac
+  --coverage MODE    exact (default): the exact share of each cell inside the zone;
+                     center: cells whose centre is inside; all-touched: every cell touched.
+  --weights PATH     A raster on the same grid (band 1) for weighted_sum and weighted_mean.
+  --area-weighted    Weight cells by their covered area in km2 (WGS84 ellipsoid) instead of
+                     by their coverage fraction.
+
+RUNNING
+  --threads N        Worker threads (default: all cores). Results do not depend on it.
+  --quiet            No progress bar (it is only drawn when stderr is a terminal anyway).
+
+OUTPUT
+  --output PATH      .csv, .geojson or .gpkg (chosen by extension); '-' writes CSV to stdout.
+                     CSV: the id column, then one column per statistic, one row per zone in
+                     input order; numbers in full, missing values empty. GeoJSON and
+                     GeoPackage also carry the geometry and the attributes. Every output
+                     file gets a <output>.provenance.json beside it. Files are written under
+                     a temporary name and renamed when complete.
+
+Zones in another CRS than the raster are reprojected to it (said on stderr).
+Exit codes: 0 success, 2 usage error, 1 any other error.
+
+EXAMPLE
+  cargo run --release --example zonal -- --raster testdata/ntl.tif \\
+      --zones testdata/counties.gpkg --id-field code --stats count,sum,mean,median,p90 \\
+      --output out/counties.csv
+";
+
+fn main() -> ExitCode {
+    cli::quiet_panics(PROGRAM);
+    cli::exit_with(PROGRAM, run())
+}
+
+/// Everything the command line asks for, checked.
+struct Request {
+    raster: String,
+    bands: Vec<usize>,
+    zones: String,
+    layer: Option<String>,
+    id_field: Option<String>,
+    stats: Vec<Stat>,
+    coverage: CoverageMode,
+    weights: Option<String>,
+    weighting: Weighting,
+    zones_crs: Option<Crs>,
+    gcj02: bool,
+    threads: Option<usize>,
+    quiet: bool,
+    output: Output,
+}
+
+enum Output {
+    Stdout,
+    File(PathBuf, Format),
+}
+
+#[derive(Clone, Copy)]
+enum Format {
+    Csv,
+    Vector(VectorFormat),
+}
+
+fn parse_request() -> Result<Option<Request>, Failure> {
+    let args = Args::parse(std::env::args().skip(1), OPTIONS, SWITCHES)?;
+    if args.switch("--help") || args.switch("-h") {
+        print!("{HELP}");
+        return Ok(None);
+    }
+    let bands = match args.values("--band") {
+        v if v.is_empty() => vec![1],
+        v => v
+            .iter()
+            .map(|b| args.number("--band", b, 1))
+            .collect::<Result<_, _>>()?,
+    };
+    if let Some(band) = bands
+        .iter()
+        .enumerate()
+        .find_map(|(i, b)| bands[..i].contains(b).then_some(b))
+    {
+        return Err(Failure::Usage(format!("--band {band} is given twice")));
+    }
+    let stats = Stat::parse_list(args.value("--stats").unwrap_or(DEFAULT_STATS)).map_err(|_| {
+        let given = args.value("--stats").unwrap_or_default();
+        let bad = given
+            .split(',')
+            .map(str::trim)
+            .find(|s| Stat::parse(s).is_err())
+            .unwrap_or(given);
+        Failure::Usage(format!(
+            "unknown statistic '{bad}' in --stats (valid: {})",
+            STAT_NAMES.join(", ")
+        ))
+    })?;
+    let coverage = match args.value("--coverage") {
+        None => CoverageMode::Exact,
+        Some(m) => CoverageMode::parse(m).ok_or_else(|| {
+            Failure::Usage(format!(
+                "--coverage takes exact, center or all-touched, not '{m}'"
+            ))
+        })?,
+    };
+    let zones_crs = args
+        .value("--zones-crs")
+        .map(|c| Crs::from_user_input(c).map_err(|e| Failure::Usage(format!("--zones-crs: {e}"))))
+        .transpose()?;
+    let threads = args
+        .value("--threads")
+        .map(|t| args.number("--threads", t, 1))
+        .transpose()?;
+    let output = match args.required("--output")? {
+        "-" => Output::Stdout,
+        path => {
+            let extension = Path::new(path)
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase);
+            let format = match extension.as_deref() {
+                Some("csv") => Format::Csv,
+                Some("geojson") | Some("json") => Format::Vector(VectorFormat::GeoJson),
+                Some("gpkg") => Format::Vector(VectorFormat::GeoPackage),
+                _ => {
+                    return Err(Failure::Usage(format!(
+                        "--output must end in .csv, .geojson or .gpkg (or be '-'), not '{path}'"
+                    )));
+                }
+            };
+            Output::File(PathBuf::from(path), format)
+        }
+    };
+    if stats.iter().any(Stat::needs_weights_raster) && args.value("--weights").is_none() {
+        return Err(Failure::Usage(
+            "weighted_sum and weighted_mean need --weights PATH".into(),
+        ));
+    }
+    Ok(Some(Request {
+        raster: args.required("--raster")?.to_string(),
+        bands,
+        zones: args.required("--zones")?.to_string(),
+        layer: args.value("--layer").map(str::to_string),
+        id_field: args.value("--id-field").map(str::to_string),
+        stats,
+        coverage,
+        weights: args.value("--weights").map(str::to_string),
+        weighting: if args.switch("--area-weighted") {
+            Weighting::AreaKm2
+        } else {
+            Weighting::Fraction
+        },
+        zones_crs,
+        gcj02: args.switch("--gcj02"),
+        threads,
+        quiet: args.switch("--quiet"),
+        output,
+    }))
+}
+
+fn run() -> Result<(), Failure> {
+    let Some(request) = parse_request()? else {
+        return Ok(());
+    };
+    let started = SystemTime::now();
+    if let Output::File(path, _) = &request.output {
+        write::check_output_folder(path)?;
+    }
+    // Chunks are read once each, aligned to blocks: GDAL's block cache would only hold memory.
+    if std::env::var_os("GDAL_CACHEMAX").is_none() {
+        let _ = gdal::config::set_config_option("GDAL_CACHEMAX", "64");
+    }
+
+    let raster = GdalRaster::open(&request.raster)?;
+    for &band in &request.bands {
+        raster.band_info(band)?;
+    }
+    let weights = request
+        .weights
+        .as_deref()
+        .map(GdalRaster::open)
+        .transpose()?;
+
+    let options = ZoneOptions {
+        layer: request.layer.clone(),
+        id_field: request.id_field.clone(),
+        assume_crs: request.zones_crs.clone(),
+        ..ZoneOptions::default()
+    };
+    let mut zones = ZoneSet::read(&request.zones, &options)?;
+    let zones_crs_as_read = zones.crs().map(|c| c.definition().to_string());
+    let mut transformations = Vec::new();
+    if let Some(crs) = &request.zones_crs
+        && zones.crs().is_some_and(|declared| !declared.matches(crs))
+    {
+        eprintln!(
+            "{PROGRAM}: using --zones-crs {} instead of the CRS declared by {}",
+            crs.definition(),
+            request.zones
+        );
+        zones = zones.with_crs(crs.clone());
+        transformations.push(format!("CRS set to {} (--zones-crs)", crs.definition()));
+    }
+    if request.gcj02 {
+        if !zones.crs().is_some_and(Crs::is_geographic) {
+            return Err(Failure::Run(format!(
+                "{}: --gcj02 needs zones in longitude/latitude, not {}",
+                request.zones,
+                zones.crs().map_or("an unknown CRS", |c| c.definition())
+            )));
+        }
+        zones = zones.gcj02_to_wgs84();
+        transformations.push("GCJ-02 to WGS84 (iterated inverse)".to_string());
+    }
+    let raster_crs = raster
+        .grid()
+        .crs()
+        .cloned()
+        .ok_or_else(|| Failure::Run(format!("{}: no CRS", request.raster)))?;
+    let zones_for_output = zones.clone();
+    if let Some(zones_crs) = zones.crs()
+        && !zones_crs.matches(&raster_crs)
+    {
+        eprintln!(
+            "{PROGRAM}: reprojecting the zones from {} to the raster's {}",
+            zones_crs.definition(),
+            raster_crs.definition()
+        );
+        transformations.push(format!(
+            "reprojected from {} to {}",
+            zones_crs.definition(),
+            raster_crs.definition()
+        ));
+        zones = zones.reprojected(&raster_crs)?;
+    }
+
+    let progress = Progress::new(PROGRAM, !request.quiet);
+    let report = |done: usize, total: usize| progress.update(done, total);
+    let mut engine = ZonalStats::new(&zones)
+        .bands(&raster, &request.bands)
+        .stats(&request.stats)
+        .coverage_mode(request.coverage)
+        .weighting(request.weighting)
+        .on_progress(&report);
+    if let Some(w) = &weights {
+        engine = engine.weights(w, 1);
+    }
+    if let Some(n) = request.threads {
+        engine = engine.threads(n);
+    }
+    let table = engine.run()?;
+    progress.finish();
+
+    let id_column = zones.id_field().unwrap_or("fid").to_string();
+    match &request.output {
+        Output::Stdout => {
+            let stdout = std::io::stdout();
+            write::write_csv(&table, &id_column, &mut stdout.lock())
+                .map_err(|e| Failure::Run(format!("standard output: {e}")))?;
+        }
+        Output::File(path, format) => {
+            match format {
+                Format::Csv => {
+                    write::write_atomically(path, |w| write::write_csv(&table, &id_column, w))?
+                }
+                Format::Vector(kind) => {
+                    write::write_vector(&table, &zones_for_output, &id_column, path, *kind)?
+                }
+            }
+            let mut inputs = vec![
+                InputFile::describe("raster", &request.raster),
+                InputFile::describe("zones", &request.zones),
+            ];
+            if let Some(w) = &request.weights {
+                inputs.push(InputFile::describe("weights", w));
+            }
+            let record = RunRecord {
+                command_line: std::env::args().collect(),
+                inputs,
+                zones_crs: zones_crs_as_read,
+                zone_transformations: transformations,
+                started,
+                finished: SystemTime::now(),
+                table: &table,
+            };
+            if let Err(e) = write::write_provenance(path, &record) {
+                // The result is complete; a missing provenance file must not go unnoticed, though.
+                let _ = std::fs::remove_file(path);
+                return Err(e.into());
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,201 @@
+//! Provenance: what produced an output, recorded next to it as JSON.
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::atomic::write_atomically;
+use super::json::Json;
+use crate::error::Result;
+use crate::results::ZonalTable;
+
+/// An input file as recorded in provenance: its role, path, size and modification time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputFile {
+    /// What the file is for (`raster`, `zones`, `weights`...).
+    pub role: String,
+    /// The path as given.
+    pub path: String,
+    /// Size in bytes (`None` for GDAL virtual paths and unreadable files).
+    pub size_bytes: Option<u64>,
+    /// Last modification, RFC 3339 UTC.
+    pub modified: Option<String>,
+}
+
+impl InputFile {
+    /// Describe `path` from the file system.
+    pub fn describe(role: &str, path: &str) -> Self {
+        let meta = std::fs::metadata(path).ok();
+        InputFile {
+            role: role.to_string(),
+            path: path.to_string(),
+            size_bytes: meta.as_ref().map(|m| m.len()),
+            modified: meta.and_then(|m| m.modified().ok()).map(rfc3339),
+        }
+    }
+}
+
+/// Everything recorded about one run, besides what the table itself carries.
+#[derive(Debug, Clone)]
+pub struct RunRecord<'a> {
+    /// The program's command line, arguments included.
+    pub command_line: Vec<String>,
+    /// The input files.
+    pub inputs: Vec<InputFile>,
+    /// The zones' CRS as read (before any conversion).
+    pub zones_crs: Option<String>,
+    /// Conversions applied to the zones (GCJ-02, reprojection), in order.
+    pub zone_transformations: Vec<String>,
+    /// When the run started.
+    pub started: SystemTime,
+    /// When it ended.
+    pub finished: SystemTime,
+    /// The result.
+    pub table: &'a ZonalTable,
+}
+
+/// `<output>.provenance.json`.
+pub fn provenance_path(output: &Path) -> PathBuf {
+    let mut name = output.as_os_str().to_owned();
+    name.push(".provenance.json");
+    PathBuf::from(name)
+}
+
+/// The provenance of a run as JSON.
+pub fn provenance_json(record: &RunRecord<'_>) -> Json {
+    let table = record.table;
+    let p = &table.provenance;
+    let grid = &p.grid;
+    let t = grid.transform();
+    let layer = |l: &crate::results::LayerInfo| {
+        Json::object([
+            ("source", Json::str(&l.source)),
+            ("raster", Json::Int(l.raster as i64)),
+            ("band", Json::Int(l.band as i64)),
+        ])
+    };
+    let inputs = record
+        .inputs
+        .iter()
+        .map(|f| {
+            Json::object([
+                ("role", Json::str(&f.role)),
+                ("path", Json::str(&f.path)),
+                (
+                    "size_bytes",
+                    f.size_bytes.map_or(Json::Null, |s| Json::Int(s as i64)),
+                ),
+                ("modified", f.modified.clone().map_or(Json::Null, Json::Str)),
+            ])
+        })
+        .collect();
+    Json::object([
+        ("library", Json::str("terralux")),
+        ("library_version", Json::str(&p.library_version)),
+        (
+            "command_line",
+            Json::Array(record.command_line.iter().map(Json::str).collect()),
+        ),
+        ("inputs", Json::Array(inputs)),
+        (
+            "raster",
+            Json::object([
+                (
+                    "crs",
+                    grid.crs().map_or(Json::Null, |c| Json::str(c.definition())),
+                ),
+                ("rows", Json::Int(grid.rows() as i64)),
+                ("cols", Json::Int(grid.cols() as i64)),
+                (
+                    "geotransform",
+                    Json::Array(t.to_gdal().iter().map(|&v| Json::Number(v)).collect()),
+                ),
+                (
+                    "layers",
+                    Json::Array(table.layers.iter().map(layer).collect()),
+                ),
+                ("weights", p.weights.as_ref().map_or(Json::Null, layer)),
+            ]),
+        ),
+        (
+            "zones",
+            Json::object([
+                ("source", Json::str(&p.zones_source)),
+                ("layer", Json::str(&p.zones_layer)),
+                ("id_field", p.id_field.clone().map_or(Json::Null, Json::Str)),
+                ("count", Json::Int(table.zones.len() as i64)),
+                (
+                    "crs",
+                    record.zones_crs.clone().map_or(Json::Null, Json::Str),
+                ),
+                (
+                    "transformations",
+                    Json::Array(record.zone_transformations.iter().map(Json::str).collect()),
+                ),
+            ]),
+        ),
+        ("coverage", Json::str(p.coverage.name())),
+        ("weighting", Json::str(p.weighting.name())),
+        (
+            "statistics",
+            Json::Array(
+                table
+                    .columns
+                    .iter()
+                    .map(|c| {
+                        Json::object([
+                            ("column", Json::str(&c.name)),
+                            ("statistic", Json::str(c.stat.name())),
+                            ("definition", Json::str(c.stat.definition())),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ),
+        ("threads", Json::Int(p.threads as i64)),
+        ("started", Json::str(rfc3339(record.started))),
+        ("finished", Json::str(rfc3339(record.finished))),
+    ])
+}
+
+/// Write `<output>.provenance.json` atomically.
+pub fn write_provenance(output: &Path, record: &RunRecord<'_>) -> Result<PathBuf> {
+    let path = provenance_path(output);
+    let text = provenance_json(record).to_string_pretty() + "\n";
+    write_atomically(&path, |w| w.write_all(text.as_bytes()))?;
+    Ok(path)
+}
+
+/// A time as RFC 3339 UTC with milliseconds, e.g. `2026-11-23T04:31:16.123Z`.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// let t = UNIX_EPOCH + Duration::from_millis(1_795_411_876_123);
+/// assert_eq!(terralux::write::rfc3339(t), "2026-11-23T05:31:16.123Z");
+/// ```
+pub fn rfc3339(time: SystemTime) -> String {
+    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60,
+        since.subsec_millis()
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
