@@ -42,6 +42,8 @@ pub const DEFAULT_CHUNK_CELLS: usize = 2 << 20;
 /// One raster and a zone file:
 ///
 /// ```no_run
+/// # #[cfg(not(feature = "gdal"))] fn main() {}
+/// # #[cfg(feature = "gdal")]
 /// # fn main() -> terralux::Result<()> {
 /// use terralux::zones::{ZoneOptions, ZoneSet};
 /// use terralux::stats::Stat;
@@ -64,6 +66,8 @@ pub const DEFAULT_CHUNK_CELLS: usize = 2 << 20;
 /// Several bands, one coverage index computed once and reused:
 ///
 /// ```no_run
+/// # #[cfg(not(feature = "gdal"))] fn main() {}
+/// # #[cfg(feature = "gdal")]
 /// # fn main() -> terralux::Result<()> {
 /// use terralux::coverage::{CoverageIndex, CoverageMode};
 /// use terralux::zones::{ZoneOptions, ZoneSet};
