@@ -286,10 +286,12 @@ fn run() -> Result<(), Failure> {
         .crs()
         .cloned()
         .ok_or_else(|| Failure::Run(format!("{}: no CRS", request.raster)))?;
-    let zones_for_output = zones.clone();
-    if let Some(zones_crs) = zones.crs()
-        && !zones_crs.matches(&raster_crs)
-    {
+    let reproject = zones.crs().is_some_and(|c| !c.matches(&raster_crs));
+    // Vector outputs carry the zones as given (after any GCJ-02 conversion), not as reprojected;
+    // keep a copy only when both happen.
+    let wants_geometry = matches!(request.output, Output::File(_, Format::Vector(_)));
+    let zones_for_output = (reproject && wants_geometry).then(|| zones.clone());
+    if reproject && let Some(zones_crs) = zones.crs() {
         eprintln!(
             "{PROGRAM}: reprojecting the zones from {} to the raster's {}",
             zones_crs.definition(),
@@ -300,7 +302,7 @@ fn run() -> Result<(), Failure> {
             zones_crs.definition(),
             raster_crs.definition()
         ));
-        zones = zones.reprojected(&raster_crs)?;
+        zones = zones.into_crs(&raster_crs)?;
     }
 
     let progress = Progress::new(PROGRAM, !request.quiet);
@@ -333,7 +335,8 @@ fn run() -> Result<(), Failure> {
                     write::write_atomically(path, |w| write::write_csv(&table, &id_column, w))?
                 }
                 Format::Vector(kind) => {
-                    write::write_vector(&table, &zones_for_output, &id_column, path, *kind)?
+                    let original = zones_for_output.as_ref().unwrap_or(&zones);
+                    write::write_vector(&table, original, &id_column, path, *kind)?
                 }
             }
             let mut inputs = vec![

@@ -20,8 +20,9 @@
 //! cells x 8 bytes), the coverage index, and the state of zones that are
 //! partly done; never by the raster's size.
 
-use ndarray::Array2;
-use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
 
 use crate::coverage::{Coverage, CoverageIndex, CoverageMode};
 use crate::error::{Error, Result};
@@ -343,37 +344,14 @@ impl<'a> ZonalStats<'a> {
             row_areas: &row_areas,
             index,
         };
-        let mut open: Vec<Option<Vec<Accumulator>>> = vec![None; index.len()];
-        let mut finished: Vec<Option<Vec<StatValue>>> = vec![None; index.len()];
-        let wave = (rayon::current_num_threads() * 2).max(1);
-        for wave_start in (0..plan.len()).step_by(wave) {
-            let wave_end = (wave_start + wave).min(plan.len());
-            let partials: Vec<Result<ChunkPartials>> = (wave_start..wave_end)
-                .into_par_iter()
-                .map(|c| gather.chunk(plan.window(c), &chunk_zones[c]))
-                .collect();
-            for (c, partial) in (wave_start..wave_end).zip(partials) {
-                for (z, accs) in partial? {
-                    let z = z as usize;
-                    match &mut open[z] {
-                        Some(current) => {
-                            for (acc, part) in current.iter_mut().zip(accs) {
-                                acc.merge(part);
-                            }
-                        }
-                        slot @ None => *slot = Some(accs),
-                    }
-                    if last_chunk[z] == Some(c)
-                        && let Some(accs) = open[z].take()
-                    {
-                        finished[z] = Some(gather.finish(&accs, index.coverage(z)));
-                    }
-                }
-            }
-            if let Some(report) = self.progress {
-                report(wave_end, plan.len());
-            }
+        let mut finished = Pipeline {
+            plan: &plan,
+            chunk_zones: &chunk_zones,
+            last_chunk: &last_chunk,
+            gather: &gather,
+            progress: self.progress,
         }
+        .run(rayon::current_num_threads())?;
 
         let zones = self
             .zones
@@ -386,7 +364,7 @@ impl<'a> ZonalStats<'a> {
                         .iter()
                         .map(|_| Accumulator::new(&self.stats))
                         .collect();
-                    gather.finish(&empty, index.coverage(z))
+                    gather.finish(empty, index.coverage(z))
                 });
                 ZoneStats {
                     id: zone.id.clone(),
@@ -521,20 +499,19 @@ struct Gather<'r, 'a> {
 }
 
 impl Gather<'_, '_> {
-    /// Read `window` of every band and gather a partial accumulator per zone.
-    fn chunk(&self, window: Window, zones: &[u32]) -> Result<ChunkPartials> {
+    /// Read `window` of every band into `buffers` and gather a partial accumulator per zone.
+    fn chunk(&self, window: Window, zones: &[u32], buffers: &mut Buffers) -> Result<ChunkPartials> {
         if zones.is_empty() {
             return Ok(Vec::new());
         }
-        let values = self
-            .layers
-            .iter()
-            .map(|(raster, band)| raster.read_window_f64(*band, window).map(standard_layout))
-            .collect::<Result<Vec<_>>>()?;
-        let weights = self
-            .weights
-            .map(|(raster, band)| raster.read_window_f64(band, window).map(standard_layout))
-            .transpose()?;
+        buffers.layers.resize_with(self.layers.len(), Vec::new);
+        for ((raster, band), buffer) in self.layers.iter().zip(buffers.layers.iter_mut()) {
+            raster.read_window_f64_into(*band, window, buffer)?;
+        }
+        if let Some((raster, band)) = self.weights {
+            raster.read_window_f64_into(band, window, &mut buffers.weights)?;
+        }
+        let weights = self.weights.map(|_| buffers.weights.as_slice());
         let mut out = Vec::with_capacity(zones.len());
         for &z in zones {
             let mut accs: Vec<Accumulator> = self
@@ -544,7 +521,7 @@ impl Gather<'_, '_> {
                 .collect();
             let coverage = self.index.coverage(z as usize);
             for (row, runs) in coverage.rows_in(window.row_off, window.row_end()) {
-                let local_row = row - window.row_off;
+                let row_start = (row - window.row_off) * window.cols;
                 for run in runs {
                     let start = (run.col as usize).max(window.col_off);
                     let end = (run.col_end() as usize).min(window.col_end());
@@ -556,17 +533,11 @@ impl Gather<'_, '_> {
                         Weighting::None => 1.0,
                         Weighting::AreaKm2 => run.fraction * self.row_areas[row],
                     };
-                    let cols = start - window.col_off..end - window.col_off;
-                    let us = weights
-                        .as_ref()
-                        .map(|w| row_slice(w, local_row, cols.clone()));
-                    for (acc, layer) in accs.iter_mut().zip(&values) {
-                        acc.add_run(
-                            row_slice(layer, local_row, cols.clone()),
-                            run.fraction,
-                            weight,
-                            us,
-                        );
+                    let cells =
+                        row_start + start - window.col_off..row_start + end - window.col_off;
+                    let us = weights.map(|w| &w[cells.clone()]);
+                    for (acc, layer) in accs.iter_mut().zip(&buffers.layers) {
+                        acc.add_run(&layer[cells.clone()], run.fraction, weight, us);
                     }
                 }
             }
@@ -576,29 +547,168 @@ impl Gather<'_, '_> {
     }
 
     /// The zone's values in column order (layer by layer).
-    fn finish(&self, accs: &[Accumulator], coverage: &Coverage) -> Vec<StatValue> {
+    fn finish(&self, accs: Vec<Accumulator>, coverage: &Coverage) -> Vec<StatValue> {
         let total = coverage.total_fraction();
         let outside = coverage.outside_fraction();
-        accs.iter()
+        accs.into_iter()
             .flat_map(|acc| acc.finish(self.stats, total, outside))
             .collect()
     }
 }
 
-/// The array in standard (row-major, contiguous) layout, copied only if it is not.
-fn standard_layout(values: Array2<f64>) -> Array2<f64> {
-    if values.is_standard_layout() {
-        values
-    } else {
-        values.as_standard_layout().into_owned()
+/// Read buffers a worker reuses from chunk to chunk (no allocation, no page faults per chunk).
+#[derive(Default)]
+struct Buffers {
+    layers: Vec<Vec<f64>>,
+    weights: Vec<f64>,
+}
+
+/// The chunk pipeline: workers claim chunks in file order, gather them, and
+/// hand their partials to an in-order merge; a zone is finished by the
+/// worker whose merge completed it.
+struct Pipeline<'p, 'r, 'a> {
+    plan: &'p ChunkPlan,
+    chunk_zones: &'p [Vec<u32>],
+    last_chunk: &'p [Option<usize>],
+    gather: &'p Gather<'r, 'a>,
+    progress: Option<&'a (dyn Fn(usize, usize) + Sync)>,
+}
+
+/// What the workers share, behind one lock.
+struct MergeState {
+    /// The next chunk to merge; every chunk before it is merged.
+    next: usize,
+    /// Gathered chunks waiting for their turn.
+    pending: BTreeMap<usize, ChunkPartials>,
+    /// Per zone: the accumulators merged so far.
+    open: Vec<Option<Vec<Accumulator>>>,
+    /// The first error, which stops every worker.
+    error: Option<Error>,
+}
+
+impl Pipeline<'_, '_, '_> {
+    /// Run with `threads` workers; return every zone's values (`None` for zones no chunk touched).
+    fn run(&self, threads: usize) -> Result<Vec<Option<Vec<StatValue>>>> {
+        let chunks = self.plan.len();
+        let zones = self.last_chunk.len();
+        let claimed = AtomicUsize::new(0);
+        // Chunks may run ahead of the merge by this much: it bounds the memory in flight.
+        let ahead = 2 * threads + 2;
+        let state = Mutex::new(MergeState {
+            next: 0,
+            pending: BTreeMap::new(),
+            open: (0..zones).map(|_| None).collect(),
+            error: None,
+        });
+        let merged = Condvar::new();
+        let finished: Mutex<Vec<Option<Vec<StatValue>>>> = Mutex::new(vec![None; zones]);
+        std::thread::scope(|scope| {
+            for _ in 0..threads.max(1) {
+                scope.spawn(|| self.work(chunks, ahead, &claimed, &state, &merged, &finished));
+            }
+        });
+        let state = state.into_inner().map_err(|_| poisoned())?;
+        if let Some(error) = state.error {
+            return Err(error);
+        }
+        finished.into_inner().map_err(|_| poisoned())
+    }
+
+    fn work(
+        &self,
+        chunks: usize,
+        ahead: usize,
+        claimed: &AtomicUsize,
+        state: &Mutex<MergeState>,
+        merged: &Condvar,
+        finished: &Mutex<Vec<Option<Vec<StatValue>>>>,
+    ) {
+        let mut buffers = Buffers::default();
+        loop {
+            let c = claimed.fetch_add(1, Ordering::SeqCst);
+            if c >= chunks {
+                return;
+            }
+            // Wait until the merge is close enough behind (the worker holding chunk `next` never waits).
+            {
+                let Ok(mut guard) = state.lock() else { return };
+                while guard.error.is_none() && c >= guard.next + ahead {
+                    guard = match merged.wait(guard) {
+                        Ok(g) => g,
+                        Err(_) => return,
+                    };
+                }
+                if guard.error.is_some() {
+                    return;
+                }
+            }
+            let partial =
+                self.gather
+                    .chunk(self.plan.window(c), &self.chunk_zones[c], &mut buffers);
+            let done = {
+                let Ok(mut guard) = state.lock() else { return };
+                match partial {
+                    Ok(p) => {
+                        guard.pending.insert(c, p);
+                        let done = self.merge_ready(&mut guard);
+                        merged.notify_all();
+                        done
+                    }
+                    Err(e) => {
+                        guard.error.get_or_insert(e);
+                        merged.notify_all();
+                        return;
+                    }
+                }
+            };
+            // Finish the zones this merge completed (quantiles selected) outside the lock.
+            if !done.is_empty() {
+                let values: Vec<(usize, Vec<StatValue>)> = done
+                    .into_iter()
+                    .map(|(z, accs)| (z, self.gather.finish(accs, self.gather.index.coverage(z))))
+                    .collect();
+                if let Ok(mut all) = finished.lock() {
+                    for (z, v) in values {
+                        all[z] = Some(v);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Merge every pending chunk whose turn has come; return the zones completed.
+    fn merge_ready(&self, state: &mut MergeState) -> Vec<(usize, Vec<Accumulator>)> {
+        let mut done = Vec::new();
+        while let Some(partial) = state.pending.remove(&state.next) {
+            let c = state.next;
+            for (z, accs) in partial {
+                let z = z as usize;
+                match &mut state.open[z] {
+                    Some(current) => {
+                        for (acc, part) in current.iter_mut().zip(accs) {
+                            acc.merge(part);
+                        }
+                    }
+                    slot @ None => *slot = Some(accs),
+                }
+                if self.last_chunk[z] == Some(c)
+                    && let Some(accs) = state.open[z].take()
+                {
+                    done.push((z, accs));
+                }
+            }
+            state.next += 1;
+            if let Some(report) = self.progress {
+                report(state.next, self.plan.len());
+            }
+        }
+        done
     }
 }
 
-/// Columns `cols` of row `row` of an array in standard layout.
-fn row_slice(values: &Array2<f64>, row: usize, cols: std::ops::Range<usize>) -> &[f64] {
-    let row = values.row(row);
-    let row = row
-        .to_slice()
-        .expect("rows of a standard-layout array are contiguous");
-    &row[cols]
+fn poisoned() -> Error {
+    Error::Threads {
+        threads: rayon::current_num_threads(),
+        reason: "a worker thread panicked".to_string(),
+    }
 }

@@ -34,11 +34,7 @@ pub(super) fn center_runs(rings: &PixelRings, nrows: usize, ncols: usize) -> Cov
             // Cells whose centre lies strictly right of the crossing.
             let col = (x + 0.5).floor().max(0.0);
             if col < ncols as f64 {
-                events.push(Event {
-                    row: row as u32,
-                    col: col as u32,
-                    delta,
-                });
+                events.push(Event::new(row as u32, col as u32, delta, delta));
             }
         }
     }

@@ -3,12 +3,33 @@
 use super::geometry::PixelRings;
 use super::{Coverage, FRACTION_EPSILON, RunBuilder};
 
-/// A contribution to the running coverage of a row from column `col` on.
+/// A contribution to one row: `own` to the cell at its column, and `carry`
+/// to every cell right of it (a piece of edge covers part of its own cell
+/// and the whole height of the row further right).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Event {
-    pub row: u32,
-    pub col: u32,
-    pub delta: f64,
+    /// `row << 32 | col`, the sort key.
+    key: u64,
+    own: f64,
+    carry: f64,
+}
+
+impl Event {
+    pub(super) fn new(row: u32, col: u32, own: f64, carry: f64) -> Self {
+        Event {
+            key: (row as u64) << 32 | col as u64,
+            own,
+            carry,
+        }
+    }
+
+    fn row(&self) -> u32 {
+        (self.key >> 32) as u32
+    }
+
+    fn col(&self) -> u32 {
+        self.key as u32
+    }
 }
 
 /// Exact coverage fractions.
@@ -150,18 +171,16 @@ fn row_piece_events(
 ) {
     let cols = ncols as f64;
     let (xl, xr) = (xa.min(xb), xa.max(xb));
-    let mut push = |col: usize, delta: f64| {
-        if col < ncols && delta != 0.0 {
-            events.push(Event {
-                row,
-                col: col as u32,
-                delta,
-            });
+    // A piece in column `col` whose midpoint lies `m` into it: `share * (1 - m)`
+    // for its own cell, its whole `share` for every cell further right.
+    let mut push = |col: usize, share: f64, m: f64| {
+        if col < ncols && share != 0.0 {
+            events.push(Event::new(row, col as u32, share * (1.0 - m), share));
         }
     };
     // The part left of the grid: its whole height reaches every cell of the row.
     if xr <= 0.0 {
-        push(0, d);
+        push(0, d, 0.0);
         return;
     }
     if xl >= cols {
@@ -171,8 +190,7 @@ fn row_piece_events(
         // Vertical piece inside the grid.
         let col = xl.floor() as usize;
         let m = xl - col as f64;
-        push(col, d * (1.0 - m));
-        push(col + 1, d * m);
+        push(col, d, m);
         if m != 0.0 {
             touch(row, col as u32);
         }
@@ -181,17 +199,14 @@ fn row_piece_events(
     let width = xr - xl;
     let mut u = xl;
     if u < 0.0 {
-        push(0, d * (0.0 - u) / width);
+        push(0, d * (0.0 - u) / width, 0.0);
         u = 0.0;
     }
     let end = xr.min(cols);
     while u < end {
         let col = u.floor() as usize;
         let v = ((col + 1) as f64).min(end);
-        let share = d * (v - u) / width;
-        let m = (u + v) / 2.0 - col as f64;
-        push(col, share * (1.0 - m));
-        push(col + 1, share * m);
+        push(col, d * (v - u) / width, (u + v) / 2.0 - col as f64);
         touch(row, col as u32);
         u = v;
     }
@@ -203,31 +218,37 @@ pub(super) fn sweep(
     ncols: usize,
     classify: impl Fn(f64) -> f64,
 ) -> Coverage {
-    events.sort_by_key(|e| (e.row, e.col));
+    // Unstable but deterministic (std's sort uses a fixed seed): the same coverage on every run.
+    events.sort_unstable_by_key(|e| e.key);
     let mut builder = RunBuilder::default();
     let mut i = 0;
     while i < events.len() {
-        let row = events[i].row;
+        let row = events[i].row();
         let mut running = 0.0;
-        while i < events.len() && events[i].row == row {
-            let col = events[i].col;
-            while i < events.len() && events[i].row == row && events[i].col == col {
-                running += events[i].delta;
+        while i < events.len() && events[i].row() == row {
+            let key = events[i].key;
+            let col = events[i].col() as usize;
+            let (mut own, mut carry) = (0.0, 0.0);
+            while i < events.len() && events[i].key == key {
+                own += events[i].own;
+                carry += events[i].carry;
                 i += 1;
             }
-            let next_col = if i < events.len() && events[i].row == row {
-                events[i].col as usize
+            let next_col = if i < events.len() && events[i].row() == row {
+                events[i].col() as usize
             } else {
                 ncols
             };
-            let fraction = classify(running);
-            if fraction > 0.0 {
-                builder.push(
-                    row as usize,
-                    col as usize,
-                    next_col - col as usize,
-                    fraction,
-                );
+            let cell = classify(running + own);
+            if cell > 0.0 {
+                builder.push(row as usize, col, 1, cell);
+            }
+            running += carry;
+            if next_col > col + 1 {
+                let span = classify(running);
+                if span > 0.0 {
+                    builder.push(row as usize, col + 1, next_col - col - 1, span);
+                }
             }
         }
     }

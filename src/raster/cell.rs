@@ -229,8 +229,57 @@ impl CellEncoding {
         })
     }
 
+    /// Decode, in place, cells already converted exactly to `f64` from a band
+    /// of type `data_type` (as GDAL does when asked for `f64`): nodata and NaN
+    /// become NaN, valid cells `raw * scale + offset`. The nodata value is
+    /// compared as the band's own type would hold it, as in [`CellEncoding::decode`].
+    ///
+    /// ```
+    /// use terralux::raster::{CellEncoding, DataType};
+    /// let enc = CellEncoding { nodata: Some(-999.9), scale: 1.0, offset: 0.0 };
+    /// let mut cells = vec![(-999.9f32) as f64, 1.5, f64::NAN];
+    /// enc.decode_f64_in_place(DataType::F32, &mut cells);
+    /// assert!(cells[0].is_nan() && cells[1] == 1.5 && cells[2].is_nan());
+    /// ```
+    pub fn decode_f64_in_place(&self, data_type: DataType, cells: &mut [f64]) {
+        let nodata = self.nodata.and_then(|n| nodata_as_f64(data_type, n));
+        let (scale, offset) = (self.scale, self.offset);
+        let identity = scale == 1.0 && offset == 0.0;
+        match (nodata, identity) {
+            (Some(nd), true) => cells.iter_mut().for_each(|v| {
+                if *v == nd {
+                    *v = f64::NAN;
+                }
+            }),
+            (None, true) => {}
+            (nd, false) => cells.iter_mut().for_each(|v| {
+                *v = if Some(*v) == nd {
+                    f64::NAN
+                } else {
+                    *v * scale + offset
+                };
+            }),
+        }
+    }
+
     /// True when a raw cell is valid: not NaN and not the nodata value.
     pub fn is_valid<T: CellType>(&self, raw: T) -> bool {
         !raw.is_nan() && self.nodata.and_then(T::nodata_as_cell) != Some(raw)
+    }
+}
+
+/// The nodata value as a cell of `data_type` would hold it, as `f64`.
+fn nodata_as_f64(data_type: DataType, nodata: f64) -> Option<f64> {
+    match data_type {
+        DataType::U8 => u8::nodata_as_cell(nodata).map(CellType::to_f64),
+        DataType::I8 => i8::nodata_as_cell(nodata).map(CellType::to_f64),
+        DataType::U16 => u16::nodata_as_cell(nodata).map(CellType::to_f64),
+        DataType::I16 => i16::nodata_as_cell(nodata).map(CellType::to_f64),
+        DataType::U32 => u32::nodata_as_cell(nodata).map(CellType::to_f64),
+        DataType::I32 => i32::nodata_as_cell(nodata).map(CellType::to_f64),
+        DataType::U64 => u64::nodata_as_cell(nodata).map(CellType::to_f64),
+        DataType::I64 => i64::nodata_as_cell(nodata).map(CellType::to_f64),
+        DataType::F32 => f32::nodata_as_cell(nodata).map(CellType::to_f64),
+        DataType::F64 => f64::nodata_as_cell(nodata),
     }
 }

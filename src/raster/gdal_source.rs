@@ -348,6 +348,44 @@ impl RasterSource for GdalRaster {
         })
     }
 
+    fn read_window_f64_into(&self, band: usize, window: Window, out: &mut Vec<f64>) -> Result<()> {
+        let info = self.band_info(band)?;
+        check_window(&self.name, &self.grid, &window)?;
+        // GDAL converts every type exactly to f64 but signed bytes (stored as Byte in GDAL 3.6)
+        // and 64-bit integers beyond 2^53: those take the typed path.
+        if matches!(info.data_type, DataType::I8 | DataType::I64 | DataType::U64) {
+            let values = self.read_window_f64(band, window)?;
+            out.clear();
+            out.extend(values.iter().copied());
+            return Ok(());
+        }
+        out.clear();
+        out.resize(window.cell_count(), 0.0);
+        if window.is_empty() {
+            return Ok(());
+        }
+        let dataset = self.take_handle()?;
+        let result = quietly(|| {
+            dataset.rasterband(band).and_then(|rasterband| {
+                rasterband.read_into_slice::<f64>(
+                    (window.col_off as isize, window.row_off as isize),
+                    (window.cols, window.rows),
+                    (window.cols, window.rows),
+                    out,
+                    None,
+                )
+            })
+        });
+        self.return_handle(dataset);
+        result.map_err(|e| Error::Read {
+            source_name: self.name.clone(),
+            band,
+            reason: e.to_string(),
+        })?;
+        info.encoding.decode_f64_in_place(info.data_type, out);
+        Ok(())
+    }
+
     fn read_window<T: CellType>(&self, band: usize, window: Window) -> Result<Array2<T>> {
         let info = self.band_info(band)?;
         // A signed-byte band must be read as bytes and reinterpreted, not converted by GDAL.

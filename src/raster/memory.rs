@@ -141,6 +141,14 @@ impl<T: CellType> RasterSource for Raster<T> {
         Ok(self.encoding.decode(view))
     }
 
+    fn read_window_f64_into(&self, band: usize, window: Window, out: &mut Vec<f64>) -> Result<()> {
+        let view = self.band_window(band, &window)?;
+        out.clear();
+        out.extend(view.iter().map(|v| v.to_f64()));
+        self.encoding.decode_f64_in_place(T::DATA_TYPE, out);
+        Ok(())
+    }
+
     fn read_window<U: CellType>(&self, band: usize, window: Window) -> Result<Array2<U>> {
         let view = self.band_window(band, &window)?;
         Ok(view.mapv(|v| U::from_f64(v.to_f64())))

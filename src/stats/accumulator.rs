@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{Stat, StatValue, weighted_quantiles};
+use super::{QuantileValues, Stat, StatValue};
 
 /// Neumaier's compensated sum: exact to about one rounding for any order of magnitudes.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -59,8 +59,8 @@ impl Families {
 /// cell run and mergeable with another accumulator of the same zone.
 ///
 /// Moments merge with Chan's formula (weighted, West 1979), sums are
-/// compensated, quantiles keep the zone's values (as runs sharing one
-/// weight: 8 bytes a cell) and categories keep a total weight per distinct value.
+/// compensated, quantiles keep the zone's values ([`QuantileValues`]: 4 bytes
+/// a whole cell for `f32` rasters) and categories keep a total weight per distinct value.
 ///
 /// ```
 /// use terralux::stats::{Accumulator, Stat, StatValue};
@@ -71,8 +71,9 @@ impl Families {
 /// left.add_run(&[0.0, 0.0], 1.0, 1.0, None);
 /// right.add_run(&[0.0, f64::NAN, 10.0], 1.0, 1.0, None); // NaN: invalid, skipped
 /// left.merge(right);
+/// let merged = left.finish(&stats, 5.0, Some(0.0));
 /// let a = whole.finish(&stats, 4.0, Some(0.0));
-/// assert_eq!(a, left.finish(&stats, 5.0, Some(0.0)));
+/// assert_eq!(a, merged);
 /// assert_eq!(a[0], StatValue::Number(4.0));
 /// assert_eq!(a[1], StatValue::Number(2.5));
 /// assert_eq!(a[2], StatValue::Number(0.0)); // the median of {0, 0, 0, 10} is 0
@@ -93,9 +94,8 @@ pub struct Accumulator {
     min: f64,
     max: f64,
     valid_cells: u64,
-    /// Values for quantiles, in runs of one weight: `(weight, count)` over `values`.
-    values: Vec<f64>,
-    value_runs: Vec<(f64, u32)>,
+    /// Values kept for quantiles.
+    quantile_values: QuantileValues,
     /// Total weight per distinct value (keyed by bits, -0 folded into 0).
     categories: HashMap<u64, f64>,
     /// Σ w u v and Σ w u, with u from the weights raster.
@@ -154,10 +154,7 @@ impl Accumulator {
             self.max = self.max.max(max);
         }
         if self.families.quantiles {
-            let start = self.values.len();
-            self.values
-                .extend(values.iter().copied().filter(|v| !v.is_nan()));
-            self.push_value_run(weight, (self.values.len() - start) as u32);
+            self.quantile_values.add(values, weight);
         }
         if self.families.categories {
             for &v in values.iter().filter(|v| !v.is_nan()) {
@@ -173,13 +170,6 @@ impl Accumulator {
                     self.weights_total.add(weight * u);
                 }
             }
-        }
-    }
-
-    fn push_value_run(&mut self, weight: f64, count: u32) {
-        match self.value_runs.last_mut() {
-            Some((w, c)) if *w == weight => *c += count,
-            _ => self.value_runs.push((weight, count)),
         }
     }
 
@@ -204,14 +194,7 @@ impl Accumulator {
         self.merge_moments(other.moment_weight, other.mean, other.m2);
         self.min = self.min.min(other.min);
         self.max = self.max.max(other.max);
-        let start = self.values.len();
-        self.values.extend_from_slice(&other.values);
-        let mut offset = start;
-        for (w, c) in other.value_runs {
-            self.push_value_run(w, c);
-            offset += c as usize;
-        }
-        debug_assert_eq!(offset, self.values.len());
+        self.quantile_values.merge(other.quantile_values);
         if self.categories.is_empty() {
             self.categories = other.categories;
         } else {
@@ -233,7 +216,7 @@ impl Accumulator {
     /// or not) and `outside` the share of its area outside the grid (`None`
     /// for a zone of zero area).
     pub fn finish(
-        &self,
+        mut self,
         stats: &[Stat],
         total_coverage: f64,
         outside: Option<f64>,
@@ -244,8 +227,7 @@ impl Accumulator {
         let variance = has_values.then(|| (self.m2 / self.moment_weight).max(0.0));
         let quantiles = if self.families.quantiles {
             let levels: Vec<f64> = stats.iter().filter_map(Stat::quantile_level).collect();
-            let mut pairs = self.value_pairs();
-            weighted_quantiles(&mut pairs, &levels)
+            self.quantile_values.quantiles(&levels)
         } else {
             Vec::new()
         };
@@ -294,17 +276,6 @@ impl Accumulator {
                 Stat::OutsideFrac => outside.into(),
             })
             .collect()
-    }
-
-    fn value_pairs(&self) -> Vec<(f64, f64)> {
-        let mut pairs = Vec::with_capacity(self.values.len());
-        let mut at = 0;
-        for &(w, count) in &self.value_runs {
-            let end = at + count as usize;
-            pairs.extend(self.values[at..end].iter().map(|&v| (v, w)));
-            at = end;
-        }
-        pairs
     }
 
     /// `(value, total weight)` in increasing value order, zero weights left out.

@@ -14,7 +14,7 @@ mod accumulator;
 mod quantile;
 
 pub use accumulator::Accumulator;
-pub use quantile::weighted_quantiles;
+pub use quantile::{QuantileValues, weighted_quantiles};
 
 use std::fmt;
 

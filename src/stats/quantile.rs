@@ -1,4 +1,5 @@
-//! Weighted quantiles as the inverse of the weighted CDF.
+//! Weighted quantiles as the inverse of the weighted CDF: the kept values of
+//! a zone ([`QuantileValues`]) and the selection that finishes them.
 
 /// Quantiles of weighted values: for each level `q` in [0, 1], the smallest
 /// value `v` whose cumulative weight `Σ_{v_i <= v} w_i` reaches `q * W`
@@ -15,31 +16,348 @@
 /// assert_eq!(weighted_quantiles(&mut partial, &[0.25, 0.5, 0.75]), vec![Some(1.0), Some(2.0), Some(2.0)]);
 /// ```
 pub fn weighted_quantiles(pairs: &mut [(f64, f64)], levels: &[f64]) -> Vec<Option<f64>> {
-    pairs.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
-    let total: f64 = pairs.iter().filter(|p| p.1 > 0.0).map(|p| p.1).sum();
-    if total <= 0.0 {
-        return vec![None; levels.len()];
+    let mut values = QuantileValues::default();
+    for &(v, w) in pairs.iter() {
+        values.add(&[v], w);
     }
-    // Answer the levels in increasing order with one walk over the sorted values.
-    let mut order: Vec<usize> = (0..levels.len()).collect();
-    order.sort_by(|&a, &b| levels[a].total_cmp(&levels[b]));
-    let mut answers = vec![None; levels.len()];
-    let mut cumulative = 0.0;
-    let mut i = 0;
-    let last_positive = pairs.iter().rposition(|p| p.1 > 0.0);
-    for &k in &order {
-        let target = levels[k].clamp(0.0, 1.0) * total * (1.0 - 1e-12);
-        while i < pairs.len() && (pairs[i].1 <= 0.0 || cumulative + pairs[i].1 < target) {
-            cumulative += pairs[i].1.max(0.0);
+    values.quantiles(levels)
+}
+
+/// Values whose weight is exactly 1 (whole cells with fraction weighting,
+/// every cell with no weighting), kept compactly: as `f32` while every value
+/// is exactly an `f32` (rasters of `f32` or smaller integers), as `f64` after.
+#[derive(Debug, Clone, PartialEq)]
+enum Units {
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+}
+
+impl Default for Units {
+    fn default() -> Self {
+        Units::F32(Vec::new())
+    }
+}
+
+impl Units {
+    fn len(&self) -> usize {
+        match self {
+            Units::F32(v) => v.len(),
+            Units::F64(v) => v.len(),
+        }
+    }
+
+    fn extend(&mut self, values: impl Iterator<Item = f64> + Clone) {
+        if let Units::F32(small) = self {
+            if values.clone().all(|v| (v as f32) as f64 == v) {
+                small.extend(values.map(|v| v as f32));
+                return;
+            }
+            let wide = small.iter().map(|&v| v as f64).collect();
+            *self = Units::F64(wide);
+        }
+        if let Units::F64(wide) = self {
+            wide.extend(values);
+        }
+    }
+
+    fn append(&mut self, other: Units) {
+        match other {
+            Units::F32(b) => match self {
+                Units::F32(a) => a.extend_from_slice(&b),
+                Units::F64(a) => a.extend(b.iter().map(|&v| v as f64)),
+            },
+            Units::F64(b) => {
+                let mut wide = match std::mem::take(self) {
+                    Units::F32(a) => a.into_iter().map(f64::from).collect(),
+                    Units::F64(a) => a,
+                };
+                wide.extend_from_slice(&b);
+                *self = Units::F64(wide);
+            }
+        }
+    }
+}
+
+/// The values a zone keeps for its quantiles: unit-weight values, and
+/// `(value, weight)` pairs for every other weight (boundary cells).
+///
+/// Finishing does not sort the values: a histogram of weight per bucket of
+/// value (two linear passes) finds where each quantile falls, and only the
+/// values of those buckets are sorted. The weighted pairs (few: a zone's
+/// boundary) are folded into the same histogram.
+///
+/// ```
+/// use terralux::stats::QuantileValues;
+/// let mut q = QuantileValues::default();
+/// q.add(&[0.0, 0.0, 0.0, 10.0], 1.0);
+/// q.add(&[20.0], 0.5);
+/// assert_eq!(q.quantiles(&[0.5, 0.95]), vec![Some(0.0), Some(20.0)]);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QuantileValues {
+    units: Units,
+    weighted: Vec<(f64, f64)>,
+}
+
+impl QuantileValues {
+    /// Keep `values` (NaN skipped), each with weight `weight` (non-positive weights are dropped).
+    pub fn add(&mut self, values: &[f64], weight: f64) {
+        if weight <= 0.0 {
+            return;
+        }
+        let valid = values.iter().copied().filter(|v| !v.is_nan());
+        if weight == 1.0 {
+            self.units.extend(valid);
+        } else {
+            self.weighted.extend(valid.map(|v| (v, weight)));
+        }
+    }
+
+    /// Take over the values of `other`.
+    pub fn merge(&mut self, other: QuantileValues) {
+        if self.units.len() == 0 && self.weighted.is_empty() {
+            *self = other;
+            return;
+        }
+        self.units.append(other.units);
+        self.weighted.extend_from_slice(&other.weighted);
+    }
+
+    /// Number of values kept.
+    pub fn len(&self) -> usize {
+        self.units.len() + self.weighted.len()
+    }
+
+    /// True when no value is kept.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The quantile at each level (see [`weighted_quantiles`]); reorders the kept values.
+    pub fn quantiles(&mut self, levels: &[f64]) -> Vec<Option<f64>> {
+        self.weighted.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let weighted = Weighted::new(&self.weighted);
+        let total = self.units.len() as f64 + weighted.total();
+        if total <= 0.0 {
+            return vec![None; levels.len()];
+        }
+        let targets: Vec<f64> = levels
+            .iter()
+            .map(|q| q.clamp(0.0, 1.0) * total * (1.0 - 1e-12))
+            .collect();
+        match &self.units {
+            Units::F32(v) => histogram_select(v, &weighted, &targets),
+            Units::F64(v) => histogram_select(v, &weighted, &targets),
+        }
+    }
+}
+
+/// Weighted pairs sorted by value, with their total weight.
+struct Weighted<'a> {
+    pairs: &'a [(f64, f64)],
+    total: f64,
+}
+
+impl<'a> Weighted<'a> {
+    fn new(pairs: &'a [(f64, f64)]) -> Self {
+        Weighted {
+            pairs,
+            total: pairs.iter().map(|p| p.1).sum(),
+        }
+    }
+
+    fn total(&self) -> f64 {
+        self.total
+    }
+}
+
+/// Bits of the order-preserving key that make a bucket: sign, exponent and
+/// three bits of mantissa of the value as `f32` (4,096 buckets, each an
+/// eighth of an octave wide).
+const BUCKET_BITS: u32 = 12;
+const BUCKETS: usize = 1 << BUCKET_BITS;
+
+/// The bucket of a value: buckets increase with the value (the key of
+/// `v as f32`, whose rounding keeps the order), and equal values share one.
+fn bucket(v: f64) -> usize {
+    let f = if v == 0.0 { 0.0f32 } else { v as f32 };
+    let bits = f.to_bits();
+    let key = if bits & 0x8000_0000 != 0 {
+        !bits
+    } else {
+        bits | 0x8000_0000
+    };
+    (key >> (32 - BUCKET_BITS)) as usize
+}
+
+/// For each target weight, the smallest value whose cumulative weight
+/// reaches it, over unit-weight `units` and the weighted pairs.
+///
+/// Two linear passes instead of a sort: a histogram of weight per bucket
+/// finds the bucket where each target is crossed, then only the values in
+/// those buckets are collected, sorted and walked.
+fn histogram_select<T: Copy + Into<f64>>(
+    units: &[T],
+    weighted: &Weighted<'_>,
+    targets: &[f64],
+) -> Vec<Option<f64>> {
+    let mut mass = vec![0.0f64; BUCKETS];
+    for &u in units {
+        mass[bucket(u.into())] += 1.0;
+    }
+    for &(v, w) in weighted.pairs {
+        mass[bucket(v)] += w;
+    }
+    // The bucket where each target is reached, and the weight below it.
+    let last_nonempty = mass.iter().rposition(|&m| m > 0.0);
+    let found: Vec<Option<(usize, f64)>> = targets
+        .iter()
+        .map(|&target| {
+            let mut below = 0.0;
+            for (b, &m) in mass.iter().enumerate() {
+                if m > 0.0 && below + m >= target {
+                    return Some((b, below));
+                }
+                below += m;
+            }
+            // Rounding left the target just out of reach: the last bucket holds the answer.
+            last_nonempty.map(|b| (b, below - mass[b]))
+        })
+        .collect();
+    // Collect and sort the unit values of those buckets only.
+    let mut wanted: Vec<usize> = found.iter().flatten().map(|f| f.0).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut members: Vec<Vec<f64>> = vec![Vec::new(); wanted.len()];
+    if !wanted.is_empty() {
+        let mut slot = vec![usize::MAX; BUCKETS];
+        for (i, &b) in wanted.iter().enumerate() {
+            slot[b] = i;
+        }
+        for &u in units {
+            let v: f64 = u.into();
+            let i = slot[bucket(v)];
+            if i != usize::MAX {
+                members[i].push(v);
+            }
+        }
+        for m in &mut members {
+            m.sort_unstable_by(f64::total_cmp);
+        }
+    }
+    targets
+        .iter()
+        .zip(&found)
+        .map(|(&target, found)| {
+            let (b, below) = (*found)?;
+            let i = wanted.binary_search(&b).ok()?;
+            let in_bucket = |p: &(f64, f64)| bucket(p.0) == b;
+            let start = weighted.pairs.partition_point(|p| bucket(p.0) < b);
+            let pairs = &weighted.pairs[start..];
+            let pairs = &pairs[..pairs.iter().take_while(|p| in_bucket(p)).count()];
+            walk(&members[i], pairs, below, target)
+        })
+        .collect()
+}
+
+/// Walk sorted unit values and sorted weighted pairs of one bucket in value
+/// order, starting from the weight `below` the bucket; return the first
+/// value whose cumulative weight reaches `target` (else the bucket's largest).
+fn walk(units: &[f64], pairs: &[(f64, f64)], below: f64, target: f64) -> Option<f64> {
+    let (mut i, mut j) = (0, 0);
+    let mut cumulative = below;
+    let mut last = None;
+    while i < units.len() || j < pairs.len() {
+        let v = match (units.get(i), pairs.get(j)) {
+            (Some(&u), Some(&(p, _))) => u.min(p),
+            (Some(&u), None) => u,
+            (None, Some(&(p, _))) => p,
+            (None, None) => break,
+        };
+        while i < units.len() && units[i] == v {
+            cumulative += 1.0;
             i += 1;
         }
-        // Rounding can leave the target unreached at the very end: the answer is the largest value.
-        let at = if i < pairs.len() {
-            Some(i)
-        } else {
-            last_positive
-        };
-        answers[k] = at.map(|j| pairs[j].0);
+        while j < pairs.len() && pairs[j].0 == v {
+            cumulative += pairs[j].1;
+            j += 1;
+        }
+        if cumulative >= target {
+            return Some(v);
+        }
+        last = Some(v);
     }
-    answers
+    last
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sort-based reference.
+    fn by_sorting(pairs: &[(f64, f64)], q: f64) -> Option<f64> {
+        let mut sorted = pairs.to_vec();
+        sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let total: f64 = sorted.iter().map(|p| p.1).sum();
+        if total <= 0.0 {
+            return None;
+        }
+        let target = q * total * (1.0 - 1e-12);
+        let mut cumulative = 0.0;
+        for &(v, w) in &sorted {
+            cumulative += w;
+            if cumulative >= target {
+                return Some(v);
+            }
+        }
+        sorted.last().map(|p| p.0)
+    }
+
+    #[test]
+    fn selection_equals_sorting_on_random_mixtures() {
+        let mut state = 12345u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as f64 / (1u64 << 31) as f64
+        };
+        for case in 0..300 {
+            let n_units = (next() * 200.0) as usize;
+            let n_weighted = (next() * 20.0) as usize;
+            let distinct = 1.0 + (next() * 30.0).floor();
+            let mut values = QuantileValues::default();
+            let mut pairs = Vec::new();
+            for _ in 0..n_units {
+                let scale = [1.0, 1e-3, 1e3, -1.0, -7.5e-5][case % 5];
+                let v = (next() * distinct).floor() * 0.5 * scale;
+                let v = if v == 0.0 && case % 3 == 0 { -0.0 } else { v };
+                values.add(&[v], 1.0);
+                pairs.push((v, 1.0));
+            }
+            for _ in 0..n_weighted {
+                let v = (next() * distinct).floor() * 0.5 + if case % 2 == 0 { 0.25 } else { 0.0 };
+                let w = next();
+                values.add(&[v], w);
+                if w > 0.0 {
+                    pairs.push((v, w));
+                }
+            }
+            let levels = [0.0, 0.1, 0.25, 0.5, 0.9, 0.995, 1.0];
+            let got = values.quantiles(&levels);
+            for (q, g) in levels.iter().zip(got) {
+                assert_eq!(g, by_sorting(&pairs, *q), "case {case}, q {q}");
+            }
+        }
+    }
+
+    #[test]
+    fn values_widen_to_f64_when_needed() {
+        let mut q = QuantileValues::default();
+        q.add(&[1.5, 2.5], 1.0);
+        assert!(matches!(q.units, Units::F32(_)));
+        q.add(&[0.1], 1.0);
+        assert!(matches!(q.units, Units::F64(_)));
+        assert_eq!(q.quantiles(&[0.0, 1.0]), vec![Some(0.1), Some(2.5)]);
+    }
 }

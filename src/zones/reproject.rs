@@ -38,6 +38,22 @@ impl ZoneSet {
             same.crs = Some(target.clone());
             return Ok(same);
         }
+        self.transformed(source, target)
+    }
+
+    /// Like [`ZoneSet::reprojected`], but consuming the zones: when they are
+    /// already in `target`, they are returned as they are, without a copy.
+    pub fn into_crs(self, target: &Crs) -> Result<ZoneSet> {
+        let source = self.crs.as_ref().ok_or_else(|| Error::MissingCrs {
+            source_name: self.source_name.clone(),
+        })?;
+        if source.is_same_as(target)? {
+            return Ok(self.with_crs(target.clone()));
+        }
+        self.transformed(source, target)
+    }
+
+    fn transformed(&self, source: &Crs, target: &Crs) -> Result<ZoneSet> {
         let context = format!("{} -> {}", source.definition(), target.definition());
         let make_proj = || {
             Proj::new_known_crs(source.definition(), target.definition(), None).map_err(|e| {
