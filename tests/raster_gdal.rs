@@ -148,6 +148,12 @@ fn scaled_integers_decode_to_the_same_radiance() {
             assert!((x - y).abs() <= 0.05 + 1e-5, "{x} vs {y}");
         }
     }
+    let mut buffer = Vec::new();
+    scaled.read_window_f64_into(1, w, &mut buffer).unwrap();
+    assert!(
+        buffer.iter().zip(b.iter()).all(|(&x, &y)| same(x, y)),
+        "scaled, into a buffer"
+    );
     // The raw typed read is the stored integer: scale applied by hand gives the f64 read.
     let raw = scaled
         .read_window::<u16>(1, Window::new(10, 10, 3, 4))
@@ -179,6 +185,16 @@ fn gdal_source_and_in_memory_raster_agree() {
         let a = gdal.read_window_f64(1, w).unwrap();
         let b = memory.read_window_f64(1, w).unwrap();
         assert!(a.iter().zip(b.iter()).all(|(&x, &y)| same(x, y)), "{w}");
+        // The buffer-reusing reads give the same cells, row-major.
+        let mut buffer = vec![7.0; 3];
+        for source in [&gdal as &dyn RasterSource, &memory] {
+            source.read_window_f64_into(1, w, &mut buffer).unwrap();
+            assert_eq!(buffer.len(), w.cell_count());
+            assert!(
+                buffer.iter().zip(a.iter()).all(|(&x, &y)| same(x, y)),
+                "{w}"
+            );
+        }
     }
 }
 
