@@ -237,7 +237,7 @@ fn run() -> Result<(), Failure> {
     }
     // Chunks are read once each, aligned to blocks: GDAL's block cache would only hold memory.
     if std::env::var_os("GDAL_CACHEMAX").is_none() {
-        let _ = gdal::config::set_config_option("GDAL_CACHEMAX", "64");
+        let _ = gdal::config::set_config_option("GDAL_CACHEMAX", "16");
     }
 
     let raster = GdalRaster::open(&request.raster)?;

@@ -105,7 +105,7 @@ def main():
     out = work / "out"
     out.mkdir(exist_ok=True)
     zonal = bin_dir / "zonal"
-    env = dict(os.environ, GDAL_CACHEMAX="64")
+    env = dict(os.environ)  # every tool with its own GDAL settings
 
     info = subprocess.run(["gdalinfo", str(raster)], capture_output=True, text=True).stdout
     size_line = next(line for line in info.splitlines() if line.startswith("Size is"))

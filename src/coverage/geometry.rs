@@ -71,6 +71,13 @@ impl PixelRings {
             .iter()
             .filter(|r| r.signed_area != 0.0)
             .map(|r| {
+                let inside = r
+                    .points
+                    .iter()
+                    .all(|&(x, y)| (0.0..=ncols).contains(&x) && (0.0..=nrows).contains(&y));
+                if inside {
+                    return r.role * r.signed_area.abs();
+                }
                 let clipped = clip_to_rectangle(&r.points, ncols, nrows);
                 r.role * shoelace(&clipped) * r.signed_area.signum()
             })

@@ -119,30 +119,17 @@ impl Accumulator {
     /// as `values`) are the weights raster's values for `weighted_*`
     /// statistics, NaN where invalid.
     pub fn add_run(&mut self, values: &[f64], fraction: f64, weight: f64, weights: Option<&[f64]>) {
-        // First pass: valid count, sum, min, max.
-        let mut n = 0u64;
-        let mut sum = 0.0;
-        let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
-        for &v in values {
-            if !v.is_nan() {
-                n += 1;
-                sum += v;
-                min = min.min(v);
-                max = max.max(v);
-            }
-        }
-        if n == 0 {
+        let Some(RunMoments {
+            n,
+            sum,
+            mean: run_mean,
+            m2,
+            min,
+            max,
+        }) = run_moments(values)
+        else {
             return;
-        }
-        // Second pass: squared deviations from the run's own mean (stable).
-        let run_mean = sum / n as f64;
-        let mut m2 = 0.0;
-        for &v in values {
-            if !v.is_nan() {
-                let d = v - run_mean;
-                m2 += d * d;
-            }
-        }
+        };
         let run_weight = weight * n as f64;
         self.weight.add(run_weight);
         self.weighted_values.add(weight * sum);
@@ -289,6 +276,62 @@ impl Accumulator {
         cats.sort_by(|a, b| a.0.total_cmp(&b.0));
         cats
     }
+}
+
+/// Count, sum, mean, squared deviations, min and max of a run's valid values.
+struct RunMoments {
+    n: u64,
+    sum: f64,
+    mean: f64,
+    m2: f64,
+    min: f64,
+    max: f64,
+}
+
+/// One pass over a run, in four independent lanes (no branch on NaN, no
+/// dependency chain between neighbouring cells): sums of deviations from
+/// the run's first valid value, which keeps the squared deviations exact to
+/// about `n` roundings whatever the magnitude of the values.
+fn run_moments(values: &[f64]) -> Option<RunMoments> {
+    let shift = *values.iter().find(|v| !v.is_nan())?;
+    let mut count = [0u64; 4];
+    let mut s1 = [0.0f64; 4];
+    let mut s2 = [0.0f64; 4];
+    let mut lo = [f64::INFINITY; 4];
+    let mut hi = [f64::NEG_INFINITY; 4];
+    let mut lane = |l: usize, v: f64| {
+        let valid = !v.is_nan();
+        let d = if valid { v - shift } else { 0.0 };
+        count[l] += valid as u64;
+        s1[l] += d;
+        s2[l] += d * d;
+        // f64::min and max ignore a NaN operand.
+        lo[l] = lo[l].min(v);
+        hi[l] = hi[l].max(v);
+    };
+    let chunks = values.chunks_exact(4);
+    let rest = chunks.remainder();
+    for c in chunks {
+        lane(0, c[0]);
+        lane(1, c[1]);
+        lane(2, c[2]);
+        lane(3, c[3]);
+    }
+    for &v in rest {
+        lane(0, v);
+    }
+    let n = count.iter().sum::<u64>();
+    let d1 = (s1[0] + s1[1]) + (s1[2] + s1[3]);
+    let d2 = (s2[0] + s2[1]) + (s2[2] + s2[3]);
+    let nf = n as f64;
+    Some(RunMoments {
+        n,
+        sum: nf * shift + d1,
+        mean: shift + d1 / nf,
+        m2: (d2 - d1 * d1 / nf).max(0.0),
+        min: lo.iter().copied().fold(f64::INFINITY, f64::min),
+        max: hi.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+    })
 }
 
 fn category_key(v: f64) -> u64 {
