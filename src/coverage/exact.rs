@@ -212,14 +212,48 @@ fn row_piece_events(
     }
 }
 
+/// Sort events by (row, column): a counting sort by row, then each row by
+/// column (rows hold few events). Unstable within equal keys but
+/// deterministic: the same coverage on every run.
+fn sort_events(events: &mut Vec<Event>) {
+    let Some(first) = events.first() else { return };
+    let (mut min_row, mut max_row) = (first.row(), first.row());
+    for e in events.iter() {
+        min_row = min_row.min(e.row());
+        max_row = max_row.max(e.row());
+    }
+    let span = (max_row - min_row) as usize + 1;
+    if span > 4 * events.len() + 64 {
+        events.sort_unstable_by_key(|e| e.key);
+        return;
+    }
+    let mut starts = vec![0usize; span + 1];
+    for e in events.iter() {
+        starts[(e.row() - min_row) as usize + 1] += 1;
+    }
+    for i in 0..span {
+        starts[i + 1] += starts[i];
+    }
+    let mut sorted = vec![Event::new(0, 0, 0.0, 0.0); events.len()];
+    let mut next = starts.clone();
+    for e in events.iter() {
+        let slot = &mut next[(e.row() - min_row) as usize];
+        sorted[*slot] = *e;
+        *slot += 1;
+    }
+    for r in 0..span {
+        sorted[starts[r]..starts[r + 1]].sort_unstable_by_key(|e| e.key);
+    }
+    *events = sorted;
+}
+
 /// Sum events along each row and turn the running values into runs with `classify`.
 pub(super) fn sweep(
     mut events: Vec<Event>,
     ncols: usize,
     classify: impl Fn(f64) -> f64,
 ) -> Coverage {
-    // Unstable but deterministic (std's sort uses a fixed seed): the same coverage on every run.
-    events.sort_unstable_by_key(|e| e.key);
+    sort_events(&mut events);
     let mut builder = RunBuilder::default();
     let mut i = 0;
     while i < events.len() {
