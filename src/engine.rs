@@ -504,9 +504,14 @@ impl Gather<'_, '_> {
         if zones.is_empty() {
             return Ok(Vec::new());
         }
-        buffers.layers.resize_with(self.layers.len(), Vec::new);
+        buffers
+            .layers
+            .resize_with(self.layers.len(), LayerBuffer::default);
         for ((raster, band), buffer) in self.layers.iter().zip(buffers.layers.iter_mut()) {
-            raster.read_window_f64_into(*band, window, buffer)?;
+            buffer.is_f32 = raster.read_window_f32_into(*band, window, &mut buffer.f32)?;
+            if !buffer.is_f32 {
+                raster.read_window_f64_into(*band, window, &mut buffer.f64)?;
+            }
         }
         if let Some((raster, band)) = self.weights {
             raster.read_window_f64_into(band, window, &mut buffers.weights)?;
@@ -537,7 +542,11 @@ impl Gather<'_, '_> {
                         row_start + start - window.col_off..row_start + end - window.col_off;
                     let us = weights.map(|w| &w[cells.clone()]);
                     for (acc, layer) in accs.iter_mut().zip(&buffers.layers) {
-                        acc.add_run(&layer[cells.clone()], run.fraction, weight, us);
+                        if layer.is_f32 {
+                            acc.add_run(&layer.f32[cells.clone()], run.fraction, weight, us);
+                        } else {
+                            acc.add_run(&layer.f64[cells.clone()], run.fraction, weight, us);
+                        }
                     }
                 }
             }
@@ -559,8 +568,16 @@ impl Gather<'_, '_> {
 /// Read buffers a worker reuses from chunk to chunk (no allocation, no page faults per chunk).
 #[derive(Default)]
 struct Buffers {
-    layers: Vec<Vec<f64>>,
+    layers: Vec<LayerBuffer>,
     weights: Vec<f64>,
+}
+
+/// One band's cells for the current chunk: `f32` when that loses nothing, else `f64`.
+#[derive(Default)]
+struct LayerBuffer {
+    is_f32: bool,
+    f32: Vec<f32>,
+    f64: Vec<f64>,
 }
 
 /// The chunk pipeline: workers claim chunks in file order, gather them, and

@@ -529,3 +529,41 @@ fn bad_combinations_are_clear_errors() {
         .unwrap_err();
     assert!(matches!(err, Error::Grid { .. }), "{err}");
 }
+
+#[test]
+fn rasters_read_as_f32_or_f64_give_the_same_bits() {
+    let mut rng = Rng::new(17);
+    let grid = grid();
+    let narrow = raster(&mut rng, &grid); // Float32: read as f32
+    let wide_data = narrow.band(1).unwrap().mapv(|v| v as f64);
+    let wide = Raster::new(grid.clone(), wide_data)
+        .unwrap()
+        .with_nodata(Some(-9999.0))
+        .with_block_shape(8, 16); // read as f64
+    let zones = zones(&mut rng, &grid, 20);
+    let stats =
+        Stat::parse_list("count,sum,mean,min,max,variance,median,p90,majority,frac").unwrap();
+    let a = ZonalStats::new(&zones)
+        .band(&narrow, 1)
+        .stats(&stats)
+        .run()
+        .unwrap();
+    let b = ZonalStats::new(&zones)
+        .band(&wide, 1)
+        .stats(&stats)
+        .run()
+        .unwrap();
+    assert_eq!(a.zones, b.zones);
+    let mut out = Vec::new();
+    use terralux::RasterSource;
+    assert!(
+        narrow
+            .read_window_f32_into(1, grid.full_window(), &mut out)
+            .unwrap()
+    );
+    assert!(
+        !wide
+            .read_window_f32_into(1, grid.full_window(), &mut out)
+            .unwrap()
+    );
+}

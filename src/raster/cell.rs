@@ -262,6 +262,30 @@ impl CellEncoding {
         }
     }
 
+    /// True when every valid cell of a band of `data_type` with this
+    /// encoding is exactly an `f32` (bytes, 16-bit integers and Float32,
+    /// unscaled), so that the band can be read as `f32` losing nothing.
+    pub fn fits_f32(&self, data_type: DataType) -> bool {
+        let small = matches!(
+            data_type,
+            DataType::U8 | DataType::I8 | DataType::U16 | DataType::I16 | DataType::F32
+        );
+        small && self.scale == 1.0 && self.offset == 0.0
+    }
+
+    /// Decode, in place, cells converted exactly to `f32` from a band of
+    /// type `data_type` (see [`CellEncoding::fits_f32`]): nodata and NaN
+    /// become NaN; nothing else changes.
+    pub fn decode_f32_in_place(&self, data_type: DataType, cells: &mut [f32]) {
+        if let Some(nd) = self.nodata.and_then(|n| nodata_as_f64(data_type, n)) {
+            let nd = nd as f32;
+            cells
+                .iter_mut()
+                .filter(|v| **v == nd)
+                .for_each(|v| *v = f32::NAN);
+        }
+    }
+
     /// True when a raw cell is valid: not NaN and not the nodata value.
     pub fn is_valid<T: CellType>(&self, raw: T) -> bool {
         !raw.is_nan() && self.nodata.and_then(T::nodata_as_cell) != Some(raw)

@@ -359,8 +359,9 @@ impl RasterSource for GdalRaster {
             out.extend(values.iter().copied());
             return Ok(());
         }
-        out.clear();
-        out.resize(window.cell_count(), 0.0);
+        if out.len() != window.cell_count() {
+            out.resize(window.cell_count(), 0.0);
+        }
         if window.is_empty() {
             return Ok(());
         }
@@ -384,6 +385,46 @@ impl RasterSource for GdalRaster {
         })?;
         info.encoding.decode_f64_in_place(info.data_type, out);
         Ok(())
+    }
+
+    fn read_window_f32_into(
+        &self,
+        band: usize,
+        window: Window,
+        out: &mut Vec<f32>,
+    ) -> Result<bool> {
+        let info = self.band_info(band)?;
+        // Signed bytes are stored as Byte in GDAL 3.6: GDAL would convert them as unsigned.
+        if !info.encoding.fits_f32(info.data_type) || info.data_type == DataType::I8 {
+            return Ok(false);
+        }
+        check_window(&self.name, &self.grid, &window)?;
+        if out.len() != window.cell_count() {
+            out.resize(window.cell_count(), 0.0);
+        }
+        if window.is_empty() {
+            return Ok(true);
+        }
+        let dataset = self.take_handle()?;
+        let result = quietly(|| {
+            dataset.rasterband(band).and_then(|rasterband| {
+                rasterband.read_into_slice::<f32>(
+                    (window.col_off as isize, window.row_off as isize),
+                    (window.cols, window.rows),
+                    (window.cols, window.rows),
+                    out,
+                    None,
+                )
+            })
+        });
+        self.return_handle(dataset);
+        result.map_err(|e| Error::Read {
+            source_name: self.name.clone(),
+            band,
+            reason: e.to_string(),
+        })?;
+        info.encoding.decode_f32_in_place(info.data_type, out);
+        Ok(true)
     }
 
     fn read_window<T: CellType>(&self, band: usize, window: Window) -> Result<Array2<T>> {

@@ -149,6 +149,22 @@ impl<T: CellType> RasterSource for Raster<T> {
         Ok(())
     }
 
+    fn read_window_f32_into(
+        &self,
+        band: usize,
+        window: Window,
+        out: &mut Vec<f32>,
+    ) -> Result<bool> {
+        if !self.encoding.fits_f32(T::DATA_TYPE) {
+            return Ok(false);
+        }
+        let view = self.band_window(band, &window)?;
+        out.clear();
+        out.extend(view.iter().map(|v| v.to_f64() as f32));
+        self.encoding.decode_f32_in_place(T::DATA_TYPE, out);
+        Ok(true)
+    }
+
     fn read_window<U: CellType>(&self, band: usize, window: Window) -> Result<Array2<U>> {
         let view = self.band_window(band, &window)?;
         Ok(view.mapv(|v| U::from_f64(v.to_f64())))

@@ -93,6 +93,20 @@ pub trait RasterSource {
         Ok(())
     }
 
+    /// Read a window of `band` as `f32` into `out` (row-major, invalid cells
+    /// NaN) when that loses nothing (see [`CellEncoding::fits_f32`]) and
+    /// return `true`; otherwise leave `out` alone and return `false` (the
+    /// default), and the caller reads `f64`. Half the memory traffic of `f64`.
+    fn read_window_f32_into(
+        &self,
+        band: usize,
+        window: Window,
+        out: &mut Vec<f32>,
+    ) -> Result<bool> {
+        let _ = (band, window, out);
+        Ok(false)
+    }
+
     /// Read a window of `band` as raw cells of type `T` (converted from the
     /// band's own type if different; no scaling, nodata kept as is).
     fn read_window<T: CellType>(&self, band: usize, window: Window) -> Result<Array2<T>>

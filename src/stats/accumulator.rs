@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{QuantileValues, Stat, StatValue};
+use super::{QuantileValues, Stat, StatValue, Value};
 
 /// Neumaier's compensated sum: exact to about one rounding for any order of magnitudes.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -118,7 +118,13 @@ impl Accumulator {
     /// `weight`; NaN values are invalid and skipped. `weights` (same length
     /// as `values`) are the weights raster's values for `weighted_*`
     /// statistics, NaN where invalid.
-    pub fn add_run(&mut self, values: &[f64], fraction: f64, weight: f64, weights: Option<&[f64]>) {
+    pub fn add_run<T: Value>(
+        &mut self,
+        values: &[T],
+        fraction: f64,
+        weight: f64,
+        weights: Option<&[f64]>,
+    ) {
         let Some(RunMoments {
             n,
             sum,
@@ -145,7 +151,10 @@ impl Accumulator {
         }
         if self.families.categories {
             for &v in values.iter().filter(|v| !v.is_nan()) {
-                *self.categories.entry(category_key(v)).or_insert(0.0) += weight;
+                *self
+                    .categories
+                    .entry(category_key(v.to_f64()))
+                    .or_insert(0.0) += weight;
             }
         }
         if self.families.weighted
@@ -153,7 +162,7 @@ impl Accumulator {
         {
             for (&v, &u) in values.iter().zip(us) {
                 if !v.is_nan() && !u.is_nan() {
-                    self.weighted_sum.add(weight * u * v);
+                    self.weighted_sum.add(weight * u * v.to_f64());
                     self.weights_total.add(weight * u);
                 }
             }
@@ -292,14 +301,15 @@ struct RunMoments {
 /// dependency chain between neighbouring cells): sums of deviations from
 /// the run's first valid value, which keeps the squared deviations exact to
 /// about `n` roundings whatever the magnitude of the values.
-fn run_moments(values: &[f64]) -> Option<RunMoments> {
-    let shift = *values.iter().find(|v| !v.is_nan())?;
+fn run_moments<T: Value>(values: &[T]) -> Option<RunMoments> {
+    let shift = values.iter().find(|v| !v.is_nan())?.to_f64();
     let mut count = [0u64; 4];
     let mut s1 = [0.0f64; 4];
     let mut s2 = [0.0f64; 4];
     let mut lo = [f64::INFINITY; 4];
     let mut hi = [f64::NEG_INFINITY; 4];
-    let mut lane = |l: usize, v: f64| {
+    let mut lane = |l: usize, v: T| {
+        let v = v.to_f64();
         let valid = !v.is_nan();
         let d = if valid { v - shift } else { 0.0 };
         count[l] += valid as u64;

@@ -16,6 +16,49 @@ mod quantile;
 pub use accumulator::Accumulator;
 pub use quantile::{QuantileValues, weighted_quantiles};
 
+mod value_sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// A cell value the accumulators take: `f32` or `f64`, NaN marking invalid cells.
+///
+/// Values are widened to `f64` before any arithmetic, so an `f32` raster read
+/// as `f32` or as `f64` gives the same bits.
+pub trait Value: Copy + Send + Sync + 'static + value_sealed::Sealed {
+    /// The value as `f64` (exact).
+    fn to_f64(self) -> f64;
+    /// True for NaN (an invalid cell).
+    fn is_nan(self) -> bool;
+    /// The slice as `f32`, when it is one.
+    fn as_f32(values: &[Self]) -> Option<&[f32]>;
+}
+
+impl Value for f32 {
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+    fn is_nan(self) -> bool {
+        f32::is_nan(self)
+    }
+    fn as_f32(values: &[f32]) -> Option<&[f32]> {
+        Some(values)
+    }
+}
+
+impl Value for f64 {
+    fn to_f64(self) -> f64 {
+        self
+    }
+    fn is_nan(self) -> bool {
+        f64::is_nan(self)
+    }
+    fn as_f32(_: &[f64]) -> Option<&[f32]> {
+        None
+    }
+}
+
 use std::fmt;
 
 use crate::error::{Error, Result};

@@ -1,6 +1,8 @@
 //! Weighted quantiles as the inverse of the weighted CDF: the kept values of
 //! a zone ([`QuantileValues`]) and the selection that finishes them.
 
+use super::Value;
+
 /// Quantiles of weighted values: for each level `q` in [0, 1], the smallest
 /// value `v` whose cumulative weight `Σ_{v_i <= v} w_i` reaches `q * W`
 /// (NumPy's `quantile(..., weights=w, method="inverted_cdf")`), with a
@@ -101,15 +103,18 @@ pub struct QuantileValues {
 
 impl QuantileValues {
     /// Keep `values` (NaN skipped), each with weight `weight` (non-positive weights are dropped).
-    pub fn add(&mut self, values: &[f64], weight: f64) {
+    pub fn add<T: Value>(&mut self, values: &[T], weight: f64) {
         if weight <= 0.0 {
             return;
         }
-        let valid = values.iter().copied().filter(|v| !v.is_nan());
-        if weight == 1.0 {
-            self.units.extend(valid);
+        if weight != 1.0 {
+            let valid = values.iter().filter(|v| !v.is_nan());
+            self.weighted.extend(valid.map(|v| (v.to_f64(), weight)));
+        } else if let (Some(small), Units::F32(units)) = (T::as_f32(values), &mut self.units) {
+            units.extend(small.iter().copied().filter(|v| !v.is_nan()));
         } else {
-            self.weighted.extend(valid.map(|v| (v, weight)));
+            let valid = values.iter().filter(|v| !v.is_nan()).map(|v| v.to_f64());
+            self.units.extend(valid);
         }
     }
 
