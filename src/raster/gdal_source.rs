@@ -7,7 +7,9 @@ use gdal::raster::GdalDataType;
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags, Metadata};
 use ndarray::Array2;
 
-use super::{BandInfo, CellEncoding, CellType, DataType, RasterSource, check_band, check_window};
+use super::{
+    BandInfo, CellEncoding, CellType, DataType, RasterSource, check_band, check_window, fill_buffer,
+};
 use crate::crs::Crs;
 use crate::error::{Error, Result};
 use crate::gdal_util::{is_gdal_virtual_path, quietly};
@@ -354,9 +356,7 @@ impl RasterSource for GdalRaster {
         // GDAL converts every type exactly to f64 but signed bytes (stored as Byte in GDAL 3.6)
         // and 64-bit integers beyond 2^53: those take the typed path.
         if matches!(info.data_type, DataType::I8 | DataType::I64 | DataType::U64) {
-            let values = self.read_window_f64(band, window)?;
-            out.clear();
-            out.extend(values.iter().copied());
+            fill_buffer(&self.read_window_f64(band, window)?, out);
             return Ok(());
         }
         if out.len() != window.cell_count() {

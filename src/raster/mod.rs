@@ -87,9 +87,7 @@ pub trait RasterSource {
     /// [`RasterSource::read_window_f64`]. `out`'s allocation is reused, which
     /// spares the engine an allocation (and its page faults) per chunk.
     fn read_window_f64_into(&self, band: usize, window: Window, out: &mut Vec<f64>) -> Result<()> {
-        let values = self.read_window_f64(band, window)?;
-        out.clear();
-        out.extend(values.iter().copied());
+        fill_buffer(&self.read_window_f64(band, window)?, out);
         Ok(())
     }
 
@@ -158,6 +156,12 @@ pub fn row_band_windows(grid: &Grid, rows_per_band: usize) -> Vec<Window> {
         .step_by(step)
         .map(|row| Window::new(row, 0, step.min(grid.rows() - row), grid.cols()))
         .collect()
+}
+
+/// Copy `values` row by row into `out`, reusing its allocation.
+pub(crate) fn fill_buffer(values: &Array2<f64>, out: &mut Vec<f64>) {
+    out.clear();
+    out.extend(values.iter().copied());
 }
 
 /// Check that `band` is in `1..=band_count`.
