@@ -371,3 +371,34 @@ fn band_and_window_out_of_range_are_errors() {
         (0, 0)
     );
 }
+
+#[test]
+fn float32_reads_by_block_and_by_window_agree() {
+    let raster = GdalRaster::open(testdata("ntl.tif")).unwrap();
+    let mut buffer = Vec::new();
+    // Block-aligned windows (read block by block), edge blocks included, and unaligned ones.
+    for w in [
+        Window::new(0, 0, 100, 120),
+        Window::new(32, 64, 64, 56),
+        Window::new(96, 96, 4, 24),
+        Window::new(5, 7, 30, 40),
+    ] {
+        assert!(raster.read_window_f32_into(1, w, &mut buffer).unwrap());
+        let expected = raster.read_window_f64(1, w).unwrap();
+        assert_eq!(buffer.len(), w.cell_count());
+        assert!(
+            buffer
+                .iter()
+                .zip(expected.iter())
+                .all(|(&x, &y)| same(x as f64, y)),
+            "{w}"
+        );
+    }
+    // Scaled integers are not read as f32.
+    let scaled = GdalRaster::open(testdata("ntl_u16.tif")).unwrap();
+    assert!(
+        !scaled
+            .read_window_f32_into(1, Window::new(0, 0, 16, 120), &mut buffer)
+            .unwrap()
+    );
+}
