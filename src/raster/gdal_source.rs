@@ -472,8 +472,8 @@ impl RasterSource for GdalRaster {
         if window.is_empty() {
             return Ok(true);
         }
-        let aligned =
-            window.row_off % info.block_shape.0 == 0 && window.col_off % info.block_shape.1 == 0;
+        let aligned = window.row_off.is_multiple_of(info.block_shape.0)
+            && window.col_off.is_multiple_of(info.block_shape.1);
         if info.data_type == DataType::F32 && aligned {
             self.read_blocks_f32(band, &info, &window, out)?;
             info.encoding.decode_f32_in_place(info.data_type, out);
