@@ -190,6 +190,33 @@ impl GdalRaster {
 }
 
 impl GdalRaster {
+    /// Read `window` of `band` into `out` through GDAL's RasterIO, converting to `T`.
+    fn raster_io<T: gdal::raster::GdalType + Copy>(
+        &self,
+        band: usize,
+        window: &Window,
+        out: &mut [T],
+    ) -> Result<()> {
+        let dataset = self.take_handle()?;
+        let result = quietly(|| {
+            dataset.rasterband(band).and_then(|rasterband| {
+                rasterband.read_into_slice::<T>(
+                    (window.col_off as isize, window.row_off as isize),
+                    (window.cols, window.rows),
+                    (window.cols, window.rows),
+                    out,
+                    None,
+                )
+            })
+        });
+        self.return_handle(dataset);
+        result.map_err(|e| Error::Read {
+            source_name: self.name.clone(),
+            band,
+            reason: e.to_string(),
+        })
+    }
+
     /// Read a block-aligned window of a Float32 band block by block, straight
     /// from the driver into a per-thread tile buffer and then into `out`:
     /// no trip through GDAL's block cache (no cache churn, one copy less).
@@ -432,24 +459,7 @@ impl RasterSource for GdalRaster {
         if window.is_empty() {
             return Ok(());
         }
-        let dataset = self.take_handle()?;
-        let result = quietly(|| {
-            dataset.rasterband(band).and_then(|rasterband| {
-                rasterband.read_into_slice::<f64>(
-                    (window.col_off as isize, window.row_off as isize),
-                    (window.cols, window.rows),
-                    (window.cols, window.rows),
-                    out,
-                    None,
-                )
-            })
-        });
-        self.return_handle(dataset);
-        result.map_err(|e| Error::Read {
-            source_name: self.name.clone(),
-            band,
-            reason: e.to_string(),
-        })?;
+        self.raster_io(band, &window, out)?;
         info.encoding.decode_f64_in_place(info.data_type, out);
         Ok(())
     }
@@ -479,24 +489,7 @@ impl RasterSource for GdalRaster {
             info.encoding.decode_f32_in_place(info.data_type, out);
             return Ok(true);
         }
-        let dataset = self.take_handle()?;
-        let result = quietly(|| {
-            dataset.rasterband(band).and_then(|rasterband| {
-                rasterband.read_into_slice::<f32>(
-                    (window.col_off as isize, window.row_off as isize),
-                    (window.cols, window.rows),
-                    (window.cols, window.rows),
-                    out,
-                    None,
-                )
-            })
-        });
-        self.return_handle(dataset);
-        result.map_err(|e| Error::Read {
-            source_name: self.name.clone(),
-            band,
-            reason: e.to_string(),
-        })?;
+        self.raster_io(band, &window, out)?;
         info.encoding.decode_f32_in_place(info.data_type, out);
         Ok(true)
     }
