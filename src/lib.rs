@@ -111,6 +111,7 @@ pub mod error;
 #[cfg(feature = "gdal")]
 mod gdal_util;
 pub mod grid;
+pub mod ntl;
 pub mod progress;
 pub mod raster;
 pub mod results;

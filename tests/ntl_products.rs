@@ -1,0 +1,176 @@
+//! Night-light products: names, Black Marble tile grids, DMSP calibration tables.
+
+use terralux::ntl::Product;
+use terralux::ntl::blackmarble::{BlackMarbleName, check_bounds, tile_grid};
+use terralux::ntl::dmsp::{Calibration, SatYear, calibrate};
+
+#[test]
+fn black_marble_tiles_over_china_have_whole_degree_edges() {
+    // The 24 tiles that cover China (DOMAIN.md §1b).
+    let tiles = [
+        (25, 4),
+        (25, 5),
+        (26, 4),
+        (26, 5),
+        (26, 6),
+        (27, 4),
+        (27, 5),
+        (27, 6),
+        (28, 4),
+        (28, 5),
+        (28, 6),
+        (28, 7),
+        (28, 8),
+        (29, 3),
+        (29, 4),
+        (29, 5),
+        (29, 6),
+        (29, 7),
+        (29, 8),
+        (30, 3),
+        (30, 4),
+        (30, 5),
+        (30, 6),
+        (31, 4),
+    ];
+    assert_eq!(tiles.len(), 24);
+    for (h, v) in tiles {
+        let grid = tile_grid(h, v).unwrap();
+        let b = grid.bounds();
+        assert_eq!(
+            (b.min().x, b.max().y),
+            (-180.0 + 10.0 * h as f64, 90.0 - 10.0 * v as f64)
+        );
+        assert_eq!((b.max().x - b.min().x, b.max().y - b.min().y), (10.0, 10.0));
+        assert!(check_bounds(&grid, b.min().x, b.max().x, b.min().y, b.max().y, "tile").is_ok());
+    }
+    // A file whose bounding coordinates disagree is caught, naming it.
+    let grid = tile_grid(29, 5).unwrap();
+    let err = check_bounds(
+        &grid,
+        110.0,
+        120.0,
+        31.0,
+        40.0,
+        "VNP46A2.A2020100.h29v05.002.h5",
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("VNP46A2.A2020100.h29v05.002.h5: the tile's grid"),
+        "{err}"
+    );
+    assert!(tile_grid(36, 0).is_err());
+}
+
+#[test]
+fn black_marble_names_and_layer_paths_for_both_collections() {
+    let c1 = BlackMarbleName::parse("data/VNP46A2.A2016366.h29v05.001.2019.h5").unwrap();
+    assert_eq!(c1.date(), "2016-12-31");
+    assert_eq!(
+        c1.data_fields_group(),
+        "HDFEOS/GRIDS/VNP_Grid_DNB/Data Fields"
+    );
+    let c2 = BlackMarbleName::parse("VNP46A2.A2015060.h29v05.002.2021.h5").unwrap();
+    assert_eq!(c2.date(), "2015-03-01");
+    assert_eq!(
+        c2.data_fields_group(),
+        "HDFEOS/GRIDS/VIIRS_Grid_DNB_2d/Data Fields"
+    );
+    let monthly = BlackMarbleName::parse("VJ146A3.A2021032.h30v05.001.2022.h5").unwrap();
+    assert!(monthly.is_composite());
+    assert_eq!(
+        monthly.data_fields_group(),
+        "HDFEOS/GRIDS/VIIRS_Grid_DNB_2d/Data Fields"
+    );
+    assert!(BlackMarbleName::parse("VNP46A2.A2015367.h29v05.001.x.h5").is_none());
+    assert!(BlackMarbleName::parse("MOD13A2.A2015001.h29v05.006.x.hdf").is_none());
+}
+
+#[test]
+fn products_are_recognised_from_names() {
+    let cases = [
+        (
+            "VNL_v21_npp_2014_global_vcmslcfg_c202205302300.median_masked.dat.tif.gz",
+            "2014",
+        ),
+        (
+            "SVDNB_npp_20140101-20140131_75N060E_vcmslcfg_v10_c201502061154.avg_rade9h.tif",
+            "2014-01",
+        ),
+        ("VNP46A2.A2015001.h08v05.001.2017012234657.h5", "2015-01-01"),
+        ("F182010.v4d_web.stable_lights.avg_vis.tif", "2010"),
+    ];
+    for (name, date) in cases {
+        let product = Product::from_name(name).unwrap_or_else(|| panic!("{name} not recognised"));
+        assert_eq!(product.date(), date, "{name}");
+    }
+    assert!(Product::from_name("counties.gpkg").is_none());
+}
+
+/// The DMSP tables as DOMAIN.md states them, read from shared/DOMAIN.md beside the
+/// checkout when it is there (the project's CI has it); otherwise the spot checks below.
+#[test]
+fn dmsp_tables_reproduce_the_published_coefficients() {
+    let domain = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/DOMAIN.md");
+    if let Ok(text) = std::fs::read_to_string(&domain) {
+        let mut checked = 0;
+        for line in text.lines().filter(|l| l.starts_with("|F")) {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            // Two tables side by side: |sat-yr|C0|C1|C2| |sat-yr|C0|C1|C2|
+            for start in [1, 6] {
+                let Some(sy) = cells.get(start).and_then(|s| SatYear::from_name(s)) else {
+                    continue;
+                };
+                let c: Vec<f64> = cells[start + 1..start + 4]
+                    .iter()
+                    .map(|v| v.parse().unwrap())
+                    .collect();
+                assert_eq!(
+                    Calibration::Elvidge2014.coefficients(sy),
+                    Some([c[0], c[1], c[2]]),
+                    "{sy}"
+                );
+                checked += 1;
+            }
+        }
+        assert_eq!(
+            checked, 33,
+            "every satellite-year of the Elvidge 2014 table"
+        );
+    }
+    let f = |satellite, year| SatYear { satellite, year };
+    assert_eq!(
+        Calibration::Elvidge2014.coefficients(f(12, 1999)),
+        Some([0.0, 1.0, 0.0]),
+        "the reference year"
+    );
+    assert_eq!(
+        Calibration::Elvidge2014.coefficients(f(10, 1992)),
+        Some([-2.0570, 1.5903, -0.0090])
+    );
+    assert_eq!(Calibration::Elvidge2014.coefficients(f(18, 2013)), None);
+    assert_eq!(
+        Calibration::LiZhou2017.coefficients(f(14, 2001)),
+        Some([-0.0781, 1.4588, -0.0073])
+    );
+    assert_eq!(
+        Calibration::LiZhou2017.coefficients(f(15, 2005)),
+        Some([-0.4597, 1.714, -0.0114])
+    );
+    assert_eq!(Calibration::LiZhou2017.coefficients(f(15, 2008)), None);
+    assert_eq!(
+        Calibration::LiZhou2017.coefficients(f(16, 2007)),
+        Some([0.0, 1.0, 0.0])
+    );
+    // Calibration: 0 stays 0, nodata stays invalid, results clip to 0..63.
+    let c = Calibration::Elvidge2014.coefficients(f(10, 1992)).unwrap();
+    assert_eq!(calibrate(0.0, c), 0.0);
+    assert_eq!(
+        calibrate(1.0, c),
+        0.0,
+        "-2.057 + 1.5903 - 0.009 < 0 clips to 0"
+    );
+    assert!((calibrate(30.0, c) - (-2.0570 + 1.5903 * 30.0 - 0.0090 * 900.0)).abs() < 1e-12);
+    assert!(calibrate(255.0, c).is_nan() && calibrate(f64::NAN, c).is_nan());
+}
