@@ -81,7 +81,7 @@
 //! | [`stats`] | [`stats::Stat`], [`stats::Weighting`], the mergeable [`stats::Accumulator`] |
 //! | [`engine`] | [`ZonalStats`]: chunked, parallel, deterministic scheduling |
 //! | [`results`] | [`results::ZonalTable`]: typed values per zone, in input order, with provenance |
-//! | [`write`] | CSV, GeoJSON, GeoPackage and provenance files, written atomically |
+//! | [`write`](mod@write) | CSV, GeoJSON, GeoPackage and provenance files, written atomically |
 //! | [`ntl`] | night-light products: VNL, Black Marble and DMSP names, tile grids, DMSP calibration |
 //! | [`crs`] | [`Crs`]: definitions, geographic or projected, comparison |
 //! | [`error`] | [`Error`], whose messages name the file, band, layer, field or feature at fault |
