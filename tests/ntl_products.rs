@@ -174,3 +174,54 @@ fn dmsp_tables_reproduce_the_published_coefficients() {
     assert!((calibrate(30.0, c) - (-2.0570 + 1.5903 * 30.0 - 0.0090 * 900.0)).abs() < 1e-12);
     assert!(calibrate(255.0, c).is_nan() && calibrate(f64::NAN, c).is_nan());
 }
+
+#[test]
+fn trends_match_hand_computations() {
+    use terralux::ntl::trend::{decimal_year, trend};
+    // Increasing with one outlier: Sen's slope ignores it, OLS does not.
+    let t = [2012.0, 2013.0, 2014.0, 2015.0, 2016.0];
+    let y = [1.0, 2.0, 30.0, 4.0, 5.0];
+    let r = trend(&t, &y);
+    // Pairwise slopes: 1, 14.5, 1, 1, 28, 1, 1, -26, -12.5, 1 -> sorted median of 10 = (1 + 1) / 2.
+    assert_eq!(r.sen_slope, Some(1.0));
+    // OLS: t - mean = -2..2, Σ(t - m) y = -2 - 2 + 0 + 4 + 10 = 10, Σ(t - m)^2 = 10.
+    assert!((r.ols_slope.unwrap() - 1.0).abs() < 1e-12);
+    // S = 4 + 3 + (-2) + 1 = 6 (pairs after 30 fall): 1<2,1<30,1<4,1<5 (4); 2<30,2<4,2<5 (3); 30>4,30>5 (-2); 4<5 (1).
+    assert_eq!(r.mann_kendall_s, 6);
+    let var = 5.0 * 4.0 * 15.0 / 18.0;
+    assert!((r.mann_kendall_z.unwrap() - 5.0 / f64::sqrt(var)).abs() < 1e-12);
+    // Ties reduce the variance: values {1, 1, 2, 2} at four times.
+    let tied = trend(&[1.0, 2.0, 3.0, 4.0], &[1.0, 1.0, 2.0, 2.0]);
+    assert_eq!(tied.mann_kendall_s, 4);
+    let var = (4.0 * 3.0 * 13.0 - 2.0 * (2.0 * 1.0 * 9.0)) / 18.0;
+    assert!((tied.mann_kendall_z.unwrap() - 3.0 / f64::sqrt(var)).abs() < 1e-12);
+    // Missing dates are left out; a constant series has no trend; decreasing is negative.
+    let gaps = trend(&[2010.0, 2011.0, 2012.0], &[f64::NAN, 2.0, 4.0]);
+    assert_eq!(
+        (gaps.n, gaps.sen_slope, gaps.annual_growth),
+        (2, Some(2.0), Some(1.0))
+    );
+    let flat = trend(&[1.0, 2.0, 3.0], &[5.0, 5.0, 5.0]);
+    assert_eq!(
+        (flat.mann_kendall_s, flat.ols_slope, flat.sen_slope),
+        (0, Some(0.0), Some(0.0))
+    );
+    assert_eq!(flat.mann_kendall_z, None, "all values tied: no variance");
+    let down = trend(
+        &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        &[6.0, 5.0, 4.0, 3.0, 2.0, 1.0],
+    );
+    assert!(down.mann_kendall_z.unwrap() < 0.0 && down.p_value.unwrap() < 0.01);
+    let single = trend(&[2020.0], &[3.0]);
+    assert_eq!(
+        (single.ols_slope, single.sen_slope, single.p_value),
+        (None, None, None)
+    );
+    // Monthly labels become decimal years, so slopes are per year.
+    let months: Vec<f64> = ["2014-01", "2014-02", "2014-03"]
+        .iter()
+        .map(|d| decimal_year(d).unwrap())
+        .collect();
+    let per_year = trend(&months, &[1.0, 2.0, 3.0]);
+    assert!((per_year.ols_slope.unwrap() - 12.0).abs() < 1e-9);
+}

@@ -4,6 +4,7 @@
 
 pub mod blackmarble;
 pub mod dmsp;
+pub mod trend;
 pub mod vnl;
 
 /// A night-light product family, as recognised from a file name.
