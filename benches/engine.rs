@@ -12,7 +12,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
 use ndarray::Array2;
 use terralux::coverage::{Coverage, CoverageMode};
-use terralux::stats::{Accumulator, Stat};
+use terralux::stats::{Accumulator, RunWeights, Stat, ZoneFacts};
 use terralux::zones::{Attributes, Zone, ZoneId, ZoneSet};
 use terralux::{Crs, GeoTransform, Grid, Raster, ZonalStats};
 
@@ -163,10 +163,15 @@ fn accumulation(c: &mut Criterion) {
                 let mut acc = Accumulator::new(stats);
                 for run in values.chunks(201) {
                     let (whole, partial) = run.split_at(run.len().min(200));
-                    acc.add_run(whole, 1.0, 1.0, None);
-                    acc.add_run(partial, 0.37, 0.37, None);
+                    acc.add_run(whole, &RunWeights::fraction(1.0));
+                    acc.add_run(partial, &RunWeights::fraction(0.37));
                 }
-                acc.finish(stats, cells as f64, Some(0.0))
+                let zone = ZoneFacts {
+                    total_coverage: cells as f64,
+                    outside: Some(0.0),
+                    area_km2: None,
+                };
+                acc.finish(stats, &zone)
             })
         });
     }

@@ -29,7 +29,7 @@ use crate::error::{Error, Result};
 use crate::grid::{Grid, Window};
 use crate::raster::RasterSource;
 use crate::results::{LayerInfo, Provenance, ZonalTable, ZoneStats, name_columns};
-use crate::stats::{Accumulator, Stat, StatValue, Weighting};
+use crate::stats::{Accumulator, RunWeights, Stat, StatValue, Weighting, ZoneFacts};
 use crate::zones::ZoneSet;
 
 /// A raster that the engine's workers can share.
@@ -316,9 +316,17 @@ impl<'a> ZonalStats<'a> {
                 &built
             }
         };
-        let row_areas = match self.weighting {
-            Weighting::AreaKm2 => grid.cell_areas_km2(&grid.full_window())?,
-            _ => Vec::new(),
+        // Cell areas per row (NaN without a CRS; area weighting checked there is one).
+        let row_areas = grid
+            .cell_areas_km2(&grid.full_window())
+            .unwrap_or_else(|_| vec![f64::NAN; grid.rows()]);
+        let zone_areas: Vec<Option<f64>> = if self.stats.iter().any(Stat::needs_zone_area) {
+            self.zones
+                .iter()
+                .map(|z| zone_area_km2(&z.geometry, grid))
+                .collect()
+        } else {
+            vec![None; self.zones.len()]
         };
         let block = self.layers[0].0.band_info(self.layers[0].1)?.block_shape;
         let plan = ChunkPlan::new(grid, block, self.chunk_cells);
@@ -342,6 +350,7 @@ impl<'a> ZonalStats<'a> {
             stats: &self.stats,
             weighting: self.weighting,
             row_areas: &row_areas,
+            zone_areas: &zone_areas,
             index,
         };
         let mut finished = Pipeline {
@@ -364,7 +373,7 @@ impl<'a> ZonalStats<'a> {
                         .iter()
                         .map(|_| Accumulator::new(&self.stats))
                         .collect();
-                    gather.finish(empty, index.coverage(z))
+                    gather.finish(empty, z)
                 });
                 ZoneStats {
                     id: zone.id.clone(),
@@ -409,6 +418,22 @@ impl<'a> ZonalStats<'a> {
                 threads: rayon::current_num_threads(),
             },
         })
+    }
+}
+
+/// A zone's area in km^2: geodesic on the WGS84 ellipsoid for geographic
+/// grids, planar (in the CRS's unit) for projected ones, `None` without a CRS.
+fn zone_area_km2(zone: &geo_types::MultiPolygon<f64>, grid: &Grid) -> Option<f64> {
+    use crate::crs::CrsKind;
+    use geo::{Area, GeodesicArea};
+    let crs = grid.crs()?;
+    match crs.kind() {
+        CrsKind::Geographic => Some(zone.geodesic_area_unsigned() / 1e6),
+        CrsKind::Projected => {
+            let unit = crs.linear_unit_m().unwrap_or(1.0);
+            Some(zone.unsigned_area() * unit * unit / 1e6)
+        }
+        CrsKind::Other => None,
     }
 }
 
@@ -495,6 +520,7 @@ struct Gather<'r, 'a> {
     stats: &'r [Stat],
     weighting: Weighting,
     row_areas: &'r [f64],
+    zone_areas: &'r [Option<f64>],
     index: &'r CoverageIndex,
 }
 
@@ -540,12 +566,17 @@ impl Gather<'_, '_> {
                     };
                     let cells =
                         row_start + start - window.col_off..row_start + end - window.col_off;
-                    let us = weights.map(|w| &w[cells.clone()]);
+                    let run_weights = RunWeights {
+                        fraction: run.fraction,
+                        weight,
+                        cell_area_km2: self.row_areas[row],
+                        weights: weights.map(|w| &w[cells.clone()]),
+                    };
                     for (acc, layer) in accs.iter_mut().zip(&buffers.layers) {
                         if layer.is_f32 {
-                            acc.add_run(&layer.f32[cells.clone()], run.fraction, weight, us);
+                            acc.add_run(&layer.f32[cells.clone()], &run_weights);
                         } else {
-                            acc.add_run(&layer.f64[cells.clone()], run.fraction, weight, us);
+                            acc.add_run(&layer.f64[cells.clone()], &run_weights);
                         }
                     }
                 }
@@ -556,11 +587,15 @@ impl Gather<'_, '_> {
     }
 
     /// The zone's values in column order (layer by layer).
-    fn finish(&self, accs: Vec<Accumulator>, coverage: &Coverage) -> Vec<StatValue> {
-        let total = coverage.total_fraction();
-        let outside = coverage.outside_fraction();
+    fn finish(&self, accs: Vec<Accumulator>, zone: usize) -> Vec<StatValue> {
+        let coverage: &Coverage = self.index.coverage(zone);
+        let facts = ZoneFacts {
+            total_coverage: coverage.total_fraction(),
+            outside: coverage.outside_fraction(),
+            area_km2: self.zone_areas[zone],
+        };
         accs.into_iter()
-            .flat_map(|acc| acc.finish(self.stats, total, outside))
+            .flat_map(|acc| acc.finish(self.stats, &facts))
             .collect()
     }
 }
@@ -682,7 +717,7 @@ impl Pipeline<'_, '_, '_> {
             if !done.is_empty() {
                 let values: Vec<(usize, Vec<StatValue>)> = done
                     .into_iter()
-                    .map(|(z, accs)| (z, self.gather.finish(accs, self.gather.index.coverage(z))))
+                    .map(|(z, accs)| (z, self.gather.finish(accs, z)))
                     .collect();
                 if let Ok(mut all) = finished.lock() {
                     for (z, v) in values {

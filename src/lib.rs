@@ -59,6 +59,28 @@
 //! | `valid_frac` | the share of the zone's area on valid cells: `(Σ_valid c_i / Σ_all c_i) × (1 - outside_frac)` | 0 (missing for a zone of zero area) |
 //! | `outside_frac` | the share of the zone's area outside the raster | (missing for a zone of zero area) |
 //!
+//! Night-light indicators (DOMAIN.md §2; `A_i` is cell `i`'s area in km^2,
+//! `T` the lit threshold, `u_i` a weights raster such as population):
+//!
+//! | indicator | definition | no valid cell |
+//! |---|---|---|
+//! | `tnl` | `Σ c_i v_i` (always coverage-weighted) | 0 |
+//! | `tnl_area` | `Σ c_i A_i v_i` | 0 |
+//! | `mean_area` | `Σ c_i A_i v_i / Σ c_i A_i` | missing |
+//! | `area_km2` | the zone's area: geodesic on WGS84 (geographic CRSs) or planar | (without CRS: missing) |
+//! | `density` | `tnl_area / area_km2` | 0 |
+//! | `lit_area_km2` | `Σ c_i A_i [v_i > T]` | 0 |
+//! | `lit_frac` | `lit_area_km2 / area_km2` | 0 |
+//! | `ali` | (`Σ_lit c_i v_i / Σ_lit c_i`) / `dn_max` (63 for DMSP, else the zone's maximum); 0 when nothing is lit | missing |
+//! | `cnli` | (`Σ_lit c_i v_i / Σ_lit c_i`) / max x `lit_frac`; 0 when nothing is lit | missing |
+//! | `gini` | `Σ_i Σ_j w_i w_j abs(v_i - v_j) / (2 W^2 mean)`; missing if a value is negative | missing |
+//! | `theil` | `Σ (w_i/W)(v_i/mean) ln(v_i/mean)`, `0 ln 0 = 0`; missing if a value is negative | missing |
+//! | `per_capita` | `Σ c_i v_i / Σ c_i u_i` over cells where both are valid | missing |
+//! | `lit_pop_frac` | `Σ c_i u_i [v_i > T] / Σ c_i u_i` over cells where both are valid | missing |
+//!
+//! By name (`Stat::parse`) the lit threshold is 0.5 (VIIRS, nW/cm2/sr); in
+//! code any threshold can be given (`Stat::LitFrac(7.0)` for harmonised DMSP).
+//!
 //! `count` to `cv` equal exactextract's defaults. Quantile comparisons allow
 //! a relative tolerance of 1e-12 on the cumulative weight, so that
 //! rounding in a sum of fractions never skips a value the exact arithmetic

@@ -13,7 +13,7 @@ use terralux::stats::{Stat, StatValue, Weighting};
 use terralux::zones::{Attributes, Zone, ZoneId, ZoneSet};
 use terralux::{Crs, Error, GeoTransform, Grid, Raster, ZonalStats};
 
-const ALL_STATS: &str = "count,sum,mean,min,max,variance,stdev,cv,median,p10,p90,p99.5,majority,minority,variety,frac,weighted_sum,weighted_mean,valid_frac,outside_frac";
+const ALL_STATS: &str = "count,sum,mean,min,max,variance,stdev,cv,median,p10,p90,p99.5,majority,minority,variety,frac,weighted_sum,weighted_mean,valid_frac,outside_frac,tnl,tnl_area,mean_area,area_km2,density,lit_area_km2,lit_frac,ali,cnli,gini,theil,per_capita,lit_pop_frac";
 
 fn grid() -> Grid {
     Grid::new(GeoTransform::new(100.0, 0.25, 40.0, -0.25).unwrap(), 37, 53)
@@ -65,6 +65,7 @@ fn naive(
     weights: &Array2<f64>,
     row_areas: &[f64],
     weighting: Weighting,
+    area_km2: Option<f64>,
     stat: &Stat,
 ) -> StatValue {
     let mut cells = Vec::new(); // (value, weight, fraction, weights-raster value)
@@ -82,7 +83,7 @@ fn naive(
                     Weighting::None => 1.0,
                     Weighting::AreaKm2 => run.fraction * row_areas[row],
                 };
-                cells.push((v, w, run.fraction, weights[[row, col]]));
+                cells.push((v, w, run.fraction, weights[[row, col]], row_areas[row]));
             }
         }
     }
@@ -183,11 +184,109 @@ fn naive(
             Some(out) => n(cells.iter().map(|c| c.2).sum::<f64>() / total_fraction * (1.0 - out)),
         },
         Stat::OutsideFrac => coverage.outside_fraction().map_or(StatValue::Missing, n),
+        Stat::Tnl => n(cells.iter().map(|c| c.2 * c.0).sum()),
+        Stat::TnlArea => n(cells.iter().map(|c| c.2 * c.4 * c.0).sum()),
+        Stat::AreaMean => {
+            let a: f64 = cells.iter().map(|c| c.2 * c.4).sum();
+            if a == 0.0 {
+                StatValue::Missing
+            } else {
+                n(cells.iter().map(|c| c.2 * c.4 * c.0).sum::<f64>() / a)
+            }
+        }
+        Stat::AreaKm2 => area_km2.map_or(StatValue::Missing, n),
+        Stat::Density => area_km2.map_or(StatValue::Missing, |a| {
+            n(cells.iter().map(|c| c.2 * c.4 * c.0).sum::<f64>() / a)
+        }),
+        Stat::LitAreaKm2(t) => n(cells.iter().filter(|c| c.0 > *t).map(|c| c.2 * c.4).sum()),
+        Stat::LitFrac(t) => area_km2.map_or(StatValue::Missing, |a| {
+            n(cells
+                .iter()
+                .filter(|c| c.0 > *t)
+                .map(|c| c.2 * c.4)
+                .sum::<f64>()
+                / a)
+        }),
+        Stat::Ali { threshold, dn_max } => {
+            let lit: Vec<_> = cells.iter().filter(|c| c.0 > *threshold).collect();
+            let max = cells.iter().map(|c| c.0).fold(f64::NEG_INFINITY, f64::max);
+            if empty {
+                StatValue::Missing
+            } else if lit.is_empty() {
+                n(0.0)
+            } else {
+                let mean_lit = lit.iter().map(|c| c.2 * c.0).sum::<f64>()
+                    / lit.iter().map(|c| c.2).sum::<f64>();
+                n(mean_lit / dn_max.unwrap_or(max))
+            }
+        }
+        Stat::Cnli(t) => {
+            let lit: Vec<_> = cells.iter().filter(|c| c.0 > *t).collect();
+            let max = cells.iter().map(|c| c.0).fold(f64::NEG_INFINITY, f64::max);
+            if empty {
+                StatValue::Missing
+            } else if lit.is_empty() {
+                n(0.0)
+            } else {
+                let mean_lit = lit.iter().map(|c| c.2 * c.0).sum::<f64>()
+                    / lit.iter().map(|c| c.2).sum::<f64>();
+                let s = lit.iter().map(|c| c.2 * c.4).sum::<f64>() / area_km2.unwrap();
+                n(mean_lit / max * s)
+            }
+        }
+        Stat::Gini => {
+            let min = cells.iter().map(|c| c.0).fold(f64::INFINITY, f64::min);
+            let wx: f64 = cells.iter().map(|c| c.1 * c.0).sum();
+            if empty || min < 0.0 || wx <= 0.0 {
+                return StatValue::Missing;
+            }
+            let mut pairs = 0.0;
+            for a in &cells {
+                for b in &cells {
+                    pairs += a.1 * b.1 * (a.0 - b.0).abs();
+                }
+            }
+            n(pairs / (2.0 * w_total * wx))
+        }
+        Stat::Theil => {
+            let min = cells.iter().map(|c| c.0).fold(f64::INFINITY, f64::min);
+            if empty || min < 0.0 || mean <= 0.0 {
+                return StatValue::Missing;
+            }
+            n(cells
+                .iter()
+                .filter(|c| c.0 > 0.0)
+                .map(|c| c.1 / w_total * (c.0 / mean) * (c.0 / mean).ln())
+                .sum())
+        }
+        Stat::PerCapita => {
+            let both: Vec<_> = cells.iter().filter(|c| !c.3.is_nan()).collect();
+            let pop: f64 = both.iter().map(|c| c.2 * c.3).sum();
+            if pop == 0.0 {
+                StatValue::Missing
+            } else {
+                n(both.iter().map(|c| c.2 * c.0).sum::<f64>() / pop)
+            }
+        }
+        Stat::LitPopFrac(t) => {
+            let both: Vec<_> = cells.iter().filter(|c| !c.3.is_nan()).collect();
+            let pop: f64 = both.iter().map(|c| c.2 * c.3).sum();
+            if pop == 0.0 {
+                StatValue::Missing
+            } else {
+                n(both
+                    .iter()
+                    .filter(|c| c.0 > *t)
+                    .map(|c| c.2 * c.3)
+                    .sum::<f64>()
+                    / pop)
+            }
+        }
     }
 }
 
 fn close(a: &StatValue, b: &StatValue) -> bool {
-    let near = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1e-9);
+    let near = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(y.abs()) + 1e-12;
     match (a, b) {
         (StatValue::Number(x), StatValue::Number(y)) => near(*x, *y),
         (StatValue::Fractions(x), StatValue::Fractions(y)) => {
@@ -235,12 +334,17 @@ fn every_statistic_matches_an_independent_computation() {
             for (z, zone) in table.zones.iter().enumerate() {
                 assert_eq!(zone.id, ZoneId::Int(z as i64), "input order");
                 for (stat, got) in stats.iter().zip(&zone.values) {
+                    let area = {
+                        use geo::GeodesicArea;
+                        zones.zones()[z].geometry.geodesic_area_unsigned() / 1e6
+                    };
                     let expected = naive(
                         index.coverage(z),
                         &values,
                         &weight_values,
                         &row_areas,
                         weighting,
+                        Some(area),
                         stat,
                     );
                     assert!(
@@ -566,4 +670,103 @@ fn rasters_read_as_f32_or_f64_give_the_same_bits() {
             .read_window_f32_into(1, grid.full_window(), &mut out)
             .unwrap()
     );
+}
+
+#[test]
+fn night_light_indicators_on_non_negative_lights() {
+    let mut rng = Rng::new(31);
+    let grid = grid();
+    // Radiance-like: mostly dim, some bright, a few nodata.
+    let data = Array2::from_shape_fn(grid.shape(), |_| {
+        let u = rng.uniform();
+        if u < 0.03 {
+            -9999.0
+        } else {
+            (u * u * 60.0) as f32
+        }
+    });
+    let lights = Raster::new(grid.clone(), data)
+        .unwrap()
+        .with_nodata(Some(-9999.0))
+        .with_block_shape(8, 16);
+    let population = weights_raster(&mut rng, &grid);
+    let zones = zones(&mut rng, &grid, 24);
+    let stats = vec![
+        Stat::Tnl,
+        Stat::TnlArea,
+        Stat::AreaMean,
+        Stat::AreaKm2,
+        Stat::Density,
+        Stat::LitAreaKm2(5.0),
+        Stat::LitFrac(5.0),
+        Stat::Ali {
+            threshold: 5.0,
+            dn_max: Some(63.0),
+        },
+        Stat::Cnli(5.0),
+        Stat::Gini,
+        Stat::Theil,
+        Stat::PerCapita,
+        Stat::LitPopFrac(5.0),
+    ];
+    let table = ZonalStats::new(&zones)
+        .band(&lights, 1)
+        .weights(&population, 1)
+        .stats(&stats)
+        .chunk_cells(400)
+        .run()
+        .unwrap();
+    let index = CoverageIndex::build(&zones, &grid, CoverageMode::Exact);
+    let values = raster_values(&lights);
+    let pop = population.band(1).unwrap().to_owned();
+    let row_areas = grid.cell_areas_km2(&grid.full_window()).unwrap();
+    let mut ginis = 0;
+    for (z, zone) in table.zones.iter().enumerate() {
+        let area = {
+            use geo::GeodesicArea;
+            zones.zones()[z].geometry.geodesic_area_unsigned() / 1e6
+        };
+        for (stat, got) in stats.iter().zip(&zone.values) {
+            let expected = naive(
+                index.coverage(z),
+                &values,
+                &pop,
+                &row_areas,
+                Weighting::Fraction,
+                Some(area),
+                stat,
+            );
+            assert!(
+                close(got, &expected),
+                "zone {z} {stat}: got {got:?}, expected {expected:?}"
+            );
+        }
+        if zone.values[9].as_f64().is_some_and(|g| g > 0.0 && g < 1.0) {
+            ginis += 1;
+        }
+    }
+    assert!(ginis > 10, "Gini is computed for most zones ({ginis})");
+    // The zone area from the geometry agrees with the sum of its cells' ellipsoidal areas
+    // for a zone well inside the grid (exact coverage, 0.25 degree cells).
+    let inner = zones.zones().iter().position(|z| {
+        use geo::BoundingRect;
+        let b = z.geometry.bounding_rect().unwrap();
+        grid.bounds().min().x < b.min().x
+            && b.max().x < grid.bounds().max().x
+            && grid.bounds().min().y < b.min().y
+            && b.max().y < grid.bounds().max().y
+    });
+    if let Some(z) = inner {
+        let cells: f64 = index
+            .coverage(z)
+            .rows()
+            .map(|(r, runs)| {
+                runs.iter()
+                    .map(|run| run.len as f64 * run.fraction * row_areas[r])
+                    .sum::<f64>()
+            })
+            .sum();
+        let area = table.zones[z].values[3].as_f64().unwrap();
+        assert!((cells / area - 1.0).abs() < 2e-3, "{cells} vs {area}");
+    }
 }

@@ -32,18 +32,120 @@ impl CompensatedSum {
     }
 }
 
+/// How one run of cells counts: its coverage fraction, its weight (per the
+/// weighting chosen), the area of each of its cells and, for weighted
+/// statistics, the weights raster's values (NaN where invalid).
+#[derive(Debug, Clone, Copy)]
+pub struct RunWeights<'a> {
+    /// Coverage fraction of each cell of the run.
+    pub fraction: f64,
+    /// Weight of each cell (the fraction by default).
+    pub weight: f64,
+    /// Area of each cell in km^2 (NaN when unknown).
+    pub cell_area_km2: f64,
+    /// The weights raster's values for the run, if any.
+    pub weights: Option<&'a [f64]>,
+}
+
+impl RunWeights<'static> {
+    /// A run weighted by its coverage fraction, of cells of unknown area.
+    pub fn fraction(fraction: f64) -> Self {
+        RunWeights {
+            fraction,
+            weight: fraction,
+            cell_area_km2: f64::NAN,
+            weights: None,
+        }
+    }
+}
+
+/// What finishing a zone needs to know about the zone itself.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ZoneFacts {
+    /// Sum of the zone's coverage fractions over all its cells in the grid.
+    pub total_coverage: f64,
+    /// Share of the zone's area outside the grid (`None` for a zone of zero area).
+    pub outside: Option<f64>,
+    /// The zone's area in km^2, when known.
+    pub area_km2: Option<f64>,
+}
+
 /// Which families of state an accumulator keeps, from the statistics asked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 struct Families {
     quantiles: bool,
     categories: bool,
     weighted: bool,
+    /// Night-light sums, with the lit threshold.
+    lights: bool,
+    threshold: f64,
+}
+
+/// Sums behind the night-light indicators.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Lights {
+    /// Σ c v
+    tnl: CompensatedSum,
+    /// Σ c A
+    area: CompensatedSum,
+    /// Σ c A v
+    area_values: CompensatedSum,
+    /// Σ c A [v > T]
+    lit_area: CompensatedSum,
+    /// Σ c [v > T]
+    lit_weight: CompensatedSum,
+    /// Σ c v [v > T]
+    lit_values: CompensatedSum,
+    /// Σ c u and Σ c v over cells where the weights raster u is valid; Σ c u [v > T]
+    pop: CompensatedSum,
+    pop_values: CompensatedSum,
+    lit_pop: CompensatedSum,
+    /// Σ w v ln v over v > 0 (Theil)
+    x_ln_x: CompensatedSum,
+}
+
+impl Lights {
+    fn merge(&mut self, o: &Lights) {
+        self.tnl.merge(&o.tnl);
+        self.area.merge(&o.area);
+        self.area_values.merge(&o.area_values);
+        self.lit_area.merge(&o.lit_area);
+        self.lit_weight.merge(&o.lit_weight);
+        self.lit_values.merge(&o.lit_values);
+        self.pop.merge(&o.pop);
+        self.pop_values.merge(&o.pop_values);
+        self.lit_pop.merge(&o.lit_pop);
+        self.x_ln_x.merge(&o.x_ln_x);
+    }
 }
 
 impl Families {
     fn of(stats: &[Stat]) -> Self {
+        let lights = stats.iter().any(|s| {
+            matches!(
+                s,
+                Stat::Tnl
+                    | Stat::TnlArea
+                    | Stat::AreaMean
+                    | Stat::Density
+                    | Stat::LitAreaKm2(_)
+                    | Stat::LitFrac(_)
+                    | Stat::Ali { .. }
+                    | Stat::Cnli(_)
+                    | Stat::Theil
+                    | Stat::PerCapita
+                    | Stat::LitPopFrac(_)
+            )
+        });
         Families {
-            quantiles: stats.iter().any(|s| s.quantile_level().is_some()),
+            lights,
+            threshold: stats
+                .iter()
+                .find_map(Stat::lit_threshold)
+                .unwrap_or(super::DEFAULT_LIT_THRESHOLD),
+            quantiles: stats
+                .iter()
+                .any(|s| s.quantile_level().is_some() || *s == Stat::Gini),
             categories: stats.iter().any(|s| {
                 matches!(
                     s,
@@ -66,13 +168,16 @@ impl Families {
 /// use terralux::stats::{Accumulator, Stat, StatValue};
 /// let stats = [Stat::Count, Stat::Mean, Stat::Median, Stat::Stdev];
 /// let mut whole = Accumulator::new(&stats);
-/// whole.add_run(&[0.0, 0.0, 0.0, 10.0], 1.0, 1.0, None);
+/// use terralux::stats::{RunWeights, ZoneFacts};
+/// let whole_cells = RunWeights::fraction(1.0);
+/// whole.add_run(&[0.0, 0.0, 0.0, 10.0], &whole_cells);
 /// let (mut left, mut right) = (Accumulator::new(&stats), Accumulator::new(&stats));
-/// left.add_run(&[0.0, 0.0], 1.0, 1.0, None);
-/// right.add_run(&[0.0, f64::NAN, 10.0], 1.0, 1.0, None); // NaN: invalid, skipped
+/// left.add_run(&[0.0, 0.0], &whole_cells);
+/// right.add_run(&[0.0, f64::NAN, 10.0], &whole_cells); // NaN: invalid, skipped
 /// left.merge(right);
-/// let merged = left.finish(&stats, 5.0, Some(0.0));
-/// let a = whole.finish(&stats, 4.0, Some(0.0));
+/// let zone = ZoneFacts { total_coverage: 4.0, outside: Some(0.0), area_km2: None };
+/// let merged = left.finish(&stats, &zone);
+/// let a = whole.finish(&stats, &zone);
 /// assert_eq!(a, merged);
 /// assert_eq!(a[0], StatValue::Number(4.0));
 /// assert_eq!(a[1], StatValue::Number(2.5));
@@ -101,6 +206,8 @@ pub struct Accumulator {
     /// Σ w u v and Σ w u, with u from the weights raster.
     weighted_sum: CompensatedSum,
     weights_total: CompensatedSum,
+    /// Night-light indicator sums.
+    lights: Lights,
 }
 
 impl Accumulator {
@@ -114,17 +221,9 @@ impl Accumulator {
         }
     }
 
-    /// Add a run of cells that share one coverage `fraction` and one
-    /// `weight`; NaN values are invalid and skipped. `weights` (same length
-    /// as `values`) are the weights raster's values for `weighted_*`
-    /// statistics, NaN where invalid.
-    pub fn add_run<T: Value>(
-        &mut self,
-        values: &[T],
-        fraction: f64,
-        weight: f64,
-        weights: Option<&[f64]>,
-    ) {
+    /// Add a run of cells that share one coverage fraction, one weight and
+    /// one cell area (see [`RunWeights`]); NaN values are invalid and skipped.
+    pub fn add_run<T: Value>(&mut self, values: &[T], run: &RunWeights<'_>) {
         let Some(RunMoments {
             n,
             sum,
@@ -136,6 +235,7 @@ impl Accumulator {
         else {
             return;
         };
+        let (fraction, weight) = (run.fraction, run.weight);
         let run_weight = weight * n as f64;
         self.weight.add(run_weight);
         self.weighted_values.add(weight * sum);
@@ -158,7 +258,7 @@ impl Accumulator {
             }
         }
         if self.families.weighted
-            && let Some(us) = weights
+            && let Some(us) = run.weights
         {
             for (&v, &u) in values.iter().zip(us) {
                 if !v.is_nan() && !u.is_nan() {
@@ -166,6 +266,48 @@ impl Accumulator {
                     self.weights_total.add(weight * u);
                 }
             }
+        }
+        if self.families.lights {
+            self.add_lights(values, run, n, sum);
+        }
+    }
+
+    /// The night-light sums of a run with `n` valid cells summing to `sum`.
+    fn add_lights<T: Value>(&mut self, values: &[T], run: &RunWeights<'_>, n: u64, sum: f64) {
+        let (c, area) = (run.fraction, run.cell_area_km2);
+        let threshold = self.families.threshold;
+        let lights = &mut self.lights;
+        lights.tnl.add(c * sum);
+        lights.area.add(c * area * n as f64);
+        lights.area_values.add(c * area * sum);
+        let (mut lit_n, mut lit_sum, mut x_ln_x) = (0u64, 0.0, 0.0);
+        for v in values.iter().map(|v| v.to_f64()).filter(|v| !v.is_nan()) {
+            if v > threshold {
+                lit_n += 1;
+                lit_sum += v;
+            }
+            if v > 0.0 {
+                x_ln_x += v * v.ln();
+            }
+        }
+        lights.lit_area.add(c * area * lit_n as f64);
+        lights.lit_weight.add(c * lit_n as f64);
+        lights.lit_values.add(c * lit_sum);
+        lights.x_ln_x.add(run.weight * x_ln_x);
+        if let Some(us) = run.weights {
+            let (mut pop, mut pop_values, mut lit_pop) = (0.0, 0.0, 0.0);
+            for (v, &u) in values.iter().map(|v| v.to_f64()).zip(us) {
+                if !v.is_nan() && !u.is_nan() {
+                    pop += u;
+                    pop_values += v;
+                    if v > threshold {
+                        lit_pop += u;
+                    }
+                }
+            }
+            lights.pop.add(c * pop);
+            lights.pop_values.add(c * pop_values);
+            lights.lit_pop.add(c * lit_pop);
         }
     }
 
@@ -200,6 +342,7 @@ impl Accumulator {
         }
         self.weighted_sum.merge(&other.weighted_sum);
         self.weights_total.merge(&other.weights_total);
+        self.lights.merge(&other.lights);
     }
 
     /// Number of valid cells seen (whatever their weight).
@@ -211,12 +354,8 @@ impl Accumulator {
     /// the zone's coverage fractions over all its cells in the grid (valid
     /// or not) and `outside` the share of its area outside the grid (`None`
     /// for a zone of zero area).
-    pub fn finish(
-        mut self,
-        stats: &[Stat],
-        total_coverage: f64,
-        outside: Option<f64>,
-    ) -> Vec<StatValue> {
+    pub fn finish(mut self, stats: &[Stat], zone: &ZoneFacts) -> Vec<StatValue> {
+        let (total_coverage, outside) = (zone.total_coverage, zone.outside);
         let w = self.weight.value();
         let has_values = self.valid_cells > 0 && w > 0.0;
         let mean = has_values.then(|| self.weighted_values.value() / w);
@@ -228,6 +367,16 @@ impl Accumulator {
             Vec::new()
         };
         let mut next_quantile = quantiles.into_iter();
+        let gini = if stats.contains(&Stat::Gini) && has_values && self.min >= 0.0 {
+            self.quantile_values.gini()
+        } else {
+            None
+        };
+        let l = &self.lights;
+        let ratio = |a: f64, b: f64| (b != 0.0 && a.is_finite() && b.is_finite()).then(|| a / b);
+        let area_km2 = zone.area_km2;
+        let lit_frac = |lit_area: f64| area_km2.and_then(|a| ratio(lit_area, a));
+        let mean_lit = ratio(l.lit_values.value(), l.lit_weight.value());
         let categories = self.sorted_categories();
         stats
             .iter()
@@ -270,6 +419,40 @@ impl Accumulator {
                     None => StatValue::Missing,
                 },
                 Stat::OutsideFrac => outside.into(),
+                Stat::Tnl => StatValue::Number(l.tnl.value()),
+                Stat::TnlArea => Some(l.area_values.value()).into(),
+                Stat::AreaMean => ratio(l.area_values.value(), l.area.value()).into(),
+                Stat::AreaKm2 => area_km2.into(),
+                Stat::Density => area_km2
+                    .and_then(|a| ratio(l.area_values.value(), a))
+                    .into(),
+                Stat::LitAreaKm2(_) => Some(l.lit_area.value()).into(),
+                Stat::LitFrac(_) => lit_frac(l.lit_area.value()).into(),
+                Stat::Ali { dn_max, .. } => match (has_values, mean_lit) {
+                    (false, _) => StatValue::Missing,
+                    (true, None) => StatValue::Number(0.0),
+                    (true, Some(m)) => ratio(m, dn_max.unwrap_or(self.max)).into(),
+                },
+                Stat::Cnli(_) => match (has_values, mean_lit) {
+                    (false, _) => StatValue::Missing,
+                    (true, None) => StatValue::Number(0.0),
+                    (true, Some(m)) => ratio(m, self.max)
+                        .zip(lit_frac(l.lit_area.value()))
+                        .map(|(i, s)| i * s)
+                        .into(),
+                },
+                Stat::Gini => gini.into(),
+                Stat::Theil => {
+                    let wx = self.weighted_values.value();
+                    match (has_values && self.min >= 0.0, mean) {
+                        (true, Some(mu)) if wx > 0.0 => {
+                            StatValue::Number(l.x_ln_x.value() / wx - mu.ln())
+                        }
+                        _ => StatValue::Missing,
+                    }
+                }
+                Stat::PerCapita => ratio(l.pop_values.value(), l.pop.value()).into(),
+                Stat::LitPopFrac(_) => ratio(l.lit_pop.value(), l.pop.value()).into(),
             })
             .collect()
     }

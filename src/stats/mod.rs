@@ -13,7 +13,7 @@
 mod accumulator;
 mod quantile;
 
-pub use accumulator::Accumulator;
+pub use accumulator::{Accumulator, RunWeights, ZoneFacts};
 pub use quantile::{QuantileValues, weighted_quantiles};
 
 mod value_sealed {
@@ -102,7 +102,45 @@ pub enum Stat {
     ValidFrac,
     /// The share of the zone's area outside the raster.
     OutsideFrac,
+    /// Total night light (sum of lights): `Σ c_i v_i`, weighted by the coverage
+    /// fraction whatever the weighting chosen.
+    Tnl,
+    /// Area-weighted total light: `Σ c_i A_i v_i` (value x km^2).
+    TnlArea,
+    /// Area-weighted mean: `Σ c_i A_i v_i / Σ c_i A_i` (named `mean_area`).
+    AreaMean,
+    /// The zone's area in km^2: geodesic on WGS84 for geographic CRSs, planar otherwise.
+    AreaKm2,
+    /// Light density: `TnlArea / AreaKm2`.
+    Density,
+    /// Lit area in km^2: `Σ c_i A_i [v_i > T]`, with the threshold `T`.
+    LitAreaKm2(f64),
+    /// Lit fraction: `LitAreaKm2(T) / AreaKm2`.
+    LitFrac(f64),
+    /// Average light index: the mean lit value `Σ_lit c_i v_i / Σ_lit c_i` over
+    /// `dn_max` (63 for DMSP; `None`: the zone's maximum); 0 when nothing is lit.
+    Ali {
+        /// The lit threshold `T`.
+        threshold: f64,
+        /// The value scale's maximum (`None`: the zone's maximum value).
+        dn_max: Option<f64>,
+    },
+    /// Compound night light index `I x S`: `I` the mean lit value over the
+    /// zone's maximum, `S` the lit fraction; 0 when nothing is lit.
+    Cnli(f64),
+    /// Gini coefficient of the values, weighted like the other statistics.
+    Gini,
+    /// Theil T index of the values (`0 ln 0 = 0`), weighted like the other statistics.
+    Theil,
+    /// Light per unit of the weights raster (per capita with a population
+    /// raster): `Σ c_i v_i / Σ c_i u_i` over cells where both are valid.
+    PerCapita,
+    /// Share of the weights raster's total (the population) on cells lit above `T`.
+    LitPopFrac(f64),
 }
+
+/// The lit threshold used when an indicator is asked for by name (VIIRS, nW/cm2/sr).
+pub const DEFAULT_LIT_THRESHOLD: f64 = 0.5;
 
 /// The names [`Stat::parse`] accepts (`pNN` stands for any percentile).
 pub const STAT_NAMES: &[&str] = &[
@@ -124,6 +162,19 @@ pub const STAT_NAMES: &[&str] = &[
     "weighted_mean",
     "valid_frac",
     "outside_frac",
+    "tnl",
+    "tnl_area",
+    "mean_area",
+    "area_km2",
+    "density",
+    "lit_area_km2",
+    "lit_frac",
+    "ali",
+    "cnli",
+    "gini",
+    "theil",
+    "per_capita",
+    "lit_pop_frac",
 ];
 
 impl Stat {
@@ -156,6 +207,22 @@ impl Stat {
             "weighted_mean" => Stat::WeightedMean,
             "valid_frac" => Stat::ValidFrac,
             "outside_frac" => Stat::OutsideFrac,
+            "tnl" => Stat::Tnl,
+            "tnl_area" => Stat::TnlArea,
+            "mean_area" => Stat::AreaMean,
+            "area_km2" => Stat::AreaKm2,
+            "density" => Stat::Density,
+            "lit_area_km2" => Stat::LitAreaKm2(DEFAULT_LIT_THRESHOLD),
+            "lit_frac" => Stat::LitFrac(DEFAULT_LIT_THRESHOLD),
+            "ali" => Stat::Ali {
+                threshold: DEFAULT_LIT_THRESHOLD,
+                dn_max: None,
+            },
+            "cnli" => Stat::Cnli(DEFAULT_LIT_THRESHOLD),
+            "gini" => Stat::Gini,
+            "theil" => Stat::Theil,
+            "per_capita" => Stat::PerCapita,
+            "lit_pop_frac" => Stat::LitPopFrac(DEFAULT_LIT_THRESHOLD),
             other => {
                 let percent = other
                     .strip_prefix('p')
@@ -204,6 +271,19 @@ impl Stat {
                     Stat::WeightedMean => "weighted_mean",
                     Stat::ValidFrac => "valid_frac",
                     Stat::OutsideFrac => "outside_frac",
+                    Stat::Tnl => "tnl",
+                    Stat::TnlArea => "tnl_area",
+                    Stat::AreaMean => "mean_area",
+                    Stat::AreaKm2 => "area_km2",
+                    Stat::Density => "density",
+                    Stat::LitAreaKm2(_) => "lit_area_km2",
+                    Stat::LitFrac(_) => "lit_frac",
+                    Stat::Ali { .. } => "ali",
+                    Stat::Cnli(_) => "cnli",
+                    Stat::Gini => "gini",
+                    Stat::Theil => "theil",
+                    Stat::PerCapita => "per_capita",
+                    Stat::LitPopFrac(_) => "lit_pop_frac",
                     Stat::Quantile(_) => unreachable!("handled above"),
                 };
                 name.to_string()
@@ -247,12 +327,61 @@ impl Stat {
             Stat::WeightedMean => "sum(w_i u_i v_i) / sum(w_i u_i)".into(),
             Stat::ValidFrac => "share of the zone's area on valid cells".into(),
             Stat::OutsideFrac => "share of the zone's area outside the raster".into(),
+            Stat::Tnl => "sum of c_i * v_i (coverage fraction c_i) over valid cells".into(),
+            Stat::TnlArea => "sum of c_i * A_i * v_i, A_i the cell's area in km2".into(),
+            Stat::AreaMean => "sum(c_i A_i v_i) / sum(c_i A_i)".into(),
+            Stat::AreaKm2 => {
+                "the zone's area in km2 (geodesic on WGS84 for geographic CRSs)".into()
+            }
+            Stat::Density => "tnl_area / area_km2".into(),
+            Stat::LitAreaKm2(t) => format!("sum of c_i * A_i over valid cells with v_i > {t}"),
+            Stat::LitFrac(t) => format!("lit_area_km2 (v > {t}) / area_km2"),
+            Stat::Ali { threshold, dn_max } => format!(
+                "mean of v over cells with v > {threshold} (weights c_i) / {}; 0 when none is lit",
+                dn_max.map_or("the zone's maximum".to_string(), |d| d.to_string())
+            ),
+            Stat::Cnli(t) => format!(
+                "(mean of v over cells with v > {t}) / (the zone's maximum) * lit_frac; 0 when none is lit"
+            ),
+            Stat::Gini => {
+                "sum_i sum_j w_i w_j |v_i - v_j| / (2 W^2 mean); missing for negative values".into()
+            }
+            Stat::Theil => {
+                "sum (w_i/W)(v_i/mean) ln(v_i/mean), 0 ln 0 = 0; missing for negative values".into()
+            }
+            Stat::PerCapita => {
+                "sum(c_i v_i) / sum(c_i u_i) over cells where v and the weights raster u are valid"
+                    .into()
+            }
+            Stat::LitPopFrac(t) => format!("sum(c_i u_i) over cells with v > {t} / sum(c_i u_i)"),
         }
     }
 
     /// True for the statistics that need a weights raster.
     pub fn needs_weights_raster(&self) -> bool {
-        matches!(self, Stat::WeightedSum | Stat::WeightedMean)
+        matches!(
+            self,
+            Stat::WeightedSum | Stat::WeightedMean | Stat::PerCapita | Stat::LitPopFrac(_)
+        )
+    }
+
+    /// True for the statistics that need the zone's area in km^2.
+    pub fn needs_zone_area(&self) -> bool {
+        matches!(
+            self,
+            Stat::AreaKm2 | Stat::Density | Stat::LitFrac(_) | Stat::Cnli(_)
+        )
+    }
+
+    /// The lit threshold of a night-light indicator.
+    pub fn lit_threshold(&self) -> Option<f64> {
+        match self {
+            Stat::LitAreaKm2(t) | Stat::LitFrac(t) | Stat::Cnli(t) | Stat::LitPopFrac(t) => {
+                Some(*t)
+            }
+            Stat::Ali { threshold, .. } => Some(*threshold),
+            _ => None,
+        }
     }
 }
 

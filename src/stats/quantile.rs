@@ -157,6 +157,54 @@ impl QuantileValues {
     }
 }
 
+impl QuantileValues {
+    /// The Gini coefficient of the kept values,
+    /// `Σ_i Σ_j w_i w_j |x_i - x_j| / (2 W² μ)`, computed in one walk over the
+    /// values in increasing order as `Σ_i w_i x_i (2 B_i + w_i - W) / (W Σ w x)`
+    /// (`B_i` the weight before value `i`). `None` when the total weight or the
+    /// weighted sum is not positive. Meant for non-negative values.
+    ///
+    /// ```
+    /// use terralux::stats::QuantileValues;
+    /// let mut q = QuantileValues::default();
+    /// q.add(&[0.0, 1.0], 1.0);
+    /// assert_eq!(q.gini(), Some(0.5));
+    /// ```
+    pub fn gini(&mut self) -> Option<f64> {
+        self.weighted.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut units: Vec<f64> = match &self.units {
+            Units::F32(v) => v.iter().map(|&x| x as f64).collect(),
+            Units::F64(v) => v.clone(),
+        };
+        units.sort_unstable_by(f64::total_cmp);
+        let total = units.len() as f64 + self.weighted.iter().map(|p| p.1).sum::<f64>();
+        let weighted_sum =
+            units.iter().sum::<f64>() + self.weighted.iter().map(|p| p.0 * p.1).sum::<f64>();
+        if total <= 0.0 || weighted_sum <= 0.0 {
+            return None;
+        }
+        let (mut i, mut j) = (0, 0);
+        let (mut before, mut numerator) = (0.0, 0.0);
+        while i < units.len() || j < self.weighted.len() {
+            let take_unit = match (units.get(i), self.weighted.get(j)) {
+                (Some(&u), Some(&(p, _))) => u <= p,
+                (Some(_), None) => true,
+                _ => false,
+            };
+            let (x, w) = if take_unit {
+                i += 1;
+                (units[i - 1], 1.0)
+            } else {
+                j += 1;
+                self.weighted[j - 1]
+            };
+            numerator += w * x * (2.0 * before + w - total);
+            before += w;
+        }
+        Some(numerator / (total * weighted_sum))
+    }
+}
+
 /// Weighted pairs sorted by value, with their total weight.
 struct Weighted<'a> {
     pairs: &'a [(f64, f64)],
