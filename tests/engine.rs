@@ -770,3 +770,43 @@ fn night_light_indicators_on_non_negative_lights() {
         assert!((cells / area - 1.0).abs() < 2e-3, "{cells} vs {area}");
     }
 }
+
+#[test]
+fn population_on_a_coarser_grid_is_split_by_area_not_copied() {
+    use terralux::raster::{Quantity, Resampled};
+    let mut rng = Rng::new(41);
+    let grid = grid(); // 0.25 degree cells
+    let lights = raster(&mut rng, &grid);
+    let coarse_grid = Grid::new(GeoTransform::new(100.0, 0.5, 40.0, -0.5).unwrap(), 19, 27)
+        .unwrap()
+        .with_crs(Crs::wgs84());
+    let coarse = Array2::from_shape_fn((19, 27), |_| (rng.uniform() * 1000.0).round());
+    // The truth: each coarse cell's people spread evenly over its four fine cells.
+    let fine = Array2::from_shape_fn(grid.shape(), |(r, c)| coarse[[r / 2, c / 2]] / 4.0);
+    let zones = zones(&mut rng, &grid, 12);
+    let stats = [Stat::PerCapita, Stat::LitPopFrac(1.0), Stat::WeightedSum];
+    let split = Resampled::new(
+        Raster::new(coarse_grid, coarse).unwrap(),
+        grid.clone(),
+        Quantity::Extensive,
+    )
+    .unwrap();
+    let same_grid = Raster::new(grid.clone(), fine).unwrap();
+    let a = ZonalStats::new(&zones)
+        .band(&lights, 1)
+        .weights(&split, 1)
+        .stats(&stats)
+        .run()
+        .unwrap();
+    let b = ZonalStats::new(&zones)
+        .band(&lights, 1)
+        .weights(&same_grid, 1)
+        .stats(&stats)
+        .run()
+        .unwrap();
+    for (x, y) in a.zones.iter().zip(&b.zones) {
+        for (p, q) in x.values.iter().zip(&y.values) {
+            assert!(close(p, q), "{p:?} vs {q:?}");
+        }
+    }
+}

@@ -169,3 +169,88 @@ fn several_bands() {
     );
     assert_eq!(raster.band(1).unwrap()[[0, 0]], 1);
 }
+
+#[test]
+fn extensive_rasters_split_and_sum_by_area_on_other_grids() {
+    use terralux::raster::{Quantity, Resampled};
+    // Population on a 30" grid, lights on 15" cells offset by half a 15" cell.
+    let c30 = 1.0 / 120.0;
+    let c15 = 1.0 / 240.0;
+    let coarse = Grid::new(GeoTransform::new(106.0, c30, 30.0, -c30).unwrap(), 6, 8)
+        .unwrap()
+        .with_crs(Crs::wgs84());
+    let pop = Array2::from_shape_fn((6, 8), |(r, c)| {
+        (r * 8 + c) as f64 + if (r, c) == (2, 3) { f64::NAN } else { 0.0 }
+    });
+    let total: f64 = pop.iter().filter(|v| !v.is_nan()).sum();
+    let raster = Raster::new(coarse.clone(), pop.clone()).unwrap();
+    // Finer, aligned: each 30" cell splits into four 15" cells of a quarter each.
+    let fine = Grid::new(GeoTransform::new(106.0, c15, 30.0, -c15).unwrap(), 12, 16)
+        .unwrap()
+        .with_crs(Crs::wgs84());
+    let split = Resampled::new(raster.clone(), fine, Quantity::Extensive).unwrap();
+    let v = split
+        .read_window_f64(1, split.grid().full_window())
+        .unwrap();
+    assert!((v[[0, 1]] - pop[[0, 0]] / 4.0).abs() < 1e-12);
+    assert!(v[[4, 6]].is_nan(), "nodata stays nodata");
+    let sum: f64 = v.iter().filter(|x| !x.is_nan()).sum();
+    assert!((sum - total).abs() < 1e-9 * total, "{sum} vs {total}");
+    // Offset by half a fine cell and one fine cell larger all round: totals inside still kept.
+    let shifted = Grid::new(
+        GeoTransform::new(106.0 - c15 / 2.0, c15, 30.0 + c15 / 2.0, -c15).unwrap(),
+        13,
+        17,
+    )
+    .unwrap()
+    .with_crs(Crs::wgs84());
+    let split = Resampled::new(raster.clone(), shifted, Quantity::Extensive).unwrap();
+    let v = split
+        .read_window_f64(1, split.grid().full_window())
+        .unwrap();
+    let sum: f64 = v.iter().filter(|x| !x.is_nan()).sum();
+    assert!((sum - total).abs() < 1e-9 * total, "{sum} vs {total}");
+    // A window of it equals the same part of the whole.
+    let part = split.read_window_f64(1, Window::new(3, 5, 4, 6)).unwrap();
+    assert!(
+        part.iter()
+            .zip(v.slice(ndarray::s![3..7, 5..11]).iter())
+            .all(|(a, b)| a == b || (a.is_nan() && b.is_nan()))
+    );
+    // Coarser: four 30" cells sum into one 1' cell.
+    let c60 = 1.0 / 60.0;
+    let coarser = Grid::new(GeoTransform::new(106.0, c60, 30.0, -c60).unwrap(), 3, 4)
+        .unwrap()
+        .with_crs(Crs::wgs84());
+    let summed = Resampled::new(raster.clone(), coarser, Quantity::Extensive)
+        .unwrap()
+        .read_window_f64(1, Window::new(0, 0, 3, 4))
+        .unwrap();
+    assert_eq!(
+        summed[[0, 0]],
+        pop[[0, 0]] + pop[[0, 1]] + pop[[1, 0]] + pop[[1, 1]]
+    );
+    // Intensive values are averaged instead: a constant density stays constant.
+    let density = Raster::new(coarse, Array2::from_elem((6, 8), 7.5)).unwrap();
+    let shifted = Grid::new(
+        GeoTransform::new(106.0 - c15 / 2.0, c15, 30.0 + c15 / 2.0, -c15).unwrap(),
+        13,
+        17,
+    )
+    .unwrap()
+    .with_crs(Crs::wgs84());
+    let mean = Resampled::new(density, shifted, Quantity::Intensive)
+        .unwrap()
+        .read_window_f64(1, Window::new(0, 0, 13, 17))
+        .unwrap();
+    assert!(
+        mean.iter()
+            .filter(|x| !x.is_nan())
+            .all(|&x| (x - 7.5).abs() < 1e-12)
+    );
+    // Other CRS: refused.
+    let utm = Grid::new(GeoTransform::new(0.0, 100.0, 0.0, -100.0).unwrap(), 2, 2)
+        .unwrap()
+        .with_crs(Crs::projected("EPSG:32648", 1.0));
+    assert!(Resampled::new(raster, utm, Quantity::Extensive).is_err());
+}

@@ -24,11 +24,13 @@ mod cell;
 #[cfg(feature = "gdal")]
 mod gdal_source;
 mod memory;
+mod resampled;
 
 pub use cell::{CellEncoding, CellType, DataType, IoType};
 #[cfg(feature = "gdal")]
 pub use gdal_source::{GdalRaster, RasterOptions};
 pub use memory::Raster;
+pub use resampled::{Quantity, Resampled};
 
 use ndarray::Array2;
 
