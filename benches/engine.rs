@@ -207,5 +207,52 @@ fn pipeline(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, coverage, accumulation, pipeline);
+/// Dates through one coverage index (`run_series`) against one full run per
+/// date (coverage recomputed each time): the series adds about one raster
+/// pass per date.
+fn series(c: &mut Criterion) {
+    use terralux::ntl::series::{Dated, run_series};
+    let mut rng = Rng(4);
+    let grid = grid(1000, 1000);
+    let dates: Vec<Raster<f32>> = (0..8).map(|_| raster(&mut rng, &grid)).collect();
+    let zones = zones(&mut rng, &grid, 10, 10, 4000);
+    let stats = Stat::parse_list("tnl,tnl_area,lit_area_km2,mean").unwrap();
+    let mut group = c.benchmark_group("series");
+    group.sample_size(10);
+    for n in [1, 4, 8] {
+        group.bench_function(BenchmarkId::new("one_coverage", n), |b| {
+            b.iter(|| {
+                let dated: Vec<Dated<'_>> = dates[..n]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| Dated {
+                        date: format!("{}", 2014 + i),
+                        raster: r,
+                        band: 1,
+                        weights: None,
+                    })
+                    .collect();
+                run_series(&zones, &dated, &stats, Some(2), &|_, _| {}).unwrap()
+            })
+        });
+        group.bench_function(BenchmarkId::new("coverage_per_date", n), |b| {
+            b.iter(|| {
+                dates[..n]
+                    .iter()
+                    .map(|r| {
+                        ZonalStats::new(&zones)
+                            .band(r, 1)
+                            .stats(&stats)
+                            .threads(2)
+                            .run()
+                            .unwrap()
+                    })
+                    .collect::<Vec<_>>()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, coverage, accumulation, pipeline, series);
 criterion_main!(benches);

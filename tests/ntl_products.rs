@@ -225,3 +225,112 @@ fn trends_match_hand_computations() {
     let per_year = trend(&months, &[1.0, 2.0, 3.0]);
     assert!((per_year.ols_slope.unwrap() - 12.0).abs() < 1e-9);
 }
+
+#[test]
+fn masks_only_ever_invalidate_and_negatives_follow_the_policy() {
+    use ndarray::array;
+    use terralux::ntl::mask::{Keep, MaskLayer, Masked, Negatives};
+    use terralux::{GeoTransform, Grid, Raster, RasterSource};
+    let grid = Grid::new(GeoTransform::new(0.0, 1.0, 1.0, -1.0).unwrap(), 1, 6).unwrap();
+    let radiance = Raster::new(
+        grid.clone(),
+        array![[1.0f32, -0.5, 2.0, f32::NAN, 4.0, 5.0]],
+    )
+    .unwrap();
+    let quality = Raster::new(grid.clone(), array![[0u8, 1, 2, 0, 1, 255]])
+        .unwrap()
+        .with_nodata(Some(255.0));
+    let cloud = Raster::new(grid, array![[0u16, 0, 0, 0, 0b0100_0000, 0]]).unwrap();
+    let masks = || {
+        vec![
+            MaskLayer {
+                raster: &quality,
+                band: 1,
+                keep: Keep::OneOf(vec![0.0, 1.0]),
+            },
+            MaskLayer {
+                raster: &cloud,
+                band: 1,
+                keep: Keep::BitsClear(0b1100_0000),
+            },
+        ]
+    };
+    let read = |negatives| {
+        let m = Masked::new(&radiance, 1, masks(), negatives).unwrap();
+        m.read_window_f64(1, m.grid().full_window())
+            .unwrap()
+            .row(0)
+            .to_vec()
+    };
+    let keep = read(Negatives::Keep);
+    assert_eq!(keep[..2], [1.0, -0.5]);
+    assert!(keep[2].is_nan(), "poor quality");
+    assert!(
+        keep[3].is_nan(),
+        "invalid values stay invalid even where every mask keeps them"
+    );
+    assert!(keep[4].is_nan(), "cloudy");
+    assert!(keep[5].is_nan(), "the quality layer's fill value");
+    assert_eq!(read(Negatives::Zero)[1], 0.0);
+    assert!(read(Negatives::Invalid)[1].is_nan());
+}
+
+#[test]
+fn a_series_uses_one_coverage_and_writes_a_long_table() {
+    use geo_types::{MultiPolygon, polygon};
+    use ndarray::array;
+    use terralux::ntl::series::{Dated, run_series};
+    use terralux::stats::Stat;
+    use terralux::zones::{Attributes, Zone, ZoneId, ZoneSet};
+    use terralux::{GeoTransform, Grid, Raster};
+    let grid = Grid::new(GeoTransform::new(0.0, 1.0, 1.0, -1.0).unwrap(), 1, 3).unwrap();
+    let years: Vec<Raster<f64>> = [1.0, 2.0, 4.0]
+        .iter()
+        .map(|&f| Raster::new(grid.clone(), array![[f, 2.0 * f, f64::NAN]]).unwrap())
+        .collect();
+    let zone = |id, x0: f64, x1: f64| Zone {
+        id: ZoneId::Text(id),
+        attributes: Attributes::default(),
+        geometry: MultiPolygon(vec![
+            polygon![(x: x0, y: 0.0), (x: x1, y: 0.0), (x: x1, y: 1.0), (x: x0, y: 1.0)],
+        ]),
+    };
+    let zones = ZoneSet::new(
+        vec![zone("a".into(), 0.0, 2.0), zone("b,c".into(), 2.0, 3.0)],
+        None,
+    );
+    let dates: Vec<Dated<'_>> = years
+        .iter()
+        .zip(["2014", "2015", "2016"])
+        .map(|(r, d)| Dated {
+            date: d.into(),
+            raster: r,
+            band: 1,
+            weights: None,
+        })
+        .collect();
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let series = run_series(
+        &zones,
+        &dates,
+        &[Stat::Tnl, Stat::Count],
+        Some(1),
+        &|_, _| {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        },
+    )
+    .unwrap();
+    assert_eq!(calls.into_inner(), 3);
+    let mut csv = Vec::new();
+    series
+        .write_long_csv("code", Some(&["tnl".into(), "count".into()]), &mut csv)
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(csv).unwrap(),
+        "code,date,tnl,count\na,2014,3,2\n\"b,c\",2014,0,0\na,2015,6,2\n\"b,c\",2015,0,0\na,2016,12,2\n\"b,c\",2016,0,0\n"
+    );
+    let trends = series.trends(0);
+    assert_eq!(trends[0].annual_growth, Some(1.0));
+    assert!((trends[0].ols_slope.unwrap() - 4.5).abs() < 1e-12);
+    assert_eq!(trends[1].sen_slope, Some(0.0));
+}

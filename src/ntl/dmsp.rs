@@ -163,3 +163,99 @@ pub fn calibrate(dn: f64, [c0, c1, c2]: [f64; 3]) -> f64 {
         (c0 + c1 * dn + c2 * dn * dn).clamp(0.0, SATURATED)
     }
 }
+
+/// A DMSP stable-lights band with 255 treated as nodata and, optionally,
+/// inter-calibration coefficients applied to every cell (see [`calibrate`]).
+///
+/// ```
+/// # fn main() -> terralux::Result<()> {
+/// use ndarray::array;
+/// use terralux::ntl::dmsp::Calibrated;
+/// use terralux::{GeoTransform, Grid, Raster, RasterSource};
+/// let grid = Grid::new(GeoTransform::new(0.0, 1.0, 1.0, -1.0)?, 1, 3)?;
+/// let dn = Raster::new(grid, array![[0u8, 10, 255]])?;
+/// let calibrated = Calibrated::new(&dn, 1, Some([1.0, 1.0, 0.0]))?;
+/// let v = calibrated.read_window_f64(1, calibrated.grid().full_window())?;
+/// assert_eq!((v[[0, 0]], v[[0, 1]]), (0.0, 11.0));
+/// assert!(v[[0, 2]].is_nan());
+/// # Ok(())
+/// # }
+/// ```
+pub struct Calibrated<'a> {
+    dn: &'a (dyn crate::raster::RasterSource + Sync),
+    band: usize,
+    coefficients: Option<[f64; 3]>,
+    name: String,
+}
+
+impl<'a> Calibrated<'a> {
+    /// Band `band` of `dn`, calibrated with `coefficients` (`None`: as is, 255 still invalid).
+    pub fn new(
+        dn: &'a (dyn crate::raster::RasterSource + Sync),
+        band: usize,
+        coefficients: Option<[f64; 3]>,
+    ) -> crate::error::Result<Self> {
+        dn.band_info(band)?;
+        let name = format!(
+            "{} (DMSP{})",
+            dn.name(),
+            if coefficients.is_some() {
+                ", calibrated"
+            } else {
+                ""
+            }
+        );
+        Ok(Calibrated {
+            dn,
+            band,
+            coefficients,
+            name,
+        })
+    }
+}
+
+impl crate::raster::RasterSource for Calibrated<'_> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn grid(&self) -> &crate::grid::Grid {
+        self.dn.grid()
+    }
+
+    fn band_count(&self) -> usize {
+        1
+    }
+
+    fn band_info(&self, band: usize) -> crate::error::Result<crate::raster::BandInfo> {
+        crate::raster::check_band(&self.name, band, 1)?;
+        let info = self.dn.band_info(self.band)?;
+        Ok(crate::raster::BandInfo {
+            band: 1,
+            data_type: crate::raster::DataType::F64,
+            encoding: crate::raster::CellEncoding::default(),
+            block_shape: info.block_shape,
+        })
+    }
+
+    fn read_window_f64(
+        &self,
+        band: usize,
+        window: crate::grid::Window,
+    ) -> crate::error::Result<ndarray::Array2<f64>> {
+        crate::raster::check_band(&self.name, band, 1)?;
+        let coefficients = self.coefficients.unwrap_or([0.0, 1.0, 0.0]);
+        Ok(self
+            .dn
+            .read_window_f64(self.band, window)?
+            .mapv(|v| calibrate(v, coefficients)))
+    }
+
+    fn read_window<T: crate::raster::CellType>(
+        &self,
+        band: usize,
+        window: crate::grid::Window,
+    ) -> crate::error::Result<ndarray::Array2<T>> {
+        Ok(self.read_window_f64(band, window)?.mapv(T::from_f64))
+    }
+}

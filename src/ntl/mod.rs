@@ -4,6 +4,8 @@
 
 pub mod blackmarble;
 pub mod dmsp;
+pub mod mask;
+pub mod series;
 pub mod trend;
 pub mod vnl;
 

@@ -67,11 +67,14 @@ pub fn format_value(value: &StatValue) -> String {
 
 /// Append one CSV field, quoted when it holds a comma, quote or line break.
 fn push_field(line: &mut String, field: &str) {
+    line.push_str(&csv_field(field));
+}
+
+/// One CSV field, quoted (quotes doubled) when it holds a comma, quote or line break.
+pub(crate) fn csv_field(field: &str) -> std::borrow::Cow<'_, str> {
     if field.contains([',', '"', '\n', '\r']) {
-        line.push('"');
-        line.push_str(&field.replace('"', "\"\""));
-        line.push('"');
+        format!("\"{}\"", field.replace('"', "\"\"")).into()
     } else {
-        line.push_str(field);
+        field.into()
     }
 }

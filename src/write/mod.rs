@@ -11,6 +11,7 @@ mod provenance;
 mod vector;
 
 pub use atomic::{check_output_folder, temporary_path_for, write_atomically};
+pub(crate) use csv::csv_field;
 pub use csv::{format_value, write_csv};
 pub use json::Json;
 pub use provenance::{

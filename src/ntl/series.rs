@@ -1,0 +1,171 @@
+//! Time series: many dated rasters of one grid through one coverage index.
+//!
+//! The coverage of every zone is computed once and reused for every date,
+//! so each date costs one read of its raster and the accumulation, not a
+//! coverage computation (PEERS.md defect 4).
+
+use std::io::{self, Write};
+
+use super::trend::{Trend, decimal_year, trend};
+use crate::coverage::{CoverageIndex, CoverageMode};
+use crate::engine::{SharedRaster, ZonalStats};
+use crate::error::{Error, Result};
+use crate::results::ZonalTable;
+use crate::stats::Stat;
+use crate::write::{csv_field, format_value};
+use crate::zones::ZoneSet;
+
+/// One date of a series: a band of a raster, with its date label (`2014`, `2014-01`, `2015-01-01`).
+pub struct Dated<'a> {
+    /// The date label.
+    pub date: String,
+    /// The raster.
+    pub raster: SharedRaster<'a>,
+    /// The band (from 1).
+    pub band: usize,
+    /// A weights raster (e.g. population) for this date, if any.
+    pub weights: Option<(SharedRaster<'a>, usize)>,
+}
+
+/// The results of a series: one table per date, in date order.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// Date labels, in the order given.
+    pub dates: Vec<String>,
+    /// One table per date.
+    pub tables: Vec<ZonalTable>,
+}
+
+/// Run `stats` over every dated raster with one coverage index (built from
+/// the first raster's grid; every raster must share it). `threads` as in
+/// [`ZonalStats::threads`]; `progress(done, total)` is called after each date.
+///
+/// ```
+/// # fn main() -> terralux::Result<()> {
+/// use geo_types::{polygon, MultiPolygon};
+/// use ndarray::array;
+/// use terralux::ntl::series::{Dated, run_series};
+/// use terralux::stats::{Stat, StatValue};
+/// use terralux::zones::{Attributes, Zone, ZoneId, ZoneSet};
+/// use terralux::{GeoTransform, Grid, Raster};
+/// let grid = Grid::new(GeoTransform::new(0.0, 1.0, 1.0, -1.0)?, 1, 2)?;
+/// let y2014 = Raster::new(grid.clone(), array![[1.0, 3.0]])?;
+/// let y2015 = Raster::new(grid, array![[2.0, 6.0]])?;
+/// let zone = Zone { id: ZoneId::Int(1), attributes: Attributes::default(),
+///     geometry: MultiPolygon(vec![polygon![(x: 0.0, y: 0.0), (x: 2.0, y: 0.0), (x: 2.0, y: 1.0), (x: 0.0, y: 1.0)]]) };
+/// let zones = ZoneSet::new(vec![zone], None);
+/// let dates = [
+///     Dated { date: "2014".into(), raster: &y2014, band: 1, weights: None },
+///     Dated { date: "2015".into(), raster: &y2015, band: 1, weights: None },
+/// ];
+/// let series = run_series(&zones, &dates, &[Stat::Sum], None, &|_, _| {})?;
+/// assert_eq!(series.tables[1].zones[0].values[0], StatValue::Number(8.0));
+/// let trends = series.trends(0);
+/// assert_eq!(trends[0].sen_slope, Some(4.0));
+/// # Ok(())
+/// # }
+/// ```
+pub fn run_series(
+    zones: &ZoneSet,
+    dates: &[Dated<'_>],
+    stats: &[Stat],
+    threads: Option<usize>,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Series> {
+    let first = dates.first().ok_or_else(|| Error::Mismatch {
+        context: "time series".into(),
+        reason: "no dated raster was given".into(),
+    })?;
+    let index = CoverageIndex::build(zones, first.raster.grid(), CoverageMode::Exact);
+    let mut tables = Vec::with_capacity(dates.len());
+    for (i, dated) in dates.iter().enumerate() {
+        let mut run = ZonalStats::new(zones)
+            .coverage_index(&index)
+            .band(dated.raster, dated.band)
+            .stats(stats);
+        if let Some((raster, band)) = dated.weights {
+            run = run.weights(raster, band);
+        }
+        if let Some(n) = threads {
+            run = run.threads(n);
+        }
+        tables.push(run.run()?);
+        progress(i + 1, dates.len());
+    }
+    Ok(Series {
+        dates: dates.iter().map(|d| d.date.clone()).collect(),
+        tables,
+    })
+}
+
+impl Series {
+    /// Each zone's trend of column `column` over the dates (times from
+    /// [`decimal_year`]; dates whose label is not a date are left out).
+    pub fn trends(&self, column: usize) -> Vec<Trend> {
+        let times: Vec<f64> = self
+            .dates
+            .iter()
+            .map(|d| decimal_year(d).unwrap_or(f64::NAN))
+            .collect();
+        let zones = self.tables.first().map_or(0, |t| t.zones.len());
+        (0..zones)
+            .map(|z| {
+                let values: Vec<f64> = self
+                    .tables
+                    .iter()
+                    .map(|t| {
+                        t.zones[z]
+                            .values
+                            .get(column)
+                            .and_then(|v| v.as_f64())
+                            .unwrap_or(f64::NAN)
+                    })
+                    .collect();
+                trend(&times, &values)
+            })
+            .collect()
+    }
+
+    /// Write the long table as CSV: the id column, `date`, then one column per
+    /// statistic (named `names`, or the tables' own names); one row per zone
+    /// and date, zones in input order within each date, dates in order.
+    pub fn write_long_csv(
+        &self,
+        id_column: &str,
+        names: Option<&[String]>,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        let Some(first) = self.tables.first() else {
+            return Ok(());
+        };
+        let own: Vec<String> = first.columns.iter().map(|c| c.name.clone()).collect();
+        let header = names.unwrap_or(&own);
+        writeln!(
+            out,
+            "{},date,{}",
+            csv_field(id_column),
+            header
+                .iter()
+                .map(|h| csv_field(h))
+                .collect::<Vec<_>>()
+                .join(",")
+        )?;
+        for (date, table) in self.dates.iter().zip(&self.tables) {
+            for zone in &table.zones {
+                let values: Vec<String> = zone
+                    .values
+                    .iter()
+                    .map(|v| csv_field(&format_value(v)).into_owned())
+                    .collect();
+                writeln!(
+                    out,
+                    "{},{},{}",
+                    csv_field(&zone.id.to_string()),
+                    csv_field(date),
+                    values.join(",")
+                )?;
+            }
+        }
+        out.flush()
+    }
+}
