@@ -438,7 +438,7 @@ fn zone_area_km2(zone: &geo_types::MultiPolygon<f64>, grid: &Grid) -> Option<f64
 }
 
 /// True when two grids have the same shape, transform (to 1e-9 cell) and CRS.
-fn grids_match(a: &Grid, b: &Grid) -> bool {
+pub(crate) fn grids_match(a: &Grid, b: &Grid) -> bool {
     let (ta, tb) = (a.transform(), b.transform());
     let tolerance = 1e-9 * ta.pixel_width.abs().min(ta.pixel_height.abs());
     let close = |x: f64, y: f64| (x - y).abs() <= tolerance;

@@ -39,10 +39,140 @@ fn main() -> Result<(), Box<dyn Error>> {
     write_float_raster(&out.join("ntl.tif"), &values)?;
     write_scaled_raster(&out.join("ntl_u16.tif"), &values)?;
     write_counties(&out.join("counties.gpkg"))?;
+    write_products(&out.join("products"), &values)?;
     println!(
-        "wrote ntl.tif, ntl_u16.tif and counties.gpkg to {}",
+        "wrote ntl.tif, ntl_u16.tif, counties.gpkg and products/ to {}",
         out.display()
     );
+    Ok(())
+}
+
+/// Night-light product fixtures in `products/` (see testdata/README.md):
+/// three EOG VNL annual layers with `cf_cvg` companions in `vnl/`, a DMSP
+/// tile in `dmsp/` and a population raster on a 30" grid.
+fn write_products(dir: &Path, values: &[f64]) -> Result<(), Box<dyn Error>> {
+    std::fs::create_dir_all(dir.join("vnl"))?;
+    std::fs::create_dir_all(dir.join("dmsp"))?;
+    let driver = DriverManager::get_driver_by_name("GTiff")?;
+    let options = create_options(&["COMPRESS=DEFLATE"])?;
+    let gt15 = geotransform_as_eog_stores_it();
+    // Lights grow 10 % a year; nodata cells stay nodata; one negative cell per year.
+    for (k, year) in [2021, 2022, 2023].into_iter().enumerate() {
+        let growth = 1.1f64.powi(k as i32);
+        let stem = format!("VNL_v22_npp_{year}_global_vcmslcfg_c202402081200");
+        let mut lights: Vec<f32> = values
+            .iter()
+            .map(|&v| {
+                if v.is_nan() {
+                    NODATA as f32
+                } else {
+                    (v * growth) as f32
+                }
+            })
+            .collect();
+        lights[50 * COLS + 10] = -0.3;
+        write_tif(
+            &driver,
+            &dir.join("vnl")
+                .join(format!("{stem}.average_masked.dat.tif")),
+            COLS,
+            ROWS,
+            gt15,
+            Some(NODATA),
+            &lights,
+            &options,
+        )?;
+        // cf_cvg: observations per cell; none (0) in a band of rows that moves each year.
+        let coverage: Vec<u8> = (0..ROWS * COLS)
+            .map(|i| {
+                if (60 + 4 * k..64 + 4 * k).contains(&(i / COLS)) {
+                    0
+                } else {
+                    12
+                }
+            })
+            .collect();
+        write_tif(
+            &driver,
+            &dir.join("vnl").join(format!("{stem}.cf_cvg.dat.tif")),
+            COLS,
+            ROWS,
+            gt15,
+            None,
+            &coverage,
+            &options,
+        )?;
+    }
+    // DMSP F18 2010: 30" cells (twice 15"), DN 0..63 with saturation, 255 nodata.
+    let (rows30, cols30) = (ROWS / 2, COLS / 2);
+    let gt30 = [WEST, 2.0 * CELL, 0.0, NORTH, 0.0, -2.0 * CELL];
+    let dn: Vec<u8> = (0..rows30 * cols30)
+        .map(|i| {
+            let (r, c) = (i / cols30, i % cols30);
+            let v = values[(2 * r) * COLS + 2 * c];
+            if v.is_nan() {
+                255
+            } else {
+                (v * 1.5).round().min(63.0) as u8
+            }
+        })
+        .collect();
+    write_tif(
+        &driver,
+        &dir.join("dmsp")
+            .join("F182010.v4d_web.stable_lights.avg_vis.tif"),
+        cols30,
+        rows30,
+        gt30,
+        None,
+        &dn,
+        &options,
+    )?;
+    // Population on the 30" grid (people per cell): denser where it is bright.
+    let people: Vec<f32> = (0..rows30 * cols30)
+        .map(|i| {
+            let (r, c) = (i / cols30, i % cols30);
+            let v = values[(2 * r) * COLS + 2 * c];
+            if v.is_nan() {
+                80.0
+            } else {
+                (80.0 + 40.0 * v).round() as f32
+            }
+        })
+        .collect();
+    write_tif(
+        &driver,
+        &dir.join("population_30s.tif"),
+        cols30,
+        rows30,
+        gt30,
+        None,
+        &people,
+        &options,
+    )?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_tif<T: gdal::raster::GdalType + Copy>(
+    driver: &gdal::Driver,
+    path: &Path,
+    cols: usize,
+    rows: usize,
+    gt: [f64; 6],
+    nodata: Option<f64>,
+    data: &[T],
+    options: &RasterCreationOptions,
+) -> Result<(), Box<dyn Error>> {
+    let mut ds = driver.create_with_band_type_with_options::<T, _>(path, cols, rows, 1, options)?;
+    ds.set_geo_transform(&gt)?;
+    ds.set_spatial_ref(&SpatialRef::from_epsg(4326)?)?;
+    let mut band = ds.rasterband(1)?;
+    if nodata.is_some() {
+        band.set_no_data_value(nodata)?;
+    }
+    let mut buffer = Buffer::new((cols, rows), data.to_vec());
+    band.write((0, 0), (cols, rows), &mut buffer)?;
     Ok(())
 }
 

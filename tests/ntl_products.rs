@@ -334,3 +334,90 @@ fn a_series_uses_one_coverage_and_writes_a_long_table() {
     assert!((trends[0].ols_slope.unwrap() - 4.5).abs() < 1e-12);
     assert_eq!(trends[1].sen_slope, Some(0.0));
 }
+
+#[test]
+fn indicators_by_hand_on_four_square_kilometres() {
+    use geo_types::{MultiPolygon, polygon};
+    use ndarray::array;
+    use terralux::stats::{Stat, StatValue};
+    use terralux::zones::{Attributes, Zone, ZoneId, ZoneSet};
+    use terralux::{Crs, GeoTransform, Grid, Raster, ZonalStats};
+    // 1 km cells in UTM: each cell is exactly 1 km^2.
+    let crs = Crs::projected("EPSG:32648", 1.0);
+    let grid = Grid::new(
+        GeoTransform::new(500_000.0, 1000.0, 3_300_000.0, -1000.0).unwrap(),
+        2,
+        2,
+    )
+    .unwrap()
+    .with_crs(crs.clone());
+    let lights = Raster::new(grid.clone(), array![[0.0, 2.0], [4.0, 6.0]]).unwrap();
+    let people = Raster::new(grid, array![[10.0, 10.0], [10.0, 10.0]]).unwrap();
+    let square = polygon![(x: 500_000.0, y: 3_298_000.0), (x: 502_000.0, y: 3_298_000.0), (x: 502_000.0, y: 3_300_000.0), (x: 500_000.0, y: 3_300_000.0)];
+    let zones = ZoneSet::new(
+        vec![Zone {
+            id: ZoneId::Int(1),
+            attributes: Attributes::default(),
+            geometry: MultiPolygon(vec![square]),
+        }],
+        Some(crs),
+    );
+    let t = 1.0;
+    let stats = [
+        Stat::Tnl,
+        Stat::TnlArea,
+        Stat::AreaMean,
+        Stat::AreaKm2,
+        Stat::Density,
+        Stat::LitAreaKm2(t),
+        Stat::LitFrac(t),
+        Stat::Ali {
+            threshold: t,
+            dn_max: None,
+        },
+        Stat::Ali {
+            threshold: t,
+            dn_max: Some(63.0),
+        },
+        Stat::Cnli(t),
+        Stat::Gini,
+        Stat::Theil,
+        Stat::PerCapita,
+        Stat::LitPopFrac(t),
+    ];
+    let table = ZonalStats::new(&zones)
+        .band(&lights, 1)
+        .weights(&people, 1)
+        .stats(&stats)
+        .run()
+        .unwrap();
+    let got: Vec<f64> = table.zones[0]
+        .values
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let theil = 0.25
+        * ((2.0 / 3.0) * (2.0f64 / 3.0).ln()
+            + (4.0 / 3.0) * (4.0f64 / 3.0).ln()
+            + 2.0 * 2.0f64.ln());
+    let expected = [
+        12.0,             // tnl: 0 + 2 + 4 + 6
+        12.0,             // tnl_area: each cell 1 km^2
+        3.0,              // mean_area
+        4.0,              // area_km2
+        3.0,              // density: 12 / 4
+        3.0,              // lit_area_km2: three cells above 1
+        0.75,             // lit_frac
+        4.0 / 6.0,        // ali: mean lit 4 over the zone's max 6
+        4.0 / 63.0,       // ali with DMSP's 63
+        4.0 / 6.0 * 0.75, // cnli: I x S
+        40.0 / 96.0,      // gini: sum |xi - xj| = 40 over 2 n^2 mean = 96
+        theil,            // theil
+        12.0 / 40.0,      // per_capita
+        0.75,             // lit_pop_frac: 30 of 40 people on lit cells
+    ];
+    for ((stat, g), e) in stats.iter().zip(&got).zip(expected) {
+        assert!((g - e).abs() < 1e-12, "{stat}: {g} vs {e}");
+    }
+    assert!(!table.zones[0].values.contains(&StatValue::Missing));
+}

@@ -76,6 +76,18 @@ pub fn run_series(
         context: "time series".into(),
         reason: "no dated raster was given".into(),
     })?;
+    if let Some(other) = dates
+        .iter()
+        .find(|d| !crate::engine::grids_match(first.raster.grid(), d.raster.grid()))
+    {
+        return Err(Error::Mismatch {
+            context: other.raster.name().to_string(),
+            reason: format!(
+                "its grid differs from {}'s; every date of a series must share one grid",
+                first.raster.name()
+            ),
+        });
+    }
     let index = CoverageIndex::build(zones, first.raster.grid(), CoverageMode::Exact);
     let mut tables = Vec::with_capacity(dates.len());
     for (i, dated) in dates.iter().enumerate() {

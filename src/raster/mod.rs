@@ -151,6 +151,46 @@ pub trait RasterSource {
     }
 }
 
+/// A reference to a raster is a raster too (so wrappers can borrow theirs).
+impl<R: RasterSource> RasterSource for &R {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+
+    fn grid(&self) -> &Grid {
+        (**self).grid()
+    }
+
+    fn band_count(&self) -> usize {
+        (**self).band_count()
+    }
+
+    fn band_info(&self, band: usize) -> Result<BandInfo> {
+        (**self).band_info(band)
+    }
+
+    fn read_window_f64(&self, band: usize, window: Window) -> Result<Array2<f64>> {
+        (**self).read_window_f64(band, window)
+    }
+
+    fn read_window_f64_into(&self, band: usize, window: Window, out: &mut Vec<f64>) -> Result<()> {
+        (**self).read_window_f64_into(band, window, out)
+    }
+
+    fn read_window_f32_into(
+        &self,
+        band: usize,
+        window: Window,
+        out: &mut Vec<f32>,
+    ) -> Result<bool> {
+        (**self).read_window_f32_into(band, window, out)
+    }
+
+    fn read_window<T: CellType>(&self, band: usize, window: Window) -> Result<Array2<T>> {
+        (**self).read_window(band, window)
+    }
+}
+
 /// Full-width windows of `rows_per_band` rows covering `grid` top to bottom.
 pub fn row_band_windows(grid: &Grid, rows_per_band: usize) -> Vec<Window> {
     let step = rows_per_band.max(1);

@@ -441,12 +441,13 @@ impl Accumulator {
                         .map(|(i, s)| i * s)
                         .into(),
                 },
-                Stat::Gini => gini.into(),
+                Stat::Gini => gini.map(|g| g.clamp(0.0, 1.0)).into(),
                 Stat::Theil => {
                     let wx = self.weighted_values.value();
                     match (has_values && self.min >= 0.0, mean) {
                         (true, Some(mu)) if wx > 0.0 => {
-                            StatValue::Number(l.x_ln_x.value() / wx - mu.ln())
+                            // T >= 0 mathematically; rounding can leave -1e-16 for a constant zone.
+                            StatValue::Number((l.x_ln_x.value() / wx - mu.ln()).max(0.0))
                         }
                         _ => StatValue::Missing,
                     }

@@ -1,0 +1,571 @@
+//! `county_ntl`: night-light indicators per county and date.
+//!
+//! ```text
+//! cargo run --release --example county_ntl -- \
+//!     --raster PATH... | --dir FOLDER \
+//!     --zones PATH [--layer NAME] [--id-field FIELD] [--gcj02] \
+//!     [--threshold T] [--population PATH] [--product auto|vnl|blackmarble|dmsp] \
+//!     [--threads N] [--quiet] --output PATH   # .csv or .gpkg
+//! ```
+//!
+//! Run with `--help` for every flag. Exit codes: 0 success, 2 usage error,
+//! 1 any other error.
+
+#[path = "common/cli.rs"]
+mod cli;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use cli::{Args, Failure};
+use terralux::ntl::Product;
+use terralux::ntl::dmsp::{Calibrated, Calibration};
+use terralux::ntl::mask::{Keep, MaskLayer, Masked, Negatives};
+use terralux::ntl::series::{Dated, run_series};
+use terralux::progress::Progress;
+use terralux::raster::{Quantity, Resampled};
+use terralux::results::ZonalTable;
+use terralux::stats::Stat;
+use terralux::write::{self, InputFile, RunRecord, VectorFormat};
+use terralux::zones::{AttrValue, Attributes, Zone, ZoneOptions, ZoneSet};
+use terralux::{Crs, GdalRaster, RasterSource};
+
+const PROGRAM: &str = "county_ntl";
+const OPTIONS: &[&str] = &[
+    "--raster",
+    "--dir",
+    "--zones",
+    "--layer",
+    "--id-field",
+    "--threshold",
+    "--population",
+    "--product",
+    "--negatives",
+    "--calibration",
+    "--threads",
+    "--output",
+];
+const SWITCHES: &[&str] = &["--gcj02", "--quiet", "--help", "-h"];
+/// The output columns after the id and the date, in order.
+const INDICATORS: [&str; 14] = [
+    "tnl",
+    "tnl_area",
+    "mean",
+    "density",
+    "lit_area_km2",
+    "lit_frac",
+    "ali",
+    "cnli",
+    "per_capita",
+    "lit_pop_frac",
+    "gini",
+    "theil",
+    "area_km2",
+    "valid_frac",
+];
+
+const HELP: &str = "\
+county_ntl: night-light indicators per county and date
+
+USAGE
+  county_ntl --raster PATH... | --dir FOLDER --zones PATH [--layer NAME] [--id-field FIELD]
+             [--gcj02] [--threshold T] [--population PATH] [--product auto|vnl|blackmarble|dmsp]
+             [--threads N] [--quiet] --output PATH
+
+INPUTS
+  --raster PATH...   Night-light rasters, one per date (several paths after one flag, or the
+                     flag repeated). All must share one grid: the coverage of every county is
+                     computed once and reused for every date.
+  --dir FOLDER       Every raster (.tif) in FOLDER instead, in name order; EOG cf_cvg
+                     companions and population files are not taken as dates.
+  --zones PATH       County polygons (GeoPackage, Shapefile, GeoJSON...).
+  --layer NAME       Layer of the zones file.
+  --id-field FIELD   Field with the county ids (default: feature ids, column 'fid').
+  --gcj02            The zones are GCJ-02 (Chinese web maps); convert them to WGS84.
+  --population PATH  Population raster (people per cell) for per_capita and lit_pop_frac; on
+                     another grid it is split or summed by area, never copied.
+
+PRODUCTS
+  --product P        auto (default: from the file names), vnl, dmsp or blackmarble.
+                     VNL: a '<name>.cf_cvg.<rest>' companion beside a layer masks the cells
+                     with no cloud-free observation (cf_cvg = 0: no data, not dark).
+                     DMSP: 255 is nodata; values are inter-calibrated by satellite-year.
+  --calibration C    DMSP inter-calibration: elvidge2014 (default), lizhou2017 or none.
+  --negatives N      Negative radiance: zero (default) or invalid.
+  --threshold T      Lit threshold (default 0.5 nW/cm2/sr for VIIRS, 7 DN for DMSP).
+
+OUTPUT
+  --output PATH      .csv or .gpkg. One row per county and date: the id, 'date' (from the
+                     product's name, else the file stem), then
+                     tnl tnl_area mean density lit_area_km2 lit_frac ali cnli per_capita
+                     lit_pop_frac gini theil area_km2 valid_frac
+                     (definitions: crate docs, section Statistics). per_capita and
+                     lit_pop_frac are empty without --population. A <output>.provenance.json
+                     is written beside it; files are written atomically.
+  --threads N        Worker threads (default: all cores). Results do not depend on it.
+  --quiet            No progress bar.
+
+EXAMPLE
+  cargo run --release --example county_ntl -- --dir testdata/products/vnl \\
+      --zones testdata/counties.gpkg --id-field code \\
+      --population testdata/products/population_30s.tif --output out/county_ntl.csv
+";
+
+fn main() -> ExitCode {
+    cli::quiet_panics(PROGRAM);
+    cli::exit_with(PROGRAM, run())
+}
+
+/// `--raster a b c` becomes `--raster a --raster b --raster c`.
+fn expand_raster_lists(args: Vec<String>) -> Vec<String> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut in_rasters = false;
+    for arg in args {
+        if arg == "--raster" {
+            in_rasters = true;
+            continue;
+        }
+        if arg.starts_with("--") {
+            in_rasters = false;
+            out.push(arg);
+        } else if in_rasters {
+            out.push("--raster".to_string());
+            out.push(arg);
+        } else {
+            out.push(arg);
+        }
+    }
+    out
+}
+
+/// One input raster with its date and recognised product.
+struct Input {
+    path: PathBuf,
+    date: String,
+    product: Option<Product>,
+}
+
+fn is_companion(name: &str) -> bool {
+    name.contains(".cf_cvg.") || name.contains("cf_cvg") || name.starts_with("population")
+}
+
+fn list_dir(dir: &str) -> Result<Vec<PathBuf>, Failure> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Failure::Run(format!("{dir}: {e}")))?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (name.ends_with(".tif") || name.ends_with(".tiff")) && !is_companion(&name)
+        })
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        return Err(Failure::Run(format!("{dir}: no raster (.tif) to read")));
+    }
+    Ok(paths)
+}
+
+/// The EOG `cf_cvg` companion of a VNL layer, if it is there.
+fn cf_cvg_companion(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?.to_string_lossy().into_owned();
+    let (stem, rest) = name.split_once('.')?;
+    let after_layer = rest.split_once('.').map_or("tif", |(_, r)| r);
+    let companion = path.with_file_name(format!("{stem}.cf_cvg.{after_layer}"));
+    (companion != path && companion.exists()).then_some(companion)
+}
+
+fn run() -> Result<(), Failure> {
+    let args = Args::parse(
+        expand_raster_lists(std::env::args().skip(1).collect()),
+        OPTIONS,
+        SWITCHES,
+    )?;
+    if args.switch("--help") || args.switch("-h") {
+        print!("{HELP}");
+        return Ok(());
+    }
+    let started = SystemTime::now();
+    let paths: Vec<PathBuf> = match (args.values("--raster"), args.value("--dir")) {
+        (r, None) if !r.is_empty() => r.iter().map(PathBuf::from).collect(),
+        (r, Some(dir)) if r.is_empty() => list_dir(dir)?,
+        (r, Some(_)) if !r.is_empty() => {
+            return Err(Failure::Usage("give --raster or --dir, not both".into()));
+        }
+        _ => {
+            return Err(Failure::Usage(
+                "--raster PATH... or --dir FOLDER is required".into(),
+            ));
+        }
+    };
+    let zones_path = args.required("--zones")?.to_string();
+    let output = PathBuf::from(args.required("--output")?);
+    let format = match output
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("csv") => None,
+        Some("gpkg") => Some(VectorFormat::GeoPackage),
+        _ => {
+            return Err(Failure::Usage(format!(
+                "--output must end in .csv or .gpkg, not '{}'",
+                output.display()
+            )));
+        }
+    };
+    let product_choice = args.value("--product").unwrap_or("auto");
+    if !["auto", "vnl", "blackmarble", "dmsp"].contains(&product_choice) {
+        return Err(Failure::Usage(format!(
+            "--product takes auto, vnl, blackmarble or dmsp, not '{product_choice}'"
+        )));
+    }
+    let negatives = match args.value("--negatives").unwrap_or("zero") {
+        "zero" => Negatives::Zero,
+        "invalid" => Negatives::Invalid,
+        other => {
+            return Err(Failure::Usage(format!(
+                "--negatives takes zero or invalid, not '{other}'"
+            )));
+        }
+    };
+    let calibration = match args.value("--calibration").unwrap_or("elvidge2014") {
+        "elvidge2014" => Some(Calibration::Elvidge2014),
+        "lizhou2017" => Some(Calibration::LiZhou2017),
+        "none" => None,
+        other => {
+            return Err(Failure::Usage(format!(
+                "--calibration takes elvidge2014, lizhou2017 or none, not '{other}'"
+            )));
+        }
+    };
+    let threshold = args
+        .value("--threshold")
+        .map(|t| {
+            t.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| Failure::Usage(format!("--threshold takes a number, not '{t}'")))
+        })
+        .transpose()?;
+    let threads = args
+        .value("--threads")
+        .map(|t| args.number("--threads", t, 1))
+        .transpose()?;
+    write::check_output_folder(&output)?;
+    if std::env::var_os("GDAL_CACHEMAX").is_none() {
+        let _ = gdal::config::set_config_option("GDAL_CACHEMAX", "16");
+    }
+
+    // The inputs, their dates and products.
+    let inputs: Vec<Input> = paths
+        .into_iter()
+        .map(|path| {
+            let name = path.display().to_string();
+            let product = match product_choice {
+                "auto" => Product::from_name(&name),
+                _ => Product::from_name(&name).filter(|p| {
+                    matches!(
+                        (p, product_choice),
+                        (Product::Vnl(_), "vnl")
+                            | (Product::Dmsp(_), "dmsp")
+                            | (Product::BlackMarble(_), "blackmarble")
+                    )
+                }),
+            };
+            let date = product.as_ref().map(Product::date).unwrap_or_else(|| {
+                path.file_name()
+                    .map(|n| {
+                        n.to_string_lossy()
+                            .split('.')
+                            .next()
+                            .unwrap_or("")
+                            .to_string()
+                    })
+                    .unwrap_or_default()
+            });
+            Input {
+                path,
+                date,
+                product,
+            }
+        })
+        .collect();
+    // A folder keeps only the chosen product's files; a series is one product.
+    let inputs: Vec<Input> = if args.value("--dir").is_some() && product_choice != "auto" {
+        inputs.into_iter().filter(|i| i.product.is_some()).collect()
+    } else {
+        inputs
+    };
+    let family = |i: &Input| match i.product {
+        Some(Product::Vnl(_)) => "vnl",
+        Some(Product::Dmsp(_)) => "dmsp",
+        Some(Product::BlackMarble(_)) => "blackmarble",
+        None => "other",
+    };
+    if let Some(first) = inputs.first()
+        && let Some(other) = inputs.iter().find(|i| family(i) != family(first))
+    {
+        return Err(Failure::Usage(format!(
+            "{} ({}) and {} ({}) are different products; run them separately or choose one with --product",
+            first.path.display(),
+            family(first),
+            other.path.display(),
+            family(other)
+        )));
+    }
+    if inputs.is_empty() {
+        return Err(Failure::Run(format!(
+            "no {product_choice} raster among the inputs"
+        )));
+    }
+    if product_choice == "blackmarble"
+        || inputs
+            .iter()
+            .any(|i| matches!(i.product, Some(Product::BlackMarble(_))))
+    {
+        return Err(Failure::Run(
+            "Black Marble HDF5 tiles are not read by county_ntl yet (terralux::ntl::blackmarble has their names and grids)".into(),
+        ));
+    }
+    let is_dmsp = inputs
+        .iter()
+        .any(|i| matches!(i.product, Some(Product::Dmsp(_))));
+    let threshold = threshold.unwrap_or(if is_dmsp { 7.0 } else { 0.5 });
+
+    // Open every raster, its mask or calibration.
+    let rasters: Vec<GdalRaster> = inputs
+        .iter()
+        .map(|i| GdalRaster::open(&i.path))
+        .collect::<Result<_, _>>()?;
+    let companions: Vec<Option<GdalRaster>> = inputs
+        .iter()
+        .map(|i| match i.product {
+            Some(Product::Vnl(_)) | None => {
+                cf_cvg_companion(&i.path).map(GdalRaster::open).transpose()
+            }
+            _ => Ok(None),
+        })
+        .collect::<Result<_, _>>()?;
+    let mut sources: Vec<Box<dyn RasterSource + Sync + '_>> = Vec::new();
+    for ((input, raster), companion) in inputs.iter().zip(&rasters).zip(&companions) {
+        let source: Box<dyn RasterSource + Sync> = match &input.product {
+            Some(Product::Dmsp(sat_year)) => {
+                let coefficients = match calibration {
+                    Some(table) => Some(table.coefficients(*sat_year).ok_or_else(|| {
+                        Failure::Run(format!(
+                            "{}: the {} table has no coefficients for {sat_year}",
+                            input.path.display(),
+                            table.name()
+                        ))
+                    })?),
+                    None => None,
+                };
+                Box::new(Calibrated::new(raster, 1, coefficients)?)
+            }
+            _ => {
+                let masks = companion
+                    .iter()
+                    .map(|m| MaskLayer {
+                        raster: m,
+                        band: 1,
+                        keep: Keep::NonZero,
+                    })
+                    .collect();
+                Box::new(Masked::new(raster, 1, masks, negatives)?)
+            }
+        };
+        sources.push(source);
+    }
+    let grid = rasters[0].grid().clone();
+    if let Some((input, _)) = inputs.iter().zip(&rasters).find(|(_, r)| r.grid() != &grid) {
+        return Err(Failure::Run(format!(
+            "{}: its grid differs from {}'s; every date of a series must share one grid",
+            input.path.display(),
+            inputs[0].path.display()
+        )));
+    }
+    let raster_crs = grid
+        .crs()
+        .cloned()
+        .ok_or_else(|| Failure::Run(format!("{}: no CRS", inputs[0].path.display())))?;
+
+    // Population: split by area onto the lights' grid when its grid differs.
+    let population_raster = args
+        .value("--population")
+        .map(GdalRaster::open)
+        .transpose()?;
+    let population: Option<Box<dyn RasterSource + Sync + '_>> = match &population_raster {
+        Some(p) if p.grid() == &grid => {
+            Some(Box::new(Masked::new(p, 1, Vec::new(), Negatives::Keep)?))
+        }
+        Some(p) => Some(Box::new(Resampled::new(
+            p,
+            grid.clone(),
+            Quantity::Extensive,
+        )?)),
+        None => None,
+    };
+
+    // Zones in the rasters' CRS.
+    let zones = ZoneSet::read(
+        &zones_path,
+        &ZoneOptions {
+            layer: args.value("--layer").map(str::to_string),
+            id_field: args.value("--id-field").map(str::to_string),
+            ..ZoneOptions::default()
+        },
+    )?;
+    let zones_crs_as_read = zones.crs().map(|c| c.definition().to_string());
+    let mut transformations = Vec::new();
+    let mut zones = zones;
+    if args.switch("--gcj02") {
+        if !zones.crs().is_some_and(Crs::is_geographic) {
+            return Err(Failure::Run(format!(
+                "{zones_path}: --gcj02 needs zones in longitude/latitude"
+            )));
+        }
+        zones = zones.gcj02_to_wgs84();
+        transformations.push("GCJ-02 to WGS84 (iterated inverse)".to_string());
+    }
+    let original = zones.clone();
+    if zones.crs().is_some_and(|c| !c.matches(&raster_crs)) {
+        eprintln!(
+            "{PROGRAM}: reprojecting the zones to the rasters' {}",
+            raster_crs.definition()
+        );
+        transformations.push(format!("reprojected to {}", raster_crs.definition()));
+        zones = zones.into_crs(&raster_crs)?;
+    }
+
+    // One pass per date through one coverage index.
+    let dn_max = is_dmsp.then_some(63.0);
+    let mut stats = vec![
+        Stat::Tnl,
+        Stat::TnlArea,
+        Stat::AreaMean,
+        Stat::Density,
+        Stat::LitAreaKm2(threshold),
+        Stat::LitFrac(threshold),
+        Stat::Ali { threshold, dn_max },
+        Stat::Cnli(threshold),
+    ];
+    if population.is_some() {
+        stats.extend([Stat::PerCapita, Stat::LitPopFrac(threshold)]);
+    }
+    stats.extend([Stat::Gini, Stat::Theil, Stat::AreaKm2, Stat::ValidFrac]);
+    let dates: Vec<Dated<'_>> = inputs
+        .iter()
+        .zip(&sources)
+        .map(|(input, source)| Dated {
+            date: input.date.clone(),
+            raster: source.as_ref(),
+            band: 1,
+            weights: population
+                .as_ref()
+                .map(|p| (p.as_ref() as &(dyn RasterSource + Sync), 1)),
+        })
+        .collect();
+    let progress = Progress::new(PROGRAM, !args.switch("--quiet"));
+    let mut series = run_series(&zones, &dates, &stats, threads, &|done, total| {
+        progress.update(done, total)
+    })?;
+    progress.finish();
+    if population.is_none() {
+        // Keep the column layout fixed: per_capita and lit_pop_frac are empty.
+        for table in &mut series.tables {
+            for zone in &mut table.zones {
+                for _ in 0..2 {
+                    zone.values.insert(8, terralux::stats::StatValue::Missing);
+                }
+            }
+        }
+    }
+    let names: Vec<String> = INDICATORS.iter().map(|s| s.to_string()).collect();
+    let id_column = zones.id_field().unwrap_or("fid").to_string();
+    match format {
+        None => write::write_atomically(&output, |w| {
+            series.write_long_csv(&id_column, Some(&names), w)
+        })?,
+        Some(kind) => {
+            let (long_table, long_zones) = long_form(&series, &original, &names);
+            write::write_vector(&long_table, &long_zones, &id_column, &output, kind)?;
+        }
+    }
+    let mut files: Vec<InputFile> = inputs
+        .iter()
+        .map(|i| InputFile::describe(&format!("raster {}", i.date), &i.path.display().to_string()))
+        .collect();
+    for (input, companion) in inputs.iter().zip(&companions) {
+        if companion.is_some()
+            && let Some(c) = cf_cvg_companion(&input.path)
+        {
+            files.push(InputFile::describe(
+                &format!("cf_cvg mask {}", input.date),
+                &c.display().to_string(),
+            ));
+        }
+    }
+    if let Some(p) = args.value("--population") {
+        files.push(InputFile::describe("population", p));
+    }
+    files.push(InputFile::describe("zones", &zones_path));
+    let record = RunRecord {
+        command_line: std::env::args().collect(),
+        inputs: files,
+        zones_crs: zones_crs_as_read,
+        zone_transformations: transformations,
+        started,
+        finished: SystemTime::now(),
+        table: &series.tables[0],
+    };
+    if let Err(e) = write::write_provenance(&output, &record) {
+        let _ = std::fs::remove_file(&output);
+        return Err(e.into());
+    }
+    Ok(())
+}
+
+/// The long table as one table of zone x date rows, with the zones repeated
+/// and a `date` attribute, for the vector writer.
+fn long_form(
+    series: &terralux::ntl::series::Series,
+    zones: &ZoneSet,
+    names: &[String],
+) -> (ZonalTable, ZoneSet) {
+    let mut table = series.tables[0].clone();
+    table.columns = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| terralux::results::Column {
+            layer: 0,
+            stat: table.columns.get(i).map_or(Stat::Tnl, |c| c.stat),
+            name: n.clone(),
+        })
+        .collect();
+    table.zones.clear();
+    let mut field_names: Vec<String> = zones.field_names().to_vec();
+    field_names.push("date".to_string());
+    let mut long = Vec::new();
+    for (date, dated) in series.dates.iter().zip(&series.tables) {
+        for (zone, stats) in zones.iter().zip(&dated.zones) {
+            let mut values = zone.attributes.values().to_vec();
+            values.push(AttrValue::Text(date.clone()));
+            long.push(Zone {
+                id: zone.id.clone(),
+                attributes: Attributes::new(field_names.clone(), values),
+                geometry: zone.geometry.clone(),
+            });
+            table.zones.push(stats.clone());
+        }
+    }
+    let mut long_zones = ZoneSet::new(long, zones.crs().cloned());
+    if let Some(crs) = zones.crs() {
+        long_zones = long_zones.with_crs(crs.clone());
+    }
+    (table, long_zones)
+}

@@ -1,0 +1,266 @@
+//! The `county_ntl` example binary on the product fixtures of `testdata/products`.
+#![cfg(feature = "gdal")]
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::Once;
+
+use common::TempDir;
+
+fn county_ntl() -> PathBuf {
+    static BUILD: Once = Once::new();
+    BUILD.call_once(|| {
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(["build", "--quiet", "--example", "county_ntl"]);
+        if !cfg!(debug_assertions) {
+            cmd.arg("--release");
+        }
+        assert!(
+            cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+                .status()
+                .unwrap()
+                .success()
+        );
+    });
+    let exe = std::env::current_exe().unwrap();
+    exe.parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join("county_ntl")
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(county_ntl())
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+fn csv(path: &std::path::Path) -> Vec<Vec<String>> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+const HEADER: &str = "code,date,tnl,tnl_area,mean,density,lit_area_km2,lit_frac,ali,cnli,per_capita,lit_pop_frac,gini,theil,area_km2,valid_frac";
+
+#[test]
+fn vnl_series_with_population_gives_one_row_per_county_and_date() {
+    let tmp = TempDir::new("ntl-vnl");
+    let out = tmp.join("ntl.csv");
+    let result = run(&[
+        "--dir",
+        "testdata/products/vnl",
+        "--zones",
+        "testdata/counties.gpkg",
+        "--id-field",
+        "code",
+        "--population",
+        "testdata/products/population_30s.tif",
+        "--quiet",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let rows = csv(&out);
+    assert_eq!(rows[0].join(","), HEADER);
+    assert_eq!(rows.len(), 1 + 24 * 3);
+    let dates: Vec<&str> = rows[1..].iter().map(|r| r[1].as_str()).collect();
+    assert_eq!((dates[0], dates[24], dates[48]), ("2021", "2022", "2023"));
+    let col = |name: &str| rows[0].iter().position(|h| h == name).unwrap();
+    let value = |row: &Vec<String>, name: &str| row[col(name)].parse::<f64>().ok();
+    // Lights grow 10 % a year: tnl of a county grows 10 % too, unless the moving cf_cvg
+    // band masks some of its cells.
+    let first = &rows[1];
+    assert_eq!(first[0], "500101");
+    let (t21, t22) = (
+        value(first, "tnl").unwrap(),
+        value(&rows[25], "tnl").unwrap(),
+    );
+    assert!((t22 / t21 - 1.1).abs() < 1e-6, "{t21} -> {t22}");
+    // Population on a 30" grid is split by area: per capita is defined where people live.
+    assert!(value(first, "per_capita").unwrap() > 0.0);
+    // The zone outside the raster: nothing lit, no light, area known.
+    let far = rows.iter().find(|r| r[0] == "510122").unwrap();
+    assert_eq!(
+        (
+            value(far, "tnl"),
+            value(far, "lit_frac"),
+            value(far, "valid_frac")
+        ),
+        (Some(0.0), Some(0.0), Some(0.0))
+    );
+    assert!(value(far, "area_km2").unwrap() > 100.0);
+    // cf_cvg = 0 rows (60..64 in 2021) make cells invalid: some county loses valid share.
+    assert!(
+        rows[1..25]
+            .iter()
+            .any(|r| value(r, "valid_frac").is_some_and(|v| v < 0.99 && v > 0.5))
+    );
+    assert!(tmp.join("ntl.csv.provenance.json").exists());
+}
+
+#[test]
+fn dmsp_is_calibrated_and_thresholded_at_seven() {
+    let tmp = TempDir::new("ntl-dmsp");
+    let calibrated = tmp.join("cal.csv");
+    let raw = tmp.join("raw.csv");
+    let tile = "testdata/products/dmsp/F182010.v4d_web.stable_lights.avg_vis.tif";
+    for (out, calibration) in [(&calibrated, "elvidge2014"), (&raw, "none")] {
+        let result = run(&[
+            "--raster",
+            tile,
+            "--zones",
+            "testdata/counties.gpkg",
+            "--id-field",
+            "code",
+            "--calibration",
+            calibration,
+            "--output",
+            out.to_str().unwrap(),
+        ]);
+        assert!(
+            result.status.success(),
+            "{}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+    }
+    let (cal, raw) = (csv(&calibrated), csv(&raw));
+    assert_eq!(cal.len(), 25);
+    assert_eq!(cal[1][1], "2010");
+    // F18 2010 (Elvidge): DN' = 2.343 + 0.5102 DN + 0.0065 DN^2 for DN > 0, so totals change;
+    // dark and empty counties stay at 0.
+    let tnl = |rows: &Vec<Vec<String>>, i: usize| rows[i][2].parse::<f64>().unwrap();
+    assert!((tnl(&cal, 1) - tnl(&raw, 1)).abs() > 1.0);
+    for i in 1..cal.len() {
+        if tnl(&raw, i) == 0.0 {
+            assert_eq!(tnl(&cal, i), 0.0);
+        }
+    }
+    // ALI uses DMSP's 63.
+    let ali: f64 = raw[1][8].parse().unwrap();
+    assert!(ali > 0.0 && ali < 1.0);
+}
+
+#[test]
+fn county_ntl_errors_are_clear_and_leave_nothing() {
+    let tmp = TempDir::new("ntl-errors");
+    let out = tmp.join("x.csv");
+    let out = out.to_str().unwrap();
+    let vnl = "testdata/products/vnl/VNL_v22_npp_2021_global_vcmslcfg_c202402081200.average_masked.dat.tif";
+    let dmsp = "testdata/products/dmsp/F182010.v4d_web.stable_lights.avg_vis.tif";
+    let cases: [(&[&str], i32, &str); 6] = [
+        (
+            &[
+                "--raster",
+                vnl,
+                dmsp,
+                "--zones",
+                "testdata/counties.gpkg",
+                "--output",
+                out,
+            ],
+            2,
+            "are different products",
+        ),
+        (
+            &["--raster", vnl, "--output", out],
+            2,
+            "--zones is required",
+        ),
+        (
+            &[
+                "--raster",
+                vnl,
+                "--zones",
+                "testdata/counties.gpkg",
+                "--negatives",
+                "maybe",
+                "--output",
+                out,
+            ],
+            2,
+            "--negatives takes zero or invalid",
+        ),
+        (
+            &[
+                "--raster",
+                "testdata/products/vnl/missing.tif",
+                "--zones",
+                "testdata/counties.gpkg",
+                "--output",
+                out,
+            ],
+            1,
+            "missing.tif: no such file",
+        ),
+        (
+            &[
+                "--raster",
+                vnl,
+                "--zones",
+                "testdata/counties.gpkg",
+                "--output",
+                "/no/such/dir/x.csv",
+            ],
+            1,
+            "does not exist",
+        ),
+        (
+            &[
+                "--raster",
+                vnl,
+                "--zones",
+                "testdata/counties.gpkg",
+                "--id-field",
+                "adcode",
+                "--output",
+                out,
+            ],
+            1,
+            "no field named 'adcode'",
+        ),
+    ];
+    for (args, code, message) in cases {
+        let result = run(args);
+        let err = String::from_utf8_lossy(&result.stderr);
+        assert_eq!(result.status.code(), Some(code), "{args:?}: {err}");
+        assert!(err.contains(message), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1);
+        assert_eq!(
+            std::fs::read_dir(tmp.path()).unwrap().count(),
+            0,
+            "{args:?} left files"
+        );
+    }
+    let help = run(&["--help"]);
+    let help = String::from_utf8(help.stdout).unwrap();
+    for flag in [
+        "--raster",
+        "--dir",
+        "--zones",
+        "--layer",
+        "--id-field",
+        "--gcj02",
+        "--threshold",
+        "--population",
+        "--product",
+        "--threads",
+        "--quiet",
+        "--output",
+        "EXAMPLE",
+    ] {
+        assert!(help.contains(flag), "{flag}");
+    }
+}
