@@ -7,7 +7,6 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Once;
 
 use common::{TempDir, testdata};
 use gdal::DriverManager;
@@ -19,27 +18,7 @@ use terralux::{Crs, GdalRaster, RasterSource, ZonalStats};
 
 /// The `zonal` binary, built once per test run (in this test's profile).
 fn zonal() -> PathBuf {
-    static BUILD: Once = Once::new();
-    BUILD.call_once(|| {
-        let mut cmd = Command::new(env!("CARGO"));
-        cmd.args(["build", "--quiet", "--example", "zonal"]);
-        if !cfg!(debug_assertions) {
-            cmd.arg("--release");
-        }
-        let status = cmd
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("run cargo");
-        assert!(status.success(), "building the zonal example failed");
-    });
-    // tests live in target/<profile>/deps; examples in target/<profile>/examples
-    let exe = std::env::current_exe().unwrap();
-    exe.parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join("zonal")
+    common::example_binary("zonal")
 }
 
 fn run(args: &[&str]) -> Output {

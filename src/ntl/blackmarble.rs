@@ -74,23 +74,8 @@ impl BlackMarbleName {
 
     /// The acquisition date as `YYYY-MM-DD`.
     pub fn date(&self) -> String {
-        let y = self.year;
-        let leap = (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
-        let lengths = [
-            31,
-            if leap { 29 } else { 28 },
-            31,
-            30,
-            31,
-            30,
-            31,
-            31,
-            30,
-            31,
-            30,
-            31,
-        ];
-        let mut day = self.day_of_year;
+        let lengths = super::calendar::month_lengths(self.year as i32);
+        let mut day = self.day_of_year as u32;
         let mut month = 1;
         for len in lengths {
             if day <= len {

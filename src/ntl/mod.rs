@@ -3,6 +3,7 @@
 //! calibration (DOMAIN.md §1).
 
 pub mod blackmarble;
+mod calendar;
 pub mod dmsp;
 pub mod mask;
 pub mod series;

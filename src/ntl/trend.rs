@@ -154,7 +154,7 @@ fn erfc(x: f64) -> f64 {
 pub fn decimal_year(label: &str) -> Option<f64> {
     let parts: Vec<&str> = label.split('-').collect();
     let year: i32 = parts.first()?.parse().ok()?;
-    let leap = (year.rem_euclid(4) == 0 && year.rem_euclid(100) != 0) || year.rem_euclid(400) == 0;
+    let leap = super::calendar::is_leap(year);
     match parts.len() {
         1 => Some(year as f64),
         2 => {
@@ -164,20 +164,7 @@ pub fn decimal_year(label: &str) -> Option<f64> {
         3 => {
             let month: usize = parts[1].parse().ok().filter(|m| (1..=12).contains(m))?;
             let day: u32 = parts[2].parse().ok().filter(|d| (1..=31).contains(d))?;
-            let lengths = [
-                31,
-                if leap { 29 } else { 28 },
-                31,
-                30,
-                31,
-                30,
-                31,
-                31,
-                30,
-                31,
-                30,
-                31,
-            ];
+            let lengths = super::calendar::month_lengths(year);
             let day_of_year: u32 = lengths[..month - 1].iter().sum::<u32>() + day;
             let days = if leap { 366.0 } else { 365.0 };
             Some(year as f64 + (day_of_year - 1) as f64 / days)

@@ -41,3 +41,31 @@ pub fn testdata(name: &str) -> PathBuf {
         .join("testdata")
         .join(name)
 }
+
+/// The path of example binary `name`, built once per test process (in the tests' profile).
+pub fn example_binary(name: &str) -> PathBuf {
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+    static BUILT: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    let built = built.get_or_insert_with(HashSet::new);
+    if built.insert(name.to_string()) {
+        let mut cmd = std::process::Command::new(env!("CARGO"));
+        cmd.args(["build", "--quiet", "--example", name]);
+        if !cfg!(debug_assertions) {
+            cmd.arg("--release");
+        }
+        let status = cmd
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("run cargo");
+        assert!(status.success(), "building the {name} example failed");
+    }
+    // Tests live in target/<profile>/deps; examples in target/<profile>/examples.
+    let exe = std::env::current_exe().expect("test executable");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target folder")
+        .join("examples")
+        .join(name)
+}
