@@ -104,7 +104,7 @@
 //! | [`engine`] | [`ZonalStats`]: chunked, parallel, deterministic scheduling |
 //! | [`results`] | [`results::ZonalTable`]: typed values per zone, in input order, with provenance |
 //! | [`write`](mod@write) | CSV, GeoJSON, GeoPackage and provenance files, written atomically |
-//! | [`ntl`] | night-light products: VNL, Black Marble and DMSP names, tile grids, DMSP calibration |
+//! | [`ntl`] | night-light products (VNL, Black Marble, DMSP names and grids), quality masks, DMSP calibration, time series and trends |
 //! | [`crs`] | [`Crs`]: definitions, geographic or projected, comparison |
 //! | [`error`] | [`Error`], whose messages name the file, band, layer, field or feature at fault |
 //!
