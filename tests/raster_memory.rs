@@ -254,3 +254,53 @@ fn extensive_rasters_split_and_sum_by_area_on_other_grids() {
         .with_crs(Crs::projected("EPSG:32648", 1.0));
     assert!(Resampled::new(raster, utm, Quantity::Extensive).is_err());
 }
+
+#[test]
+fn mosaics_cover_each_cell_once() {
+    use geo_types::{MultiPolygon, polygon};
+    use terralux::ZonalStats;
+    use terralux::raster::Mosaic;
+    use terralux::stats::{Stat, StatValue};
+    use terralux::zones::{Attributes, Zone, ZoneId, ZoneSet};
+    // Two 10 x 10 tiles side by side and a third overlapping the second's east half.
+    let tile = |x0: f64, value: f64| {
+        Raster::new(
+            Grid::new(GeoTransform::new(x0, 1.0, 10.0, -1.0).unwrap(), 10, 10)
+                .unwrap()
+                .with_crs(Crs::wgs84()),
+            Array2::from_elem((10, 10), value),
+        )
+        .unwrap()
+    };
+    let (a, b, c) = (tile(0.0, 1.0), tile(10.0, 2.0), tile(15.0, 3.0));
+    let mosaic = Mosaic::new(vec![&a, &b, &c], 1).unwrap();
+    assert_eq!(mosaic.grid().shape(), (10, 25));
+    let v = mosaic.read_window_f64(1, Window::new(0, 8, 1, 17)).unwrap();
+    assert_eq!(
+        v.row(0).to_vec(),
+        [
+            1.0, 1.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 3.0, 3.0, 3.0, 3.0, 3.0
+        ]
+    );
+    // A zone across the seam counts each cell once.
+    let zone = Zone {
+        id: ZoneId::Int(1),
+        attributes: Attributes::default(),
+        geometry: MultiPolygon(vec![
+            polygon![(x: 8.0, y: 0.0), (x: 12.0, y: 0.0), (x: 12.0, y: 10.0), (x: 8.0, y: 10.0)],
+        ]),
+    };
+    let zones = ZoneSet::new(vec![zone], Some(Crs::wgs84()));
+    let table = ZonalStats::new(&zones)
+        .band(&mosaic, 1)
+        .stats(&[Stat::Count, Stat::Sum])
+        .run()
+        .unwrap();
+    assert_eq!(
+        table.zones[0].values,
+        [StatValue::Number(40.0), StatValue::Number(60.0)]
+    );
+    // Misaligned or other cell sizes are refused.
+    let shifted = tile(0.5, 1.0);
+    assert!(Mosaic::new(vec![&a, &shifted], 1).is_err());
+}

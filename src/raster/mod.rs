@@ -24,12 +24,14 @@ mod cell;
 #[cfg(feature = "gdal")]
 mod gdal_source;
 mod memory;
+mod mosaic;
 mod resampled;
 
 pub use cell::{CellEncoding, CellType, DataType, IoType};
 #[cfg(feature = "gdal")]
 pub use gdal_source::{GdalRaster, RasterOptions};
 pub use memory::Raster;
+pub use mosaic::Mosaic;
 pub use resampled::{Quantity, Resampled};
 
 use ndarray::Array2;
