@@ -20,11 +20,12 @@ use std::time::SystemTime;
 
 use cli::{Args, Failure};
 use terralux::ntl::Product;
+use terralux::ntl::blackmarble;
 use terralux::ntl::dmsp::{Calibrated, Calibration};
 use terralux::ntl::mask::{Keep, MaskLayer, Masked, Negatives};
 use terralux::ntl::series::{Dated, run_series};
 use terralux::progress::Progress;
-use terralux::raster::{Quantity, Resampled};
+use terralux::raster::{Mosaic, Quantity, Resampled};
 use terralux::results::ZonalTable;
 use terralux::stats::Stat;
 use terralux::write::{self, InputFile, RunRecord, VectorFormat};
@@ -77,7 +78,7 @@ INPUTS
   --raster PATH...   Night-light rasters, one per date (several paths after one flag, or the
                      flag repeated). All must share one grid: the coverage of every county is
                      computed once and reused for every date.
-  --dir FOLDER       Every raster (.tif) in FOLDER instead, in name order; EOG cf_cvg
+  --dir FOLDER       Every raster (.tif, .h5) in FOLDER instead, in name order; EOG cf_cvg
                      companions and population files are not taken as dates.
   --zones PATH       County polygons (GeoPackage, Shapefile, GeoJSON...).
   --layer NAME       Layer of the zones file.
@@ -139,6 +140,9 @@ fn expand_raster_lists(args: Vec<String>) -> Vec<String> {
     out
 }
 
+/// A Black Marble tile: its date, radiance layer and quality masks.
+type BlackMarbleTile = (String, GdalRaster, Vec<(GdalRaster, Keep)>);
+
 /// One input raster with its date and recognised product.
 struct Input {
     path: PathBuf,
@@ -159,12 +163,14 @@ fn list_dir(dir: &str) -> Result<Vec<PathBuf>, Failure> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            (name.ends_with(".tif") || name.ends_with(".tiff")) && !is_companion(&name)
+            [".tif", ".tiff", ".h5"].iter().any(|e| name.ends_with(e)) && !is_companion(&name)
         })
         .collect();
     paths.sort();
     if paths.is_empty() {
-        return Err(Failure::Run(format!("{dir}: no raster (.tif) to read")));
+        return Err(Failure::Run(format!(
+            "{dir}: no raster (.tif, .h5) to read"
+        )));
     }
     Ok(paths)
 }
@@ -323,27 +329,25 @@ fn run() -> Result<(), Failure> {
             "no {product_choice} raster among the inputs"
         )));
     }
-    if product_choice == "blackmarble"
-        || inputs
-            .iter()
-            .any(|i| matches!(i.product, Some(Product::BlackMarble(_))))
-    {
-        return Err(Failure::Run(
-            "Black Marble HDF5 tiles are not read by county_ntl yet (terralux::ntl::blackmarble has their names and grids)".into(),
-        ));
-    }
+    let is_bm = inputs
+        .iter()
+        .any(|i| matches!(i.product, Some(Product::BlackMarble(_))));
     let is_dmsp = inputs
         .iter()
         .any(|i| matches!(i.product, Some(Product::Dmsp(_))));
     let threshold = threshold.unwrap_or(if is_dmsp { 7.0 } else { 0.5 });
 
     // Open every raster, its mask or calibration.
-    let rasters: Vec<GdalRaster> = inputs
-        .iter()
-        .map(|i| GdalRaster::open(&i.path))
-        .collect::<Result<_, _>>()?;
+    let rasters: Vec<GdalRaster> = match is_bm {
+        true => Vec::new(),
+        false => inputs
+            .iter()
+            .map(|i| GdalRaster::open(&i.path))
+            .collect::<Result<_, _>>()?,
+    };
     let companions: Vec<Option<GdalRaster>> = inputs
         .iter()
+        .filter(|_| !is_bm)
         .map(|i| match i.product {
             Some(Product::Vnl(_)) | None => {
                 cf_cvg_companion(&i.path).map(GdalRaster::open).transpose()
@@ -351,7 +355,49 @@ fn run() -> Result<(), Failure> {
             _ => Ok(None),
         })
         .collect::<Result<_, _>>()?;
+    // Black Marble: each tile's radiance layer with its default quality masks;
+    // the tiles of one date as one mosaic, so a county across tiles counts once.
+    let bm_tiles: Vec<BlackMarbleTile> = inputs
+        .iter()
+        .filter_map(|i| match &i.product {
+            Some(Product::BlackMarble(name)) => Some((i, blackmarble::default_layer(name))),
+            _ => None,
+        })
+        .map(|(i, layer)| {
+            Ok((
+                i.date.clone(),
+                blackmarble::open_layer(&i.path, layer)?,
+                blackmarble::default_masks(&i.path, layer)?,
+            ))
+        })
+        .collect::<Result<_, terralux::Error>>()?;
+    let bm_masked: Vec<Masked<'_>> = bm_tiles
+        .iter()
+        .map(|(_, tile, masks)| {
+            let layers = masks
+                .iter()
+                .map(|(m, keep)| MaskLayer {
+                    raster: m,
+                    band: 1,
+                    keep: keep.clone(),
+                })
+                .collect();
+            Masked::new(tile, 1, layers, negatives)
+        })
+        .collect::<Result<_, _>>()?;
+    let mut bm_dates: Vec<String> = bm_tiles.iter().map(|t| t.0.clone()).collect();
+    bm_dates.sort();
+    bm_dates.dedup();
     let mut sources: Vec<Box<dyn RasterSource + Sync + '_>> = Vec::new();
+    for date in &bm_dates {
+        let tiles: Vec<&(dyn RasterSource + Sync)> = bm_tiles
+            .iter()
+            .zip(&bm_masked)
+            .filter(|(t, _)| &t.0 == date)
+            .map(|(_, m)| m as &(dyn RasterSource + Sync))
+            .collect();
+        sources.push(Box::new(Mosaic::new(tiles, 1)?));
+    }
     for ((input, raster), companion) in inputs.iter().zip(&rasters).zip(&companions) {
         let source: Box<dyn RasterSource + Sync> = match &input.product {
             Some(Product::Dmsp(sat_year)) => {
@@ -381,7 +427,11 @@ fn run() -> Result<(), Failure> {
         };
         sources.push(source);
     }
-    let grid = rasters[0].grid().clone();
+    let labels: Vec<String> = match is_bm {
+        true => bm_dates.clone(),
+        false => inputs.iter().map(|i| i.date.clone()).collect(),
+    };
+    let grid = sources[0].grid().clone();
     if let Some((input, _)) = inputs.iter().zip(&rasters).find(|(_, r)| r.grid() != &grid) {
         return Err(Failure::Run(format!(
             "{}: its grid differs from {}'s; every date of a series must share one grid",
@@ -458,11 +508,11 @@ fn run() -> Result<(), Failure> {
         stats.extend([Stat::PerCapita, Stat::LitPopFrac(threshold)]);
     }
     stats.extend([Stat::Gini, Stat::Theil, Stat::AreaKm2, Stat::ValidFrac]);
-    let dates: Vec<Dated<'_>> = inputs
+    let dates: Vec<Dated<'_>> = labels
         .iter()
         .zip(&sources)
-        .map(|(input, source)| Dated {
-            date: input.date.clone(),
+        .map(|(date, source)| Dated {
+            date: date.clone(),
             raster: source.as_ref(),
             band: 1,
             weights: population

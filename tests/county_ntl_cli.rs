@@ -243,3 +243,58 @@ fn county_ntl_errors_are_clear_and_leave_nothing() {
         assert!(help.contains(flag), "{flag}");
     }
 }
+
+#[test]
+fn black_marble_tiles_of_a_date_make_one_mosaic() {
+    let tmp = TempDir::new("ntl-bm");
+    let (c1, c2) = (tmp.join("c1.csv"), tmp.join("c2.csv"));
+    for (dir, out) in [
+        ("testdata/blackmarble/c1", &c1),
+        ("testdata/blackmarble/c2", &c2),
+    ] {
+        let result = run(&[
+            "--dir",
+            dir,
+            "--zones",
+            "testdata/counties.gpkg",
+            "--id-field",
+            "code",
+            "--quiet",
+            "--output",
+            out.to_str().unwrap(),
+        ]);
+        assert!(
+            result.status.success(),
+            "{}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+    }
+    let (one, two) = (csv(&c1), csv(&c2));
+    assert_eq!(one[0].join(","), HEADER);
+    // Collection 2: two tiles per date, two dates; collection 1: one tile, one date.
+    assert_eq!((one.len(), two.len()), (1 + 24, 1 + 24 * 2));
+    assert_eq!(
+        (two[1][1].as_str(), two[25][1].as_str()),
+        ("2020-04-09", "2020-04-10")
+    );
+    let tnl = |rows: &Vec<Vec<String>>, i: usize| rows[i][2].parse::<f64>().unwrap();
+    for i in 1..25 {
+        // Both collections decode to the same radiance; the second day is 1.2 times brighter.
+        assert!(
+            (tnl(&one, i) - tnl(&two, i)).abs() <= 1e-6 * tnl(&one, i).max(1.0),
+            "row {i}"
+        );
+        if tnl(&two, i) > 0.0 {
+            assert!(
+                (tnl(&two, i + 24) / tnl(&two, i) - 1.2).abs() < 1e-5,
+                "row {i}"
+            );
+        }
+    }
+    // The bright block over the counties is lit.
+    assert!(
+        two[1..25]
+            .iter()
+            .any(|r| r[6].parse::<f64>().unwrap() > 0.0)
+    );
+}

@@ -421,3 +421,84 @@ fn indicators_by_hand_on_four_square_kilometres() {
     }
     assert!(!table.zones[0].values.contains(&StatValue::Missing));
 }
+
+#[cfg(feature = "gdal")]
+#[test]
+fn black_marble_tiles_of_both_collections_read_alike() {
+    use terralux::RasterSource;
+    use terralux::ntl::blackmarble::{default_masks, open_layer};
+    use terralux::ntl::mask::{MaskLayer, Masked, Negatives};
+    use terralux::{GeoTransform, Window};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/blackmarble");
+    let c1 = dir.join("c1/VNP46A2.A2020100.h28v06.001.2021125000000.h5");
+    let c2 = dir.join("c2/VNP46A2.A2020100.h28v06.002.2021125000000.h5");
+    let layer = "DNB_BRDF-Corrected_NTL";
+    let mut reads = Vec::new();
+    for path in [&c1, &c2] {
+        let raster = open_layer(path, layer).unwrap();
+        // The grid comes from the tile number: h28v06 is 100-110 E, 20-30 N.
+        assert_eq!(
+            *raster.grid().transform(),
+            GeoTransform::new(100.0, 1.0 / 240.0, 30.0, -1.0 / 240.0).unwrap()
+        );
+        assert!(raster.grid().is_geographic());
+        let v = raster
+            .read_window_f64(1, Window::new(0, 0, 100, 1600))
+            .unwrap();
+        assert!(v[[0, 0]].is_nan(), "fill value");
+        assert!(v[[50, 1530]].is_nan(), "fill over the counties");
+        assert!(
+            (v[[50, 1470]] - 50.0).abs() < 1e-5,
+            "scale applied: {}",
+            v[[50, 1470]]
+        );
+        assert!((v[[99, 100]] - 0.5).abs() < 1e-6);
+        // Quality masks: poor quality, cloudy and snowy cells are dropped.
+        let masks = default_masks(path, layer).unwrap();
+        assert_eq!(masks.len(), 2, "mandatory flag and cloud mask");
+        let layers = masks
+            .iter()
+            .map(|(m, keep)| MaskLayer {
+                raster: m,
+                band: 1,
+                keep: keep.clone(),
+            })
+            .collect();
+        let masked = Masked::new(&raster, 1, layers, Negatives::Keep).unwrap();
+        let m = masked
+            .read_window_f64(1, Window::new(0, 0, 100, 1600))
+            .unwrap();
+        for (r, c, why) in [
+            (72, 1485, "poor quality"),
+            (82, 1505, "cloudy"),
+            (87, 1505, "snow"),
+        ] {
+            assert!(m[[r, c]].is_nan(), "{why}");
+        }
+        assert_eq!(m[[72, 1470]], v[[72, 1470]], "clear cells are kept");
+        reads.push(v);
+    }
+    // Collection 1 (uint16 x 0.1) and collection 2 (float32) give the same radiance.
+    assert!(
+        reads[0]
+            .iter()
+            .zip(reads[1].iter())
+            .all(|(a, b)| (a.is_nan() && b.is_nan()) || (a - b).abs() < 1e-5)
+    );
+    // A tile whose name and bounding coordinates disagree is refused, naming the file.
+    let tmp = std::env::temp_dir().join(format!("terralux-bm-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let renamed = tmp.join("VNP46A2.A2020100.h27v06.002.2021125000000.h5");
+    std::fs::copy(&c2, &renamed).unwrap();
+    let err = open_layer(&renamed, layer).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("disagrees with the file's bounding coordinates"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&tmp).unwrap();
+    // A file name that is not Black Marble's, and a missing layer, are clear errors.
+    assert!(open_layer(&dir.join("generate.py"), layer).is_err());
+    let err = open_layer(&c2, "No_Such_Layer").unwrap_err();
+    assert!(err.to_string().contains("No_Such_Layer"), "{err}");
+}

@@ -171,3 +171,131 @@ pub fn check_bounds(
         })
     }
 }
+
+/// The radiance layer read by default: `DNB_BRDF-Corrected_NTL` for the
+/// daily products (A1, A2), `AllAngle_Composite_Snow_Free` for the monthly
+/// and yearly composites (A3, A4).
+pub fn default_layer(name: &BlackMarbleName) -> &'static str {
+    if name.is_composite() {
+        "AllAngle_Composite_Snow_Free"
+    } else {
+        "DNB_BRDF-Corrected_NTL"
+    }
+}
+
+#[cfg(feature = "gdal")]
+mod reading {
+    use std::path::Path;
+
+    use super::{BlackMarbleName, check_bounds, tile_grid};
+    use crate::crs::Crs;
+    use crate::error::{Error, Result};
+    use crate::ntl::mask::Keep;
+    use crate::raster::{CellEncoding, GdalRaster, RasterOptions, RasterSource};
+
+    /// Open `layer` of a Black Marble tile file as a raster on its tile grid.
+    ///
+    /// GDAL 3.6 reads no georeferencing from these HDF-EOS5 files and does not
+    /// map every `_FillValue` or `scale_factor`: the grid comes from the tile
+    /// number in the name (and is checked against the file's
+    /// `WestBoundingCoord`... attributes when it has them), and the fill value,
+    /// scale and offset from the layer's own attributes, whatever the
+    /// collection (uint16 scaled by 0.1 with fill 65535 in collection 1,
+    /// float32 with fill -999.9 in collection 2).
+    pub fn open_layer(path: &Path, layer: &str) -> Result<GdalRaster> {
+        let file = path.display().to_string();
+        if !path.exists() {
+            return Err(Error::NotFound {
+                path: path.to_path_buf(),
+            });
+        }
+        let name = BlackMarbleName::parse(&file).ok_or_else(|| Error::Open {
+            source_name: file.clone(),
+            reason: "not a Black Marble file name (PRODUCT.AYYYYDDD.hHHvVV.CCC.STAMP.h5)".into(),
+        })?;
+        let grid = tile_grid(name.h, name.v)?;
+        let options = RasterOptions {
+            assume_crs: Some(Crs::wgs84()),
+            geotransform: Some(*grid.transform()),
+            snap_geographic: false,
+        };
+        let raster = GdalRaster::open_with(name.subdataset(&file, layer), &options).map_err(
+            |e| match e {
+                Error::Open { reason, .. } => Error::Open {
+                    source_name: format!("{file}, layer {layer}"),
+                    reason,
+                },
+                other => other,
+            },
+        )?;
+        if raster.grid().shape() != grid.shape() {
+            return Err(Error::Grid {
+                source_name: format!("{file}, layer {layer}"),
+                reason: format!(
+                    "a Black Marble tile has 2400 x 2400 cells, not {:?}",
+                    raster.grid().shape()
+                ),
+            });
+        }
+        let coordinate = |key: &str| {
+            raster
+                .metadata_item(key, "")
+                .and_then(|v| v.trim().parse::<f64>().ok())
+        };
+        if let (Some(w), Some(e), Some(s), Some(n)) = (
+            coordinate("WestBoundingCoord"),
+            coordinate("EastBoundingCoord"),
+            coordinate("SouthBoundingCoord"),
+            coordinate("NorthBoundingCoord"),
+        ) {
+            check_bounds(&grid, w, e, s, n, &file)?;
+        }
+        let attributes = raster.band_metadata(1)?;
+        let attribute = |suffix: &str| {
+            attributes
+                .iter()
+                .find(|(k, _)| k.ends_with(suffix))
+                .and_then(|(_, v)| v.parse::<f64>().ok())
+        };
+        let reported = raster.band_info(1)?.encoding;
+        let encoding = CellEncoding {
+            nodata: attribute("__FillValue").or(reported.nodata),
+            scale: attribute("_scale_factor").unwrap_or(reported.scale),
+            offset: attribute("_add_offset").unwrap_or(reported.offset),
+        };
+        raster.with_band_encoding(1, encoding)
+    }
+
+    /// The default quality masks of a tile, as `(layer raster, rule)`:
+    /// for daily products (A1, A2), `Mandatory_Quality_Flag` 0 or 1 (high
+    /// quality, persistent or ephemeral; 2 poor and 255 fill are dropped) and,
+    /// when the file has it, `QF_Cloud_Mask` without bit 7 (probably or
+    /// confidently cloudy) and bit 10 (snow or ice); for composites (A3, A4),
+    /// `<layer>_Quality` 0 (good; poor, gap-filled and fill dropped).
+    pub fn default_masks(path: &Path, layer: &str) -> Result<Vec<(GdalRaster, Keep)>> {
+        let file = path.display().to_string();
+        let name = BlackMarbleName::parse(&file).ok_or_else(|| Error::Open {
+            source_name: file.clone(),
+            reason: "not a Black Marble file name".into(),
+        })?;
+        let mut masks = Vec::new();
+        if name.is_composite() {
+            masks.push((
+                open_layer(path, &format!("{layer}_Quality"))?,
+                Keep::OneOf(vec![0.0]),
+            ));
+        } else {
+            masks.push((
+                open_layer(path, "Mandatory_Quality_Flag")?,
+                Keep::OneOf(vec![0.0, 1.0]),
+            ));
+            if let Ok(cloud) = open_layer(path, "QF_Cloud_Mask") {
+                masks.push((cloud, Keep::BitsClear((1 << 7) | (1 << 10))));
+            }
+        }
+        Ok(masks)
+    }
+}
+
+#[cfg(feature = "gdal")]
+pub use reading::{default_masks, open_layer};

@@ -143,6 +143,36 @@ impl GdalRaster {
             .flatten()
     }
 
+    /// A band's metadata items (default domain) as `(key, value)` pairs.
+    pub fn band_metadata(&self, band: usize) -> Result<Vec<(String, String)>> {
+        check_band(&self.name, band, self.band_count())?;
+        let items = self.with_dataset(|ds| {
+            ds.rasterband(band)
+                .ok()
+                .and_then(|b| b.metadata_domain(""))
+                .unwrap_or_default()
+        })?;
+        Ok(items
+            .into_iter()
+            .filter_map(|item| {
+                item.split_once('=')
+                    .map(|(k, v)| (k.to_string(), v.trim().to_string()))
+            })
+            .collect())
+    }
+
+    /// The same raster with band `band` decoded by `encoding` (nodata, scale,
+    /// offset) instead of what GDAL reports: for formats whose attributes
+    /// GDAL does not map, such as Black Marble's HDF5 `_FillValue` and
+    /// `scale_factor` with GDAL 3.6.
+    pub fn with_band_encoding(mut self, band: usize, encoding: CellEncoding) -> Result<Self> {
+        check_band(&self.name, band, self.band_count())?;
+        if let Ok(info) = &mut self.bands[band - 1] {
+            info.encoding = encoding;
+        }
+        Ok(self)
+    }
+
     fn take_handle(&self) -> Result<Dataset> {
         let pooled = self.handles.lock().ok().and_then(|mut pool| pool.pop());
         match pooled {

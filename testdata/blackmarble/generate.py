@@ -1,0 +1,76 @@
+"""Black Marble VNP46A2 fixtures for terralux's tests (collections 1 and 2).
+
+    python3 -m venv /tmp/h5 && /tmp/h5/bin/pip install h5py numpy
+    /tmp/h5/bin/python testdata/blackmarble/generate.py   # from the repository root
+
+Each file is one 2400 x 2400 tile laid out as NASA's HDF-EOS5 files are
+(group, layer names, _FillValue / scale_factor / add_offset attributes,
+tile numbers and bounding coordinates as root attributes), with synthetic
+values; see testdata/README.md for what the tests rely on. Deterministic.
+"""
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+N = 2400
+HERE = Path(__file__).parent
+
+
+def tile(path, collection, h, v, factor):
+    """Radiance 0.5 nW everywhere, 50 nW in a block over the test counties, fill and flags in known places."""
+    radiance = np.full((N, N), 0.5, dtype=np.float64)
+    if (h, v) == (28, 6):
+        radiance[48:96, 1464:1512] = 50.0  # 106.1-106.3 E, 29.6-29.8 N
+    radiance *= factor
+    fill = np.zeros((N, N), dtype=bool)
+    fill[:10, :10] = True
+    if (h, v) == (28, 6):
+        fill[48:60, 1524:1536] = True  # 106.35-106.40 E, 29.75-29.80 N
+    quality = np.zeros((N, N), dtype=np.uint8)
+    quality[70:76, 1480:1490] = 2  # poor
+    quality[fill] = 255
+    cloud = np.zeros((N, N), dtype=np.uint16)
+    cloud[80:86, 1500:1510] |= 0b11 << 6  # confident cloudy
+    cloud[86:89, 1500:1510] |= 1 << 10  # snow/ice
+    with h5py.File(path, "w") as f:
+        f.attrs["HorizontalTileNumber"] = np.int32(h)
+        f.attrs["VerticalTileNumber"] = np.int32(v)
+        west, north = -180.0 + 10 * h, 90.0 - 10 * v
+        f.attrs["WestBoundingCoord"] = west
+        f.attrs["EastBoundingCoord"] = west + 10
+        f.attrs["NorthBoundingCoord"] = north
+        f.attrs["SouthBoundingCoord"] = north - 10
+        group = f.require_group("HDFEOS/GRIDS/VNP_Grid_DNB/Data Fields" if collection == 1 else "HDFEOS/GRIDS/VIIRS_Grid_DNB_2d/Data Fields")
+        opts = dict(chunks=(240, 240), compression="gzip", compression_opts=9)
+        if collection == 1:
+            raw = np.round(radiance * 10).astype(np.uint16)
+            raw[fill] = 65535
+            ntl = group.create_dataset("DNB_BRDF-Corrected_NTL", data=raw, **opts)
+            ntl.attrs["_FillValue"] = np.uint16(65535)
+            ntl.attrs["scale_factor"] = np.float32(0.1)
+        else:
+            raw = radiance.astype(np.float32)
+            raw[fill] = -999.9
+            ntl = group.create_dataset("DNB_BRDF-Corrected_NTL", data=raw, **opts)
+            ntl.attrs["_FillValue"] = np.float32(-999.9)
+            ntl.attrs["scale_factor"] = np.float32(1.0)
+        ntl.attrs["add_offset"] = np.float32(0.0)
+        q = group.create_dataset("Mandatory_Quality_Flag", data=quality, **opts)
+        q.attrs["_FillValue"] = np.uint8(255)
+        c = group.create_dataset("QF_Cloud_Mask", data=cloud, **opts)
+        c.attrs["_FillValue"] = np.uint16(65535)
+
+
+def main():
+    (HERE / "c1").mkdir(exist_ok=True)
+    (HERE / "c2").mkdir(exist_ok=True)
+    tile(HERE / "c1" / "VNP46A2.A2020100.h28v06.001.2021125000000.h5", 1, 28, 6, 1.0)
+    for day, factor in (("100", 1.0), ("101", 1.2)):
+        for h in (28, 29):
+            tile(HERE / "c2" / f"VNP46A2.A2020{day}.h{h}v06.002.2021125000000.h5", 2, h, 6, factor)
+
+
+if __name__ == "__main__":
+    main()
