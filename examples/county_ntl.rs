@@ -44,6 +44,8 @@ const OPTIONS: &[&str] = &[
     "--product",
     "--negatives",
     "--calibration",
+    "--bm-layer",
+    "--trends",
     "--threads",
     "--output",
 ];
@@ -95,6 +97,10 @@ PRODUCTS
   --calibration C    DMSP inter-calibration: elvidge2014 (default), lizhou2017 or none.
   --negatives N      Negative radiance: zero (default) or invalid.
   --threshold T      Lit threshold (default 0.5 nW/cm2/sr for VIIRS, 7 DN for DMSP).
+  --bm-layer NAME    Black Marble layer (default DNB_BRDF-Corrected_NTL for A1/A2,
+                     AllAngle_Composite_Snow_Free for A3/A4), e.g.
+                     Gap_Filled_DNB_BRDF-Corrected_NTL. Quality masks by default: the
+                     mandatory flag 0 or 1, no cloud (QF_Cloud_Mask bit 7), no snow (bit 10).
 
 OUTPUT
   --output PATH      .csv or .gpkg. One row per county and date: the id, 'date' (from the
@@ -104,6 +110,9 @@ OUTPUT
                      (definitions: crate docs, section Statistics). per_capita and
                      lit_pop_frac are empty without --population. A <output>.provenance.json
                      is written beside it; files are written atomically.
+  --trends PATH      Also write per-county trends over the dates (.csv): for every indicator,
+                     the number of dates, OLS slope and Sen's slope per year, the
+                     Mann-Kendall S, Z and two-sided p-value, and the annual growth rate.
   --threads N        Worker threads (default: all cores). Results do not depend on it.
   --quiet            No progress bar.
 
@@ -263,6 +272,16 @@ fn run() -> Result<(), Failure> {
         .map(|t| args.number("--threads", t, 1))
         .transpose()?;
     write::check_output_folder(&output)?;
+    let trends_path = args.value("--trends").map(PathBuf::from);
+    if let Some(t) = &trends_path {
+        if !t.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+            return Err(Failure::Usage(format!(
+                "--trends must end in .csv, not '{}'",
+                t.display()
+            )));
+        }
+        write::check_output_folder(t)?;
+    }
     if std::env::var_os("GDAL_CACHEMAX").is_none() {
         let _ = gdal::config::set_config_option("GDAL_CACHEMAX", "16");
     }
@@ -360,7 +379,11 @@ fn run() -> Result<(), Failure> {
     let bm_tiles: Vec<BlackMarbleTile> = inputs
         .iter()
         .filter_map(|i| match &i.product {
-            Some(Product::BlackMarble(name)) => Some((i, blackmarble::default_layer(name))),
+            Some(Product::BlackMarble(name)) => Some((
+                i,
+                args.value("--bm-layer")
+                    .unwrap_or(blackmarble::default_layer(name)),
+            )),
             _ => None,
         })
         .map(|(i, layer)| {
@@ -520,6 +543,27 @@ fn run() -> Result<(), Failure> {
                 .map(|p| (p.as_ref() as &(dyn RasterSource + Sync), 1)),
         })
         .collect();
+    // DMSP saturates at DN 63 in city cores: say how much, on stderr and in the provenance.
+    let mut notes = Vec::new();
+    for (input, raster) in inputs.iter().zip(&rasters) {
+        if matches!(input.product, Some(Product::Dmsp(_))) {
+            let (saturated, valid) = terralux::ntl::dmsp::saturation(raster, 1)?;
+            let share = if valid > 0 {
+                100.0 * saturated as f64 / valid as f64
+            } else {
+                0.0
+            };
+            notes.push(format!(
+                "{}: {saturated} of {valid} valid cells saturated at DN 63 ({share:.2}%)",
+                input.path.display()
+            ));
+        }
+    }
+    if !args.switch("--quiet") {
+        for note in &notes {
+            eprintln!("{PROGRAM}: {note}");
+        }
+    }
     let progress = Progress::new(PROGRAM, !args.switch("--quiet"));
     let mut series = run_series(&zones, &dates, &stats, threads, &|done, total| {
         progress.update(done, total)
@@ -572,12 +616,62 @@ fn run() -> Result<(), Failure> {
         started,
         finished: SystemTime::now(),
         table: &series.tables[0],
+        notes,
     };
+    if let Some(path) = &trends_path {
+        write::write_atomically(path, |w| write_trends(&series, &id_column, &names, w))?;
+        if let Err(e) = write::write_provenance(path, &record) {
+            let _ = std::fs::remove_file(path);
+            return Err(e.into());
+        }
+    }
     if let Err(e) = write::write_provenance(&output, &record) {
         let _ = std::fs::remove_file(&output);
         return Err(e.into());
     }
     Ok(())
+}
+
+/// Per county and indicator: the trend over the dates.
+fn write_trends(
+    series: &terralux::ntl::series::Series,
+    id_column: &str,
+    names: &[String],
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let opt = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x}"));
+    writeln!(
+        out,
+        "{id_column},indicator,n,ols_slope,sen_slope,mann_kendall_s,mann_kendall_z,p_value,annual_growth"
+    )?;
+    let per_indicator: Vec<Vec<terralux::ntl::trend::Trend>> =
+        (0..names.len()).map(|c| series.trends(c)).collect();
+    let Some(table) = series.tables.first() else {
+        return Ok(());
+    };
+    for (z, zone) in table.zones.iter().enumerate() {
+        for (name, trends) in names.iter().zip(&per_indicator) {
+            let t = &trends[z];
+            let id = zone.id.to_string();
+            let id = if id.contains([',', '"']) {
+                format!("\"{}\"", id.replace('"', "\"\""))
+            } else {
+                id
+            };
+            writeln!(
+                out,
+                "{id},{name},{},{},{},{},{},{},{}",
+                t.n,
+                opt(t.ols_slope),
+                opt(t.sen_slope),
+                t.mann_kendall_s,
+                opt(t.mann_kendall_z),
+                opt(t.p_value),
+                opt(t.annual_growth)
+            )?;
+        }
+    }
+    out.flush()
 }
 
 /// The long table as one table of zone x date rows, with the zones repeated

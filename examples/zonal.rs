@@ -354,6 +354,7 @@ fn run() -> Result<(), Failure> {
                 started,
                 finished: SystemTime::now(),
                 table: &table,
+                notes: Vec::new(),
             };
             if let Err(e) = write::write_provenance(path, &record) {
                 // The result is complete; a missing provenance file must not go unnoticed, though.

@@ -298,3 +298,72 @@ fn black_marble_tiles_of_a_date_make_one_mosaic() {
             .any(|r| r[6].parse::<f64>().unwrap() > 0.0)
     );
 }
+
+#[test]
+fn trends_dmsp_saturation_and_black_marble_layers() {
+    let tmp = TempDir::new("ntl-extras");
+    let (out, trends) = (tmp.join("ntl.csv"), tmp.join("trends.csv"));
+    let result = run(&[
+        "--dir",
+        "testdata/products/vnl",
+        "--zones",
+        "testdata/counties.gpkg",
+        "--id-field",
+        "code",
+        "--quiet",
+        "--trends",
+        trends.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let rows = csv(&trends);
+    assert_eq!(
+        rows[0].join(","),
+        "code,indicator,n,ols_slope,sen_slope,mann_kendall_s,mann_kendall_z,p_value,annual_growth"
+    );
+    assert_eq!(rows.len(), 1 + 24 * 14);
+    // 500101's lights grow 10 % a year over 2021-2023 (none of its cells is masked).
+    let tnl = rows
+        .iter()
+        .find(|r| r[0] == "500101" && r[1] == "tnl")
+        .unwrap();
+    assert_eq!((tnl[2].as_str(), tnl[5].as_str()), ("3", "3"));
+    assert!((tnl[8].parse::<f64>().unwrap() - 0.1).abs() < 1e-6);
+    assert!(tmp.join("trends.csv.provenance.json").exists());
+    // DMSP: saturation is reported on stderr and in the provenance.
+    let dmsp = tmp.join("dmsp.csv");
+    let result = run(&[
+        "--dir",
+        "testdata/products/dmsp",
+        "--zones",
+        "testdata/counties.gpkg",
+        "--output",
+        dmsp.to_str().unwrap(),
+    ]);
+    assert!(result.status.success());
+    assert!(String::from_utf8_lossy(&result.stderr).contains("valid cells saturated at DN 63"));
+    let provenance = std::fs::read_to_string(tmp.join("dmsp.csv.provenance.json")).unwrap();
+    assert!(provenance.contains("saturated at DN 63"));
+    // A Black Marble layer that the files lack is named in the error.
+    let result = run(&[
+        "--dir",
+        "testdata/blackmarble/c2",
+        "--bm-layer",
+        "No_Such_Layer",
+        "--zones",
+        "testdata/counties.gpkg",
+        "--output",
+        tmp.join("bm.csv").to_str().unwrap(),
+    ]);
+    assert_eq!(result.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&result.stderr)
+            .contains("layer No_Such_Layer: cannot open: the file has no such layer")
+    );
+    assert!(!tmp.join("bm.csv").exists());
+}

@@ -223,7 +223,7 @@ mod reading {
             |e| match e {
                 Error::Open { reason, .. } => Error::Open {
                     source_name: format!("{file}, layer {layer}"),
-                    reason,
+                    reason: format!("the file has no such layer, or it cannot be read ({reason})"),
                 },
                 other => other,
             },

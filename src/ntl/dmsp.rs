@@ -259,3 +259,34 @@ impl crate::raster::RasterSource for Calibrated<'_> {
         Ok(self.read_window_f64(band, window)?.mapv(T::from_f64))
     }
 }
+
+/// How many valid cells of a DMSP band are saturated (DN 63), and how many
+/// are valid, read in row bands (DMSP sums and means understate bright city
+/// cores; this says by how much they may).
+///
+/// ```
+/// # fn main() -> terralux::Result<()> {
+/// use ndarray::array;
+/// use terralux::{GeoTransform, Grid, Raster};
+/// let grid = Grid::new(GeoTransform::new(0.0, 1.0, 1.0, -1.0)?, 1, 4)?;
+/// let dn = Raster::new(grid, array![[63u8, 12, 255, 63]])?;
+/// assert_eq!(terralux::ntl::dmsp::saturation(&dn, 1)?, (2, 3));
+/// # Ok(())
+/// # }
+/// ```
+pub fn saturation(
+    dn: &(dyn crate::raster::RasterSource + Sync),
+    band: usize,
+) -> crate::error::Result<(u64, u64)> {
+    let rows_per_band = dn.band_info(band)?.block_shape.0.max(64);
+    let (mut saturated, mut valid) = (0u64, 0u64);
+    for window in crate::raster::row_band_windows(dn.grid(), rows_per_band) {
+        for &v in dn.read_window_f64(band, window)?.iter() {
+            if !v.is_nan() && v != NODATA {
+                valid += 1;
+                saturated += (v >= SATURATED) as u64;
+            }
+        }
+    }
+    Ok((saturated, valid))
+}

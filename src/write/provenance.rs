@@ -51,6 +51,8 @@ pub struct RunRecord<'a> {
     pub finished: SystemTime,
     /// The result.
     pub table: &'a ZonalTable,
+    /// Remarks on the inputs worth keeping with the result (e.g. DMSP saturation).
+    pub notes: Vec<String>,
 }
 
 /// `<output>.provenance.json`.
@@ -152,6 +154,10 @@ pub fn provenance_json(record: &RunRecord<'_>) -> Json {
             ),
         ),
         ("threads", Json::Int(p.threads as i64)),
+        (
+            "notes",
+            Json::Array(record.notes.iter().map(Json::str).collect()),
+        ),
         ("started", Json::str(rfc3339(record.started))),
         ("finished", Json::str(rfc3339(record.finished))),
     ])
