@@ -77,9 +77,10 @@ USAGE
              [--threads N] [--quiet] --output PATH
 
 INPUTS
-  --raster PATH...   Night-light rasters, one per date (several paths after one flag, or the
-                     flag repeated). All must share one grid: the coverage of every county is
-                     computed once and reused for every date.
+  --raster PATH...   Night-light rasters, one per date or tile (several paths after one flag, or the
+                     flag repeated). Tiles of one date (Black Marble tiles, VNL monthly
+                     tiles) are joined into one mosaic; every date must then cover the same
+                     grid: the coverage of every county is computed once and reused.
   --dir FOLDER       Every raster (.tif, .h5) in FOLDER instead, in name order; EOG cf_cvg
                      companions and population files are not taken as dates.
   --zones PATH       County polygons (GeoPackage, Shapefile, GeoJSON...).
@@ -408,18 +409,13 @@ fn run() -> Result<(), Failure> {
             Masked::new(tile, 1, layers, negatives)
         })
         .collect::<Result<_, _>>()?;
-    let mut bm_dates: Vec<String> = bm_tiles.iter().map(|t| t.0.clone()).collect();
-    bm_dates.sort();
-    bm_dates.dedup();
-    let mut sources: Vec<Box<dyn RasterSource + Sync + '_>> = Vec::new();
-    for date in &bm_dates {
-        let tiles: Vec<&(dyn RasterSource + Sync)> = bm_tiles
-            .iter()
-            .zip(&bm_masked)
-            .filter(|(t, _)| &t.0 == date)
-            .map(|(_, m)| m as &(dyn RasterSource + Sync))
-            .collect();
-        sources.push(Box::new(Mosaic::new(tiles, 1)?));
+    // One raster per input (masked, calibrated), then one source per date:
+    // several tiles of one date (Black Marble tiles, VNL monthly tiles) form a mosaic.
+    let mut per_input: Vec<Box<dyn RasterSource + Sync + '_>> = Vec::new();
+    let mut input_dates: Vec<String> = Vec::new();
+    for (masked, (date, _, _)) in bm_masked.iter().zip(&bm_tiles) {
+        per_input.push(Box::new(masked));
+        input_dates.push(date.clone());
     }
     for ((input, raster), companion) in inputs.iter().zip(&rasters).zip(&companions) {
         let source: Box<dyn RasterSource + Sync> = match &input.product {
@@ -448,20 +444,40 @@ fn run() -> Result<(), Failure> {
                 Box::new(Masked::new(raster, 1, masks, negatives)?)
             }
         };
-        sources.push(source);
+        per_input.push(source);
+        input_dates.push(input.date.clone());
     }
-    let labels: Vec<String> = match is_bm {
-        true => bm_dates.clone(),
-        false => inputs.iter().map(|i| i.date.clone()).collect(),
+    let mut labels: Vec<String> = input_dates.clone();
+    labels.sort();
+    labels.dedup();
+    let members = |date: &String| -> Vec<usize> {
+        (0..input_dates.len())
+            .filter(|&i| &input_dates[i] == date)
+            .collect()
     };
+    let mosaics: Vec<Option<Mosaic<'_>>> = labels
+        .iter()
+        .map(|date| {
+            let tiles = members(date);
+            if tiles.len() == 1 {
+                return Ok(None);
+            }
+            let refs = tiles
+                .iter()
+                .map(|&i| per_input[i].as_ref() as &(dyn RasterSource + Sync))
+                .collect();
+            Mosaic::new(refs, 1).map(Some)
+        })
+        .collect::<Result<_, _>>()?;
+    let sources: Vec<&(dyn RasterSource + Sync)> = labels
+        .iter()
+        .zip(&mosaics)
+        .map(|(date, mosaic)| match mosaic {
+            Some(m) => m as &(dyn RasterSource + Sync),
+            None => per_input[members(date)[0]].as_ref(),
+        })
+        .collect();
     let grid = sources[0].grid().clone();
-    if let Some((input, _)) = inputs.iter().zip(&rasters).find(|(_, r)| r.grid() != &grid) {
-        return Err(Failure::Run(format!(
-            "{}: its grid differs from {}'s; every date of a series must share one grid",
-            input.path.display(),
-            inputs[0].path.display()
-        )));
-    }
     let raster_crs = grid
         .crs()
         .cloned()
@@ -536,7 +552,7 @@ fn run() -> Result<(), Failure> {
         .zip(&sources)
         .map(|(date, source)| Dated {
             date: date.clone(),
-            raster: source.as_ref(),
+            raster: *source,
             band: 1,
             weights: population
                 .as_ref()

@@ -367,3 +367,83 @@ fn trends_dmsp_saturation_and_black_marble_layers() {
     );
     assert!(!tmp.join("bm.csv").exists());
 }
+
+#[test]
+fn monthly_tiles_of_one_month_are_one_mosaic() {
+    use gdal::DriverManager;
+    use gdal::raster::Buffer;
+    use terralux::{GdalRaster, RasterSource, Window};
+    let tmp = TempDir::new("ntl-tiles");
+    let (tiles, whole) = (tmp.join("tiles"), tmp.join("whole"));
+    std::fs::create_dir_all(&tiles).unwrap();
+    std::fs::create_dir_all(&whole).unwrap();
+    let source = GdalRaster::open(common::testdata("ntl.tif")).unwrap();
+    let write = |path: &std::path::Path, window: Window| {
+        let t = source.grid().transform();
+        let values: Vec<f32> = source
+            .read_window::<f32>(1, window)
+            .unwrap()
+            .iter()
+            .copied()
+            .collect();
+        let driver = DriverManager::get_driver_by_name("GTiff").unwrap();
+        let mut ds = driver
+            .create_with_band_type::<f32, _>(path, window.cols, window.rows, 1)
+            .unwrap();
+        ds.set_geo_transform(&[
+            t.origin_x + window.col_off as f64 * t.pixel_width,
+            t.pixel_width,
+            0.0,
+            t.origin_y,
+            0.0,
+            t.pixel_height,
+        ])
+        .unwrap();
+        ds.set_spatial_ref(&gdal::spatial_ref::SpatialRef::from_epsg(4326).unwrap())
+            .unwrap();
+        let mut band = ds.rasterband(1).unwrap();
+        band.set_no_data_value(Some(-999.9)).unwrap();
+        band.write(
+            (0, 0),
+            (window.cols, window.rows),
+            &mut Buffer::new((window.cols, window.rows), values),
+        )
+        .unwrap();
+    };
+    let name = |tile: &str| {
+        format!("SVDNB_npp_20210101-20210131_{tile}_vcmslcfg_v10_c202102.avg_rade9h.tif")
+    };
+    write(&tiles.join(name("75N060E")), Window::new(0, 0, 100, 64));
+    write(&tiles.join(name("00N060E")), Window::new(0, 64, 100, 56));
+    write(&whole.join(name("global")), Window::new(0, 0, 100, 120));
+    let (a, b) = (tmp.join("tiles.csv"), tmp.join("whole.csv"));
+    for (dir, out) in [(&tiles, &a), (&whole, &b)] {
+        let result = run(&[
+            "--dir",
+            dir.to_str().unwrap(),
+            "--zones",
+            "testdata/counties.gpkg",
+            "--id-field",
+            "code",
+            "--quiet",
+            "--output",
+            out.to_str().unwrap(),
+        ]);
+        assert!(
+            result.status.success(),
+            "{}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+    }
+    let (a, b) = (csv(&a), csv(&b));
+    assert_eq!(a.len(), 25, "one date: the two tiles make one mosaic");
+    assert_eq!(a[1][1], "2021-01");
+    for (x, y) in a[1..].iter().zip(&b[1..]) {
+        let (p, q): (f64, f64) = (x[2].parse().unwrap(), y[2].parse().unwrap());
+        assert!(
+            (p - q).abs() <= 1e-9 * p.abs().max(1.0),
+            "{}: {p} vs {q}",
+            x[0]
+        );
+    }
+}
