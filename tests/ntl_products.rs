@@ -163,6 +163,30 @@ fn dmsp_tables_reproduce_the_published_coefficients() {
         Calibration::LiZhou2017.coefficients(f(16, 2007)),
         Some([0.0, 1.0, 0.0])
     );
+    // Every entry of the Li & Zhou 2017 list in DOMAIN.md §1c, and some that are not in it.
+    let li_zhou = [
+        ((14, 1997), Some([-0.0781, 1.4588, -0.0073])),
+        ((14, 2003), Some([-0.0781, 1.4588, -0.0073])),
+        ((15, 2003), Some([-0.4597, 1.714, -0.0114])),
+        ((15, 2007), Some([-0.4597, 1.714, -0.0114])),
+        ((16, 2004), Some([0.1194, 1.2265, -0.0041])),
+        ((16, 2005), Some([-0.3209, 1.4619, -0.0072])),
+        ((16, 2006), Some([0.0877, 1.1616, -0.0021])),
+        ((16, 2007), Some([0.0, 1.0, 0.0])),
+        ((16, 2008), Some([0.1100, 1.0513, -0.001])),
+        ((16, 2009), Some([0.6294, 1.1188, -0.0024])),
+        ((18, 2010), Some([-0.0861, 0.821, 0.002])),
+        ((15, 2002), None),
+        ((18, 2011), None),
+        ((12, 1999), None),
+    ];
+    for ((satellite, year), expected) in li_zhou {
+        assert_eq!(
+            Calibration::LiZhou2017.coefficients(f(satellite, year)),
+            expected,
+            "F{satellite}{year}"
+        );
+    }
     // Calibration: 0 stays 0, nodata stays invalid, results clip to 0..63.
     let c = Calibration::Elvidge2014.coefficients(f(10, 1992)).unwrap();
     assert_eq!(calibrate(0.0, c), 0.0);
