@@ -105,6 +105,7 @@
 //! | [`results`] | [`results::ZonalTable`]: typed values per zone, in input order, with provenance |
 //! | [`write`](mod@write) | CSV, GeoJSON, GeoPackage and provenance files, written atomically |
 //! | [`ntl`] | night-light products (VNL, Black Marble, DMSP names and grids), quality masks, DMSP calibration, time series and trends |
+//! | [`index`] | composite indices from per-zone indicators (normalise, weight, aggregate, rank, class) and validation figures (Pearson, Spearman, R², ROC AUC) |
 //! | [`crs`] | [`Crs`]: definitions, geographic or projected, comparison |
 //! | [`error`] | [`Error`], whose messages name the file, band, layer, field or feature at fault |
 //!
@@ -135,6 +136,7 @@ pub mod error;
 #[cfg(feature = "gdal")]
 mod gdal_util;
 pub mod grid;
+pub mod index;
 pub mod ntl;
 pub mod progress;
 pub mod raster;
