@@ -29,8 +29,9 @@ use crate::error::{Error, Result};
 use crate::grid::{Grid, Window};
 use crate::raster::RasterSource;
 use crate::results::{LayerInfo, Provenance, ZonalTable, ZoneStats, name_columns};
+use crate::rollup::Grouping;
 use crate::stats::{Accumulator, RunWeights, Stat, StatValue, Weighting, ZoneFacts};
-use crate::zones::ZoneSet;
+use crate::zones::{Attributes, ZoneSet};
 
 /// A raster that the engine's workers can share.
 pub type SharedRaster<'a> = &'a (dyn RasterSource + Sync);
@@ -220,7 +221,57 @@ impl<'a> ZonalStats<'a> {
 
     /// Compute the statistics.
     pub fn run(&self) -> Result<ZonalTable> {
+        Ok(self.run_with_roll_ups(&[])?.0)
+    }
+
+    /// Run, and roll the zones' results up by each of `fields` (county to
+    /// city to province) from the same pass: each group's accumulators are
+    /// merged from its zones' state, so sums and areas add and means,
+    /// quantiles and inequality measures are those of the union of the zones
+    /// (cells shared by two member zones count with both fractions, as they
+    /// would for the dissolved polygon).
+    ///
+    /// Returns the zones' table and one table per field, whose rows are the
+    /// groups in order of first appearance (id = the field's value, one
+    /// attribute: the field). A missing field or a zone with no value in it
+    /// is an error before any raster is read.
+    ///
+    /// Memory: with roll-ups, every zone's merged state (quantile values
+    /// included) is kept until the run ends, so it grows with the number of
+    /// zones rather than with the zones in flight.
+    ///
+    /// ```
+    /// # fn main() -> terralux::Result<()> {
+    /// use geo_types::{polygon, MultiPolygon};
+    /// use ndarray::array;
+    /// use terralux::stats::{Stat, StatValue};
+    /// use terralux::zones::{AttrValue, Attributes, Zone, ZoneId, ZoneSet};
+    /// use terralux::{GeoTransform, Grid, Raster, ZonalStats};
+    /// let grid = Grid::new(GeoTransform::new(0.0, 1.0, 1.0, -1.0)?, 1, 2)?;
+    /// let raster = Raster::new(grid, array![[2.0, 6.0]])?;
+    /// let names: std::sync::Arc<[String]> = vec!["province".to_string()].into();
+    /// let county = |id: i64, x0: f64| Zone {
+    ///     id: ZoneId::Int(id),
+    ///     attributes: Attributes::new(names.clone(), vec![AttrValue::Text("A".into())]),
+    ///     geometry: MultiPolygon(vec![polygon![(x: x0, y: 0.0), (x: x0 + 1.0, y: 0.0), (x: x0 + 1.0, y: 1.0), (x: x0, y: 1.0)]]),
+    /// };
+    /// let zones = ZoneSet::new(vec![county(1, 0.0), county(2, 1.0)], None);
+    /// let (counties, levels) = ZonalStats::new(&zones)
+    ///     .band(&raster, 1)
+    ///     .stats(&[Stat::Sum, Stat::Mean])
+    ///     .run_with_roll_ups(&["province"])?;
+    /// assert_eq!(counties.zones.len(), 2);
+    /// assert_eq!(levels[0].zones[0].values, [StatValue::Number(8.0), StatValue::Number(4.0)]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn run_with_roll_ups(&self, fields: &[&str]) -> Result<(ZonalTable, Vec<ZonalTable>)> {
         let grid = self.check_inputs()?;
+        let groupings = fields
+            .iter()
+            .map(|field| Grouping::by_field(self.zones, field))
+            .collect::<Result<Vec<_>>>()?;
+        let run = |grid: &Grid| self.run_on(grid, &groupings);
         match self.threads {
             Some(n) => rayon::ThreadPoolBuilder::new()
                 .num_threads(n)
@@ -229,8 +280,8 @@ impl<'a> ZonalStats<'a> {
                     threads: n,
                     reason: e.to_string(),
                 })?
-                .install(|| self.run_on(&grid)),
-            None => self.run_on(&grid),
+                .install(|| run(&grid)),
+            None => run(&grid),
         }
     }
 
@@ -307,7 +358,7 @@ impl<'a> ZonalStats<'a> {
         Ok(grid)
     }
 
-    fn run_on(&self, grid: &Grid) -> Result<ZonalTable> {
+    fn run_on(&self, grid: &Grid, groupings: &[Grouping]) -> Result<(ZonalTable, Vec<ZonalTable>)> {
         let built;
         let index = match self.coverage {
             Some(index) => index,
@@ -359,22 +410,21 @@ impl<'a> ZonalStats<'a> {
             last_chunk: &last_chunk,
             gather: &gather,
             progress: self.progress,
+            keep_state: !groupings.is_empty(),
         }
         .run(rayon::current_num_threads())?;
 
+        let mut states: Vec<Option<Vec<Accumulator>>> = Vec::with_capacity(self.zones.len());
         let zones = self
             .zones
             .iter()
             .enumerate()
             .map(|(z, zone)| {
-                let values = finished[z].take().unwrap_or_else(|| {
-                    let empty: Vec<Accumulator> = self
-                        .layers
-                        .iter()
-                        .map(|_| Accumulator::new(&self.stats))
-                        .collect();
-                    gather.finish(empty, z)
-                });
+                let (values, state) = match finished[z].take() {
+                    Some(done) => (done.values, done.state),
+                    None => (gather.finish(gather.empty(), z), None),
+                };
+                states.push(state);
                 ZoneStats {
                     id: zone.id.clone(),
                     attributes: zone.attributes.clone(),
@@ -401,7 +451,7 @@ impl<'a> ZonalStats<'a> {
         };
         let layers: Vec<LayerInfo> = self.layers.iter().map(&mut layer_info).collect();
         let weights = self.weights.as_ref().map(&mut layer_info);
-        Ok(ZonalTable {
+        let table = ZonalTable {
             columns: name_columns(&layers, &self.stats),
             layers,
             zones,
@@ -417,7 +467,12 @@ impl<'a> ZonalStats<'a> {
                 stats: self.stats.clone(),
                 threads: rayon::current_num_threads(),
             },
-        })
+        };
+        let roll_ups = groupings
+            .iter()
+            .map(|grouping| roll_up(&table, grouping, &states, &gather))
+            .collect();
+        Ok((table, roll_ups))
     }
 }
 
@@ -586,16 +641,48 @@ impl Gather<'_, '_> {
         Ok(out)
     }
 
+    /// Empty accumulators, one per layer.
+    fn empty(&self) -> Vec<Accumulator> {
+        self.layers
+            .iter()
+            .map(|_| Accumulator::new(self.stats))
+            .collect()
+    }
+
+    /// The facts of the union of `zones` (one zone, or a roll-up group).
+    fn facts(&self, zones: &[usize]) -> ZoneFacts {
+        let mut facts = ZoneFacts {
+            total_coverage: 0.0,
+            outside: None,
+            area_km2: Some(0.0),
+        };
+        let (mut area_cells, mut inside_cells) = (0.0, 0.0);
+        for &zone in zones {
+            let coverage: &Coverage = self.index.coverage(zone);
+            facts.total_coverage += coverage.total_fraction();
+            area_cells += coverage.zone_area_cells();
+            inside_cells +=
+                coverage.zone_area_cells() * (1.0 - coverage.outside_fraction().unwrap_or(0.0));
+            facts.area_km2 = facts
+                .area_km2
+                .zip(self.zone_areas[zone])
+                .map(|(a, b)| a + b);
+        }
+        facts.outside = match zones {
+            [zone] => self.index.coverage(*zone).outside_fraction(),
+            _ => (area_cells > 0.0).then(|| (1.0 - inside_cells / area_cells).clamp(0.0, 1.0)),
+        };
+        facts
+    }
+
     /// The zone's values in column order (layer by layer).
     fn finish(&self, accs: Vec<Accumulator>, zone: usize) -> Vec<StatValue> {
-        let coverage: &Coverage = self.index.coverage(zone);
-        let facts = ZoneFacts {
-            total_coverage: coverage.total_fraction(),
-            outside: coverage.outside_fraction(),
-            area_km2: self.zone_areas[zone],
-        };
+        self.finish_facts(accs, &self.facts(&[zone]))
+    }
+
+    fn finish_facts(&self, accs: Vec<Accumulator>, facts: &ZoneFacts) -> Vec<StatValue> {
         accs.into_iter()
-            .flat_map(|acc| acc.finish(self.stats, &facts))
+            .flat_map(|acc| acc.finish(self.stats, facts))
             .collect()
     }
 }
@@ -624,6 +711,14 @@ struct Pipeline<'p, 'r, 'a> {
     last_chunk: &'p [Option<usize>],
     gather: &'p Gather<'r, 'a>,
     progress: Option<&'a (dyn Fn(usize, usize) + Sync)>,
+    /// Keep each zone's merged accumulators (for roll-ups).
+    keep_state: bool,
+}
+
+/// A finished zone: its values and, for roll-ups, its merged state.
+struct FinishedZone {
+    values: Vec<StatValue>,
+    state: Option<Vec<Accumulator>>,
 }
 
 /// What the workers share, behind one lock.
@@ -640,7 +735,7 @@ struct MergeState {
 
 impl Pipeline<'_, '_, '_> {
     /// Run with `threads` workers; return every zone's values (`None` for zones no chunk touched).
-    fn run(&self, threads: usize) -> Result<Vec<Option<Vec<StatValue>>>> {
+    fn run(&self, threads: usize) -> Result<Vec<Option<FinishedZone>>> {
         let chunks = self.plan.len();
         let zones = self.last_chunk.len();
         let claimed = AtomicUsize::new(0);
@@ -653,7 +748,8 @@ impl Pipeline<'_, '_, '_> {
             error: None,
         });
         let merged = Condvar::new();
-        let finished: Mutex<Vec<Option<Vec<StatValue>>>> = Mutex::new(vec![None; zones]);
+        let finished: Mutex<Vec<Option<FinishedZone>>> =
+            Mutex::new((0..zones).map(|_| None).collect());
         std::thread::scope(|scope| {
             for _ in 0..threads.max(1) {
                 scope.spawn(|| self.work(chunks, ahead, &claimed, &state, &merged, &finished));
@@ -673,7 +769,7 @@ impl Pipeline<'_, '_, '_> {
         claimed: &AtomicUsize,
         state: &Mutex<MergeState>,
         merged: &Condvar,
-        finished: &Mutex<Vec<Option<Vec<StatValue>>>>,
+        finished: &Mutex<Vec<Option<FinishedZone>>>,
     ) {
         let mut buffers = Buffers::default();
         loop {
@@ -715,9 +811,13 @@ impl Pipeline<'_, '_, '_> {
             };
             // Finish the zones this merge completed (quantiles selected) outside the lock.
             if !done.is_empty() {
-                let values: Vec<(usize, Vec<StatValue>)> = done
+                let values: Vec<(usize, FinishedZone)> = done
                     .into_iter()
-                    .map(|(z, accs)| (z, self.gather.finish(accs, z)))
+                    .map(|(z, accs)| {
+                        let state = self.keep_state.then(|| accs.clone());
+                        let values = self.gather.finish(accs, z);
+                        (z, FinishedZone { values, state })
+                    })
                     .collect();
                 if let Ok(mut all) = finished.lock() {
                     for (z, v) in values {
@@ -755,6 +855,43 @@ impl Pipeline<'_, '_, '_> {
             }
         }
         done
+    }
+}
+
+/// The table of `grouping`'s groups: each group's accumulators merged from
+/// its zones' `states` in zone order (so the result is the same for any
+/// thread count), finished with the facts of the union of its zones.
+fn roll_up(
+    table: &ZonalTable,
+    grouping: &Grouping,
+    states: &[Option<Vec<Accumulator>>],
+    gather: &Gather<'_, '_>,
+) -> ZonalTable {
+    let names: std::sync::Arc<[String]> = vec![grouping.field().to_string()].into();
+    let zones = grouping
+        .groups()
+        .iter()
+        .map(|group| {
+            let mut accs = gather.empty();
+            for state in group.members.iter().filter_map(|&z| states[z].as_ref()) {
+                for (acc, part) in accs.iter_mut().zip(state) {
+                    acc.merge(part.clone());
+                }
+            }
+            ZoneStats {
+                id: group.id.clone(),
+                attributes: Attributes::new(names.clone(), vec![group.value.clone()]),
+                values: gather.finish_facts(accs, &gather.facts(&group.members)),
+            }
+        })
+        .collect();
+    let mut provenance = table.provenance.clone();
+    provenance.id_field = Some(grouping.field().to_string());
+    ZonalTable {
+        layers: table.layers.clone(),
+        columns: table.columns.clone(),
+        zones,
+        provenance,
     }
 }
 

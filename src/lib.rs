@@ -102,6 +102,7 @@
 //! | [`coverage`] | exact / centre / all-touched cell coverage as sparse row runs; the [`coverage::CoverageIndex`] |
 //! | [`stats`] | [`stats::Stat`], [`stats::Weighting`], the mergeable [`stats::Accumulator`] |
 //! | [`engine`] | [`ZonalStats`]: chunked, parallel, deterministic scheduling |
+//! | [`rollup`] | [`rollup::Grouping`]: zones grouped by an admin field, for roll-ups merged from the same pass |
 //! | [`results`] | [`results::ZonalTable`]: typed values per zone, in input order, with provenance |
 //! | [`write`](mod@write) | CSV, GeoJSON, GeoPackage and provenance files, written atomically |
 //! | [`ntl`] | night-light products (VNL, Black Marble, DMSP names and grids), quality masks, DMSP calibration, time series and trends |
@@ -141,6 +142,7 @@ pub mod ntl;
 pub mod progress;
 pub mod raster;
 pub mod results;
+pub mod rollup;
 pub mod stats;
 pub mod write;
 pub mod zones;
