@@ -7,7 +7,7 @@
 //!     [--stats LIST] [--coverage exact|center|all-touched] \
 //!     [--weights PATH] [--area-weighted] \
 //!     [--zones-crs CRS] [--gcj02] \
-//!     [--threads N] [--quiet] \
+//!     [--threads N] [--quiet] [--roll-up FIELD]... \
 //!     --output PATH
 //! ```
 //!
@@ -44,6 +44,7 @@ const OPTIONS: &[&str] = &[
     "--zones-crs",
     "--threads",
     "--output",
+    "--roll-up",
 ];
 const SWITCHES: &[&str] = &["--area-weighted", "--gcj02", "--quiet", "--help", "-h"];
 
@@ -54,7 +55,7 @@ USAGE
   zonal --raster PATH [--band N]... --zones PATH [--layer NAME] [--id-field FIELD]
         [--stats LIST] [--coverage exact|center|all-touched] [--weights PATH]
         [--area-weighted] [--zones-crs CRS] [--gcj02] [--threads N] [--quiet]
-        --output PATH
+        [--roll-up FIELD]... --output PATH
 
 INPUTS
   --raster PATH      Raster to summarise: any GDAL path (file, HDF5:\"f.h5\"://..., /vsi...).
@@ -88,6 +89,12 @@ OUTPUT
                      GeoPackage also carry the geometry and the attributes. Every output
                      file gets a <output>.provenance.json beside it. Files are written under
                      a temporary name and renamed when complete.
+  --roll-up FIELD    Also roll the zones up by an attribute field (a county's city or
+                     province); repeat for several levels. Each level is written to
+                     <output stem>_by_<FIELD>.csv beside --output (one row per distinct
+                     value, in order of first appearance, the field as id column), from
+                     the same pass: sums add, means and quantiles are those of the union
+                     of the zones. Every zone needs a value in FIELD. Not with '-'.
 
 Zones in another CRS than the raster are reprojected to it (said on stderr).
 Exit codes: 0 success, 2 usage error, 1 any other error.
@@ -118,6 +125,7 @@ struct Request {
     gcj02: bool,
     threads: Option<usize>,
     quiet: bool,
+    roll_ups: Vec<String>,
     output: Output,
 }
 
@@ -200,6 +208,21 @@ fn parse_request() -> Result<Option<Request>, Failure> {
             Output::File(PathBuf::from(path), format)
         }
     };
+    let roll_ups: Vec<String> = args
+        .values("--roll-up")
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    if !roll_ups.is_empty() && matches!(output, Output::Stdout) {
+        return Err(Failure::Usage(
+            "--roll-up writes files beside --output, which cannot be '-'".into(),
+        ));
+    }
+    for (i, field) in roll_ups.iter().enumerate() {
+        if roll_ups[..i].contains(field) {
+            return Err(Failure::Usage(format!("--roll-up {field} is given twice")));
+        }
+    }
     if stats.iter().any(Stat::needs_weights_raster) && args.value("--weights").is_none() {
         return Err(Failure::Usage(
             "weighted_sum and weighted_mean need --weights PATH".into(),
@@ -223,6 +246,7 @@ fn parse_request() -> Result<Option<Request>, Failure> {
         gcj02: args.switch("--gcj02"),
         threads,
         quiet: args.switch("--quiet"),
+        roll_ups,
         output,
     }))
 }
@@ -319,7 +343,8 @@ fn run() -> Result<(), Failure> {
     if let Some(n) = request.threads {
         engine = engine.threads(n);
     }
-    let table = engine.run()?;
+    let roll_up_fields: Vec<&str> = request.roll_ups.iter().map(String::as_str).collect();
+    let (table, levels) = engine.run_with_roll_ups(&roll_up_fields)?;
     progress.finish();
 
     let id_column = zones.id_field().unwrap_or("fid").to_string();
@@ -346,22 +371,50 @@ fn run() -> Result<(), Failure> {
             if let Some(w) = &request.weights {
                 inputs.push(InputFile::describe("weights", w));
             }
-            let record = RunRecord {
+            let finished = SystemTime::now();
+            let record = |table| RunRecord {
                 command_line: std::env::args().collect(),
-                inputs,
-                zones_crs: zones_crs_as_read,
-                zone_transformations: transformations,
+                inputs: inputs.clone(),
+                zones_crs: zones_crs_as_read.clone(),
+                zone_transformations: transformations.clone(),
                 started,
-                finished: SystemTime::now(),
-                table: &table,
+                finished,
+                table,
                 notes: Vec::new(),
             };
-            if let Err(e) = write::write_provenance(path, &record) {
-                // The result is complete; a missing provenance file must not go unnoticed, though.
-                let _ = std::fs::remove_file(path);
-                return Err(e.into());
+            write_provenance_or_remove(path, &record(&table))?;
+            for (field, level) in request.roll_ups.iter().zip(&levels) {
+                let level_path = roll_up_path(path, field);
+                write::write_atomically(&level_path, |w| write::write_csv(level, field, w))?;
+                let mut level_record = record(level);
+                level_record.notes.push(format!(
+                    "zones rolled up by '{field}' from {}",
+                    path.display()
+                ));
+                write_provenance_or_remove(&level_path, &level_record)?;
             }
         }
     }
     Ok(())
+}
+
+/// Write `path`'s provenance file; without it, remove `path` too (a result
+/// must not go without its provenance unnoticed).
+fn write_provenance_or_remove(path: &Path, record: &RunRecord<'_>) -> Result<(), Failure> {
+    match write::write_provenance(path, record) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(path);
+            Err(e.into())
+        }
+    }
+}
+
+/// `<dir>/<stem>_by_<field>.csv` for `--roll-up field` and `--output <dir>/<stem>.<ext>`.
+fn roll_up_path(output: &Path, field: &str) -> PathBuf {
+    let stem = output
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    output.with_file_name(format!("{stem}_by_{field}.csv"))
 }

@@ -70,16 +70,21 @@ fn read_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
-fn library_table(stats: &str) -> terralux::results::ZonalTable {
-    let raster = GdalRaster::open(testdata("ntl.tif")).unwrap();
-    let zones = ZoneSet::read(
+/// The test counties, ids from `code`.
+fn test_counties() -> ZoneSet {
+    ZoneSet::read(
         testdata("counties.gpkg"),
         &ZoneOptions {
             id_field: Some("code".into()),
             ..ZoneOptions::default()
         },
     )
-    .unwrap();
+    .unwrap()
+}
+
+fn library_table(stats: &str) -> terralux::results::ZonalTable {
+    let raster = GdalRaster::open(testdata("ntl.tif")).unwrap();
+    let zones = test_counties();
     ZonalStats::new(&zones)
         .band(&raster, 1)
         .stats(&Stat::parse_list(stats).unwrap())
@@ -284,14 +289,7 @@ fn every_output_format_carries_the_hand_computed_values() {
 fn several_bands_are_named_by_band_and_zones_in_another_crs_are_reprojected() {
     let tmp = TempDir::new("cli-crs");
     // The counties in Web Mercator.
-    let zones = ZoneSet::read(
-        testdata("counties.gpkg"),
-        &ZoneOptions {
-            id_field: Some("code".into()),
-            ..ZoneOptions::default()
-        },
-    )
-    .unwrap();
+    let zones = test_counties();
     let mercator = zones
         .reprojected(&Crs::from_user_input("EPSG:3857").unwrap())
         .unwrap();
@@ -578,6 +576,7 @@ fn help_explains_every_flag_with_an_example() {
         "--gcj02",
         "--threads",
         "--quiet",
+        "--roll-up",
         "--output",
         "EXAMPLE",
     ] {
@@ -592,14 +591,7 @@ fn gcj02_weights_and_area_weighting() {
     use geo::MapCoords;
     let tmp = TempDir::new("cli-gcj");
     // The counties shifted into GCJ-02, as a Chinese web map would serve them.
-    let zones = ZoneSet::read(
-        testdata("counties.gpkg"),
-        &ZoneOptions {
-            id_field: Some("code".into()),
-            ..ZoneOptions::default()
-        },
-    )
-    .unwrap();
+    let zones = test_counties();
     let shifted: Vec<_> = zones
         .iter()
         .map(|z| {
@@ -696,4 +688,87 @@ fn gcj02_weights_and_area_weighting() {
             row[0]
         );
     }
+}
+
+#[test]
+fn roll_ups_add_the_counties_of_each_province_and_city() {
+    let tmp = TempDir::new("cli-roll-up");
+    let out = tmp.join("counties.csv");
+    let result = in_manifest_dir(counties_args(
+        out.to_str().unwrap(),
+        &[
+            "--stats",
+            "count,sum,mean",
+            "--roll-up",
+            "province",
+            "--roll-up",
+            "city",
+            "--quiet",
+        ],
+    ));
+    assert!(result.status.success(), "{}", stderr(&result));
+    for name in ["counties_by_province.csv", "counties_by_city.csv"] {
+        assert!(tmp.join(name).exists(), "{name} missing");
+        assert!(tmp.join(&format!("{name}.provenance.json")).exists());
+    }
+    let (_, counties) = read_csv(&std::fs::read_to_string(&out).unwrap());
+    let zones = test_counties();
+    let number = |s: &str| s.parse::<f64>().unwrap();
+    for field in ["province", "city"] {
+        let text = std::fs::read_to_string(tmp.join(&format!("counties_by_{field}.csv"))).unwrap();
+        let (header, groups) = read_csv(&text);
+        assert_eq!(header, [field, "count", "sum", "mean"]);
+        let mut seen = 0;
+        for group in &groups {
+            let members: Vec<&Vec<String>> = counties
+                .iter()
+                .zip(zones.iter())
+                .filter(|(_, zone)| zone.attributes.get(field).unwrap().to_string() == group[0])
+                .map(|(row, _)| row)
+                .collect();
+            assert!(!members.is_empty(), "{field} {} has no county", group[0]);
+            seen += members.len();
+            let count: f64 = members.iter().map(|r| number(&r[1])).sum();
+            let sum: f64 = members.iter().map(|r| number(&r[2])).sum();
+            assert!((number(&group[1]) - count).abs() < 1e-9 * count.max(1.0));
+            assert!((number(&group[2]) - sum).abs() < 1e-9 * sum.max(1.0));
+            // The mean is the union's (sum over count), not the average of the counties' means.
+            assert!((number(&group[3]) - sum / count).abs() < 1e-9 * (sum / count).max(1.0));
+        }
+        assert_eq!(seen, counties.len(), "every county in one {field}");
+    }
+}
+
+#[test]
+fn roll_up_errors_leave_nothing() {
+    let tmp = TempDir::new("cli-roll-up-errors");
+    let out = tmp.join("out.csv");
+    let out = out.to_str().unwrap();
+    let args = |output: &str, extra: &[&str]| -> Vec<String> {
+        let mut args = vec![
+            "--raster",
+            "testdata/ntl.tif",
+            "--zones",
+            "testdata/counties.gpkg",
+            "--output",
+            output,
+        ];
+        args.extend_from_slice(extra);
+        args.into_iter().map(str::to_string).collect()
+    };
+    let check = |args: Vec<String>, code: i32, message: &str| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        expect_failure(tmp.path(), &args, code, message);
+    };
+    check(args("-", &["--roll-up", "province"]), 2, "cannot be '-'");
+    check(
+        args(out, &["--roll-up", "city", "--roll-up", "city"]),
+        2,
+        "--roll-up city is given twice",
+    );
+    check(
+        args(out, &["--roll-up", "prefecture"]),
+        1,
+        "no field named 'prefecture'",
+    );
 }
