@@ -518,7 +518,6 @@ fn gdal_and_in_memory_rasters_give_the_same_results() {
     #[cfg(feature = "gdal")]
     {
         use terralux::RasterSource;
-        use terralux::zones::ZoneOptions;
         let gdal = terralux::GdalRaster::open(common::testdata("ntl.tif")).unwrap();
         let info = gdal.band_info(1).unwrap();
         let memory = Raster::new(
@@ -529,14 +528,7 @@ fn gdal_and_in_memory_rasters_give_the_same_results() {
         .unwrap()
         .with_nodata(info.encoding.nodata)
         .with_block_shape(info.block_shape.0, info.block_shape.1);
-        let zones = ZoneSet::read(
-            common::testdata("counties.gpkg"),
-            &ZoneOptions {
-                id_field: Some("code".into()),
-                ..ZoneOptions::default()
-            },
-        )
-        .unwrap();
+        let zones = common::test_counties();
         let stats =
             Stat::parse_list("count,sum,mean,min,max,stdev,median,p90,valid_frac,outside_frac")
                 .unwrap();

@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{TempDir, testdata};
+use common::{TempDir, test_counties, testdata};
 use gdal::DriverManager;
 use gdal::raster::Buffer;
 use gdal::spatial_ref::SpatialRef;
@@ -68,18 +68,6 @@ fn read_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
         .map(|l| l.split(',').map(str::to_string).collect())
         .collect();
     (header, rows)
-}
-
-/// The test counties, ids from `code`.
-fn test_counties() -> ZoneSet {
-    ZoneSet::read(
-        testdata("counties.gpkg"),
-        &ZoneOptions {
-            id_field: Some("code".into()),
-            ..ZoneOptions::default()
-        },
-    )
-    .unwrap()
 }
 
 fn library_table(stats: &str) -> terralux::results::ZonalTable {

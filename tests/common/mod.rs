@@ -42,6 +42,19 @@ pub fn testdata(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The test counties (`testdata/counties.gpkg`), ids from `code`.
+#[cfg(feature = "gdal")]
+pub fn test_counties() -> terralux::zones::ZoneSet {
+    terralux::zones::ZoneSet::read(
+        testdata("counties.gpkg"),
+        &terralux::zones::ZoneOptions {
+            id_field: Some("code".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
 /// The path of example binary `name`, built once per test process (in the tests' profile).
 pub fn example_binary(name: &str) -> PathBuf {
     use std::collections::HashSet;

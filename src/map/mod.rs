@@ -1,0 +1,336 @@
+//! Static choropleth maps of a per-zone value: SVG and PNG, with a title,
+//! a legend of quantile classes, and a colour for zones without data.
+//!
+//! ```
+//! use geo_types::{polygon, MultiPolygon};
+//! use terralux::map::Choropleth;
+//! use terralux::zones::{Attributes, Zone, ZoneId, ZoneSet};
+//! let square = |id: i64, x: f64| Zone {
+//!     id: ZoneId::Int(id),
+//!     attributes: Attributes::default(),
+//!     geometry: MultiPolygon(vec![polygon![(x: x, y: 0.0), (x: x + 1.0, y: 0.0), (x: x + 1.0, y: 1.0), (x: x, y: 1.0)]]),
+//! };
+//! let zones = ZoneSet::new(vec![square(1, 0.0), square(2, 1.0), square(3, 2.0)], None);
+//! let map = Choropleth::new(&zones, &[Some(1.0), Some(5.0), None], "Night-light density")?
+//!     .classes(2);
+//! assert_eq!(map.class_of_zone(0), Some(0));
+//! assert_eq!(map.class_of_zone(1), Some(1));
+//! assert_eq!(map.class_of_zone(2), None); // drawn in the missing-data colour
+//! let svg = map.to_svg();
+//! assert_eq!(svg.matches("<path").count(), 3);
+//! let png: Vec<u8> = map.to_png()?;
+//! assert_eq!(&png[1..4], b"PNG");
+//! # Ok::<(), terralux::Error>(())
+//! ```
+
+mod canvas;
+mod svg;
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::zones::ZoneSet;
+
+pub use canvas::Canvas;
+
+/// An sRGB colour.
+pub type Rgb = [u8; 3];
+
+/// The colour of zones without a value.
+pub const MISSING_COLOUR: Rgb = [204, 204, 204];
+
+/// Where things go on the image, in pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Layout {
+    /// Image width.
+    pub width: u32,
+    /// Image height.
+    pub height: u32,
+    /// Height of the title band at the top.
+    pub title_height: u32,
+    /// Width of the legend panel on the right.
+    pub legend_width: u32,
+    /// Side of a legend swatch.
+    pub swatch: u32,
+    /// Vertical distance between legend entries.
+    pub legend_step: u32,
+    /// Top of the first legend entry.
+    pub legend_top: u32,
+}
+
+impl Layout {
+    /// The layout of a `width` x `height` image.
+    pub fn new(width: u32, height: u32) -> Self {
+        Layout {
+            width,
+            height,
+            title_height: 48,
+            legend_width: 320,
+            swatch: 20,
+            legend_step: 28,
+            legend_top: 64,
+        }
+    }
+
+    /// The top-left corner of legend entry `i` (its swatch).
+    pub fn legend_entry(&self, i: usize) -> (u32, u32) {
+        (
+            self.width - self.legend_width + 16,
+            self.legend_top + i as u32 * self.legend_step,
+        )
+    }
+
+    /// The map area: left, top, right, bottom.
+    fn map_area(&self) -> (f64, f64, f64, f64) {
+        (
+            10.0,
+            self.title_height as f64,
+            (self.width - self.legend_width) as f64 - 10.0,
+            self.height as f64 - 10.0,
+        )
+    }
+}
+
+/// A choropleth of one value per zone.
+#[derive(Debug, Clone)]
+pub struct Choropleth<'a> {
+    zones: &'a ZoneSet,
+    values: Vec<Option<f64>>,
+    title: String,
+    classes: usize,
+    layout: Layout,
+}
+
+impl<'a> Choropleth<'a> {
+    /// A map of `values` (one per zone, in zone order; `None` or NaN for no
+    /// data) over `zones`, with 5 quantile classes on a 1000 x 800 image.
+    pub fn new(zones: &'a ZoneSet, values: &[Option<f64>], title: &str) -> Result<Self> {
+        if values.len() != zones.len() {
+            return Err(Error::Mismatch {
+                context: format!("map '{title}'"),
+                reason: format!("{} values for {} zones", values.len(), zones.len()),
+            });
+        }
+        if zones.bounds().is_none() {
+            return Err(Error::Mismatch {
+                context: format!("map '{title}'"),
+                reason: "no zone has a geometry to draw".into(),
+            });
+        }
+        Ok(Choropleth {
+            zones,
+            values: values.iter().map(|v| v.filter(|x| x.is_finite())).collect(),
+            title: title.to_string(),
+            classes: 5,
+            layout: Layout::new(1000, 800),
+        })
+    }
+
+    /// Use `classes` quantile classes (at least 1).
+    pub fn classes(mut self, classes: usize) -> Self {
+        self.classes = classes.max(1);
+        self
+    }
+
+    /// Draw on a `width` x `height` image (at least 480 x 320).
+    pub fn size(mut self, width: u32, height: u32) -> Self {
+        self.layout = Layout::new(width.max(480), height.max(320));
+        self
+    }
+
+    /// The image layout (legend positions, for checks and overlays).
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// The class limits: `breaks()[i]` and `breaks()[i + 1]` bound class
+    /// `i` (the lower included). Quantile breaks over the values present;
+    /// tied breaks collapse, so there may be fewer classes than asked.
+    pub fn breaks(&self) -> Vec<f64> {
+        let mut present: Vec<f64> = self.values.iter().flatten().copied().collect();
+        if present.is_empty() {
+            return Vec::new();
+        }
+        present.sort_by(f64::total_cmp);
+        let n = present.len();
+        let mut breaks = vec![present[0]];
+        for j in 1..self.classes {
+            let b = present[j * n / self.classes];
+            if b > breaks[breaks.len() - 1] {
+                breaks.push(b);
+            }
+        }
+        breaks.push(present[n - 1]);
+        breaks
+    }
+
+    /// The class (0 = lowest) of zone `zone`, `None` without a value.
+    pub fn class_of_zone(&self, zone: usize) -> Option<usize> {
+        let value = self.values.get(zone).copied().flatten()?;
+        let breaks = self.breaks();
+        let classes = breaks.len() - 1;
+        Some(breaks[1..classes].iter().filter(|&&b| value >= b).count())
+    }
+
+    /// The colours of the classes, light to dark.
+    pub fn palette(&self) -> Vec<Rgb> {
+        palette(self.breaks().len().saturating_sub(1))
+    }
+
+    /// The fill colour of zone `zone`.
+    pub fn colour_of_zone(&self, zone: usize) -> Rgb {
+        match self.class_of_zone(zone) {
+            Some(class) => self.palette()[class],
+            None => MISSING_COLOUR,
+        }
+    }
+
+    /// The legend's entries: colour and label, the missing-data entry last
+    /// when some zone has no value.
+    pub fn legend(&self) -> Vec<(Rgb, String)> {
+        let breaks = self.breaks();
+        let mut entries: Vec<(Rgb, String)> = self
+            .palette()
+            .into_iter()
+            .enumerate()
+            .map(|(i, colour)| {
+                let closing = if i + 2 == breaks.len() { "]" } else { ")" };
+                let label = format!(
+                    "[{}, {}{closing}",
+                    short_number(breaks[i]),
+                    short_number(breaks[i + 1])
+                );
+                (colour, label)
+            })
+            .collect();
+        if self.values.iter().any(Option::is_none) {
+            entries.push((MISSING_COLOUR, "no data".to_string()));
+        }
+        entries
+    }
+
+    /// The title.
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+
+    /// Zone `zone`'s rings in image pixels (y down), polygon by polygon.
+    pub fn zone_pixels(&self, zone: usize) -> Vec<Vec<Vec<(f64, f64)>>> {
+        let project = self.projection();
+        self.zones.zones()[zone]
+            .geometry
+            .0
+            .iter()
+            .map(|polygon| {
+                std::iter::once(polygon.exterior())
+                    .chain(polygon.interiors())
+                    .map(|ring| ring.coords().map(|c| project(c.x, c.y)).collect())
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Where the world point (`x`, `y`) (in the zones' CRS) falls on the image, in pixels.
+    pub fn to_pixel(&self, x: f64, y: f64) -> (f64, f64) {
+        self.projection()(x, y)
+    }
+
+    /// The number of zones drawn.
+    pub fn zone_count(&self) -> usize {
+        self.zones.len()
+    }
+
+    /// A label for zone `zone`: its id and value.
+    pub fn zone_label(&self, zone: usize) -> String {
+        let value = self.values[zone].map_or("no data".to_string(), short_number);
+        format!("{}: {value}", self.zones.zones()[zone].id)
+    }
+
+    /// World to pixel: longitudes shrink by the cosine of the middle latitude
+    /// for geographic zones; the map is fitted into the map area, centred.
+    fn projection(&self) -> impl Fn(f64, f64) -> (f64, f64) + use<> {
+        let bounds = self.zones.bounds().expect("checked in new");
+        let geographic = self.zones.crs().is_none_or(|c| c.is_geographic())
+            && bounds.min().x >= -180.0
+            && bounds.max().x <= 180.0
+            && bounds.min().y >= -90.0
+            && bounds.max().y <= 90.0;
+        let x_scale = if geographic {
+            ((bounds.min().y + bounds.max().y) / 2.0).to_radians().cos()
+        } else {
+            1.0
+        };
+        let (left, top, right, bottom) = self.layout.map_area();
+        let width = (bounds.width() * x_scale).max(1e-12);
+        let height = bounds.height().max(1e-12);
+        let scale = ((right - left) / width).min((bottom - top) / height);
+        let x0 = left + ((right - left) - width * scale) / 2.0;
+        let y0 = top + ((bottom - top) - height * scale) / 2.0;
+        let (min_x, max_y) = (bounds.min().x, bounds.max().y);
+        move |x, y| (x0 + (x - min_x) * x_scale * scale, y0 + (max_y - y) * scale)
+    }
+
+    /// The map as an SVG document.
+    pub fn to_svg(&self) -> String {
+        svg::render(self)
+    }
+
+    /// The map as a PNG image (RGB, 8 bits).
+    pub fn to_png(&self) -> Result<Vec<u8>> {
+        let mut canvas = Canvas::new(self.layout.width, self.layout.height, [255, 255, 255]);
+        canvas.draw_map(self);
+        canvas.to_png().map_err(|e| Error::Mismatch {
+            context: format!("map '{}'", self.title),
+            reason: format!("PNG encoding failed: {e}"),
+        })
+    }
+
+    /// Write the SVG to `path`, atomically.
+    pub fn write_svg(&self, path: &Path) -> Result<()> {
+        let svg = self.to_svg();
+        crate::write::write_atomically(path, |w| w.write_all(svg.as_bytes()))
+    }
+
+    /// Write the PNG to `path`, atomically.
+    pub fn write_png(&self, path: &Path) -> Result<()> {
+        let png = self.to_png()?;
+        crate::write::write_atomically(path, |w| w.write_all(&png))
+    }
+}
+
+/// `classes` colours from light yellow to dark red (a sequential ramp).
+pub fn palette(classes: usize) -> Vec<Rgb> {
+    const STOPS: [Rgb; 3] = [[255, 255, 204], [253, 141, 60], [128, 0, 38]];
+    (0..classes)
+        .map(|i| {
+            let t = if classes > 1 {
+                i as f64 / (classes - 1) as f64
+            } else {
+                0.5
+            };
+            let (a, b, u) = if t <= 0.5 {
+                (STOPS[0], STOPS[1], t * 2.0)
+            } else {
+                (STOPS[1], STOPS[2], (t - 0.5) * 2.0)
+            };
+            [0, 1, 2].map(|k| (a[k] as f64 + (b[k] as f64 - a[k] as f64) * u).round() as u8)
+        })
+        .collect()
+}
+
+/// A number with about four significant digits, for labels.
+fn short_number(v: f64) -> String {
+    if v == 0.0 {
+        "0".to_string()
+    } else if (1e-3..1e6).contains(&v.abs()) {
+        let digits = (3 - v.abs().log10().floor() as i32).clamp(0, 6) as usize;
+        let text = format!("{v:.digits$}");
+        if text.contains('.') {
+            text.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            text
+        }
+    } else {
+        format!("{v:.3e}")
+    }
+}
