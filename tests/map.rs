@@ -265,3 +265,61 @@ fn county_map_colours_each_county_by_its_class() {
     }
     assert_eq!(checked, zones.len());
 }
+
+#[test]
+fn html_is_self_contained_and_escapes_what_it_embeds() {
+    use terralux::map::InteractiveMap;
+    let zones = block();
+    let html = InteractiveMap::new(&zones, "Lights <b>&</b> {{DATA}}")
+        .indicator("x</script><script>alert(1)</script>", &[Some(1.0); 4])
+        .unwrap()
+        .to_html()
+        .unwrap();
+    // One inline data block and one inline script; nothing fetched.
+    assert_eq!(html.matches("<script").count(), 2);
+    assert_eq!(html.matches("</script>").count(), 2);
+    // The SVG namespace is a name, not a fetch.
+    let page = html.replace("http://www.w3.org/2000/svg", "");
+    for remote in [
+        "http://",
+        "https://",
+        "src=",
+        "<link",
+        "url(",
+        "fetch(",
+        "XMLHttpRequest",
+    ] {
+        assert!(!page.contains(remote), "{remote} in the page");
+    }
+    assert!(html.contains("<title>Lights &lt;b&gt;&amp;&lt;/b&gt; {{DATA}}</title>"));
+    assert!(html.contains(r#""x\u003c/script>\u003cscript>alert(1)\u003c/script>""#));
+    assert_eq!(html.matches("\"d\":\"M").count(), 4);
+}
+
+#[test]
+fn html_map_inputs_are_checked() {
+    use terralux::map::InteractiveMap;
+    let zones = block();
+    let message = |r: terralux::Result<String>| r.unwrap_err().to_string();
+    assert!(message(InteractiveMap::new(&zones, "t").to_html()).contains("no indicator"));
+    let err = InteractiveMap::new(&zones, "t")
+        .indicator("a", &[Some(1.0)])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("1 values for 4 zones"), "{err}");
+    let err = InteractiveMap::new(&zones, "t")
+        .indicator("a", &[Some(1.0); 4])
+        .unwrap()
+        .indicator("a", &[Some(2.0); 4])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("given twice"), "{err}");
+    let err = message(
+        InteractiveMap::new(&zones, "t")
+            .indicator("a", &[Some(1.0); 4])
+            .unwrap()
+            .group_by("province")
+            .to_html(),
+    );
+    assert!(err.contains("no field named 'province'"), "{err}");
+}

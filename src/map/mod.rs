@@ -24,14 +24,19 @@
 //! ```
 
 mod canvas;
+mod html;
 mod svg;
 
 use std::path::Path;
 
+use geo_types::Rect;
+
+use crate::crs::Crs;
 use crate::error::{Error, Result};
 use crate::zones::ZoneSet;
 
 pub use canvas::Canvas;
+pub use html::InteractiveMap;
 
 /// An sRGB colour.
 pub type Rgb = [u8; 3];
@@ -98,6 +103,7 @@ pub struct Choropleth<'a> {
     values: Vec<Option<f64>>,
     title: String,
     classes: usize,
+    breaks: Vec<f64>,
     layout: Layout,
 }
 
@@ -117,9 +123,11 @@ impl<'a> Choropleth<'a> {
                 reason: "no zone has a geometry to draw".into(),
             });
         }
+        let values: Vec<Option<f64>> = values.iter().map(|v| v.filter(|x| x.is_finite())).collect();
         Ok(Choropleth {
             zones,
-            values: values.iter().map(|v| v.filter(|x| x.is_finite())).collect(),
+            breaks: quantile_breaks(&values, 5),
+            values,
             title: title.to_string(),
             classes: 5,
             layout: Layout::new(1000, 800),
@@ -129,6 +137,7 @@ impl<'a> Choropleth<'a> {
     /// Use `classes` quantile classes (at least 1).
     pub fn classes(mut self, classes: usize) -> Self {
         self.classes = classes.max(1);
+        self.breaks = quantile_breaks(&self.values, self.classes);
         self
     }
 
@@ -147,34 +156,20 @@ impl<'a> Choropleth<'a> {
     /// `i` (the lower included). Quantile breaks over the values present;
     /// tied breaks collapse, so there may be fewer classes than asked.
     pub fn breaks(&self) -> Vec<f64> {
-        let mut present: Vec<f64> = self.values.iter().flatten().copied().collect();
-        if present.is_empty() {
-            return Vec::new();
-        }
-        present.sort_by(f64::total_cmp);
-        let n = present.len();
-        let mut breaks = vec![present[0]];
-        for j in 1..self.classes {
-            let b = present[j * n / self.classes];
-            if b > breaks[breaks.len() - 1] {
-                breaks.push(b);
-            }
-        }
-        breaks.push(present[n - 1]);
-        breaks
+        self.breaks.clone()
     }
 
     /// The class (0 = lowest) of zone `zone`, `None` without a value.
     pub fn class_of_zone(&self, zone: usize) -> Option<usize> {
         let value = self.values.get(zone).copied().flatten()?;
-        let breaks = self.breaks();
+        let breaks = &self.breaks;
         let classes = breaks.len() - 1;
         Some(breaks[1..classes].iter().filter(|&&b| value >= b).count())
     }
 
     /// The colours of the classes, light to dark.
     pub fn palette(&self) -> Vec<Rgb> {
-        palette(self.breaks().len().saturating_sub(1))
+        palette(self.breaks.len().saturating_sub(1))
     }
 
     /// The fill colour of zone `zone`.
@@ -246,28 +241,11 @@ impl<'a> Choropleth<'a> {
         format!("{}: {value}", self.zones.zones()[zone].id)
     }
 
-    /// World to pixel: longitudes shrink by the cosine of the middle latitude
-    /// for geographic zones; the map is fitted into the map area, centred.
+    /// World to pixel, fitted into the map area, centred.
     fn projection(&self) -> impl Fn(f64, f64) -> (f64, f64) + use<> {
         let bounds = self.zones.bounds().expect("checked in new");
-        let geographic = self.zones.crs().is_none_or(|c| c.is_geographic())
-            && bounds.min().x >= -180.0
-            && bounds.max().x <= 180.0
-            && bounds.min().y >= -90.0
-            && bounds.max().y <= 90.0;
-        let x_scale = if geographic {
-            ((bounds.min().y + bounds.max().y) / 2.0).to_radians().cos()
-        } else {
-            1.0
-        };
         let (left, top, right, bottom) = self.layout.map_area();
-        let width = (bounds.width() * x_scale).max(1e-12);
-        let height = bounds.height().max(1e-12);
-        let scale = ((right - left) / width).min((bottom - top) / height);
-        let x0 = left + ((right - left) - width * scale) / 2.0;
-        let y0 = top + ((bottom - top) - height * scale) / 2.0;
-        let (min_x, max_y) = (bounds.min().x, bounds.max().y);
-        move |x, y| (x0 + (x - min_x) * x_scale * scale, y0 + (max_y - y) * scale)
+        fit(bounds, self.zones.crs(), (left, top, right, bottom))
     }
 
     /// The map as an SVG document.
@@ -298,6 +276,69 @@ impl<'a> Choropleth<'a> {
     }
 }
 
+/// Quantile breaks of the values present: the minimum, the values at each
+/// `j / classes` share (ties collapsed), and the maximum; empty without values.
+fn quantile_breaks(values: &[Option<f64>], classes: usize) -> Vec<f64> {
+    let mut present: Vec<f64> = values.iter().flatten().copied().collect();
+    if present.is_empty() {
+        return Vec::new();
+    }
+    present.sort_by(f64::total_cmp);
+    let n = present.len();
+    let mut breaks = vec![present[0]];
+    for j in 1..classes {
+        let b = present[j * n / classes];
+        if b > breaks[breaks.len() - 1] {
+            breaks.push(b);
+        }
+    }
+    breaks.push(present[n - 1]);
+    breaks
+}
+
+/// The factor applied to x: the cosine of the middle latitude for
+/// longitude/latitude bounds (so shapes keep their look), else 1.
+fn x_scale(bounds: Rect<f64>, crs: Option<&Crs>) -> f64 {
+    let geographic = crs.is_none_or(Crs::is_geographic)
+        && bounds.min().x >= -180.0
+        && bounds.max().x <= 180.0
+        && bounds.min().y >= -90.0
+        && bounds.max().y <= 90.0;
+    if geographic {
+        ((bounds.min().y + bounds.max().y) / 2.0).to_radians().cos()
+    } else {
+        1.0
+    }
+}
+
+/// World to image (y down): `bounds` fitted into the box `(left, top,
+/// right, bottom)`, centred, with the same scale on both axes.
+fn fit(
+    bounds: Rect<f64>,
+    crs: Option<&Crs>,
+    (left, top, right, bottom): (f64, f64, f64, f64),
+) -> impl Fn(f64, f64) -> (f64, f64) + use<> {
+    let x_scale = x_scale(bounds, crs);
+    let width = (bounds.width() * x_scale).max(1e-12);
+    let height = bounds.height().max(1e-12);
+    let scale = ((right - left) / width).min((bottom - top) / height);
+    let x0 = left + ((right - left) - width * scale) / 2.0;
+    let y0 = top + ((bottom - top) - height * scale) / 2.0;
+    let (min_x, max_y) = (bounds.min().x, bounds.max().y);
+    move |x, y| (x0 + (x - min_x) * x_scale * scale, y0 + (max_y - y) * scale)
+}
+
+/// World to a page `width` units wide: the projection and the page's height.
+fn world_to_page(
+    bounds: Rect<f64>,
+    crs: Option<&Crs>,
+    width: f64,
+) -> (impl Fn(f64, f64) -> (f64, f64) + use<>, f64) {
+    let aspect = bounds.height().max(1e-12) / (bounds.width() * x_scale(bounds, crs)).max(1e-12);
+    let height = (width * aspect).clamp(width / 20.0, width * 20.0);
+    (fit(bounds, crs, (0.0, 0.0, width, height)), height)
+}
+
 /// `classes` colours from light yellow to dark red (a sequential ramp).
 pub fn palette(classes: usize) -> Vec<Rgb> {
     const STOPS: [Rgb; 3] = [[255, 255, 204], [253, 141, 60], [128, 0, 38]];
@@ -316,6 +357,11 @@ pub fn palette(classes: usize) -> Vec<Rgb> {
             [0, 1, 2].map(|k| (a[k] as f64 + (b[k] as f64 - a[k] as f64) * u).round() as u8)
         })
         .collect()
+}
+
+/// `#rrggbb`.
+fn hex(colour: Rgb) -> String {
+    format!("#{:02x}{:02x}{:02x}", colour[0], colour[1], colour[2])
 }
 
 /// A number with about four significant digits, for labels.

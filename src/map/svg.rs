@@ -3,11 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{Choropleth, Rgb};
-
-fn hex(colour: Rgb) -> String {
-    format!("#{:02x}{:02x}{:02x}", colour[0], colour[1], colour[2])
-}
+use super::{Choropleth, hex};
 
 /// `text` with the XML special characters escaped.
 fn escape(text: &str) -> String {

@@ -5,7 +5,7 @@
 
 mod atomic;
 mod csv;
-mod json;
+pub(crate) mod json;
 mod provenance;
 #[cfg(feature = "gdal")]
 mod vector;
