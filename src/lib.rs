@@ -107,6 +107,7 @@
 //! | [`write`](mod@write) | CSV, GeoJSON, GeoPackage and provenance files, written atomically |
 //! | [`ntl`] | night-light products (VNL, Black Marble, DMSP names and grids), quality masks, DMSP calibration, time series and trends |
 //! | [`index`] | composite indices from per-zone indicators (normalise, weight, aggregate, rank, class) and validation figures (Pearson, Spearman, R², ROC AUC) |
+//! | [`table`] | [`table::Table`]: per-zone tables read from CSV (to build indices from) |
 //! | [`map`] | static choropleth maps (SVG and PNG) with title, quantile-class legend and missing-data colour |
 //! | [`crs`] | [`Crs`]: definitions, geographic or projected, comparison |
 //! | [`error`] | [`Error`], whose messages name the file, band, layer, field or feature at fault |
@@ -146,6 +147,7 @@ pub mod raster;
 pub mod results;
 pub mod rollup;
 pub mod stats;
+pub mod table;
 pub mod write;
 pub mod zones;
 

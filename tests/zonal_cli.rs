@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{TempDir, test_counties, testdata};
+use common::{TempDir, files_in, test_counties, testdata};
 use gdal::DriverManager;
 use gdal::raster::Buffer;
 use gdal::spatial_ref::SpatialRef;
@@ -78,16 +78,6 @@ fn library_table(stats: &str) -> terralux::results::ZonalTable {
         .stats(&Stat::parse_list(stats).unwrap())
         .run()
         .unwrap()
-}
-
-/// Files in `dir` (to check that nothing, not even a temporary file, is left behind).
-fn files_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 #[test]

@@ -12,7 +12,7 @@ use crate::engine::{SharedRaster, ZonalStats};
 use crate::error::{Error, Result};
 use crate::results::ZonalTable;
 use crate::stats::Stat;
-use crate::write::{csv_field, format_value};
+use crate::write::{csv_field, csv_record, format_value};
 use crate::zones::ZoneSet;
 
 /// One date of a series: a band of a raster, with its date label (`2014`, `2014-01`, `2015-01-01`).
@@ -152,16 +152,7 @@ impl Series {
         };
         let own: Vec<String> = first.columns.iter().map(|c| c.name.clone()).collect();
         let header = names.unwrap_or(&own);
-        writeln!(
-            out,
-            "{},date,{}",
-            csv_field(id_column),
-            header
-                .iter()
-                .map(|h| csv_field(h))
-                .collect::<Vec<_>>()
-                .join(",")
-        )?;
+        writeln!(out, "{},date,{}", csv_field(id_column), csv_record(header))?;
         for (date, table) in self.dates.iter().zip(&self.tables) {
             for zone in &table.zones {
                 let values: Vec<String> = zone

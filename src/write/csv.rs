@@ -65,13 +65,32 @@ pub fn format_value(value: &StatValue) -> String {
     }
 }
 
+/// One CSV record (without the line break): the fields quoted as needed, comma separated.
+///
+/// ```
+/// assert_eq!(terralux::write::csv_record(["code", "name, full"]), "code,\"name, full\"");
+/// ```
+pub fn csv_record<S: AsRef<str>>(fields: impl IntoIterator<Item = S>) -> String {
+    fields
+        .into_iter()
+        .map(|f| csv_field(f.as_ref()).into_owned())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Append one CSV field, quoted when it holds a comma, quote or line break.
 fn push_field(line: &mut String, field: &str) {
     line.push_str(&csv_field(field));
 }
 
 /// One CSV field, quoted (quotes doubled) when it holds a comma, quote or line break.
-pub(crate) fn csv_field(field: &str) -> std::borrow::Cow<'_, str> {
+///
+/// ```
+/// use terralux::write::csv_field;
+/// assert_eq!(csv_field("Fuling"), "Fuling");
+/// assert_eq!(csv_field("Yuzhong, \"CQ\""), "\"Yuzhong, \"\"CQ\"\"\"");
+/// ```
+pub fn csv_field(field: &str) -> std::borrow::Cow<'_, str> {
     if field.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", field.replace('"', "\"\"")).into()
     } else {

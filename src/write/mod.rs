@@ -11,8 +11,7 @@ mod provenance;
 mod vector;
 
 pub use atomic::{check_output_folder, temporary_path_for, write_atomically};
-pub(crate) use csv::csv_field;
-pub use csv::{format_value, write_csv};
+pub use csv::{csv_field, csv_record, format_value, write_csv};
 pub use json::Json;
 pub use provenance::{
     InputFile, RunRecord, provenance_json, provenance_path, rfc3339, write_provenance,

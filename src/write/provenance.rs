@@ -34,6 +34,24 @@ impl InputFile {
     }
 }
 
+impl InputFile {
+    /// The provenance record of the file: role, path, size and modification time.
+    pub fn to_json(&self) -> Json {
+        Json::object([
+            ("role", Json::str(&self.role)),
+            ("path", Json::str(&self.path)),
+            (
+                "size_bytes",
+                self.size_bytes.map_or(Json::Null, |s| Json::Int(s as i64)),
+            ),
+            (
+                "modified",
+                self.modified.clone().map_or(Json::Null, Json::Str),
+            ),
+        ])
+    }
+}
+
 /// Everything recorded about one run, besides what the table itself carries.
 #[derive(Debug, Clone)]
 pub struct RunRecord<'a> {
@@ -75,21 +93,7 @@ pub fn provenance_json(record: &RunRecord<'_>) -> Json {
             ("band", Json::Int(l.band as i64)),
         ])
     };
-    let inputs = record
-        .inputs
-        .iter()
-        .map(|f| {
-            Json::object([
-                ("role", Json::str(&f.role)),
-                ("path", Json::str(&f.path)),
-                (
-                    "size_bytes",
-                    f.size_bytes.map_or(Json::Null, |s| Json::Int(s as i64)),
-                ),
-                ("modified", f.modified.clone().map_or(Json::Null, Json::Str)),
-            ])
-        })
-        .collect();
+    let inputs = record.inputs.iter().map(InputFile::to_json).collect();
     Json::object([
         ("library", Json::str("terralux")),
         ("library_version", Json::str(&p.library_version)),

@@ -1,0 +1,627 @@
+//! `poverty_index`: a composite index from a per-county table of
+//! indicators, with its maps.
+//!
+//! ```text
+//! cargo run --release --example poverty_index -- \
+//!     --table PATH.csv [--table-id COLUMN] [--date VALUE] \
+//!     --zones PATH [--layer NAME] [--id-field FIELD] \
+//!     [--indicators LIST] [--worse LIST] \
+//!     [--normalisation min-max|z-score|rank] [--goalposts LIST] \
+//!     [--weights equal|entropy|pca|LIST] [--aggregation arithmetic|geometric] \
+//!     [--missing propagate|reweight] [--classes N] \
+//!     [--group-field FIELD] [--label-field FIELD] \
+//!     [--reference COLUMN] [--poor PATH] \
+//!     --output PATH.csv
+//! ```
+//!
+//! Run with `--help` for every flag. Exit codes: 0 success, 2 usage error,
+//! 1 any other error.
+
+#[path = "common/cli.rs"]
+mod cli;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use cli::{Args, Failure};
+use terralux::index::{
+    Aggregation, CompositeIndex, Direction, IndexSpec, Missing, Normalisation, Weights,
+    composite_index, ols_r2, pearson, roc_auc, spearman,
+};
+use terralux::map::{Choropleth, InteractiveMap};
+use terralux::table::Table;
+use terralux::write::{self, InputFile, Json, csv_field, csv_record};
+use terralux::zones::{ZoneOptions, ZoneSet};
+
+const PROGRAM: &str = "poverty_index";
+const OPTIONS: &[&str] = &[
+    "--table",
+    "--table-id",
+    "--date",
+    "--zones",
+    "--layer",
+    "--id-field",
+    "--indicators",
+    "--worse",
+    "--normalisation",
+    "--goalposts",
+    "--weights",
+    "--aggregation",
+    "--missing",
+    "--classes",
+    "--group-field",
+    "--label-field",
+    "--reference",
+    "--poor",
+    "--output",
+];
+const SWITCHES: &[&str] = &["--help", "-h"];
+
+const HELP: &str = "\
+poverty_index: a composite index of per-county indicators, with its maps
+
+USAGE
+  poverty_index --table PATH.csv [--table-id COLUMN] [--date VALUE]
+                --zones PATH [--layer NAME] [--id-field FIELD]
+                [--indicators LIST] [--worse LIST] [--normalisation min-max|z-score|rank]
+                [--goalposts LIST] [--weights equal|entropy|pca|LIST]
+                [--aggregation arithmetic|geometric] [--missing propagate|reweight]
+                [--classes N] [--group-field FIELD] [--label-field FIELD]
+                [--reference COLUMN] [--poor PATH] --output PATH.csv
+
+INPUTS
+  --table PATH       CSV of indicators, one row per county (e.g. the output of zonal or
+                     county_ntl), with an id column.
+  --table-id COLUMN  The table's id column (default: the --id-field name, else 'fid').
+  --date VALUE       Keep the rows whose 'date' column is VALUE (needed when the table
+                     holds several dates, as county_ntl's does).
+  --zones PATH       The counties (any OGR format); every county gets a row in the output.
+  --layer NAME       Layer of the zones file.
+  --id-field FIELD   Field holding the county ids, matched to the table's id column.
+
+INDEX
+  --indicators LIST  Comma-separated columns to combine (default: every numeric column
+                     but the id and the date).
+  --worse LIST       Indicators where higher is worse (poverty rate, distance...).
+  --normalisation M  min-max (default), z-score or rank.
+  --goalposts LIST   Fixed goalposts instead: name:low:high for every indicator, e.g.
+                     density:0:50,water:0:1 (values clamped to 0..1).
+  --weights W        equal (default), entropy, pca (first principal component), or
+                     name=weight,... for every indicator.
+  --aggregation A    arithmetic (default) or geometric mean.
+  --missing R        propagate (default: a county missing any indicator gets no index)
+                     or reweight (over the indicators it has). Never counted as zero.
+  --classes N        Quantile classes for the class column and the maps (default 5).
+
+VALIDATION
+  --reference COLUMN A table column to compare the score with (e.g. an official poverty
+                     index): Pearson, Spearman and OLS R^2.
+  --poor PATH        A text file of county ids, one per line, officially designated
+                     poor: ROC AUC of the score (lower score = poorer).
+
+MAPS
+  --group-field F    Attribute listing the provinces to zoom to in the HTML map (default:
+                     'province' when the zones have it).
+  --label-field F    Attribute shown beside each county id (default: 'name' when present).
+
+OUTPUT
+  --output PATH.csv  The index table: the id, score (0-100), rank (1 = best), class
+                     (1 = lowest .. N), composite, then each indicator normalised
+                     (<name>_norm); one row per county in zone order, empty when missing.
+                     Beside it: <stem>.png and <stem>.svg (choropleth of the score),
+                     <stem>.html (interactive map of the score and every indicator,
+                     self-contained) and <stem>.csv.provenance.json (inputs, choices,
+                     weights, validation figures). Files are written atomically.
+
+Exit codes: 0 success, 2 usage error, 1 any other error.
+
+EXAMPLE
+  cargo run --release --example poverty_index -- --table out/counties.csv \\
+      --zones testdata/counties.gpkg --id-field code --indicators mean,sum,p90 \\
+      --output out/index.csv
+";
+
+fn main() -> ExitCode {
+    cli::quiet_panics(PROGRAM);
+    cli::exit_with(PROGRAM, run())
+}
+
+/// Everything the command line asks for, checked.
+struct Request {
+    table: String,
+    table_id: Option<String>,
+    date: Option<String>,
+    zones: String,
+    layer: Option<String>,
+    id_field: Option<String>,
+    indicators: Option<Vec<String>>,
+    worse: Vec<String>,
+    normalisation: NormalisationChoice,
+    weights: WeightsChoice,
+    aggregation: Aggregation,
+    missing: Missing,
+    classes: usize,
+    group_field: Option<String>,
+    label_field: Option<String>,
+    reference: Option<String>,
+    poor: Option<String>,
+    output: PathBuf,
+}
+
+enum NormalisationChoice {
+    Plain(Normalisation),
+    Goalposts(Vec<(String, (f64, f64))>),
+}
+
+enum WeightsChoice {
+    Plain(Weights),
+    Given(Vec<(String, f64)>),
+}
+
+fn list(raw: Option<&str>) -> Option<Vec<String>> {
+    raw.map(|r| {
+        r.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    })
+}
+
+fn parse_request() -> Result<Option<Request>, Failure> {
+    let args = Args::parse(std::env::args().skip(1), OPTIONS, SWITCHES)?;
+    if args.switch("--help") || args.switch("-h") {
+        print!("{HELP}");
+        return Ok(None);
+    }
+    let usage = |m: String| Failure::Usage(m);
+    let normalisation = match (args.value("--goalposts"), args.value("--normalisation")) {
+        (Some(_), Some(_)) => {
+            return Err(usage(
+                "give --goalposts or --normalisation, not both".into(),
+            ));
+        }
+        (Some(posts), None) => {
+            let mut parsed = Vec::new();
+            for item in posts.split(',') {
+                let parts: Vec<&str> = item.split(':').collect();
+                let numbers = (parts.len() == 3)
+                    .then(|| Some((parts[1].parse::<f64>().ok()?, parts[2].parse::<f64>().ok()?)))
+                    .flatten();
+                match numbers {
+                    Some((lo, hi)) if lo != hi => parsed.push((parts[0].to_string(), (lo, hi))),
+                    _ => {
+                        return Err(usage(format!(
+                            "--goalposts takes name:low:high with low != high, not '{item}'"
+                        )));
+                    }
+                }
+            }
+            NormalisationChoice::Goalposts(parsed)
+        }
+        (None, choice) => NormalisationChoice::Plain(match choice.unwrap_or("min-max") {
+            "min-max" => Normalisation::MinMax,
+            "z-score" => Normalisation::ZScore,
+            "rank" => Normalisation::Rank,
+            other => {
+                return Err(usage(format!(
+                    "--normalisation takes min-max, z-score or rank, not '{other}'"
+                )));
+            }
+        }),
+    };
+    let weights = match args.value("--weights").unwrap_or("equal") {
+        "equal" => WeightsChoice::Plain(Weights::Equal),
+        "entropy" => WeightsChoice::Plain(Weights::Entropy),
+        "pca" => WeightsChoice::Plain(Weights::FirstPrincipalComponent),
+        given => {
+            let mut parsed = Vec::new();
+            for item in given.split(',') {
+                match item.split_once('=').map(|(n, w)| (n, w.parse::<f64>())) {
+                    Some((name, Ok(w))) if w.is_finite() && w >= 0.0 => {
+                        parsed.push((name.to_string(), w))
+                    }
+                    _ => {
+                        return Err(usage(format!(
+                            "--weights takes equal, entropy, pca or name=weight,... (weights >= 0), not '{item}'"
+                        )));
+                    }
+                }
+            }
+            WeightsChoice::Given(parsed)
+        }
+    };
+    let aggregation = match args.value("--aggregation").unwrap_or("arithmetic") {
+        "arithmetic" => Aggregation::Arithmetic,
+        "geometric" => Aggregation::Geometric,
+        other => {
+            return Err(usage(format!(
+                "--aggregation takes arithmetic or geometric, not '{other}'"
+            )));
+        }
+    };
+    let missing = match args.value("--missing").unwrap_or("propagate") {
+        "propagate" => Missing::Propagate,
+        "reweight" => Missing::Reweight,
+        other => {
+            return Err(usage(format!(
+                "--missing takes propagate or reweight, not '{other}'"
+            )));
+        }
+    };
+    let classes = args
+        .value("--classes")
+        .map(|c| args.number("--classes", c, 1))
+        .transpose()?
+        .unwrap_or(5);
+    let output = PathBuf::from(args.required("--output")?);
+    if output
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        != Some("csv".into())
+    {
+        return Err(usage(format!(
+            "--output must end in .csv (the maps are written beside it), not '{}'",
+            output.display()
+        )));
+    }
+    Ok(Some(Request {
+        table: args.required("--table")?.to_string(),
+        table_id: args.value("--table-id").map(str::to_string),
+        date: args.value("--date").map(str::to_string),
+        zones: args.required("--zones")?.to_string(),
+        layer: args.value("--layer").map(str::to_string),
+        id_field: args.value("--id-field").map(str::to_string),
+        indicators: list(args.value("--indicators")),
+        worse: list(args.value("--worse")).unwrap_or_default(),
+        normalisation,
+        weights,
+        aggregation,
+        missing,
+        classes,
+        group_field: args.value("--group-field").map(str::to_string),
+        label_field: args.value("--label-field").map(str::to_string),
+        reference: args.value("--reference").map(str::to_string),
+        poor: args.value("--poor").map(str::to_string),
+        output,
+    }))
+}
+
+/// The table's rows for one date, checked to hold one row per id.
+fn one_date(table: Table, date: Option<&str>) -> Result<Table, Failure> {
+    let has_date = table.header().iter().any(|h| h == "date");
+    match (date, has_date) {
+        (Some(d), true) => Ok(table.filtered("date", d)?),
+        (Some(_), false) => Err(Failure::Run(format!(
+            "{}: --date given but the table has no 'date' column",
+            table.source()
+        ))),
+        (None, true) => {
+            let dates = table.column("date")?;
+            let mut distinct: Vec<&str> = dates.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            if distinct.len() > 1 {
+                return Err(Failure::Usage(format!(
+                    "{} holds {} dates ({}...); choose one with --date",
+                    table.source(),
+                    distinct.len(),
+                    distinct[..distinct.len().min(3)].join(", ")
+                )));
+            }
+            Ok(table)
+        }
+        (None, false) => Ok(table),
+    }
+}
+
+fn run() -> Result<(), Failure> {
+    let Some(request) = parse_request()? else {
+        return Ok(());
+    };
+    let started = SystemTime::now();
+    write::check_output_folder(&request.output)?;
+    let zones = ZoneSet::read(
+        &request.zones,
+        &ZoneOptions {
+            layer: request.layer.clone(),
+            id_field: request.id_field.clone(),
+            ..ZoneOptions::default()
+        },
+    )?;
+    let table = one_date(
+        Table::read(Path::new(&request.table))?,
+        request.date.as_deref(),
+    )?;
+    let id_column = request
+        .table_id
+        .clone()
+        .or_else(|| request.id_field.clone())
+        .unwrap_or_else(|| "fid".to_string());
+    let ids = table.column(&id_column)?;
+
+    // Rows by id; every county gets a row, matched or not.
+    let mut row_of: HashMap<&str, usize> = HashMap::new();
+    for (r, id) in ids.iter().enumerate() {
+        if row_of.insert(id, r).is_some() {
+            return Err(Failure::Run(format!(
+                "{}: id '{id}' appears twice in column '{id_column}'",
+                table.source()
+            )));
+        }
+    }
+    let zone_rows: Vec<Option<usize>> = zones
+        .iter()
+        .map(|z| row_of.get(z.id.to_string().as_str()).copied())
+        .collect();
+    let unmatched_zones = zone_rows.iter().filter(|r| r.is_none()).count();
+    let unmatched_rows = ids.len() - (zones.len() - unmatched_zones);
+    if unmatched_zones == zones.len() {
+        return Err(Failure::Run(format!(
+            "no county of {} matches an id in column '{id_column}' of {}",
+            request.zones,
+            table.source()
+        )));
+    }
+
+    let indicators: Vec<String> = match &request.indicators {
+        Some(list) => list.clone(),
+        None => table
+            .numeric_columns()
+            .into_iter()
+            .filter(|c| *c != id_column && *c != "date" && Some(*c) != request.reference.as_deref())
+            .map(str::to_string)
+            .collect(),
+    };
+    if indicators.is_empty() {
+        return Err(Failure::Usage(
+            "no indicator to combine; name them with --indicators".into(),
+        ));
+    }
+    for name in &request.worse {
+        if !indicators.contains(name) {
+            return Err(Failure::Usage(format!(
+                "--worse names '{name}', which is not an indicator"
+            )));
+        }
+    }
+    let by_zone = |column: &[Option<f64>]| -> Vec<Option<f64>> {
+        zone_rows
+            .iter()
+            .map(|r| r.and_then(|r| column[r]))
+            .collect()
+    };
+    let columns: Vec<Vec<Option<f64>>> = indicators
+        .iter()
+        .map(|name| Ok(by_zone(&table.numbers(name)?)))
+        .collect::<Result<_, terralux::Error>>()?;
+    let data: Vec<Vec<Option<f64>>> = (0..zones.len())
+        .map(|z| columns.iter().map(|c| c[z]).collect())
+        .collect();
+
+    let spec = IndexSpec {
+        directions: indicators
+            .iter()
+            .map(|i| {
+                if request.worse.contains(i) {
+                    Direction::HigherIsWorse
+                } else {
+                    Direction::HigherIsBetter
+                }
+            })
+            .collect(),
+        normalisation: match &request.normalisation {
+            NormalisationChoice::Plain(n) => n.clone(),
+            NormalisationChoice::Goalposts(posts) => {
+                Normalisation::Goalposts(by_indicator(&indicators, posts, "--goalposts")?)
+            }
+        },
+        weights: match &request.weights {
+            WeightsChoice::Plain(w) => w.clone(),
+            WeightsChoice::Given(given) => {
+                Weights::Given(by_indicator(&indicators, given, "--weights")?)
+            }
+        },
+        aggregation: request.aggregation,
+        missing: request.missing,
+        classes: request.classes,
+    };
+    let index = composite_index(&data, &spec)?;
+
+    // Validation figures.
+    let mut validation: Vec<(String, Json)> = Vec::new();
+    if let Some(reference) = &request.reference {
+        let values = by_zone(&table.numbers(reference)?);
+        let figure = |v: Option<f64>| v.map_or(Json::Null, Json::Number);
+        validation.push(("reference".into(), Json::str(reference)));
+        validation.push(("pearson".into(), figure(pearson(&index.scores, &values))));
+        validation.push(("spearman".into(), figure(spearman(&index.scores, &values))));
+        validation.push(("ols_r2".into(), figure(ols_r2(&index.scores, &values))));
+    }
+    if let Some(poor) = &request.poor {
+        let text =
+            std::fs::read_to_string(poor).map_err(|e| Failure::Run(format!("{poor}: {e}")))?;
+        let listed: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let labels: Vec<bool> = zones
+            .iter()
+            .map(|z| listed.contains(&z.id.to_string().as_str()))
+            .collect();
+        let unknown = listed
+            .iter()
+            .filter(|id| !zones.iter().any(|z| z.id.to_string() == **id))
+            .count();
+        // Poorer counties should score lower: the AUC of the negated score.
+        let negated: Vec<Option<f64>> = index.scores.iter().map(|s| s.map(|v| -v)).collect();
+        validation.push(("poor_list".into(), Json::str(poor)));
+        validation.push(("poor_listed".into(), Json::Int(listed.len() as i64)));
+        validation.push(("poor_not_in_zones".into(), Json::Int(unknown as i64)));
+        validation.push((
+            "roc_auc".into(),
+            roc_auc(&negated, &labels).map_or(Json::Null, Json::Number),
+        ));
+    }
+    for (name, value) in &validation {
+        if let Json::Number(v) = value {
+            eprintln!("{PROGRAM}: {name} = {v:.4}");
+        }
+    }
+
+    write_outputs(&request, &zones, &id_column, &indicators, &index, &columns)?;
+    let scored = index.scores.iter().flatten().count();
+    let record = Json::object([
+        ("library", Json::str("terralux")),
+        ("version", Json::str(terralux::VERSION)),
+        ("program", Json::str(PROGRAM)),
+        (
+            "command_line",
+            Json::Array(std::env::args().map(Json::Str).collect()),
+        ),
+        (
+            "inputs",
+            Json::Array(vec![
+                InputFile::describe("table", &request.table).to_json(),
+                InputFile::describe("zones", &request.zones).to_json(),
+            ]),
+        ),
+        ("date", request.date.clone().map_or(Json::Null, Json::Str)),
+        (
+            "indicators",
+            Json::Array(indicators.iter().map(Json::str).collect()),
+        ),
+        (
+            "higher_is_worse",
+            Json::Array(request.worse.iter().map(Json::str).collect()),
+        ),
+        (
+            "normalisation",
+            Json::str(format!("{:?}", spec.normalisation)),
+        ),
+        ("weights_method", Json::str(format!("{:?}", spec.weights))),
+        (
+            "weights",
+            Json::Array(index.weights.iter().map(|w| Json::Number(*w)).collect()),
+        ),
+        ("aggregation", Json::str(format!("{:?}", spec.aggregation))),
+        ("missing", Json::str(format!("{:?}", spec.missing))),
+        ("classes", Json::Int(spec.classes as i64)),
+        ("zones", Json::Int(zones.len() as i64)),
+        ("zones_scored", Json::Int(scored as i64)),
+        ("zones_without_table_row", Json::Int(unmatched_zones as i64)),
+        ("table_rows_without_zone", Json::Int(unmatched_rows as i64)),
+        ("validation", Json::object(validation)),
+        ("started", Json::str(write::rfc3339(started))),
+        ("finished", Json::str(write::rfc3339(SystemTime::now()))),
+    ]);
+    let provenance = write::provenance_path(&request.output);
+    let text = record.to_string_pretty() + "\n";
+    write::write_atomically(&provenance, |w| w.write_all(text.as_bytes()))?;
+    if unmatched_zones > 0 || unmatched_rows > 0 {
+        eprintln!(
+            "{PROGRAM}: {unmatched_zones} counties have no table row (no index); {unmatched_rows} table rows match no county"
+        );
+    }
+    Ok(())
+}
+
+/// One value per indicator from a `name` -> value list that names every
+/// indicator and nothing else.
+fn by_indicator<V: Copy>(
+    indicators: &[String],
+    items: &[(String, V)],
+    flag: &str,
+) -> Result<Vec<V>, Failure> {
+    if let Some((name, _)) = items.iter().find(|(n, _)| !indicators.contains(n)) {
+        return Err(Failure::Usage(format!(
+            "{flag} names '{name}', which is not an indicator"
+        )));
+    }
+    indicators
+        .iter()
+        .map(|name| {
+            items
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| *v)
+                .ok_or_else(|| {
+                    Failure::Usage(format!("{flag} gives nothing for indicator '{name}'"))
+                })
+        })
+        .collect()
+}
+
+/// `<dir>/<stem>.<extension>` beside the output table.
+fn beside(output: &Path, extension: &str) -> PathBuf {
+    output.with_extension(extension)
+}
+
+/// The index table, the static maps of the score and the interactive map.
+fn write_outputs(
+    request: &Request,
+    zones: &ZoneSet,
+    id_column: &str,
+    indicators: &[String],
+    index: &CompositeIndex,
+    columns: &[Vec<Option<f64>>],
+) -> Result<(), Failure> {
+    let number = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let whole = |v: Option<usize>| v.map(|v| v.to_string()).unwrap_or_default();
+    write::write_atomically(&request.output, |w| {
+        let mut header = vec![
+            id_column.to_string(),
+            "score".into(),
+            "rank".into(),
+            "class".into(),
+            "composite".into(),
+        ];
+        header.extend(indicators.iter().map(|i| format!("{i}_norm")));
+        writeln!(w, "{}", csv_record(&header))?;
+        for (z, zone) in zones.iter().enumerate() {
+            let mut cells = vec![
+                csv_field(&zone.id.to_string()).into_owned(),
+                number(index.scores[z]),
+                whole(index.ranks[z]),
+                whole(index.classes[z]),
+                number(index.composite[z]),
+            ];
+            cells.extend(index.normalised[z].iter().map(|v| number(*v)));
+            writeln!(w, "{}", cells.join(","))?;
+        }
+        Ok(())
+    })?;
+
+    let title = "Composite index (0-100)";
+    let map = Choropleth::new(zones, &index.scores, title)?.classes(request.classes);
+    map.write_png(&beside(&request.output, "png"))?;
+    map.write_svg(&beside(&request.output, "svg"))?;
+
+    let field = |given: &Option<String>, default: &str| -> Option<String> {
+        given.clone().or_else(|| {
+            zones
+                .field_names()
+                .iter()
+                .any(|f| f == default)
+                .then(|| default.to_string())
+        })
+    };
+    let mut page = InteractiveMap::new(zones, title)
+        .classes(request.classes)
+        .indicator("index score", &index.scores)?;
+    for (name, values) in indicators.iter().zip(columns) {
+        page = page.indicator(name, values)?;
+    }
+    if let Some(group) = field(&request.group_field, "province") {
+        page = page.group_by(&group);
+    }
+    if let Some(label) = field(&request.label_field, "name") {
+        page = page.label_field(&label);
+    }
+    page.write_html(&beside(&request.output, "html"))?;
+    Ok(())
+}

@@ -1,0 +1,334 @@
+//! The `poverty_index` example binary: the index table against the library
+//! run on the same indicators, its maps and provenance, validation figures,
+//! and its error paths (exit code, message, nothing left behind).
+#![cfg(feature = "gdal")]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::{TempDir, files_in, test_counties, testdata};
+use terralux::index::{IndexSpec, composite_index};
+use terralux::stats::{Stat, StatValue};
+use terralux::{GdalRaster, ZonalStats};
+
+/// The usual inputs (`table`, the test counties by `code`) followed by `extra`.
+fn with_inputs<'a>(table: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "--table",
+        table,
+        "--zones",
+        "testdata/counties.gpkg",
+        "--id-field",
+        "code",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(common::example_binary("poverty_index"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run poverty_index")
+}
+
+/// Indicators per county from the library: mean, p90 and valid_frac, as CSV.
+fn indicator_table(dir: &Path) -> (String, Vec<Vec<Option<f64>>>) {
+    let zones = test_counties();
+    let raster = GdalRaster::open(testdata("ntl.tif")).unwrap();
+    let table = ZonalStats::new(&zones)
+        .band(&raster, 1)
+        .stats(&Stat::parse_list("mean,p90,valid_frac").unwrap())
+        .run()
+        .unwrap();
+    let mut csv = String::from("code,mean,p90,valid_frac\n");
+    let mut data = Vec::new();
+    for zone in &table.zones {
+        let values: Vec<Option<f64>> = zone
+            .values
+            .iter()
+            .map(|v| match v {
+                StatValue::Number(x) => Some(*x),
+                _ => None,
+            })
+            .collect();
+        let cells: Vec<String> = values
+            .iter()
+            .map(|v| v.map(|x| x.to_string()).unwrap_or_default())
+            .collect();
+        csv.push_str(&format!("{},{}\n", zone.id, cells.join(",")));
+        data.push(values);
+    }
+    let path = dir.join("indicators.csv");
+    std::fs::write(&path, csv).unwrap();
+    (path.to_str().unwrap().to_string(), data)
+}
+
+fn read_rows(path: &Path) -> (String, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().to_string();
+    (
+        header,
+        lines
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect(),
+    )
+}
+
+#[test]
+fn the_index_table_matches_the_library_and_the_maps_are_written() {
+    let tmp = TempDir::new("poverty-index");
+    let (table, data) = indicator_table(tmp.path());
+    let output = tmp.join("index.csv");
+    // The poorest three counties by the library's own index, as an "official" list.
+    let expected = composite_index(&data, &IndexSpec::equal_min_max(3)).unwrap();
+    let mut scored: Vec<(f64, usize)> = expected
+        .scores
+        .iter()
+        .enumerate()
+        .filter_map(|(z, s)| s.map(|v| (v, z)))
+        .collect();
+    scored.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let zones = test_counties();
+    let poor: String = scored[..3]
+        .iter()
+        .map(|(_, z)| format!("{}\n", zones.zones()[*z].id))
+        .collect();
+    let poor_path = tmp.join("poor.txt");
+    std::fs::write(&poor_path, poor).unwrap();
+
+    let result = run(&with_inputs(
+        &table,
+        &[
+            "--reference",
+            "mean",
+            "--indicators",
+            "mean,p90,valid_frac",
+            "--poor",
+            poor_path.to_str().unwrap(),
+            "--output",
+            output.to_str().unwrap(),
+        ],
+    ));
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let (header, rows) = read_rows(&output);
+    assert_eq!(
+        header,
+        "code,score,rank,class,composite,mean_norm,p90_norm,valid_frac_norm"
+    );
+    assert_eq!(rows.len(), zones.len(), "every county has a row");
+    for (z, row) in rows.iter().enumerate() {
+        assert_eq!(row[0], zones.zones()[z].id.to_string());
+        match expected.scores[z] {
+            Some(score) => {
+                assert!((row[1].parse::<f64>().unwrap() - score).abs() < 1e-9);
+                assert_eq!(row[2], expected.ranks[z].unwrap().to_string());
+                assert_eq!(row[3], expected.classes[z].unwrap().to_string());
+            }
+            None => assert!(row[1].is_empty() && row[2].is_empty() && row[3].is_empty()),
+        }
+    }
+    for name in [
+        "index.png",
+        "index.svg",
+        "index.html",
+        "index.csv.provenance.json",
+    ] {
+        assert!(tmp.join(name).exists(), "{name} missing");
+    }
+    let png = std::fs::read(tmp.join("index.png")).unwrap();
+    let decoder = png::Decoder::new(std::io::Cursor::new(png));
+    let info = decoder.read_info().unwrap();
+    assert_eq!((info.info().width, info.info().height), (1000, 800));
+    let html = std::fs::read_to_string(tmp.join("index.html")).unwrap();
+    assert!(html.contains(r#""indicators":["index score","mean","p90","valid_frac"]"#));
+    assert!(html.contains(r#""groupField":"province""#));
+
+    let provenance = std::fs::read_to_string(tmp.join("index.csv.provenance.json")).unwrap();
+    // The three lowest scores are exactly the listed counties: AUC 1.
+    assert!(provenance.contains("\"roc_auc\": 1"), "{provenance}");
+    assert!(provenance.contains("\"pearson\": 0."), "{provenance}");
+    assert!(provenance.contains("\"zones_without_table_row\": 0"));
+}
+
+#[test]
+fn choices_reach_the_index() {
+    let tmp = TempDir::new("poverty-index-choices");
+    let (table, data) = indicator_table(tmp.path());
+    let output = tmp.join("index.csv");
+    let result = run(&with_inputs(
+        &table,
+        &[
+            "--indicators",
+            "mean,valid_frac",
+            "--worse",
+            "valid_frac",
+            "--weights",
+            "mean=3,valid_frac=1",
+            "--missing",
+            "reweight",
+            "--classes",
+            "4",
+            "--output",
+            output.to_str().unwrap(),
+        ],
+    ));
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let mut spec = IndexSpec::equal_min_max(2);
+    spec.directions[1] = terralux::index::Direction::HigherIsWorse;
+    spec.weights = terralux::index::Weights::Given(vec![3.0, 1.0]);
+    spec.missing = terralux::index::Missing::Reweight;
+    spec.classes = 4;
+    let two: Vec<Vec<Option<f64>>> = data.iter().map(|r| vec![r[0], r[2]]).collect();
+    let expected = composite_index(&two, &spec).unwrap();
+    let (_, rows) = read_rows(&output);
+    for (z, row) in rows.iter().enumerate() {
+        let got = (!row[1].is_empty()).then(|| row[1].parse::<f64>().unwrap());
+        match (got, expected.scores[z]) {
+            (Some(g), Some(e)) => assert!((g - e).abs() < 1e-9),
+            (None, None) => {}
+            other => panic!("zone {z}: {other:?}"),
+        }
+        if let Some(class) = expected.classes[z] {
+            assert_eq!(row[3], class.to_string());
+            assert!((1..=4).contains(&class));
+        }
+    }
+}
+
+#[test]
+fn error_paths_have_their_exit_code_message_and_leave_nothing() {
+    let tmp = TempDir::new("poverty-index-errors");
+    let (table, _) = indicator_table(tmp.path());
+    let dated = tmp.join("dated.csv");
+    std::fs::write(&dated, "code,date,x\n500101,2021,1\n500101,2022,2\n").unwrap();
+    let dated = dated.to_str().unwrap().to_string();
+    let out = tmp.join("out.csv");
+    let out = out.to_str().unwrap().to_string();
+    let inputs = |extra: &[&'static str]| -> Vec<String> {
+        with_inputs(&table, extra)
+            .into_iter()
+            .map(str::to_string)
+            .collect()
+    };
+    let with_output = |mut args: Vec<String>| {
+        args.extend(["--output".to_string(), out.clone()]);
+        args
+    };
+    let cases: Vec<(Vec<String>, i32, &str)> = vec![
+        (inputs(&[]), 2, "--output is required"),
+        (
+            inputs(&["--output", "x.png"]),
+            2,
+            "--output must end in .csv",
+        ),
+        (
+            with_output(inputs(&[
+                "--weights",
+                "mean=1,rain=2",
+                "--indicators",
+                "mean",
+            ])),
+            2,
+            "--weights names 'rain', which is not an indicator",
+        ),
+        (
+            with_output(inputs(&["--normalisation", "log"])),
+            2,
+            "--normalisation takes min-max, z-score or rank",
+        ),
+        (
+            with_output(
+                with_inputs(&dated, &[])
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect(),
+            ),
+            2,
+            "holds 2 dates (2021, 2022...); choose one with --date",
+        ),
+        (
+            with_output(inputs(&["--table-id", "county"])),
+            1,
+            "no column named 'county' (columns: code, mean, p90, valid_frac)",
+        ),
+        (
+            with_output(
+                with_inputs("no/such.csv", &[])
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect(),
+            ),
+            1,
+            "no/such.csv",
+        ),
+        (
+            with_output(inputs(&[
+                "--indicators",
+                "mean",
+                "--aggregation",
+                "geometric",
+                "--normalisation",
+                "z-score",
+            ])),
+            1,
+            "geometric mean needs non-negative",
+        ),
+    ];
+    for (args, code, message) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let before = files_in(tmp.path());
+        let result = run(&args);
+        let err = String::from_utf8_lossy(&result.stderr);
+        assert_eq!(result.status.code(), Some(code), "{args:?}: {err}");
+        assert!(
+            err.contains(message),
+            "{args:?}: expected '{message}' in '{err}'"
+        );
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+        assert_eq!(files_in(tmp.path()), before, "{args:?} left files behind");
+    }
+}
+
+#[test]
+fn help_explains_every_flag_with_an_example() {
+    let result = run(&["--help"]);
+    assert!(result.status.success());
+    let help = String::from_utf8(result.stdout).unwrap();
+    for flag in [
+        "--table",
+        "--table-id",
+        "--date",
+        "--zones",
+        "--layer",
+        "--id-field",
+        "--indicators",
+        "--worse",
+        "--normalisation",
+        "--goalposts",
+        "--weights",
+        "--aggregation",
+        "--missing",
+        "--classes",
+        "--group-field",
+        "--label-field",
+        "--reference",
+        "--poor",
+        "--output",
+        "EXAMPLE",
+    ] {
+        assert!(help.contains(flag), "--help does not mention {flag}");
+    }
+}
