@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run --release --example poverty_index -- \
 //!     --table PATH.csv [--table-id COLUMN] [--date VALUE] \
+//!       | --raster PATH [--band N] [--roll-up FIELD]... \
 //!     --zones PATH [--layer NAME] [--id-field FIELD] \
 //!     [--indicators LIST] [--worse LIST] \
 //!     [--normalisation min-max|z-score|rank] [--goalposts LIST] \
@@ -31,13 +32,18 @@ use terralux::index::{
     composite_index, ols_r2, pearson, roc_auc, spearman,
 };
 use terralux::map::{Choropleth, InteractiveMap};
+use terralux::stats::{Stat, StatValue};
 use terralux::table::Table;
 use terralux::write::{self, InputFile, Json, csv_field, csv_record};
 use terralux::zones::{ZoneOptions, ZoneSet};
+use terralux::{GdalRaster, RasterSource, ZonalStats};
 
 const PROGRAM: &str = "poverty_index";
 const OPTIONS: &[&str] = &[
     "--table",
+    "--raster",
+    "--band",
+    "--roll-up",
     "--table-id",
     "--date",
     "--zones",
@@ -64,6 +70,7 @@ poverty_index: a composite index of per-county indicators, with its maps
 
 USAGE
   poverty_index --table PATH.csv [--table-id COLUMN] [--date VALUE]
+                | --raster PATH [--band N] [--roll-up FIELD]...
                 --zones PATH [--layer NAME] [--id-field FIELD]
                 [--indicators LIST] [--worse LIST] [--normalisation min-max|z-score|rank]
                 [--goalposts LIST] [--weights equal|entropy|pca|LIST]
@@ -77,6 +84,13 @@ INPUTS
   --table-id COLUMN  The table's id column (default: the --id-field name, else 'fid').
   --date VALUE       Keep the rows whose 'date' column is VALUE (needed when the table
                      holds several dates, as county_ntl's does).
+  --raster PATH      Instead of --table: compute the indicators as statistics of this raster
+                     band over the counties (--indicators names them, e.g. mean,p90,valid_frac;
+                     see zonal --help for the list). Zones in another CRS are reprojected.
+  --band N           The raster band (default 1).
+  --roll-up FIELD    With --raster: also build the index of the groups of counties sharing
+                     FIELD (city, province), from the groups' statistics merged in the same
+                     pass, into <stem>_by_<FIELD>.csv (same columns, FIELD as id); repeatable.
   --zones PATH       The counties (any OGR format); every county gets a row in the output.
   --layer NAME       Layer of the zones file.
   --id-field FIELD   Field holding the county ids, matched to the table's id column.
@@ -128,9 +142,18 @@ fn main() -> ExitCode {
     cli::exit_with(PROGRAM, run())
 }
 
+/// Where the indicators come from.
+enum Source {
+    /// A CSV table with one row per county.
+    Table(String),
+    /// Statistics of a raster band over the counties (the indicators name them).
+    Raster { path: String, band: usize },
+}
+
 /// Everything the command line asks for, checked.
 struct Request {
-    table: String,
+    source: Source,
+    roll_ups: Vec<String>,
     table_id: Option<String>,
     date: Option<String>,
     zones: String,
@@ -268,8 +291,45 @@ fn parse_request() -> Result<Option<Request>, Failure> {
             output.display()
         )));
     }
+    let source = match (args.value("--table"), args.value("--raster")) {
+        (Some(table), None) => Source::Table(table.to_string()),
+        (None, Some(raster)) => {
+            for flag in ["--table-id", "--date", "--reference"] {
+                if args.value(flag).is_some() {
+                    return Err(usage(format!("{flag} goes with --table, not --raster")));
+                }
+            }
+            if args.value("--indicators").is_none() {
+                return Err(usage(
+                    "--raster needs --indicators: the statistics to compute (e.g. mean,p90,valid_frac)".into(),
+                ));
+            }
+            let band = args
+                .value("--band")
+                .map(|b| args.number("--band", b, 1))
+                .transpose()?
+                .unwrap_or(1);
+            Source::Raster {
+                path: raster.to_string(),
+                band,
+            }
+        }
+        (Some(_), Some(_)) => return Err(usage("give --table or --raster, not both".into())),
+        (None, None) => return Err(usage("--table or --raster is required".into())),
+    };
+    let roll_ups: Vec<String> = args
+        .values("--roll-up")
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    if !roll_ups.is_empty() && matches!(source, Source::Table(_)) {
+        return Err(usage(
+            "--roll-up needs --raster: a roll-up merges the counties' raster statistics, which a table cannot give".into(),
+        ));
+    }
     Ok(Some(Request {
-        table: args.required("--table")?.to_string(),
+        source,
+        roll_ups,
         table_id: args.value("--table-id").map(str::to_string),
         date: args.value("--date").map(str::to_string),
         zones: args.required("--zones")?.to_string(),
@@ -332,10 +392,213 @@ fn run() -> Result<(), Failure> {
             ..ZoneOptions::default()
         },
     )?;
-    let table = one_date(
-        Table::read(Path::new(&request.table))?,
-        request.date.as_deref(),
-    )?;
+    let mut gathered = match &request.source {
+        Source::Table(path) => from_table(&request, path, &zones)?,
+        Source::Raster { path, band } => from_raster(&request, path, *band, &zones)?,
+    };
+    gathered
+        .inputs
+        .push(InputFile::describe("zones", &request.zones));
+    let indicators = &gathered.names;
+    for name in &request.worse {
+        if !indicators.contains(name) {
+            return Err(Failure::Usage(format!(
+                "--worse names '{name}', which is not an indicator"
+            )));
+        }
+    }
+    let spec = IndexSpec {
+        directions: indicators
+            .iter()
+            .map(|i| {
+                if request.worse.contains(i) {
+                    Direction::HigherIsWorse
+                } else {
+                    Direction::HigherIsBetter
+                }
+            })
+            .collect(),
+        normalisation: match &request.normalisation {
+            NormalisationChoice::Plain(n) => n.clone(),
+            NormalisationChoice::Goalposts(posts) => {
+                Normalisation::Goalposts(by_indicator(indicators, posts, "--goalposts")?)
+            }
+        },
+        weights: match &request.weights {
+            WeightsChoice::Plain(w) => w.clone(),
+            WeightsChoice::Given(given) => {
+                Weights::Given(by_indicator(indicators, given, "--weights")?)
+            }
+        },
+        aggregation: request.aggregation,
+        missing: request.missing,
+        classes: request.classes,
+    };
+    let index = composite_index(&by_zone_rows(&gathered.columns), &spec)?;
+    let level_indices = gathered
+        .levels
+        .iter()
+        .map(|level| composite_index(&by_zone_rows(&level.columns), &spec))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    // Validation figures.
+    let mut validation: Vec<(String, Json)> = Vec::new();
+    if let (Some(reference), Some(values)) = (&request.reference, &gathered.reference) {
+        let figure = |v: Option<f64>| v.map_or(Json::Null, Json::Number);
+        validation.push(("reference".into(), Json::str(reference)));
+        validation.push(("pearson".into(), figure(pearson(&index.scores, values))));
+        validation.push(("spearman".into(), figure(spearman(&index.scores, values))));
+        validation.push(("ols_r2".into(), figure(ols_r2(&index.scores, values))));
+    }
+    if let Some(poor) = &request.poor {
+        let text =
+            std::fs::read_to_string(poor).map_err(|e| Failure::Run(format!("{poor}: {e}")))?;
+        let listed: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let labels: Vec<bool> = zones
+            .iter()
+            .map(|z| listed.contains(&z.id.to_string().as_str()))
+            .collect();
+        let unknown = listed
+            .iter()
+            .filter(|id| !zones.iter().any(|z| z.id.to_string() == **id))
+            .count();
+        // Poorer counties should score lower: the AUC of the negated score.
+        let negated: Vec<Option<f64>> = index.scores.iter().map(|s| s.map(|v| -v)).collect();
+        validation.push(("poor_list".into(), Json::str(poor)));
+        validation.push(("poor_listed".into(), Json::Int(listed.len() as i64)));
+        validation.push(("poor_not_in_zones".into(), Json::Int(unknown as i64)));
+        validation.push((
+            "roc_auc".into(),
+            roc_auc(&negated, &labels).map_or(Json::Null, Json::Number),
+        ));
+    }
+    for (name, value) in &validation {
+        if let Json::Number(v) = value {
+            eprintln!("{PROGRAM}: {name} = {v:.4}");
+        }
+    }
+
+    let id_column = zones.id_field().unwrap_or("fid").to_string();
+    let county_ids: Vec<String> = zones.iter().map(|z| z.id.to_string()).collect();
+    write_index_table(&request.output, &id_column, &county_ids, indicators, &index)?;
+    write_maps(&request, &zones, indicators, &index, &gathered.columns)?;
+    let mut roll_ups = Vec::new();
+    let mut written = vec![request.output.clone()];
+    for (level, level_index) in gathered.levels.iter().zip(&level_indices) {
+        let (field, ids) = (&level.field, &level.ids);
+        let path = cli::roll_up_path(&request.output, field);
+        write_index_table(&path, field, ids, indicators, level_index)?;
+        written.push(path.clone());
+        roll_ups.push(Json::object([
+            ("field", Json::str(field)),
+            ("output", Json::str(path.display().to_string())),
+            ("groups", Json::Int(ids.len() as i64)),
+            (
+                "weights",
+                Json::Array(
+                    level_index
+                        .weights
+                        .iter()
+                        .map(|w| Json::Number(*w))
+                        .collect(),
+                ),
+            ),
+        ]));
+    }
+    let (unmatched_zones, unmatched_rows) = gathered.unmatched;
+    let scored = index.scores.iter().flatten().count();
+    let record = Json::object([
+        ("library", Json::str("terralux")),
+        ("version", Json::str(terralux::VERSION)),
+        ("program", Json::str(PROGRAM)),
+        (
+            "command_line",
+            Json::Array(std::env::args().map(Json::Str).collect()),
+        ),
+        (
+            "inputs",
+            Json::Array(gathered.inputs.iter().map(InputFile::to_json).collect()),
+        ),
+        ("date", request.date.clone().map_or(Json::Null, Json::Str)),
+        (
+            "indicators",
+            Json::Array(indicators.iter().map(Json::str).collect()),
+        ),
+        (
+            "higher_is_worse",
+            Json::Array(request.worse.iter().map(Json::str).collect()),
+        ),
+        (
+            "normalisation",
+            Json::str(format!("{:?}", spec.normalisation)),
+        ),
+        ("weights_method", Json::str(format!("{:?}", spec.weights))),
+        (
+            "weights",
+            Json::Array(index.weights.iter().map(|w| Json::Number(*w)).collect()),
+        ),
+        ("aggregation", Json::str(format!("{:?}", spec.aggregation))),
+        ("missing", Json::str(format!("{:?}", spec.missing))),
+        ("classes", Json::Int(spec.classes as i64)),
+        ("zones", Json::Int(zones.len() as i64)),
+        ("zones_scored", Json::Int(scored as i64)),
+        ("zones_without_table_row", Json::Int(unmatched_zones as i64)),
+        ("table_rows_without_zone", Json::Int(unmatched_rows as i64)),
+        ("roll_ups", Json::Array(roll_ups)),
+        ("validation", Json::object(validation)),
+        ("started", Json::str(write::rfc3339(started))),
+        ("finished", Json::str(write::rfc3339(SystemTime::now()))),
+    ]);
+    // One record of the whole run beside every table it wrote.
+    let text = record.to_string_pretty() + "\n";
+    for table in &written {
+        let provenance = write::provenance_path(table);
+        write::write_atomically(&provenance, |w| w.write_all(text.as_bytes()))?;
+    }
+    if unmatched_zones > 0 || unmatched_rows > 0 {
+        eprintln!(
+            "{PROGRAM}: {unmatched_zones} counties have no table row (no index); {unmatched_rows} table rows match no county"
+        );
+    }
+    Ok(())
+}
+
+/// Indicators per county, in zone order, and where they came from.
+struct Gathered {
+    names: Vec<String>,
+    /// One column per indicator, one value per county.
+    columns: Vec<Vec<Option<f64>>>,
+    /// The `--reference` column per county.
+    reference: Option<Vec<Option<f64>>>,
+    /// Counties without a table row, and table rows without a county.
+    unmatched: (usize, usize),
+    /// One per `--roll-up` field.
+    levels: Vec<Level>,
+    inputs: Vec<InputFile>,
+}
+
+/// A roll-up level: the field, its groups' ids, and one indicator column per indicator.
+struct Level {
+    field: String,
+    ids: Vec<String>,
+    columns: Vec<Vec<Option<f64>>>,
+}
+
+/// Counties x indicators from indicator columns.
+fn by_zone_rows(columns: &[Vec<Option<f64>>]) -> Vec<Vec<Option<f64>>> {
+    let zones = columns.first().map_or(0, Vec::len);
+    (0..zones)
+        .map(|z| columns.iter().map(|c| c[z]).collect())
+        .collect()
+}
+
+/// The indicators from a CSV table, matched to the counties by id.
+fn from_table(request: &Request, path: &str, zones: &ZoneSet) -> Result<Gathered, Failure> {
+    let table = one_date(Table::read(Path::new(path))?, request.date.as_deref())?;
     let id_column = request
         .table_id
         .clone()
@@ -381,13 +644,6 @@ fn run() -> Result<(), Failure> {
             "no indicator to combine; name them with --indicators".into(),
         ));
     }
-    for name in &request.worse {
-        if !indicators.contains(name) {
-            return Err(Failure::Usage(format!(
-                "--worse names '{name}', which is not an indicator"
-            )));
-        }
-    }
     let by_zone = |column: &[Option<f64>]| -> Vec<Option<f64>> {
         zone_rows
             .iter()
@@ -398,136 +654,83 @@ fn run() -> Result<(), Failure> {
         .iter()
         .map(|name| Ok(by_zone(&table.numbers(name)?)))
         .collect::<Result<_, terralux::Error>>()?;
-    let data: Vec<Vec<Option<f64>>> = (0..zones.len())
-        .map(|z| columns.iter().map(|c| c[z]).collect())
-        .collect();
+    let reference = request
+        .reference
+        .as_ref()
+        .map(|r| table.numbers(r).map(|v| by_zone(&v)))
+        .transpose()?;
+    Ok(Gathered {
+        names: indicators,
+        columns,
+        reference,
+        unmatched: (unmatched_zones, unmatched_rows),
+        levels: Vec::new(),
+        inputs: vec![InputFile::describe("table", path)],
+    })
+}
 
-    let spec = IndexSpec {
-        directions: indicators
+/// The indicators as statistics of a raster band over the counties (the
+/// `--indicators` name them), rolled up by each `--roll-up` field from the
+/// same pass.
+fn from_raster(
+    request: &Request,
+    path: &str,
+    band: usize,
+    zones: &ZoneSet,
+) -> Result<Gathered, Failure> {
+    let names = request.indicators.clone().unwrap_or_default();
+    let stats = Stat::parse_list(&names.join(","))
+        .map_err(|e| Failure::Usage(format!("--indicators with --raster: {e}")))?;
+    let raster = GdalRaster::open(path)?;
+    let raster_crs = raster
+        .grid()
+        .crs()
+        .cloned()
+        .ok_or_else(|| Failure::Run(format!("{path}: no CRS")))?;
+    let projected;
+    let zones = match zones.crs() {
+        Some(crs) if !crs.matches(&raster_crs) => {
+            projected = zones.clone().into_crs(&raster_crs)?;
+            &projected
+        }
+        _ => zones,
+    };
+    let fields: Vec<&str> = request.roll_ups.iter().map(String::as_str).collect();
+    let (table, levels) = ZonalStats::new(zones)
+        .band(&raster, band)
+        .stats(&stats)
+        .run_with_roll_ups(&fields)?;
+    let columns_of = |table: &terralux::results::ZonalTable| -> Vec<Vec<Option<f64>>> {
+        (0..stats.len())
+            .map(|k| {
+                table
+                    .zones
+                    .iter()
+                    .map(|z| match z.values[k] {
+                        StatValue::Number(v) => Some(v),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    Ok(Gathered {
+        names,
+        columns: columns_of(&table),
+        reference: None,
+        unmatched: (0, 0),
+        levels: request
+            .roll_ups
             .iter()
-            .map(|i| {
-                if request.worse.contains(i) {
-                    Direction::HigherIsWorse
-                } else {
-                    Direction::HigherIsBetter
-                }
+            .zip(&levels)
+            .map(|(field, level)| Level {
+                field: field.clone(),
+                ids: level.zones.iter().map(|z| z.id.to_string()).collect(),
+                columns: columns_of(level),
             })
             .collect(),
-        normalisation: match &request.normalisation {
-            NormalisationChoice::Plain(n) => n.clone(),
-            NormalisationChoice::Goalposts(posts) => {
-                Normalisation::Goalposts(by_indicator(&indicators, posts, "--goalposts")?)
-            }
-        },
-        weights: match &request.weights {
-            WeightsChoice::Plain(w) => w.clone(),
-            WeightsChoice::Given(given) => {
-                Weights::Given(by_indicator(&indicators, given, "--weights")?)
-            }
-        },
-        aggregation: request.aggregation,
-        missing: request.missing,
-        classes: request.classes,
-    };
-    let index = composite_index(&data, &spec)?;
-
-    // Validation figures.
-    let mut validation: Vec<(String, Json)> = Vec::new();
-    if let Some(reference) = &request.reference {
-        let values = by_zone(&table.numbers(reference)?);
-        let figure = |v: Option<f64>| v.map_or(Json::Null, Json::Number);
-        validation.push(("reference".into(), Json::str(reference)));
-        validation.push(("pearson".into(), figure(pearson(&index.scores, &values))));
-        validation.push(("spearman".into(), figure(spearman(&index.scores, &values))));
-        validation.push(("ols_r2".into(), figure(ols_r2(&index.scores, &values))));
-    }
-    if let Some(poor) = &request.poor {
-        let text =
-            std::fs::read_to_string(poor).map_err(|e| Failure::Run(format!("{poor}: {e}")))?;
-        let listed: Vec<&str> = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
-        let labels: Vec<bool> = zones
-            .iter()
-            .map(|z| listed.contains(&z.id.to_string().as_str()))
-            .collect();
-        let unknown = listed
-            .iter()
-            .filter(|id| !zones.iter().any(|z| z.id.to_string() == **id))
-            .count();
-        // Poorer counties should score lower: the AUC of the negated score.
-        let negated: Vec<Option<f64>> = index.scores.iter().map(|s| s.map(|v| -v)).collect();
-        validation.push(("poor_list".into(), Json::str(poor)));
-        validation.push(("poor_listed".into(), Json::Int(listed.len() as i64)));
-        validation.push(("poor_not_in_zones".into(), Json::Int(unknown as i64)));
-        validation.push((
-            "roc_auc".into(),
-            roc_auc(&negated, &labels).map_or(Json::Null, Json::Number),
-        ));
-    }
-    for (name, value) in &validation {
-        if let Json::Number(v) = value {
-            eprintln!("{PROGRAM}: {name} = {v:.4}");
-        }
-    }
-
-    write_outputs(&request, &zones, &id_column, &indicators, &index, &columns)?;
-    let scored = index.scores.iter().flatten().count();
-    let record = Json::object([
-        ("library", Json::str("terralux")),
-        ("version", Json::str(terralux::VERSION)),
-        ("program", Json::str(PROGRAM)),
-        (
-            "command_line",
-            Json::Array(std::env::args().map(Json::Str).collect()),
-        ),
-        (
-            "inputs",
-            Json::Array(vec![
-                InputFile::describe("table", &request.table).to_json(),
-                InputFile::describe("zones", &request.zones).to_json(),
-            ]),
-        ),
-        ("date", request.date.clone().map_or(Json::Null, Json::Str)),
-        (
-            "indicators",
-            Json::Array(indicators.iter().map(Json::str).collect()),
-        ),
-        (
-            "higher_is_worse",
-            Json::Array(request.worse.iter().map(Json::str).collect()),
-        ),
-        (
-            "normalisation",
-            Json::str(format!("{:?}", spec.normalisation)),
-        ),
-        ("weights_method", Json::str(format!("{:?}", spec.weights))),
-        (
-            "weights",
-            Json::Array(index.weights.iter().map(|w| Json::Number(*w)).collect()),
-        ),
-        ("aggregation", Json::str(format!("{:?}", spec.aggregation))),
-        ("missing", Json::str(format!("{:?}", spec.missing))),
-        ("classes", Json::Int(spec.classes as i64)),
-        ("zones", Json::Int(zones.len() as i64)),
-        ("zones_scored", Json::Int(scored as i64)),
-        ("zones_without_table_row", Json::Int(unmatched_zones as i64)),
-        ("table_rows_without_zone", Json::Int(unmatched_rows as i64)),
-        ("validation", Json::object(validation)),
-        ("started", Json::str(write::rfc3339(started))),
-        ("finished", Json::str(write::rfc3339(SystemTime::now()))),
-    ]);
-    let provenance = write::provenance_path(&request.output);
-    let text = record.to_string_pretty() + "\n";
-    write::write_atomically(&provenance, |w| w.write_all(text.as_bytes()))?;
-    if unmatched_zones > 0 || unmatched_rows > 0 {
-        eprintln!(
-            "{PROGRAM}: {unmatched_zones} counties have no table row (no index); {unmatched_rows} table rows match no county"
-        );
-    }
-    Ok(())
+        inputs: vec![InputFile::describe("raster", path)],
+    })
 }
 
 /// One value per indicator from a `name` -> value list that names every
@@ -561,18 +764,18 @@ fn beside(output: &Path, extension: &str) -> PathBuf {
     output.with_extension(extension)
 }
 
-/// The index table, the static maps of the score and the interactive map.
-fn write_outputs(
-    request: &Request,
-    zones: &ZoneSet,
+/// An index table: the id, score, rank, class, composite and the normalised
+/// indicators, one row per zone or group.
+fn write_index_table(
+    path: &Path,
     id_column: &str,
+    ids: &[String],
     indicators: &[String],
     index: &CompositeIndex,
-    columns: &[Vec<Option<f64>>],
 ) -> Result<(), Failure> {
     let number = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     let whole = |v: Option<usize>| v.map(|v| v.to_string()).unwrap_or_default();
-    write::write_atomically(&request.output, |w| {
+    write::write_atomically(path, |w| {
         let mut header = vec![
             id_column.to_string(),
             "score".into(),
@@ -582,9 +785,9 @@ fn write_outputs(
         ];
         header.extend(indicators.iter().map(|i| format!("{i}_norm")));
         writeln!(w, "{}", csv_record(&header))?;
-        for (z, zone) in zones.iter().enumerate() {
+        for (z, id) in ids.iter().enumerate() {
             let mut cells = vec![
-                csv_field(&zone.id.to_string()).into_owned(),
+                csv_field(id).into_owned(),
                 number(index.scores[z]),
                 whole(index.ranks[z]),
                 whole(index.classes[z]),
@@ -595,7 +798,17 @@ fn write_outputs(
         }
         Ok(())
     })?;
+    Ok(())
+}
 
+/// The static maps of the score and the interactive map of every indicator.
+fn write_maps(
+    request: &Request,
+    zones: &ZoneSet,
+    indicators: &[String],
+    index: &CompositeIndex,
+    columns: &[Vec<Option<f64>>],
+) -> Result<(), Failure> {
     let title = "Composite index (0-100)";
     let map = Choropleth::new(zones, &index.scores, title)?.classes(request.classes);
     map.write_png(&beside(&request.output, "png"))?;

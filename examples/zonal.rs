@@ -384,7 +384,7 @@ fn run() -> Result<(), Failure> {
             };
             write_provenance_or_remove(path, &record(&table))?;
             for (field, level) in request.roll_ups.iter().zip(&levels) {
-                let level_path = roll_up_path(path, field);
+                let level_path = cli::roll_up_path(path, field);
                 write::write_atomically(&level_path, |w| write::write_csv(level, field, w))?;
                 let mut level_record = record(level);
                 level_record.notes.push(format!(
@@ -408,13 +408,4 @@ fn write_provenance_or_remove(path: &Path, record: &RunRecord<'_>) -> Result<(),
             Err(e.into())
         }
     }
-}
-
-/// `<dir>/<stem>_by_<field>.csv` for `--roll-up field` and `--output <dir>/<stem>.<ext>`.
-fn roll_up_path(output: &Path, field: &str) -> PathBuf {
-    let stem = output
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    output.with_file_name(format!("{stem}_by_{field}.csv"))
 }

@@ -30,6 +30,13 @@ cargo run --release --quiet --example poverty_index -- \
   --zones testdata/counties.gpkg --id-field code \
   --indicators density,lit_frac,per_capita,gini --worse gini --weights entropy \
   --output "$out/poverty_index.csv"
-echo "wrote $out/counties.{csv,geojson,gpkg} (zonal), $out/county_ntl.csv (indicators) and" \
-  "$out/poverty_index.{csv,png,svg,html} (index and maps), each table with a .provenance.json:" >&2
+# The same straight from the raster, rolled up to cities and provinces in the same pass.
+cargo run --release --quiet --example poverty_index -- \
+  --raster testdata/ntl.tif \
+  --zones testdata/counties.gpkg --id-field code \
+  --indicators mean,p90,valid_frac --roll-up city --roll-up province \
+  --output "$out/raster_index.csv"
+echo "wrote $out/counties.{csv,geojson,gpkg} (zonal), $out/county_ntl.csv (indicators)," \
+  "$out/poverty_index.{csv,png,svg,html} and $out/raster_index{,_by_city,_by_province}.csv" \
+  "(indices and maps), each table with a .provenance.json:" >&2
 cat "$out/county_ntl.csv"

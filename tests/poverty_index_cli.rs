@@ -35,6 +35,17 @@ fn run(args: &[&str]) -> Output {
         .expect("run poverty_index")
 }
 
+/// A zone's statistics as numbers (`None` when missing).
+fn numbers(values: &[StatValue]) -> Vec<Option<f64>> {
+    values
+        .iter()
+        .map(|v| match v {
+            StatValue::Number(x) => Some(*x),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Indicators per county from the library: mean, p90 and valid_frac, as CSV.
 fn indicator_table(dir: &Path) -> (String, Vec<Vec<Option<f64>>>) {
     let zones = test_counties();
@@ -47,14 +58,7 @@ fn indicator_table(dir: &Path) -> (String, Vec<Vec<Option<f64>>>) {
     let mut csv = String::from("code,mean,p90,valid_frac\n");
     let mut data = Vec::new();
     for zone in &table.zones {
-        let values: Vec<Option<f64>> = zone
-            .values
-            .iter()
-            .map(|v| match v {
-                StatValue::Number(x) => Some(*x),
-                _ => None,
-            })
-            .collect();
+        let values = numbers(&zone.values);
         let cells: Vec<String> = values
             .iter()
             .map(|v| v.map(|x| x.to_string()).unwrap_or_default())
@@ -330,5 +334,134 @@ fn help_explains_every_flag_with_an_example() {
         "EXAMPLE",
     ] {
         assert!(help.contains(flag), "--help does not mention {flag}");
+    }
+}
+
+#[test]
+fn raster_mode_rolls_the_index_up_to_provinces() {
+    let tmp = TempDir::new("poverty-index-raster");
+    let output = tmp.join("index.csv");
+    let result = run(&[
+        "--raster",
+        "testdata/ntl.tif",
+        "--zones",
+        "testdata/counties.gpkg",
+        "--id-field",
+        "code",
+        "--indicators",
+        "mean,p90,valid_frac",
+        "--roll-up",
+        "city",
+        "--roll-up",
+        "province",
+        "--output",
+        output.to_str().unwrap(),
+    ]);
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    // The library: the same statistics rolled up, then the same index per level.
+    let zones = test_counties();
+    let raster = GdalRaster::open(testdata("ntl.tif")).unwrap();
+    let (counties, levels) = ZonalStats::new(&zones)
+        .band(&raster, 1)
+        .stats(&Stat::parse_list("mean,p90,valid_frac").unwrap())
+        .run_with_roll_ups(&["city", "province"])
+        .unwrap();
+    let rows_of = |table: &terralux::results::ZonalTable| -> Vec<Vec<Option<f64>>> {
+        table.zones.iter().map(|z| numbers(&z.values)).collect()
+    };
+    let spec = IndexSpec::equal_min_max(3);
+    for (table, file, id) in [
+        (&counties, "index.csv", "code"),
+        (&levels[0], "index_by_city.csv", "city"),
+        (&levels[1], "index_by_province.csv", "province"),
+    ] {
+        let expected = composite_index(&rows_of(table), &spec).unwrap();
+        let (header, rows) = read_rows(&tmp.join(file));
+        assert!(
+            header.starts_with(&format!("{id},score,rank,class")),
+            "{header}"
+        );
+        assert_eq!(rows.len(), table.zones.len(), "{file}");
+        for (z, row) in rows.iter().enumerate() {
+            assert_eq!(row[0], table.zones[z].id.to_string());
+            let got = (!row[1].is_empty()).then(|| row[1].parse::<f64>().unwrap());
+            match (got, expected.scores[z]) {
+                (Some(g), Some(e)) => assert!((g - e).abs() < 1e-9, "{file} row {z}"),
+                (None, None) => {}
+                other => panic!("{file} row {z}: {other:?}"),
+            }
+        }
+    }
+    let provenance = std::fs::read_to_string(tmp.join("index.csv.provenance.json")).unwrap();
+    assert!(
+        provenance.contains("\"field\": \"province\""),
+        "{provenance}"
+    );
+    assert!(provenance.contains("\"role\": \"raster\""), "{provenance}");
+    for level in ["index_by_city.csv", "index_by_province.csv"] {
+        let beside = tmp.join(&format!("{level}.provenance.json"));
+        assert_eq!(std::fs::read_to_string(beside).unwrap(), provenance);
+    }
+}
+
+#[test]
+fn raster_mode_usage_errors() {
+    let tmp = TempDir::new("poverty-index-raster-errors");
+    let out = tmp.join("out.csv");
+    let out = out.to_str().unwrap();
+    let base = [
+        "--zones",
+        "testdata/counties.gpkg",
+        "--id-field",
+        "code",
+        "--output",
+        out,
+    ];
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--raster", "testdata/ntl.tif"],
+            "--raster needs --indicators",
+        ),
+        (
+            &[
+                "--raster",
+                "testdata/ntl.tif",
+                "--table",
+                "x.csv",
+                "--indicators",
+                "mean",
+            ],
+            "give --table or --raster, not both",
+        ),
+        (
+            &["--table", "x.csv", "--roll-up", "province"],
+            "--roll-up needs --raster",
+        ),
+        (
+            &[
+                "--raster",
+                "testdata/ntl.tif",
+                "--indicators",
+                "mean",
+                "--reference",
+                "sum",
+            ],
+            "--reference goes with --table",
+        ),
+    ];
+    for (extra, message) in cases {
+        let args: Vec<&str> = base.iter().chain(extra.iter()).copied().collect();
+        let result = run(&args);
+        let err = String::from_utf8_lossy(&result.stderr);
+        assert_eq!(result.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(message),
+            "{args:?}: expected '{message}' in '{err}'"
+        );
+        assert!(files_in(tmp.path()).is_empty());
     }
 }

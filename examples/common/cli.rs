@@ -125,3 +125,12 @@ impl Args {
             })
     }
 }
+
+/// `<dir>/<stem>_by_<field>.csv` beside `output`: where a roll-up by `field` goes.
+pub fn roll_up_path(output: &std::path::Path, field: &str) -> std::path::PathBuf {
+    let stem = output
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    output.with_file_name(format!("{stem}_by_{field}.csv"))
+}
