@@ -6,14 +6,10 @@
 set -euo pipefail
 
 packages=(libgdal-dev gdal-bin libproj-dev proj-bin libclang-dev pkg-config)
-if [ "${1:-}" = "--browser" ]; then
-  # Debian names it chromium; Ubuntu's chromium-browser is a snap shim, so
-  # Ubuntu users may prefer Google Chrome (found by the tests as google-chrome).
-  if command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null; then
-    :
-  else
-    packages+=(chromium)
-  fi
+want_browser=false
+if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null \
+  && ! command -v chromium-browser >/dev/null && ! command -v google-chrome >/dev/null; then
+  want_browser=true
 fi
 
 missing=()
@@ -23,10 +19,20 @@ for package in "${packages[@]}"; do
   fi
 done
 
-if ((${#missing[@]} > 0)); then
-  sudo=""
-  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-  echo "terralux setup: installing ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+if ((${#missing[@]} > 0)) || $want_browser; then
   $sudo apt-get update -qq
+fi
+if $want_browser; then
+  # Debian's package is chromium; Ubuntu's is chromium-browser.
+  if apt-cache show chromium >/dev/null 2>&1; then
+    missing+=(chromium)
+  else
+    missing+=(chromium-browser)
+  fi
+fi
+if ((${#missing[@]} > 0)); then
+  echo "terralux setup: installing ${missing[*]}" >&2
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
