@@ -397,17 +397,7 @@ fn run() -> Result<(), Failure> {
         .collect::<Result<_, terralux::Error>>()?;
     let bm_masked: Vec<Masked<'_>> = bm_tiles
         .iter()
-        .map(|(_, tile, masks)| {
-            let layers = masks
-                .iter()
-                .map(|(m, keep)| MaskLayer {
-                    raster: m,
-                    band: 1,
-                    keep: keep.clone(),
-                })
-                .collect();
-            Masked::new(tile, 1, layers, negatives)
-        })
+        .map(|(_, tile, masks)| Masked::new(tile, 1, blackmarble::mask_layers(masks), negatives))
         .collect::<Result<_, _>>()?;
     // One raster per input (masked, calibrated), then one source per date:
     // several tiles of one date (Black Marble tiles, VNL monthly tiles) form a mosaic.

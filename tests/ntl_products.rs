@@ -450,8 +450,8 @@ fn indicators_by_hand_on_four_square_kilometres() {
 #[test]
 fn black_marble_tiles_of_both_collections_read_alike() {
     use terralux::RasterSource;
-    use terralux::ntl::blackmarble::{default_masks, open_layer};
-    use terralux::ntl::mask::{MaskLayer, Masked, Negatives};
+    use terralux::ntl::blackmarble::{default_masks, mask_layers, open_layer};
+    use terralux::ntl::mask::{Masked, Negatives};
     use terralux::{GeoTransform, Window};
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/blackmarble");
     let c1 = dir.join("c1/VNP46A2.A2020100.h28v06.001.2021125000000.h5");
@@ -480,15 +480,7 @@ fn black_marble_tiles_of_both_collections_read_alike() {
         // Quality masks: poor quality, cloudy and snowy cells are dropped.
         let masks = default_masks(path, layer).unwrap();
         assert_eq!(masks.len(), 2, "mandatory flag and cloud mask");
-        let layers = masks
-            .iter()
-            .map(|(m, keep)| MaskLayer {
-                raster: m,
-                band: 1,
-                keep: keep.clone(),
-            })
-            .collect();
-        let masked = Masked::new(&raster, 1, layers, Negatives::Keep).unwrap();
+        let masked = Masked::new(&raster, 1, mask_layers(&masks), Negatives::Keep).unwrap();
         let m = masked
             .read_window_f64(1, Window::new(0, 0, 100, 1600))
             .unwrap();

@@ -190,7 +190,7 @@ mod reading {
     use super::{BlackMarbleName, check_bounds, tile_grid};
     use crate::crs::Crs;
     use crate::error::{Error, Result};
-    use crate::ntl::mask::Keep;
+    use crate::ntl::mask::{Keep, MaskLayer};
     use crate::raster::{CellEncoding, GdalRaster, RasterOptions, RasterSource};
 
     /// Open `layer` of a Black Marble tile file as a raster on its tile grid.
@@ -295,7 +295,19 @@ mod reading {
         }
         Ok(masks)
     }
+
+    /// `masks` (from [`default_masks`]) as the mask layers of a [`Masked`](crate::ntl::mask::Masked) raster.
+    pub fn mask_layers(masks: &[(GdalRaster, Keep)]) -> Vec<MaskLayer<'_>> {
+        masks
+            .iter()
+            .map(|(raster, keep)| MaskLayer {
+                raster,
+                band: 1,
+                keep: keep.clone(),
+            })
+            .collect()
+    }
 }
 
 #[cfg(feature = "gdal")]
-pub use reading::{default_masks, open_layer};
+pub use reading::{default_masks, mask_layers, open_layer};
