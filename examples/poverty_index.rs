@@ -214,10 +214,10 @@ fn parse_request() -> Result<Option<Request>, Failure> {
                     .then(|| Some((parts[1].parse::<f64>().ok()?, parts[2].parse::<f64>().ok()?)))
                     .flatten();
                 match numbers {
-                    Some((lo, hi)) if lo != hi => parsed.push((parts[0].to_string(), (lo, hi))),
+                    Some((lo, hi)) if lo < hi => parsed.push((parts[0].to_string(), (lo, hi))),
                     _ => {
                         return Err(usage(format!(
-                            "--goalposts takes name:low:high with low != high, not '{item}'"
+                            "--goalposts takes name:low:high with low below high, not '{item}'"
                         )));
                     }
                 }

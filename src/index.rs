@@ -178,13 +178,16 @@ pub fn composite_index(data: &[Vec<Option<f64>>], spec: &IndexSpec) -> Result<Co
                 let &(lo, hi) = posts
                     .get(j)
                     .ok_or_else(|| invalid(format!("no goalposts for indicator {j}")))?;
+                // Refuses NaN goalposts too.
+                if lo.partial_cmp(&hi) != Some(std::cmp::Ordering::Less) {
+                    return Err(invalid(format!(
+                        "the goalposts of indicator {j} must be (low, high) with low below high, not ({lo}, {hi})"
+                    )));
+                }
                 let (lo, hi) = match spec.directions[j] {
                     Direction::HigherIsBetter => (lo, hi),
                     Direction::HigherIsWorse => (-hi, -lo),
                 };
-                if hi == lo {
-                    return Err(invalid(format!("the goalposts of indicator {j} are equal")));
-                }
                 col.iter()
                     .map(|v| v.map(|x| ((x - lo) / (hi - lo)).clamp(0.0, 1.0)))
                     .collect()
@@ -276,7 +279,7 @@ pub fn composite_index(data: &[Vec<Option<f64>>], spec: &IndexSpec) -> Result<Co
         }
     };
     let ranks = ranks_of(&scores);
-    let classes = classes_of(&scores, spec.classes.max(1));
+    let classes = quantile_classes(&scores, spec.classes);
     Ok(CompositeIndex {
         normalised,
         weights,
@@ -443,8 +446,16 @@ fn ranks_of(scores: &[Option<f64>]) -> Vec<Option<usize>> {
         .collect()
 }
 
-/// Quantile classes 1..=classes by the share of scores at or below each one.
-fn classes_of(scores: &[Option<f64>], classes: usize) -> Vec<Option<usize>> {
+/// Quantile classes `1..=classes` of `scores`: a value's class is set by
+/// the share of the values present strictly below it (`1 + floor(share x
+/// classes)`), so equal values share a class; `None` stays `None`.
+///
+/// ```
+/// let classes = terralux::index::quantile_classes(&[Some(3.0), None, Some(1.0), Some(2.0), Some(2.0)], 2);
+/// assert_eq!(classes, vec![Some(2), None, Some(1), Some(1), Some(1)]);
+/// ```
+pub fn quantile_classes(scores: &[Option<f64>], classes: usize) -> Vec<Option<usize>> {
+    let classes = classes.max(1);
     let sorted = sorted_present(scores);
     let n = sorted.len() as f64;
     scores

@@ -82,6 +82,20 @@ const HARNESS: &str = r##"<script>
   const box = svg.getBoundingClientRect();
   svg.dispatchEvent(new WheelEvent("wheel", { deltaY: -100, clientX: box.x + box.width / 2, clientY: box.y + box.height / 2, bubbles: true, cancelable: true }));
   say("wheel_ratio", width() / w0);
+  const pointer = function (type, button, buttons, x) {
+    svg.dispatchEvent(new PointerEvent(type, { button: button, buttons: buttons, clientX: box.x + x, clientY: box.y + 100, pointerId: 1, bubbles: true }));
+  };
+  const beforeDrag = svg.getAttribute("viewBox");
+  pointer("pointerdown", 2, 2, 100);
+  pointer("pointermove", -1, 0, 300);
+  say("right_button_pans", svg.getAttribute("viewBox") !== beforeDrag);
+  pointer("pointerdown", 0, 1, 100);
+  pointer("pointermove", 0, 1, 300);
+  pointer("pointerup", 0, 0, 300);
+  say("left_drag_pans", svg.getAttribute("viewBox") !== beforeDrag);
+  const afterDrag = svg.getAttribute("viewBox");
+  pointer("pointermove", -1, 0, 500);
+  say("moves_after_release_pan", svg.getAttribute("viewBox") !== afterDrag);
   say("errors", window.__errors.length);
   say("error_messages", window.__errors.join(" | "));
   const pre = document.createElement("pre");
@@ -286,6 +300,10 @@ fn the_map_loads_draws_recolours_shows_values_and_zooms() {
     let width = |key: &str| -> f64 { report.get(key).split(' ').nth(2).unwrap().parse().unwrap() };
     assert!(width("viewbox_group") < width("viewbox_initial") / 2.0);
     assert!((report.number("wheel_ratio") - 0.8).abs() < 1e-9);
+    // Only a primary-button drag pans, and it ends with the button.
+    assert_eq!(report.get("right_button_pans"), "false");
+    assert_eq!(report.get("left_drag_pans"), "true");
+    assert_eq!(report.get("moves_after_release_pan"), "false");
 }
 
 #[test]

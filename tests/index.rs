@@ -230,7 +230,9 @@ fn bad_specifications_are_clear_errors() {
     s.normalisation = Normalisation::Goalposts(vec![(0.0, 1.0)]);
     assert!(message(&s, &data).contains("no goalposts for indicator 1"));
     s.normalisation = Normalisation::Goalposts(vec![(0.0, 1.0), (2.0, 2.0)]);
-    assert!(message(&s, &data).contains("equal"));
+    assert!(message(&s, &data).contains("must be (low, high) with low below high, not (2, 2)"));
+    s.normalisation = Normalisation::Goalposts(vec![(0.0, 1.0), (10.0, 0.0)]);
+    assert!(message(&s, &data).contains("not (10, 0)"));
     let mut s = spec(2);
     s.weights = Weights::FirstPrincipalComponent;
     assert!(message(&s, &data).contains("three zones"));

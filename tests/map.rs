@@ -70,7 +70,8 @@ fn png_has_the_size_colours_legend_and_title() {
 
     // Three values, three classes: one value each, light to dark.
     let colours = palette(3);
-    assert_eq!(map.breaks(), vec![1.0, 2.0, 3.0, 3.0]);
+    let classes: Vec<Option<usize>> = (0..4).map(|z| map.class_of_zone(z)).collect();
+    assert_eq!(classes, [Some(0), Some(1), Some(2), None]);
     // The map area is x 10..470, y 48..590: the 2 x 2 block is fitted as a
     // 460 x 460 square from x = 10, centred vertically (y 89..549).
     let centre = |zone: (f64, f64)| -> (u32, u32) {
@@ -100,8 +101,8 @@ fn png_has_the_size_colours_legend_and_title() {
     let legend = map.legend();
     assert_eq!(legend.len(), 4);
     assert_eq!(legend[3], (MISSING_COLOUR, "no data".to_string()));
-    assert_eq!(legend[0].1, "[1, 2)");
-    assert_eq!(legend[2].1, "[3, 3]");
+    assert_eq!(legend[0].1, "1");
+    assert_eq!(legend[2].1, "3");
     let layout = map.layout();
     for (i, (colour, _)) in legend.iter().enumerate() {
         let (x, y) = layout.legend_entry(i);
@@ -123,8 +124,8 @@ fn png_has_the_size_colours_legend_and_title() {
 }
 
 #[test]
-fn png_fill_matches_supersampled_coverage_of_a_triangle() {
-    // A right triangle: the share of filled pixels in its bounding box is 1/2.
+fn png_fills_exactly_the_pixels_whose_centres_are_inside_a_triangle() {
+    // A right triangle filling half of its 460 x 460 px box.
     let ring: Vec<Coord<f64>> = [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0)]
         .iter()
         .map(|&(x, y)| Coord { x, y })
@@ -143,15 +144,45 @@ fn png_fill_matches_supersampled_coverage_of_a_triangle() {
         .size(800, 600);
     let image = decode(&map.to_png().unwrap());
     let colour = map.colour_of_zone(0);
-    // The triangle's box is 460 x 460 px from (10, 89).
-    let filled = (10..470)
-        .flat_map(|x| (89..549).map(move |y| (x, y)))
-        .filter(|&(x, y)| pixel(&image, x, y) == colour)
-        .count() as f64;
-    let share = filled / (460.0 * 460.0);
-    // Pixel-centre sampling misses at most a pixel along each edge; white
-    // one-pixel borders take about 3 x 460 pixels (0.7 %) of the half.
-    assert!((share - 0.5).abs() < 0.01, "filled share {share}");
+    // The triangle's corners on the image: (10, 549), (470, 549), (10, 89).
+    // A pixel is filled exactly when its centre is inside; the one-pixel white
+    // borders may only take pixels within a pixel of an edge.
+    let inside =
+        |cx: f64, cy: f64| cx >= 10.0 && cy <= 549.0 && (cx - 10.0) + (549.0 - cy) <= 460.0;
+    let near_edge = |cx: f64, cy: f64| {
+        let to_hypotenuse = ((cx - 10.0) + (549.0 - cy) - 460.0).abs() / 2f64.sqrt();
+        (cx - 10.0).abs() <= 1.0 || (549.0 - cy).abs() <= 1.0 || to_hypotenuse <= 1.0
+    };
+    let (mut filled, mut inside_count) = (0, 0);
+    for x in 0..480u32 {
+        for y in 80..560u32 {
+            let (cx, cy) = (x as f64 + 0.5, y as f64 + 0.5);
+            let p = pixel(&image, x, y);
+            if p == colour {
+                assert!(
+                    inside(cx, cy),
+                    "pixel ({x}, {y}) filled outside the triangle"
+                );
+                filled += 1;
+            }
+            if inside(cx, cy) {
+                inside_count += 1;
+                if p != colour {
+                    assert_eq!(p, [255, 255, 255], "pixel ({x}, {y})");
+                    assert!(near_edge(cx, cy), "pixel ({x}, {y}) inside but not filled");
+                }
+            }
+        }
+    }
+    // Half of the 460 x 460 box, give or take the diagonal's pixels.
+    assert!(
+        (inside_count as f64 - 460.0 * 460.0 / 2.0).abs() <= 461.0,
+        "{inside_count}"
+    );
+    assert!(
+        filled > inside_count - 3 * 461,
+        "{filled} of {inside_count}"
+    );
 }
 
 #[test]
@@ -183,14 +214,34 @@ fn quantile_classes_split_the_values_evenly() {
     let map = Choropleth::new(&zones, &values, "deciles")
         .unwrap()
         .classes(5);
-    assert_eq!(map.breaks(), vec![0.0, 20.0, 40.0, 60.0, 80.0, 90.0]);
     let classes: Vec<usize> = (0..10).map(|z| map.class_of_zone(z).unwrap()).collect();
     assert_eq!(classes, vec![0, 0, 1, 1, 2, 2, 3, 3, 4, 4]);
-    // Tied values collapse classes rather than leaving empty ones.
+    assert_eq!(
+        map.class_ranges(),
+        vec![
+            (0, 0.0, 10.0),
+            (1, 20.0, 30.0),
+            (2, 40.0, 50.0),
+            (3, 60.0, 70.0),
+            (4, 80.0, 90.0)
+        ]
+    );
+    assert_eq!(map.legend()[0].1, "0 to 10");
+    // The same rule as an index's class column, for any count (7 zones here).
+    let seven: Vec<Option<f64>> = (0..7).map(|i| Some(i as f64)).collect();
+    let zones7 = ZoneSet::new((0..7).map(|i| square(i, i as f64, 0.0)).collect(), None);
+    let map = Choropleth::new(&zones7, &seven, "seven")
+        .unwrap()
+        .classes(5);
+    let expected = terralux::index::quantile_classes(&seven, 5);
+    for (z, class) in expected.iter().enumerate() {
+        assert_eq!(map.class_of_zone(z).map(|c| c + 1), *class);
+    }
+    // Tied values share a class: one legend entry, no empty classes listed.
     let tied = vec![Some(1.0); 10];
     let map = Choropleth::new(&zones, &tied, "flat").unwrap().classes(5);
-    assert_eq!(map.breaks(), vec![1.0, 1.0]);
-    assert_eq!(map.palette().len(), 1);
+    assert_eq!(map.legend(), vec![(palette(5)[0], "1".to_string())]);
+    assert_eq!(map.legend_indices(), vec![0; 10]);
 }
 
 #[test]

@@ -33,7 +33,7 @@ use std::path::Path;
 use geo::Simplify;
 use geo_types::{Coord, LineString};
 
-use super::{Choropleth, hex, short_number, world_to_page};
+use super::{Choropleth, escape, hex, short_number, world_to_page};
 use crate::error::{Error, Result};
 use crate::write::json::{write_number, write_string};
 use crate::zones::ZoneSet;
@@ -131,7 +131,7 @@ impl<'a> InteractiveMap<'a> {
         let (project, height) = world_to_page(bounds, self.zones.crs(), PAGE_WIDTH);
         let data = self.data_json(&project, height)?;
         // Fill the title into the page around the data, never into the data.
-        let title = escape_html(&self.title);
+        let title = escape(&self.title);
         let (before, after) = PAGE
             .split_once("{{DATA}}")
             .expect("the page has a data slot");
@@ -178,10 +178,7 @@ impl<'a> InteractiveMap<'a> {
                 Choropleth::new(self.zones, values, name).map(|m| m.classes(self.classes))
             })
             .collect::<Result<_>>()?;
-        let no_data: Vec<usize> = maps
-            .iter()
-            .map(|m| m.legend().len().saturating_sub(1))
-            .collect();
+        let legend_indices: Vec<Vec<usize>> = maps.iter().map(Choropleth::legend_indices).collect();
         out.push_str("],\"legends\":[");
         for (i, map) in maps.iter().enumerate() {
             if i > 0 {
@@ -238,12 +235,12 @@ impl<'a> InteractiveMap<'a> {
                 }
             }
             out.push_str("],\"classes\":[");
-            for (i, map) in maps.iter().enumerate() {
+            for (i, indices) in legend_indices.iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
                 // Zones without data point at the legend's last entry, "no data".
-                let class = map.class_of_zone(z).unwrap_or(no_data[i]);
+                let class = indices[z];
                 out.push_str(&class.to_string());
             }
             out.push_str("],\"text\":[");
@@ -315,13 +312,6 @@ fn zone_path(
         }
     }
     d
-}
-
-fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// The page: `{{TITLE}}` and `{{DATA}}` are filled in.

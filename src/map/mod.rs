@@ -15,6 +15,7 @@
 //!     .classes(2);
 //! assert_eq!(map.class_of_zone(0), Some(0));
 //! assert_eq!(map.class_of_zone(1), Some(1));
+//! assert_eq!(map.legend()[1].1, "5");
 //! assert_eq!(map.class_of_zone(2), None); // drawn in the missing-data colour
 //! let svg = map.to_svg();
 //! assert_eq!(svg.matches("<path").count(), 3);
@@ -33,6 +34,7 @@ use geo_types::Rect;
 
 use crate::crs::Crs;
 use crate::error::{Error, Result};
+use crate::index::quantile_classes;
 use crate::zones::ZoneSet;
 
 pub use canvas::Canvas;
@@ -103,7 +105,8 @@ pub struct Choropleth<'a> {
     values: Vec<Option<f64>>,
     title: String,
     classes: usize,
-    breaks: Vec<f64>,
+    /// Each zone's class (0-based), `None` without a value.
+    zone_classes: Vec<Option<usize>>,
     layout: Layout,
 }
 
@@ -126,7 +129,7 @@ impl<'a> Choropleth<'a> {
         let values: Vec<Option<f64>> = values.iter().map(|v| v.filter(|x| x.is_finite())).collect();
         Ok(Choropleth {
             zones,
-            breaks: quantile_breaks(&values, 5),
+            zone_classes: zero_based(quantile_classes(&values, 5)),
             values,
             title: title.to_string(),
             classes: 5,
@@ -137,7 +140,7 @@ impl<'a> Choropleth<'a> {
     /// Use `classes` quantile classes (at least 1).
     pub fn classes(mut self, classes: usize) -> Self {
         self.classes = classes.max(1);
-        self.breaks = quantile_breaks(&self.values, self.classes);
+        self.zone_classes = zero_based(quantile_classes(&self.values, self.classes));
         self
     }
 
@@ -152,24 +155,16 @@ impl<'a> Choropleth<'a> {
         self.layout
     }
 
-    /// The class limits: `breaks()[i]` and `breaks()[i + 1]` bound class
-    /// `i` (the lower included). Quantile breaks over the values present;
-    /// tied breaks collapse, so there may be fewer classes than asked.
-    pub fn breaks(&self) -> Vec<f64> {
-        self.breaks.clone()
-    }
-
-    /// The class (0 = lowest) of zone `zone`, `None` without a value.
+    /// The class (0 = lowest) of zone `zone`, `None` without a value: the
+    /// quantile classes of [`crate::index::quantile_classes`], the same rule
+    /// as an index's `class` column.
     pub fn class_of_zone(&self, zone: usize) -> Option<usize> {
-        let value = self.values.get(zone).copied().flatten()?;
-        let breaks = &self.breaks;
-        let classes = breaks.len() - 1;
-        Some(breaks[1..classes].iter().filter(|&&b| value >= b).count())
+        self.zone_classes.get(zone).copied().flatten()
     }
 
-    /// The colours of the classes, light to dark.
+    /// The colours of the classes asked for, light to dark.
     pub fn palette(&self) -> Vec<Rgb> {
-        palette(self.breaks.len().saturating_sub(1))
+        palette(self.classes)
     }
 
     /// The fill colour of zone `zone`.
@@ -180,28 +175,57 @@ impl<'a> Choropleth<'a> {
         }
     }
 
-    /// The legend's entries: colour and label, the missing-data entry last
-    /// when some zone has no value.
-    pub fn legend(&self) -> Vec<(Rgb, String)> {
-        let breaks = self.breaks();
-        let mut entries: Vec<(Rgb, String)> = self
-            .palette()
+    /// The classes that hold a zone, lowest first, each with the smallest
+    /// and largest value in it (ties keep equal values in one class, so a
+    /// class may be empty).
+    pub fn class_ranges(&self) -> Vec<(usize, f64, f64)> {
+        let mut ranges: Vec<Option<(f64, f64)>> = vec![None; self.classes];
+        for (class, value) in self.zone_classes.iter().zip(&self.values) {
+            if let (Some(c), Some(v)) = (class, value) {
+                let range = ranges[*c].get_or_insert((*v, *v));
+                *range = (range.0.min(*v), range.1.max(*v));
+            }
+        }
+        ranges
             .into_iter()
             .enumerate()
-            .map(|(i, colour)| {
-                let closing = if i + 2 == breaks.len() { "]" } else { ")" };
-                let label = format!(
-                    "[{}, {}{closing}",
-                    short_number(breaks[i]),
-                    short_number(breaks[i + 1])
-                );
-                (colour, label)
+            .filter_map(|(c, r)| r.map(|(lo, hi)| (c, lo, hi)))
+            .collect()
+    }
+
+    /// The legend's entries: colour and value range of each class that holds
+    /// a zone, then the missing-data entry when some zone has no value.
+    pub fn legend(&self) -> Vec<(Rgb, String)> {
+        let colours = self.palette();
+        let mut entries: Vec<(Rgb, String)> = self
+            .class_ranges()
+            .into_iter()
+            .map(|(c, lo, hi)| {
+                let label = if lo == hi {
+                    short_number(lo)
+                } else {
+                    format!("{} to {}", short_number(lo), short_number(hi))
+                };
+                (colours[c], label)
             })
             .collect();
         if self.values.iter().any(Option::is_none) {
             entries.push((MISSING_COLOUR, "no data".to_string()));
         }
         entries
+    }
+
+    /// For each zone, the position of its entry in [`legend`](Self::legend).
+    pub fn legend_indices(&self) -> Vec<usize> {
+        let ranges = self.class_ranges();
+        let mut position = vec![0; self.classes];
+        for (i, range) in ranges.iter().enumerate() {
+            position[range.0] = i;
+        }
+        self.zone_classes
+            .iter()
+            .map(|class| class.map_or(ranges.len(), |c| position[c]))
+            .collect()
     }
 
     /// The title.
@@ -276,24 +300,8 @@ impl<'a> Choropleth<'a> {
     }
 }
 
-/// Quantile breaks of the values present: the minimum, the values at each
-/// `j / classes` share (ties collapsed), and the maximum; empty without values.
-fn quantile_breaks(values: &[Option<f64>], classes: usize) -> Vec<f64> {
-    let mut present: Vec<f64> = values.iter().flatten().copied().collect();
-    if present.is_empty() {
-        return Vec::new();
-    }
-    present.sort_by(f64::total_cmp);
-    let n = present.len();
-    let mut breaks = vec![present[0]];
-    for j in 1..classes {
-        let b = present[j * n / classes];
-        if b > breaks[breaks.len() - 1] {
-            breaks.push(b);
-        }
-    }
-    breaks.push(present[n - 1]);
-    breaks
+fn zero_based(classes: Vec<Option<usize>>) -> Vec<Option<usize>> {
+    classes.into_iter().map(|c| c.map(|c| c - 1)).collect()
 }
 
 /// The factor applied to x: the cosine of the middle latitude for
@@ -357,6 +365,14 @@ pub fn palette(classes: usize) -> Vec<Rgb> {
             [0, 1, 2].map(|k| (a[k] as f64 + (b[k] as f64 - a[k] as f64) * u).round() as u8)
         })
         .collect()
+}
+
+/// `text` with the XML special characters escaped.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// `#rrggbb`.

@@ -3,15 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{Choropleth, hex};
-
-/// `text` with the XML special characters escaped.
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use super::{Choropleth, escape, hex};
 
 /// The SVG document of `map`.
 pub(super) fn render(map: &Choropleth<'_>) -> String {
