@@ -21,7 +21,7 @@
 #[path = "common/cli.rs"]
 mod cli;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
@@ -453,18 +453,19 @@ fn run() -> Result<(), Failure> {
     if let Some(poor) = &request.poor {
         let text =
             std::fs::read_to_string(poor).map_err(|e| Failure::Run(format!("{poor}: {e}")))?;
-        let listed: Vec<&str> = text
+        let listed: HashSet<&str> = text
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())
             .collect();
+        let county_ids: HashSet<String> = zones.iter().map(|z| z.id.to_string()).collect();
         let labels: Vec<bool> = zones
             .iter()
-            .map(|z| listed.contains(&z.id.to_string().as_str()))
+            .map(|z| listed.contains(z.id.to_string().as_str()))
             .collect();
         let unknown = listed
             .iter()
-            .filter(|id| !zones.iter().any(|z| z.id.to_string() == **id))
+            .filter(|id| !county_ids.contains(**id))
             .count();
         // Poorer counties should score lower: the AUC of the negated score.
         let negated: Vec<Option<f64>> = index.scores.iter().map(|s| s.map(|v| -v)).collect();
@@ -484,15 +485,20 @@ fn run() -> Result<(), Failure> {
 
     let id_column = zones.id_field().unwrap_or("fid").to_string();
     let county_ids: Vec<String> = zones.iter().map(|z| z.id.to_string()).collect();
-    write_index_table(&request.output, &id_column, &county_ids, indicators, &index)?;
-    write_maps(&request, &zones, indicators, &index, &gathered.columns)?;
+    // Everything is prepared before the first file is written.
+    let mut tables = vec![(
+        request.output.clone(),
+        index_table_csv(&id_column, &county_ids, indicators, &index),
+    )];
+    let maps = map_files(&request, &zones, indicators, &index, &gathered.columns)?;
     let mut roll_ups = Vec::new();
-    let mut written = vec![request.output.clone()];
     for (level, level_index) in gathered.levels.iter().zip(&level_indices) {
         let (field, ids) = (&level.field, &level.ids);
         let path = cli::roll_up_path(&request.output, field);
-        write_index_table(&path, field, ids, indicators, level_index)?;
-        written.push(path.clone());
+        tables.push((
+            path.clone(),
+            index_table_csv(field, ids, indicators, level_index),
+        ));
         roll_ups.push(Json::object([
             ("field", Json::str(field)),
             ("output", Json::str(path.display().to_string())),
@@ -553,12 +559,15 @@ fn run() -> Result<(), Failure> {
         ("started", Json::str(write::rfc3339(started))),
         ("finished", Json::str(write::rfc3339(SystemTime::now()))),
     ]);
-    // One record of the whole run beside every table it wrote.
+    // One record of the whole run beside every table.
     let text = record.to_string_pretty() + "\n";
-    for table in &written {
-        let provenance = write::provenance_path(table);
-        write::write_atomically(&provenance, |w| w.write_all(text.as_bytes()))?;
+    let mut files = Vec::new();
+    for (path, bytes) in tables {
+        files.push((write::provenance_path(&path), text.clone().into_bytes()));
+        files.push((path, bytes));
     }
+    files.extend(maps);
+    write_all(&files)?;
     if unmatched_zones > 0 || unmatched_rows > 0 {
         eprintln!(
             "{PROGRAM}: {unmatched_zones} counties have no table row (no index); {unmatched_rows} table rows match no county"
@@ -621,7 +630,9 @@ fn from_table(request: &Request, path: &str, zones: &ZoneSet) -> Result<Gathered
         .map(|z| row_of.get(z.id.to_string().as_str()).copied())
         .collect();
     let unmatched_zones = zone_rows.iter().filter(|r| r.is_none()).count();
-    let unmatched_rows = ids.len() - (zones.len() - unmatched_zones);
+    // Several features may share an id (a county stored in parts): count rows, not zones.
+    let matched_rows: HashSet<usize> = zone_rows.iter().flatten().copied().collect();
+    let unmatched_rows = ids.len() - matched_rows.len();
     if unmatched_zones == zones.len() {
         return Err(Failure::Run(format!(
             "no county of {} matches an id in column '{id_column}' of {}",
@@ -766,16 +777,16 @@ fn beside(output: &Path, extension: &str) -> PathBuf {
 
 /// An index table: the id, score, rank, class, composite and the normalised
 /// indicators, one row per zone or group.
-fn write_index_table(
-    path: &Path,
+fn index_table_csv(
     id_column: &str,
     ids: &[String],
     indicators: &[String],
     index: &CompositeIndex,
-) -> Result<(), Failure> {
+) -> Vec<u8> {
     let number = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     let whole = |v: Option<usize>| v.map(|v| v.to_string()).unwrap_or_default();
-    write::write_atomically(path, |w| {
+    let mut out = String::new();
+    {
         let mut header = vec![
             id_column.to_string(),
             "score".into(),
@@ -784,7 +795,8 @@ fn write_index_table(
             "composite".into(),
         ];
         header.extend(indicators.iter().map(|i| format!("{i}_norm")));
-        writeln!(w, "{}", csv_record(&header))?;
+        out.push_str(&csv_record(&header));
+        out.push('\n');
         for (z, id) in ids.iter().enumerate() {
             let mut cells = vec![
                 csv_field(id).into_owned(),
@@ -794,25 +806,28 @@ fn write_index_table(
                 number(index.composite[z]),
             ];
             cells.extend(index.normalised[z].iter().map(|v| number(*v)));
-            writeln!(w, "{}", cells.join(","))?;
+            out.push_str(&cells.join(","));
+            out.push('\n');
         }
-        Ok(())
-    })?;
-    Ok(())
+    }
+    out.into_bytes()
 }
 
-/// The static maps of the score and the interactive map of every indicator.
-fn write_maps(
+/// The static maps of the score (PNG, SVG) and the interactive map of every
+/// indicator (HTML), as the files to write.
+fn map_files(
     request: &Request,
     zones: &ZoneSet,
     indicators: &[String],
     index: &CompositeIndex,
     columns: &[Vec<Option<f64>>],
-) -> Result<(), Failure> {
+) -> Result<Vec<(PathBuf, Vec<u8>)>, Failure> {
     let title = "Composite index (0-100)";
     let map = Choropleth::new(zones, &index.scores, title)?.classes(request.classes);
-    map.write_png(&beside(&request.output, "png"))?;
-    map.write_svg(&beside(&request.output, "svg"))?;
+    let mut files = vec![
+        (beside(&request.output, "png"), map.to_png()?),
+        (beside(&request.output, "svg"), map.to_svg().into_bytes()),
+    ];
 
     let field = |given: &Option<String>, default: &str| -> Option<String> {
         given.clone().or_else(|| {
@@ -835,6 +850,23 @@ fn write_maps(
     if let Some(label) = field(&request.label_field, "name") {
         page = page.label_field(&label);
     }
-    page.write_html(&beside(&request.output, "html"))?;
+    files.push((
+        beside(&request.output, "html"),
+        page.to_html()?.into_bytes(),
+    ));
+    Ok(files)
+}
+
+/// Write every file atomically; if one fails, remove those this run wrote
+/// before it, so that no table stands without its maps and provenance.
+fn write_all(files: &[(PathBuf, Vec<u8>)]) -> Result<(), Failure> {
+    for (i, (path, bytes)) in files.iter().enumerate() {
+        if let Err(e) = write::write_atomically(path, |w| w.write_all(bytes)) {
+            for (written, _) in &files[..i] {
+                let _ = std::fs::remove_file(written);
+            }
+            return Err(e.into());
+        }
+    }
     Ok(())
 }

@@ -198,6 +198,8 @@ fn choices_reach_the_index() {
     let two: Vec<Vec<Option<f64>>> = data.iter().map(|r| vec![r[0], r[2]]).collect();
     let expected = composite_index(&two, &spec).unwrap();
     let (_, rows) = read_rows(&output);
+    assert_eq!(rows.len(), expected.scores.len());
+    let cell = |v: Option<usize>| v.map(|v| v.to_string()).unwrap_or_default();
     for (z, row) in rows.iter().enumerate() {
         let got = (!row[1].is_empty()).then(|| row[1].parse::<f64>().unwrap());
         match (got, expected.scores[z]) {
@@ -205,11 +207,40 @@ fn choices_reach_the_index() {
             (None, None) => {}
             other => panic!("zone {z}: {other:?}"),
         }
-        if let Some(class) = expected.classes[z] {
-            assert_eq!(row[3], class.to_string());
-            assert!((1..=4).contains(&class));
-        }
+        assert_eq!(row[2], cell(expected.ranks[z]), "rank of zone {z}");
+        assert_eq!(row[3], cell(expected.classes[z]), "class of zone {z}");
     }
+    // Four classes asked for, and all used.
+    let mut classes: Vec<&str> = rows
+        .iter()
+        .map(|r| r[3].as_str())
+        .filter(|c| !c.is_empty())
+        .collect();
+    classes.sort_unstable();
+    classes.dedup();
+    assert_eq!(classes, ["1", "2", "3", "4"]);
+}
+
+#[test]
+fn a_failure_after_the_index_leaves_no_output() {
+    let tmp = TempDir::new("poverty-index-late-failure");
+    let (table, _) = indicator_table(tmp.path());
+    let output = tmp.join("index.csv");
+    let before = files_in(tmp.path());
+    // The map's group field is checked only when the maps are made.
+    let result = run(&with_inputs(
+        &table,
+        &[
+            "--group-field",
+            "prefecture",
+            "--output",
+            output.to_str().unwrap(),
+        ],
+    ));
+    let err = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(1), "{err}");
+    assert!(err.contains("no field named 'prefecture'"), "{err}");
+    assert_eq!(files_in(tmp.path()), before);
 }
 
 #[test]
