@@ -331,6 +331,18 @@ impl<'a> ZonalStats<'a> {
         {
             return Err(mismatch(&stat.name(), "needs a weights raster".into()));
         }
+        // The night-light sums keep one lit threshold per run.
+        let mut thresholds = self.stats.iter().filter_map(Stat::lit_threshold);
+        if let Some(first) = thresholds.next()
+            && let Some(other) = thresholds.find(|t| *t != first)
+        {
+            return Err(mismatch(
+                "zonal statistics",
+                format!(
+                    "lit statistics with different thresholds ({first} and {other}); run once per threshold"
+                ),
+            ));
+        }
         if let (Some(zones_crs), Some(grid_crs)) = (self.zones.crs(), grid.crs())
             && !zones_crs.matches(grid_crs)
         {
@@ -397,7 +409,10 @@ impl<'a> ZonalStats<'a> {
 
         let gather = Gather {
             layers: &self.layers,
-            weights: self.weights,
+            // A weights raster no statistic uses is not read.
+            weights: self
+                .weights
+                .filter(|_| self.stats.iter().any(Stat::needs_weights_raster)),
             stats: &self.stats,
             weighting: self.weighting,
             row_areas: &row_areas,
@@ -600,11 +615,7 @@ impl Gather<'_, '_> {
         let weights = self.weights.map(|_| buffers.weights.as_slice());
         let mut out = Vec::with_capacity(zones.len());
         for &z in zones {
-            let mut accs: Vec<Accumulator> = self
-                .layers
-                .iter()
-                .map(|_| Accumulator::new(self.stats))
-                .collect();
+            let mut accs = self.empty();
             let coverage = self.index.coverage(z as usize);
             for (row, runs) in coverage.rows_in(window.row_off, window.row_end()) {
                 let row_start = (row - window.row_off) * window.cols;
@@ -661,17 +672,15 @@ impl Gather<'_, '_> {
             let coverage: &Coverage = self.index.coverage(zone);
             facts.total_coverage += coverage.total_fraction();
             area_cells += coverage.zone_area_cells();
-            inside_cells +=
-                coverage.zone_area_cells() * (1.0 - coverage.outside_fraction().unwrap_or(0.0));
+            inside_cells += coverage.inside_area_cells();
             facts.area_km2 = facts
                 .area_km2
                 .zip(self.zone_areas[zone])
                 .map(|(a, b)| a + b);
         }
-        facts.outside = match zones {
-            [zone] => self.index.coverage(*zone).outside_fraction(),
-            _ => (area_cells > 0.0).then(|| (1.0 - inside_cells / area_cells).clamp(0.0, 1.0)),
-        };
+        // As Coverage::outside_fraction, over the union.
+        facts.outside =
+            (area_cells > 0.0).then(|| (1.0 - inside_cells / area_cells).clamp(0.0, 1.0));
         facts
     }
 

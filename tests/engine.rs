@@ -597,6 +597,16 @@ fn bad_combinations_are_clear_errors() {
         .run()
         .unwrap_err();
     assert_eq!(err.to_string(), "weighted_mean: needs a weights raster");
+    let err = ZonalStats::new(&zones)
+        .band(&raster, 1)
+        .stats(&[Stat::LitAreaKm2(0.5), Stat::LitFrac(7.0)])
+        .run()
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("lit statistics with different thresholds (0.5 and 7)"),
+        "{err}"
+    );
     let err = ZonalStats::new(&zones).band(&raster, 2).run().unwrap_err();
     assert!(matches!(err, Error::BandOutOfRange { band: 2, .. }));
     assert!(ZonalStats::new(&zones).run().is_err());
