@@ -195,11 +195,7 @@ fn cf_cvg_companion(path: &Path) -> Option<PathBuf> {
 }
 
 fn run() -> Result<(), Failure> {
-    let args = Args::parse(
-        expand_raster_lists(std::env::args().skip(1).collect()),
-        OPTIONS,
-        SWITCHES,
-    )?;
+    let args = Args::parse(expand_raster_lists(cli::arguments()?), OPTIONS, SWITCHES)?;
     if args.switch("--help") || args.switch("-h") {
         print!("{HELP}");
         return Ok(());
@@ -615,7 +611,7 @@ fn run() -> Result<(), Failure> {
     }
     files.push(InputFile::describe("zones", &zones_path));
     let record = RunRecord {
-        command_line: std::env::args().collect(),
+        command_line: cli::command_line(),
         inputs: files,
         zones_crs: zones_crs_as_read,
         zone_transformations: transformations,
@@ -624,16 +620,12 @@ fn run() -> Result<(), Failure> {
         table: &series.tables[0],
         notes,
     };
+    // The output's provenance first, so a failing trends file cannot leave the
+    // output without one.
+    cli::write_provenance_or_remove(&output, &record)?;
     if let Some(path) = &trends_path {
         write::write_atomically(path, |w| write_trends(&series, &id_column, &names, w))?;
-        if let Err(e) = write::write_provenance(path, &record) {
-            let _ = std::fs::remove_file(path);
-            return Err(e.into());
-        }
-    }
-    if let Err(e) = write::write_provenance(&output, &record) {
-        let _ = std::fs::remove_file(&output);
-        return Err(e.into());
+        cli::write_provenance_or_remove(path, &record)?;
     }
     Ok(())
 }
@@ -648,7 +640,8 @@ fn write_trends(
     let opt = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x}"));
     writeln!(
         out,
-        "{id_column},indicator,n,ols_slope,sen_slope,mann_kendall_s,mann_kendall_z,p_value,annual_growth"
+        "{},indicator,n,ols_slope,sen_slope,mann_kendall_s,mann_kendall_z,p_value,annual_growth",
+        write::csv_field(id_column)
     )?;
     let per_indicator: Vec<Vec<terralux::ntl::trend::Trend>> =
         (0..names.len()).map(|c| series.trends(c)).collect();
@@ -656,17 +649,13 @@ fn write_trends(
         return Ok(());
     };
     for (z, zone) in table.zones.iter().enumerate() {
+        let id = write::csv_field(&zone.id.to_string()).into_owned();
         for (name, trends) in names.iter().zip(&per_indicator) {
             let t = &trends[z];
-            let id = zone.id.to_string();
-            let id = if id.contains([',', '"']) {
-                format!("\"{}\"", id.replace('"', "\"\""))
-            } else {
-                id
-            };
             writeln!(
                 out,
-                "{id},{name},{},{},{},{},{},{},{}",
+                "{id},{},{},{},{},{},{},{},{}",
+                write::csv_field(name),
                 t.n,
                 opt(t.ols_slope),
                 opt(t.sen_slope),

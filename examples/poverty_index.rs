@@ -194,7 +194,7 @@ fn list(raw: Option<&str>) -> Option<Vec<String>> {
 }
 
 fn parse_request() -> Result<Option<Request>, Failure> {
-    let args = Args::parse(std::env::args().skip(1), OPTIONS, SWITCHES)?;
+    let args = Args::parse(cli::arguments()?, OPTIONS, SWITCHES)?;
     if args.switch("--help") || args.switch("-h") {
         print!("{HELP}");
         return Ok(None);
@@ -523,7 +523,7 @@ fn run() -> Result<(), Failure> {
         ("program", Json::str(PROGRAM)),
         (
             "command_line",
-            Json::Array(std::env::args().map(Json::Str).collect()),
+            Json::Array(cli::command_line().into_iter().map(Json::Str).collect()),
         ),
         (
             "inputs",

@@ -28,7 +28,14 @@ fn parse_args() -> Result<Args, String> {
     let mut zones = None;
     let mut layer = None;
     let mut id_field = None;
-    let mut args = std::env::args().skip(1);
+    let arguments: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| {
+            a.into_string()
+                .map_err(|raw| format!("argument '{}' is not valid UTF-8", raw.to_string_lossy()))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut args = arguments.into_iter();
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
         match arg.as_str() {

@@ -25,7 +25,7 @@ use std::time::SystemTime;
 use cli::{Args, Failure};
 use terralux::coverage::CoverageMode;
 use terralux::progress::Progress;
-use terralux::stats::{STAT_NAMES, Stat, Weighting};
+use terralux::stats::{Stat, Weighting};
 use terralux::write::{self, InputFile, RunRecord, VectorFormat};
 use terralux::zones::{ZoneOptions, ZoneSet};
 use terralux::{Crs, GdalRaster, RasterSource, ZonalStats};
@@ -141,7 +141,7 @@ enum Format {
 }
 
 fn parse_request() -> Result<Option<Request>, Failure> {
-    let args = Args::parse(std::env::args().skip(1), OPTIONS, SWITCHES)?;
+    let args = Args::parse(cli::arguments()?, OPTIONS, SWITCHES)?;
     if args.switch("--help") || args.switch("-h") {
         print!("{HELP}");
         return Ok(None);
@@ -160,17 +160,13 @@ fn parse_request() -> Result<Option<Request>, Failure> {
     {
         return Err(Failure::Usage(format!("--band {band} is given twice")));
     }
-    let stats = Stat::parse_list(args.value("--stats").unwrap_or(DEFAULT_STATS)).map_err(|_| {
-        let given = args.value("--stats").unwrap_or_default();
-        let bad = given
-            .split(',')
-            .map(str::trim)
-            .find(|s| Stat::parse(s).is_err())
-            .unwrap_or(given);
-        Failure::Usage(format!(
-            "unknown statistic '{bad}' in --stats (valid: {})",
-            STAT_NAMES.join(", ")
-        ))
+    let stats = Stat::parse_list(args.value("--stats").unwrap_or(DEFAULT_STATS)).map_err(|e| {
+        Failure::Usage(match e {
+            terralux::Error::UnknownStatistic { name, valid } => {
+                format!("unknown statistic '{name}' in --stats (valid: {valid})")
+            }
+            other => format!("--stats: {other}"),
+        })
     })?;
     let coverage = match args.value("--coverage") {
         None => CoverageMode::Exact,
@@ -373,7 +369,7 @@ fn run() -> Result<(), Failure> {
             }
             let finished = SystemTime::now();
             let record = |table| RunRecord {
-                command_line: std::env::args().collect(),
+                command_line: cli::command_line(),
                 inputs: inputs.clone(),
                 zones_crs: zones_crs_as_read.clone(),
                 zone_transformations: transformations.clone(),
@@ -382,7 +378,7 @@ fn run() -> Result<(), Failure> {
                 table,
                 notes: Vec::new(),
             };
-            write_provenance_or_remove(path, &record(&table))?;
+            cli::write_provenance_or_remove(path, &record(&table))?;
             for (field, level) in request.roll_ups.iter().zip(&levels) {
                 let level_path = cli::roll_up_path(path, field);
                 write::write_atomically(&level_path, |w| write::write_csv(level, field, w))?;
@@ -391,21 +387,9 @@ fn run() -> Result<(), Failure> {
                     "zones rolled up by '{field}' from {}",
                     path.display()
                 ));
-                write_provenance_or_remove(&level_path, &level_record)?;
+                cli::write_provenance_or_remove(&level_path, &level_record)?;
             }
         }
     }
     Ok(())
-}
-
-/// Write `path`'s provenance file; without it, remove `path` too (a result
-/// must not go without its provenance unnoticed).
-fn write_provenance_or_remove(path: &Path, record: &RunRecord<'_>) -> Result<(), Failure> {
-    match write::write_provenance(path, record) {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let _ = std::fs::remove_file(path);
-            Err(e.into())
-        }
-    }
 }

@@ -750,3 +750,24 @@ fn roll_up_errors_leave_nothing() {
         "no field named 'prefecture'",
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn an_argument_that_is_not_utf8_is_a_usage_error() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = TempDir::new("cli-not-utf8");
+    let out = tmp.join("out.csv");
+    let result = Command::new(zonal())
+        .arg("--raster")
+        .arg(std::ffi::OsStr::from_bytes(b"\xffntl.tif"))
+        .args(["--zones", "testdata/counties.gpkg", "--output"])
+        .arg(&out)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let err = stderr(&result);
+    assert_eq!(result.status.code(), Some(2), "{err}");
+    assert!(err.contains("is not valid UTF-8"), "{err}");
+    assert!(!err.contains("panicked"));
+    assert!(files_in(tmp.path()).is_empty());
+}

@@ -134,3 +134,41 @@ pub fn roll_up_path(output: &std::path::Path, field: &str) -> std::path::PathBuf
         .unwrap_or_default();
     output.with_file_name(format!("{stem}_by_{field}.csv"))
 }
+
+/// Write `path`'s provenance file; without it, remove `path` too (a result
+/// must not stand without its provenance).
+pub fn write_provenance_or_remove(
+    path: &std::path::Path,
+    record: &terralux::write::RunRecord<'_>,
+) -> Result<(), Failure> {
+    match terralux::write::write_provenance(path, record) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(path);
+            Err(e.into())
+        }
+    }
+}
+
+/// The program's arguments after its name; one that is not valid UTF-8
+/// (a file name in another encoding) is a usage error, not a panic.
+pub fn arguments() -> Result<Vec<String>, Failure> {
+    std::env::args_os()
+        .skip(1)
+        .map(|a| {
+            a.into_string().map_err(|raw| {
+                Failure::Usage(format!(
+                    "argument '{}' is not valid UTF-8",
+                    raw.to_string_lossy()
+                ))
+            })
+        })
+        .collect()
+}
+
+/// The whole command line as text, for provenance (invalid UTF-8 replaced).
+pub fn command_line() -> Vec<String> {
+    std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect()
+}
