@@ -799,9 +799,13 @@ impl Pipeline<'_, '_, '_> {
                     return;
                 }
             }
-            let partial =
+            // A panic while gathering (a bug, or a raster driver's) must fail the
+            // run, not leave the merge waiting for this chunk forever.
+            let partial = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 self.gather
-                    .chunk(self.plan.window(c), &self.chunk_zones[c], &mut buffers);
+                    .chunk(self.plan.window(c), &self.chunk_zones[c], &mut buffers)
+            }))
+            .unwrap_or_else(|_| Err(poisoned()));
             let done = {
                 let Ok(mut guard) = state.lock() else { return };
                 match partial {

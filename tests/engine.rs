@@ -812,3 +812,62 @@ fn population_on_a_coarser_grid_is_split_by_area_not_copied() {
         }
     }
 }
+
+/// A raster that panics when asked for rows from `panic_from` on.
+struct PanickingRaster {
+    inner: Raster<f32>,
+    panic_from: usize,
+}
+
+impl terralux::RasterSource for PanickingRaster {
+    fn name(&self) -> &str {
+        "panicking"
+    }
+    fn grid(&self) -> &Grid {
+        self.inner.grid()
+    }
+    fn band_count(&self) -> usize {
+        self.inner.band_count()
+    }
+    fn band_info(&self, band: usize) -> terralux::Result<terralux::raster::BandInfo> {
+        self.inner.band_info(band)
+    }
+    fn read_window_f64(
+        &self,
+        band: usize,
+        window: terralux::Window,
+    ) -> terralux::Result<Array2<f64>> {
+        assert!(window.row_end() <= self.panic_from, "simulated driver bug");
+        self.inner.read_window_f64(band, window)
+    }
+    fn read_window<T: terralux::raster::CellType>(
+        &self,
+        band: usize,
+        window: terralux::Window,
+    ) -> terralux::Result<Array2<T>> {
+        self.inner.read_window(band, window)
+    }
+}
+
+#[test]
+fn a_panic_while_reading_fails_the_run_instead_of_hanging() {
+    let grid = grid();
+    let inner = raster(&mut Rng::new(3), &grid);
+    let source = PanickingRaster {
+        inner,
+        panic_from: 10,
+    };
+    let zones = ZoneSet::new(
+        vec![square_zone(1, 100.0, 30.0, 113.0, 40.0)],
+        Some(Crs::wgs84()),
+    );
+    // Many small chunks on two workers: the panic stops a chunk the merge waits for.
+    let err = ZonalStats::new(&zones)
+        .band(&source, 1)
+        .stats(&[Stat::Sum])
+        .threads(2)
+        .chunk_cells(53)
+        .run()
+        .unwrap_err();
+    assert!(matches!(err, Error::Threads { .. }), "{err}");
+}
