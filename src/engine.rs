@@ -384,9 +384,11 @@ impl<'a> ZonalStats<'a> {
             .cell_areas_km2(&grid.full_window())
             .unwrap_or_else(|_| vec![f64::NAN; grid.rows()]);
         let zone_areas: Vec<Option<f64>> = if self.stats.iter().any(Stat::needs_zone_area) {
+            // A repaired zone's area is the repaired geometry's, as its coverage is.
             self.zones
                 .iter()
-                .map(|z| zone_area_km2(&z.geometry, grid))
+                .zip(index.coverages())
+                .map(|(z, c)| zone_area_km2(c.repaired_geometry().unwrap_or(&z.geometry), grid))
                 .collect()
         } else {
             vec![None; self.zones.len()]
@@ -481,6 +483,13 @@ impl<'a> ZonalStats<'a> {
                 weighting: self.weighting,
                 stats: self.stats.clone(),
                 threads: rayon::current_num_threads(),
+                repaired_zones: self
+                    .zones
+                    .iter()
+                    .zip(index.coverages())
+                    .filter(|(_, coverage)| coverage.repaired_geometry().is_some())
+                    .map(|(zone, _)| zone.id.clone())
+                    .collect(),
             },
         };
         let roll_ups = groupings
@@ -491,14 +500,15 @@ impl<'a> ZonalStats<'a> {
     }
 }
 
-/// A zone's area in km^2: geodesic on the WGS84 ellipsoid for geographic
-/// grids, planar (in the CRS's unit) for projected ones, `None` without a CRS.
+/// A zone's area in km^2: on the WGS84 ellipsoid with edges straight in
+/// longitude/latitude (as coverage sees them) for geographic grids, planar
+/// (in the CRS's unit) for projected ones, `None` without a CRS.
 fn zone_area_km2(zone: &geo_types::MultiPolygon<f64>, grid: &Grid) -> Option<f64> {
     use crate::crs::CrsKind;
-    use geo::{Area, GeodesicArea};
+    use geo::Area;
     let crs = grid.crs()?;
     match crs.kind() {
-        CrsKind::Geographic => Some(zone.geodesic_area_unsigned() / 1e6),
+        CrsKind::Geographic => Some(crate::grid::ellipsoidal_polygon_area_km2(zone)),
         CrsKind::Projected => {
             let unit = crs.linear_unit_m().unwrap_or(1.0);
             Some(zone.unsigned_area() * unit * unit / 1e6)

@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use geo_types::{Coord, Rect};
+use geo_types::{Coord, LineString, MultiPolygon, Rect};
 
 use crate::crs::{Crs, CrsKind};
 use crate::error::{Error, Result};
@@ -350,6 +350,23 @@ impl Grid {
         self.crs.as_ref().is_some_and(Crs::is_geographic)
     }
 
+    /// Columns per full turn of longitude (360 degrees) on a geographic
+    /// grid; `None` for other CRSs or none.
+    ///
+    /// ```
+    /// # fn main() -> terralux::Result<()> {
+    /// use terralux::{Crs, GeoTransform, Grid};
+    /// let grid = Grid::new(GeoTransform::new(-180.0, 0.25, 90.0, -0.25)?, 720, 1440)?;
+    /// assert_eq!(grid.longitude_period_cols(), None);
+    /// assert_eq!(grid.with_crs(Crs::wgs84()).longitude_period_cols(), Some(1440.0));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn longitude_period_cols(&self) -> Option<f64> {
+        self.is_geographic()
+            .then(|| 360.0 / self.transform.pixel_width)
+    }
+
     /// The window of every cell.
     pub fn full_window(&self) -> Window {
         Window::new(0, 0, self.rows, self.cols)
@@ -497,13 +514,93 @@ impl Grid {
 /// assert!((a - 0.213699).abs() < 1e-6);
 /// ```
 pub fn ellipsoidal_cell_area_km2(lat_a: f64, lat_b: f64, width_deg: f64) -> f64 {
+    width_deg.abs().to_radians() * (authalic_km2(lat_b) - authalic_km2(lat_a)).abs()
+}
+
+/// `b^2 / 2 * q(phi)` in km^2 per radian of longitude: the ellipsoid's
+/// area between the equator and latitude `lat_deg` (clamped to ±90),
+/// signed, per radian.
+fn authalic_km2(lat_deg: f64) -> f64 {
     let e2 = WGS84_F * (2.0 - WGS84_F);
     let e = e2.sqrt();
     let b = WGS84_A * (1.0 - WGS84_F);
-    let q = |lat_deg: f64| {
-        let s = lat_deg.clamp(-90.0, 90.0).to_radians().sin();
-        s / (1.0 - e2 * s * s) + (1.0 / (2.0 * e)) * ((1.0 + e * s) / (1.0 - e * s)).ln()
-    };
-    let area_m2 = b * b * width_deg.abs().to_radians() / 2.0 * (q(lat_b) - q(lat_a)).abs();
-    area_m2 / 1e6
+    let s = lat_deg.clamp(-90.0, 90.0).to_radians().sin();
+    let q = s / (1.0 - e2 * s * s) + (1.0 / (2.0 * e)) * ((1.0 + e * s) / (1.0 - e * s)).ln();
+    b * b / 2.0 * q / 1e6
+}
+
+/// Area in km^2 on the WGS84 ellipsoid of polygons in longitude/latitude
+/// degrees whose edges are straight lines in longitude/latitude (the
+/// meaning of an edge in GeoJSON, Shapefile and GeoPackage, and the one
+/// coverage uses): exteriors minus holes.
+///
+/// Green's theorem over the authalic latitude, `A = |∮ F(phi) dlambda|`
+/// with `F = b^2 q(phi) / 2`, integrated along each edge with 4-point
+/// Gauss-Legendre on pieces of at most one degree of latitude. A
+/// longitude/latitude rectangle gets exactly
+/// [`ellipsoidal_cell_area_km2`]; a cap bounded by a parallel gets its
+/// true area, where a geodesic-edge area would see a degenerate ring.
+///
+/// ```
+/// use geo_types::{polygon, MultiPolygon};
+/// use terralux::grid::{ellipsoidal_cell_area_km2, ellipsoidal_polygon_area_km2};
+/// let arctic = polygon![(x: -180.0, y: 80.0), (x: 180.0, y: 80.0), (x: 180.0, y: 90.0), (x: -180.0, y: 90.0)];
+/// let area = ellipsoidal_polygon_area_km2(&MultiPolygon(vec![arctic]));
+/// assert!((area / ellipsoidal_cell_area_km2(80.0, 90.0, 360.0) - 1.0).abs() < 1e-12);
+/// ```
+pub fn ellipsoidal_polygon_area_km2(zone: &MultiPolygon<f64>) -> f64 {
+    zone.0
+        .iter()
+        .map(|polygon| {
+            let exterior = ring_area_km2(polygon.exterior());
+            if exterior == 0.0 {
+                // No exterior, no polygon: its holes cut nothing.
+                return 0.0;
+            }
+            let holes: f64 = polygon.interiors().iter().map(ring_area_km2).sum();
+            exterior - holes
+        })
+        .sum::<f64>()
+        .max(0.0)
+}
+
+/// Unsigned area of one ring (see [`ellipsoidal_polygon_area_km2`]).
+fn ring_area_km2(ring: &LineString<f64>) -> f64 {
+    // Gauss-Legendre nodes on [0, 1] and their weights.
+    const NODES: [(f64, f64); 4] = [
+        (0.069_431_844_202_973_71, 0.173_927_422_568_726_93),
+        (0.330_009_478_207_571_87, 0.326_072_577_431_273_07),
+        (0.669_990_521_792_428_1, 0.326_072_577_431_273_07),
+        (0.930_568_155_797_026_3, 0.173_927_422_568_726_93),
+    ];
+    let mut points: Vec<Coord<f64>> = ring
+        .0
+        .iter()
+        .copied()
+        .filter(|c| c.x.is_finite() && c.y.is_finite())
+        .collect();
+    if points.len() < 3 {
+        return 0.0;
+    }
+    if points.first() != points.last() {
+        points.push(points[0]);
+    }
+    let mut twice_signed = 0.0;
+    for pair in points.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let dlon = (b.x - a.x).to_radians();
+        if dlon == 0.0 {
+            continue;
+        }
+        let pieces = (b.y - a.y).abs().ceil().max(1.0);
+        let mut mean = 0.0;
+        for k in 0..pieces as usize {
+            for (t, w) in NODES {
+                let u = (k as f64 + t) / pieces;
+                mean += w * authalic_km2(a.y + u * (b.y - a.y));
+            }
+        }
+        twice_signed += 2.0 * dlon * mean / pieces;
+    }
+    (twice_signed / 2.0).abs()
 }

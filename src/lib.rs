@@ -67,7 +67,7 @@
 //! | `tnl` | `Σ c_i v_i` (always coverage-weighted) | 0 |
 //! | `tnl_area` | `Σ c_i A_i v_i` | 0 |
 //! | `mean_area` | `Σ c_i A_i v_i / Σ c_i A_i` | missing |
-//! | `area_km2` | the zone's area: geodesic on WGS84 (geographic CRSs) or planar | (without CRS: missing) |
+//! | `area_km2` | the zone's area: on the WGS84 ellipsoid, edges straight in lon/lat (geographic CRSs), or planar | (without CRS: missing) |
 //! | `density` | `tnl_area / area_km2` | 0 |
 //! | `lit_area_km2` | `Σ c_i A_i [v_i > T]` | 0 |
 //! | `lit_frac` | `lit_area_km2 / area_km2` | 0 |

@@ -63,6 +63,9 @@ pub struct Provenance {
     pub stats: Vec<Stat>,
     /// Worker threads used.
     pub threads: usize,
+    /// Ids of the zones whose geometry was invalid and was measured as
+    /// repaired (see [`crate::coverage`]), in zone order.
+    pub repaired_zones: Vec<ZoneId>,
 }
 
 /// The result of a zonal run: one row per input zone, in input order.

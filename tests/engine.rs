@@ -334,10 +334,8 @@ fn every_statistic_matches_an_independent_computation() {
             for (z, zone) in table.zones.iter().enumerate() {
                 assert_eq!(zone.id, ZoneId::Int(z as i64), "input order");
                 for (stat, got) in stats.iter().zip(&zone.values) {
-                    let area = {
-                        use geo::GeodesicArea;
-                        zones.zones()[z].geometry.geodesic_area_unsigned() / 1e6
-                    };
+                    let area =
+                        terralux::grid::ellipsoidal_polygon_area_km2(&zones.zones()[z].geometry);
                     let expected = naive(
                         index.coverage(z),
                         &values,
@@ -724,10 +722,7 @@ fn night_light_indicators_on_non_negative_lights() {
     let row_areas = grid.cell_areas_km2(&grid.full_window()).unwrap();
     let mut ginis = 0;
     for (z, zone) in table.zones.iter().enumerate() {
-        let area = {
-            use geo::GeodesicArea;
-            zones.zones()[z].geometry.geodesic_area_unsigned() / 1e6
-        };
+        let area = terralux::grid::ellipsoidal_polygon_area_km2(&zones.zones()[z].geometry);
         for (stat, got) in stats.iter().zip(&zone.values) {
             let expected = naive(
                 index.coverage(z),

@@ -9,12 +9,16 @@
 //! boundary is outside, one exactly on its eastern boundary inside, so that
 //! two zones sharing a border never both claim a cell.
 
+use std::cell::Cell;
+
 use super::Coverage;
 use super::exact::{Event, sweep};
 use super::geometry::PixelRings;
 
-/// Runs of cells whose centre is inside the zone, with fraction 1.
-pub(super) fn center_runs(rings: &PixelRings, nrows: usize, ncols: usize) -> Coverage {
+/// Runs of cells whose centre is inside the zone, with fraction 1, and
+/// whether some centre's winding number showed the rings to be invalid
+/// (below 0 or above 1).
+pub(super) fn center_runs(rings: &PixelRings, nrows: usize, ncols: usize) -> (Coverage, bool) {
     let mut events = Vec::new();
     for ((x0, y0), (x1, y1), factor) in rings.edges() {
         if y0 == y1 || !(x0.is_finite() && y0.is_finite() && x1.is_finite() && y1.is_finite()) {
@@ -38,9 +42,12 @@ pub(super) fn center_runs(rings: &PixelRings, nrows: usize, ncols: usize) -> Cov
             }
         }
     }
-    sweep(
-        events,
-        ncols,
-        |winding| if winding.abs() > 0.5 { 1.0 } else { 0.0 },
-    )
+    let invalid = Cell::new(false);
+    let coverage = sweep(events, ncols, |winding| {
+        if !(-0.5..=1.5).contains(&winding) {
+            invalid.set(true);
+        }
+        if winding.abs() > 0.5 { 1.0 } else { 0.0 }
+    });
+    (coverage, invalid.get())
 }

@@ -1,5 +1,7 @@
 //! Exact and all-touched coverage by signed-area accumulation.
 
+use std::cell::Cell;
+
 use super::geometry::PixelRings;
 use super::{Coverage, FRACTION_EPSILON, RunBuilder};
 
@@ -32,13 +34,29 @@ impl Event {
     }
 }
 
-/// Exact coverage fractions.
-pub(super) fn exact_runs(rings: &PixelRings, nrows: usize, ncols: usize) -> Coverage {
+/// How far an accumulated cell value may leave `[0, 1]` by rounding
+/// before the rings are taken to overlap or wind backwards.
+const WINDING_TOLERANCE: f64 = 1e-9;
+
+/// True for an accumulated value no valid polygon gives: below 0 (a ring
+/// winding backwards, as in a bow-tie or a hole outside its shell) or
+/// above 1 (overlapping parts or rings).
+pub(super) fn is_invalid_winding(s: f64) -> bool {
+    !(-WINDING_TOLERANCE..=1.0 + WINDING_TOLERANCE).contains(&s)
+}
+
+/// Exact coverage fractions, and whether some cell's winding showed the
+/// rings to be invalid (see [`is_invalid_winding`]).
+pub(super) fn exact_runs(rings: &PixelRings, nrows: usize, ncols: usize) -> (Coverage, bool) {
     let mut events = Vec::new();
     for (a, b, factor) in rings.edges() {
         edge_events(a, b, factor, nrows, ncols, &mut events, &mut |_, _| {});
     }
-    sweep(events, ncols, |s| {
+    let invalid = Cell::new(false);
+    let coverage = sweep(events, ncols, |s| {
+        if is_invalid_winding(s) {
+            invalid.set(true);
+        }
         let s = s.abs();
         if s <= FRACTION_EPSILON {
             0.0
@@ -47,11 +65,13 @@ pub(super) fn exact_runs(rings: &PixelRings, nrows: usize, ncols: usize) -> Cove
         } else {
             s
         }
-    })
+    });
+    (coverage, invalid.get())
 }
 
-/// Every cell with positive exact coverage or crossed by the boundary, with fraction 1.
-pub(super) fn all_touched_runs(rings: &PixelRings, nrows: usize, ncols: usize) -> Coverage {
+/// Every cell with positive exact coverage or crossed by the boundary, with
+/// fraction 1, and whether the rings showed to be invalid.
+pub(super) fn all_touched_runs(rings: &PixelRings, nrows: usize, ncols: usize) -> (Coverage, bool) {
     let mut events = Vec::new();
     // (row, col_start, col_end) spans of touched cells.
     let mut spans: Vec<(u32, u32, u32)> = Vec::new();
@@ -61,7 +81,11 @@ pub(super) fn all_touched_runs(rings: &PixelRings, nrows: usize, ncols: usize) -
         });
         horizontal_touches(a, b, nrows, ncols, &mut spans);
     }
+    let invalid = Cell::new(false);
     let exact = sweep(events, ncols, |s| {
+        if is_invalid_winding(s) {
+            invalid.set(true);
+        }
         if s.abs() > FRACTION_EPSILON { 1.0 } else { 0.0 }
     });
     for (row, runs) in exact.rows() {
@@ -83,7 +107,7 @@ pub(super) fn all_touched_runs(rings: &PixelRings, nrows: usize, ncols: usize) -
     if let Some((r, s, e)) = current {
         builder.push(r as usize, s as usize, (e - s) as usize, 1.0);
     }
-    builder.finish()
+    (builder.finish(), invalid.get())
 }
 
 /// Cells crossed by a horizontal edge that lies inside a row (not on a row line).
@@ -196,17 +220,19 @@ fn row_piece_events(
         }
         return;
     }
+    // Shares are `d` times a ratio in [0, 1], taken ratio first: `d * (v - u)`
+    // can underflow to 0 for a piece only a few subnormals wide.
     let width = xr - xl;
     let mut u = xl;
     if u < 0.0 {
-        push(0, d * (0.0 - u) / width, 0.0);
+        push(0, d * (-u / width), 0.0);
         u = 0.0;
     }
     let end = xr.min(cols);
     while u < end {
         let col = u.floor() as usize;
         let v = ((col + 1) as f64).min(end);
-        push(col, d * (v - u) / width, (u + v) / 2.0 - col as f64);
+        push(col, d * ((v - u) / width), (u + v) / 2.0 - col as f64);
         touch(row, col as u32);
         u = v;
     }

@@ -22,6 +22,21 @@ impl PixelRing {
         -self.role * self.signed_area.signum()
     }
 
+    /// True when the ring encloses area but its signed area is zero (see
+    /// [`PixelRings::has_cancelling_ring`]).
+    pub fn is_cancelling(&self) -> bool {
+        let (ox, oy) = self.points[0];
+        let (mut fan, mut w, mut h) = (0.0, 0.0f64, 0.0f64);
+        for pair in self.points.windows(2) {
+            let (x0, y0) = (pair[0].0 - ox, pair[0].1 - oy);
+            let (x1, y1) = (pair[1].0 - ox, pair[1].1 - oy);
+            fan += (x0 * y1 - x1 * y0).abs() / 2.0;
+            w = w.max(x1.abs());
+            h = h.max(y1.abs());
+        }
+        self.signed_area.abs() <= 1e-12 * fan && fan > 1e-9 * (1.0 + w * h)
+    }
+
     /// The ring's edges, closing edge included.
     pub fn edges(&self) -> impl Iterator<Item = ((f64, f64), (f64, f64))> + '_ {
         let n = self.points.len();
@@ -38,7 +53,15 @@ impl PixelRings {
     pub fn new(zone: &MultiPolygon<f64>, grid: &Grid) -> Self {
         let mut rings = Vec::new();
         for polygon in &zone.0 {
+            let before = rings.len();
             push_ring(&mut rings, polygon.exterior(), grid, 1.0);
+            let exterior_encloses_nothing = rings
+                .get(before)
+                .is_none_or(|r| r.signed_area == 0.0 && !r.is_cancelling());
+            if exterior_encloses_nothing {
+                // No exterior, no polygon: its holes cut nothing.
+                continue;
+            }
             for hole in polygon.interiors() {
                 push_ring(&mut rings, hole, grid, -1.0);
             }
@@ -55,6 +78,14 @@ impl PixelRings {
                 let factor = r.accumulation_factor();
                 r.edges().map(move |(a, b)| (a, b, factor))
             })
+    }
+
+    /// True when a ring encloses area but its signed area is zero, as a
+    /// symmetric bow-tie's lobes cancel: accumulation would see nothing of
+    /// it, so it cannot be measured as given. (Rings whose points all lie
+    /// on a line enclose nothing and are not counted here.)
+    pub fn has_cancelling_ring(&self) -> bool {
+        self.rings.iter().any(PixelRing::is_cancelling)
     }
 
     /// The zone's area in cells: exteriors minus holes.
@@ -82,6 +113,49 @@ impl PixelRings {
                 r.role * shoelace(&clipped) * r.signed_area.signum()
             })
             .sum()
+    }
+}
+
+impl PixelRings {
+    /// Add, for a grid of longitudes, the parts of the rings beyond the
+    /// grid's west or east edge shifted by one turn (`period` columns), so
+    /// that a zone given as 179..181 degrees also covers -180..-179 on a
+    /// -180..180 grid, and a zone at -170 degrees covers 190 on a 0..360
+    /// grid. Only the part beyond an edge is shifted, so a grid that spans
+    /// a little more than one turn (86,401 columns of 15") never counts the
+    /// same ground twice.
+    pub fn with_wrapped_parts(mut self, period: f64, ncols: f64) -> Self {
+        let mut shifted = Vec::new();
+        for ring in self.rings.iter().filter(|r| r.signed_area != 0.0) {
+            let (min_x, max_x) = ring
+                .points
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
+                    (lo.min(p.0), hi.max(p.0))
+                });
+            let beyond = [
+                (min_x < 0.0, HalfPlane::West(0.0), period),
+                (max_x > ncols, HalfPlane::East(ncols), -period),
+            ];
+            for (_, side, shift) in beyond.into_iter().filter(|b| b.0) {
+                let part: Vec<(f64, f64)> = clip_to_half_plane(&ring.points, side)
+                    .into_iter()
+                    .map(|(x, y)| (x + shift, y))
+                    .collect();
+                let reaches_grid =
+                    part.iter().any(|p| p.0 > 0.0) && part.iter().any(|p| p.0 < ncols);
+                let signed_area = shoelace(&part);
+                if reaches_grid && signed_area != 0.0 {
+                    shifted.push(PixelRing {
+                        points: part,
+                        role: ring.role,
+                        signed_area,
+                    });
+                }
+            }
+        }
+        self.rings.extend(shifted);
+        self
     }
 }
 
@@ -134,34 +208,63 @@ pub(super) fn shoelace(points: &[(f64, f64)]) -> f64 {
 /// change its area.
 fn clip_to_rectangle(points: &[(f64, f64)], width: f64, height: f64) -> Vec<(f64, f64)> {
     let mut ring = points.to_vec();
-    // Each boundary as (inside test, intersection with the boundary line).
-    type Inside = fn(&(f64, f64), f64) -> bool;
-    let boundaries: [(Inside, f64, bool); 4] = [
-        (|p, v| p.0 >= v, 0.0, true),
-        (|p, v| p.0 <= v, width, true),
-        (|p, v| p.1 >= v, 0.0, false),
-        (|p, v| p.1 <= v, height, false),
-    ];
-    for (inside, value, vertical) in boundaries {
-        if ring.is_empty() {
-            break;
-        }
-        let mut out = Vec::with_capacity(ring.len() + 4);
-        let n = ring.len();
-        for i in 0..n {
-            let cur = ring[i];
-            let prev = ring[(i + n - 1) % n];
-            let (cur_in, prev_in) = (inside(&cur, value), inside(&prev, value));
-            if cur_in != prev_in {
-                out.push(intersect(prev, cur, value, vertical));
-            }
-            if cur_in {
-                out.push(cur);
-            }
-        }
-        ring = out;
+    for side in [
+        HalfPlane::East(0.0),
+        HalfPlane::West(width),
+        HalfPlane::South(0.0),
+        HalfPlane::North(height),
+    ] {
+        ring = clip_to_half_plane(&ring, side);
     }
     ring
+}
+
+/// The points kept by a clip: `East(v)` keeps `x >= v`, `West(v)` keeps
+/// `x <= v`, `South(v)` keeps `y >= v`, `North(v)` keeps `y <= v`.
+#[derive(Clone, Copy)]
+enum HalfPlane {
+    East(f64),
+    West(f64),
+    South(f64),
+    North(f64),
+}
+
+impl HalfPlane {
+    fn contains(self, p: (f64, f64)) -> bool {
+        match self {
+            HalfPlane::East(v) => p.0 >= v,
+            HalfPlane::West(v) => p.0 <= v,
+            HalfPlane::South(v) => p.1 >= v,
+            HalfPlane::North(v) => p.1 <= v,
+        }
+    }
+
+    /// Where segment `a`-`b` meets the half-plane's boundary line.
+    fn boundary_crossing(self, a: (f64, f64), b: (f64, f64)) -> (f64, f64) {
+        match self {
+            HalfPlane::East(v) | HalfPlane::West(v) => intersect(a, b, v, true),
+            HalfPlane::South(v) | HalfPlane::North(v) => intersect(a, b, v, false),
+        }
+    }
+}
+
+/// Sutherland-Hodgman clipping of a ring to one half-plane (degenerate
+/// edges along the boundary line may remain; they add no area).
+fn clip_to_half_plane(ring: &[(f64, f64)], side: HalfPlane) -> Vec<(f64, f64)> {
+    let n = ring.len();
+    let mut out = Vec::with_capacity(n + 4);
+    for i in 0..n {
+        let cur = ring[i];
+        let prev = ring[(i + n - 1) % n];
+        let (cur_in, prev_in) = (side.contains(cur), side.contains(prev));
+        if cur_in != prev_in {
+            out.push(side.boundary_crossing(prev, cur));
+        }
+        if cur_in {
+            out.push(cur);
+        }
+    }
+    out
 }
 
 /// Where segment `a`-`b` meets the line `x = value` (vertical) or `y = value`.

@@ -29,6 +29,25 @@
 //! number of edge crossings, never with the zone's bounding box: a zone
 //! that spans the globe costs what its boundary costs.
 //!
+//! # Invalid polygons are repaired
+//! Polygons that break the OGC rules are measured as the valid polygon
+//! GEOS's `MakeValid` would make of them: each polygon's rings are taken
+//! by the even-odd rule (a bow-tie counts both lobes; a hole outside its
+//! shell becomes a part of its own; a hole overlapping its shell removes
+//! what they share), and the parts of a multipolygon are unioned (an
+//! overlap counts once). Spikes, repeated points, unclosed rings and parts
+//! of zero area add nothing and need no repair. Repair is detected, not
+//! guessed: accumulation gives every cell a winding between 0 and 1 for a
+//! valid zone, so a cell outside that range (or covered cells that do not
+//! add up to the zone's area in the grid) marks the zone, which is then
+//! repaired and computed again. [`Coverage::repaired_geometry`] says which
+//! zones were; the engine lists them in its provenance.
+//!
+//! # Longitudes wrap
+//! On a geographic grid, the part of a zone beyond the grid's west or east
+//! edge is matched again one turn (360 degrees) further: see
+//! [`Coverage::compute`].
+//!
 //! ```
 //! # fn main() -> terralux::Result<()> {
 //! use geo_types::{polygon, MultiPolygon};
@@ -50,6 +69,7 @@ mod center;
 mod exact;
 mod geometry;
 mod index;
+mod repair;
 
 pub use index::CoverageIndex;
 
@@ -125,22 +145,67 @@ pub struct Coverage {
     runs: Vec<Run>,
     area_cells: f64,
     inside_cells: f64,
+    /// The repaired geometry, when the zone's own was invalid.
+    repaired: Option<Box<MultiPolygon<f64>>>,
 }
 
 impl Coverage {
     /// Compute the coverage of `zone` on `grid`. Coordinates must be in the
     /// grid's CRS. Non-finite coordinates are ignored (their edges skipped).
+    ///
+    /// On a grid whose CRS is geographic, longitudes wrap: the part of a
+    /// zone beyond the grid's west or east edge is also matched one turn
+    /// (360 degrees) east or west, so zones crossing the antimeridian as
+    /// continuous longitudes (`179..181`) or split at ±180 both work on
+    /// `-180..180` and `0..360` grids. Edges are straight lines in
+    /// longitude/latitude (as in GeoJSON and OGC simple features); a ring
+    /// jumping from 179 to -179 goes the long way round.
     pub fn compute(zone: &MultiPolygon<f64>, grid: &Grid, mode: CoverageMode) -> Coverage {
-        let rings = geometry::PixelRings::new(zone, grid);
+        let (coverage, invalid) = Self::compute_as_given(zone, grid, mode);
+        if !invalid {
+            return coverage;
+        }
+        let repaired = repair::repaired(zone);
+        let (mut coverage, _) = Self::compute_as_given(&repaired, grid, mode);
+        coverage.repaired = Some(Box::new(repaired));
+        coverage
+    }
+
+    /// The coverage of the rings as they are, and whether they showed to be
+    /// invalid: a winding outside `[0, 1]` somewhere in the grid, or (exact
+    /// mode) covered cells that do not add up to the area inside the grid.
+    fn compute_as_given(
+        zone: &MultiPolygon<f64>,
+        grid: &Grid,
+        mode: CoverageMode,
+    ) -> (Coverage, bool) {
         let (nrows, ncols) = (grid.rows(), grid.cols());
-        let mut coverage = match mode {
+        let rings = geometry::PixelRings::new(zone, grid);
+        let area_cells = rings.area();
+        let cancelling = rings.has_cancelling_ring();
+        let rings = match grid.longitude_period_cols() {
+            Some(period) => rings.with_wrapped_parts(period, ncols as f64),
+            None => rings,
+        };
+        let (mut coverage, mut invalid) = match mode {
             CoverageMode::Exact => exact::exact_runs(&rings, nrows, ncols),
             CoverageMode::Center => center::center_runs(&rings, nrows, ncols),
             CoverageMode::AllTouched => exact::all_touched_runs(&rings, nrows, ncols),
         };
-        coverage.area_cells = rings.area();
+        coverage.area_cells = area_cells;
         coverage.inside_cells = rings.clipped_area(nrows as f64, ncols as f64);
-        coverage
+        invalid |= cancelling;
+        if mode == CoverageMode::Exact {
+            let inside = coverage.inside_cells;
+            invalid |= (coverage.total_fraction() - inside).abs() > 1e-6 * (1.0 + inside.abs());
+        }
+        (coverage, invalid)
+    }
+
+    /// The valid geometry this coverage was computed from, when the zone's
+    /// own was invalid and had to be repaired (see the module docs).
+    pub fn repaired_geometry(&self) -> Option<&MultiPolygon<f64>> {
+        self.repaired.as_deref()
     }
 
     /// Rows with their runs, in row order.
@@ -227,9 +292,11 @@ impl Coverage {
         self.inside_cells
     }
 
-    /// The share of the zone's area outside the grid (`None` for a zone of zero area).
+    /// The share of the zone's area outside the grid (`None` for a zone of
+    /// zero area, or one whose area overflows along with its inside part).
     pub fn outside_fraction(&self) -> Option<f64> {
-        (self.area_cells > 0.0).then(|| (1.0 - self.inside_cells / self.area_cells).clamp(0.0, 1.0))
+        let share = 1.0 - self.inside_cells / self.area_cells;
+        (self.area_cells > 0.0 && !share.is_nan()).then(|| share.clamp(0.0, 1.0))
     }
 }
 

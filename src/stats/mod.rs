@@ -109,7 +109,7 @@ pub enum Stat {
     TnlArea,
     /// Area-weighted mean: `Σ c_i A_i v_i / Σ c_i A_i` (named `mean_area`).
     AreaMean,
-    /// The zone's area in km^2: geodesic on WGS84 for geographic CRSs, planar otherwise.
+    /// The zone's area in km^2: on the WGS84 ellipsoid for geographic CRSs (edges straight in longitude/latitude), planar otherwise.
     AreaKm2,
     /// Light density: `TnlArea / AreaKm2`.
     Density,
@@ -330,9 +330,7 @@ impl Stat {
             Stat::Tnl => "sum of c_i * v_i (coverage fraction c_i) over valid cells".into(),
             Stat::TnlArea => "sum of c_i * A_i * v_i, A_i the cell's area in km2".into(),
             Stat::AreaMean => "sum(c_i A_i v_i) / sum(c_i A_i)".into(),
-            Stat::AreaKm2 => {
-                "the zone's area in km2 (geodesic on WGS84 for geographic CRSs)".into()
-            }
+            Stat::AreaKm2 => "the zone's area in km2 (WGS84 ellipsoid for geographic CRSs)".into(),
             Stat::Density => "tnl_area / area_km2".into(),
             Stat::LitAreaKm2(t) => format!("sum of c_i * A_i over valid cells with v_i > {t}"),
             Stat::LitFrac(t) => format!("lit_area_km2 (v > {t}) / area_km2"),

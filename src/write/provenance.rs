@@ -137,6 +137,15 @@ pub fn provenance_json(record: &RunRecord<'_>) -> Json {
                     "transformations",
                     Json::Array(record.zone_transformations.iter().map(Json::str).collect()),
                 ),
+                (
+                    "repaired",
+                    Json::Array(
+                        p.repaired_zones
+                            .iter()
+                            .map(|id| Json::Str(id.to_string()))
+                            .collect(),
+                    ),
+                ),
             ]),
         ),
         ("coverage", Json::str(p.coverage.name())),
