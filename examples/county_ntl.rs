@@ -504,7 +504,7 @@ fn run() -> Result<(), Failure> {
                 "{zones_path}: --gcj02 needs zones in longitude/latitude"
             )));
         }
-        zones = zones.gcj02_to_wgs84();
+        zones = zones.gcj02_to_wgs84()?;
         transformations.push("GCJ-02 to WGS84 (iterated inverse)".to_string());
     }
     let original = zones.clone();

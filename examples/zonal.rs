@@ -6,8 +6,8 @@
 //!     --zones PATH [--layer NAME] [--id-field FIELD] \
 //!     [--stats LIST] [--coverage exact|center|all-touched] \
 //!     [--weights PATH] [--area-weighted] \
-//!     [--zones-crs CRS] [--gcj02] \
-//!     [--threads N] [--quiet] [--roll-up FIELD]... \
+//!     [--zones-crs CRS] [--raster-crs CRS] [--gcj02] \
+//!     [--threads N] [--quiet] [--roll-up FIELD]... [--keep-bad-geometry] \
 //!     --output PATH
 //! ```
 //!
@@ -25,9 +25,10 @@ use std::time::SystemTime;
 use cli::{Args, Failure};
 use terralux::coverage::CoverageMode;
 use terralux::progress::Progress;
+use terralux::raster::RasterOptions;
 use terralux::stats::{Stat, Weighting};
 use terralux::write::{self, InputFile, RunRecord, VectorFormat};
-use terralux::zones::{ZoneOptions, ZoneSet};
+use terralux::zones::{BadGeometry, ZoneOptions, ZoneSet};
 use terralux::{Crs, GdalRaster, RasterSource, ZonalStats};
 
 const PROGRAM: &str = "zonal";
@@ -42,11 +43,19 @@ const OPTIONS: &[&str] = &[
     "--coverage",
     "--weights",
     "--zones-crs",
+    "--raster-crs",
     "--threads",
     "--output",
     "--roll-up",
 ];
-const SWITCHES: &[&str] = &["--area-weighted", "--gcj02", "--quiet", "--help", "-h"];
+const SWITCHES: &[&str] = &[
+    "--area-weighted",
+    "--gcj02",
+    "--keep-bad-geometry",
+    "--quiet",
+    "--help",
+    "-h",
+];
 
 const HELP: &str = "\
 zonal: exact zonal statistics of raster bands over polygon zones
@@ -54,8 +63,8 @@ zonal: exact zonal statistics of raster bands over polygon zones
 USAGE
   zonal --raster PATH [--band N]... --zones PATH [--layer NAME] [--id-field FIELD]
         [--stats LIST] [--coverage exact|center|all-touched] [--weights PATH]
-        [--area-weighted] [--zones-crs CRS] [--gcj02] [--threads N] [--quiet]
-        [--roll-up FIELD]... --output PATH
+        [--area-weighted] [--zones-crs CRS] [--raster-crs CRS] [--gcj02] [--threads N] [--quiet]
+        [--roll-up FIELD]... [--keep-bad-geometry] --output PATH
 
 INPUTS
   --raster PATH      Raster to summarise: any GDAL path (file, HDF5:\"f.h5\"://..., /vsi...).
@@ -66,7 +75,17 @@ INPUTS
   --id-field FIELD   Field holding the zone ids (default: feature ids, column 'fid').
   --zones-crs CRS    CRS of the zones, e.g. EPSG:4326; required when the zones file
                      declares none, and used instead of the declared one when given.
+  --raster-crs CRS   CRS of the raster (and weights), for files that declare none; a
+                     declared CRS always wins.
   --gcj02            The zones are in GCJ-02 (Chinese web maps); convert them to WGS84.
+  --keep-bad-geometry
+                     A feature without a usable polygon (no geometry, empty, points or
+                     lines, NaN coordinates) is an error naming it; with this switch it
+                     is kept as a zone of no cells (count 0, other statistics empty) and
+                     listed on stderr. Invalid polygons (bow-ties, overlapping parts,
+                     holes outside their shell) are always measured as repaired, as
+                     GEOS's MakeValid would repair them, and listed on stderr and in the
+                     provenance ('repaired').
 
 WHAT TO COMPUTE
   --stats LIST       Comma-separated statistics (default count,sum,mean,min,max,stdev):
@@ -122,7 +141,9 @@ struct Request {
     weights: Option<String>,
     weighting: Weighting,
     zones_crs: Option<Crs>,
+    raster_crs: Option<Crs>,
     gcj02: bool,
+    keep_bad_geometry: bool,
     threads: Option<usize>,
     quiet: bool,
     roll_ups: Vec<String>,
@@ -179,6 +200,10 @@ fn parse_request() -> Result<Option<Request>, Failure> {
     let zones_crs = args
         .value("--zones-crs")
         .map(|c| Crs::from_user_input(c).map_err(|e| Failure::Usage(format!("--zones-crs: {e}"))))
+        .transpose()?;
+    let raster_crs = args
+        .value("--raster-crs")
+        .map(|c| Crs::from_user_input(c).map_err(|e| Failure::Usage(format!("--raster-crs: {e}"))))
         .transpose()?;
     let threads = args
         .value("--threads")
@@ -239,7 +264,9 @@ fn parse_request() -> Result<Option<Request>, Failure> {
             Weighting::Fraction
         },
         zones_crs,
+        raster_crs,
         gcj02: args.switch("--gcj02"),
+        keep_bad_geometry: args.switch("--keep-bad-geometry"),
         threads,
         quiet: args.switch("--quiet"),
         roll_ups,
@@ -260,23 +287,43 @@ fn run() -> Result<(), Failure> {
         let _ = gdal::config::set_config_option("GDAL_CACHEMAX", "16");
     }
 
-    let raster = GdalRaster::open(&request.raster)?;
+    let raster_options = RasterOptions {
+        assume_crs: request.raster_crs.clone(),
+        ..RasterOptions::default()
+    };
+    let raster = GdalRaster::open_with(&request.raster, &raster_options)?;
     for &band in &request.bands {
         raster.band_info(band)?;
     }
     let weights = request
         .weights
         .as_deref()
-        .map(GdalRaster::open)
+        .map(|path| GdalRaster::open_with(path, &raster_options))
         .transpose()?;
 
     let options = ZoneOptions {
         layer: request.layer.clone(),
         id_field: request.id_field.clone(),
         assume_crs: request.zones_crs.clone(),
-        ..ZoneOptions::default()
+        bad_geometry: if request.keep_bad_geometry {
+            BadGeometry::KeepEmpty
+        } else {
+            BadGeometry::Error
+        },
     };
     let mut zones = ZoneSet::read(&request.zones, &options)?;
+    let empty: Vec<String> = zones
+        .iter()
+        .filter(|z| z.geometry.0.is_empty())
+        .map(|z| z.id.to_string())
+        .collect();
+    if !empty.is_empty() {
+        eprintln!(
+            "{PROGRAM}: {} zone(s) without a usable polygon kept with no cells (--keep-bad-geometry): {}",
+            empty.len(),
+            cli::id_list(&empty)
+        );
+    }
     let zones_crs_as_read = zones.crs().map(|c| c.definition().to_string());
     let mut transformations = Vec::new();
     if let Some(crs) = &request.zones_crs
@@ -298,7 +345,7 @@ fn run() -> Result<(), Failure> {
                 zones.crs().map_or("an unknown CRS", |c| c.definition())
             )));
         }
-        zones = zones.gcj02_to_wgs84();
+        zones = zones.gcj02_to_wgs84()?;
         transformations.push("GCJ-02 to WGS84 (iterated inverse)".to_string());
     }
     let raster_crs = raster
@@ -342,6 +389,19 @@ fn run() -> Result<(), Failure> {
     let roll_up_fields: Vec<&str> = request.roll_ups.iter().map(String::as_str).collect();
     let (table, levels) = engine.run_with_roll_ups(&roll_up_fields)?;
     progress.finish();
+    let repaired: Vec<String> = table
+        .provenance
+        .repaired_zones
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    if !repaired.is_empty() {
+        eprintln!(
+            "{PROGRAM}: {} zone(s) with invalid geometry measured as repaired: {}",
+            repaired.len(),
+            cli::id_list(&repaired)
+        );
+    }
 
     let id_column = zones.id_field().unwrap_or("fid").to_string();
     match &request.output {

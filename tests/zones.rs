@@ -597,7 +597,17 @@ fn zone_sets_convert_from_gcj02() {
             z
         })
         .collect();
-    let back = ZoneSet::new(shifted, None).gcj02_to_wgs84();
+    let back = ZoneSet::new(shifted, None).gcj02_to_wgs84().unwrap();
+    let projected = ZoneSet::new(
+        zones.zones().to_vec(),
+        Some(Crs::projected("EPSG:3857", 1.0)),
+    );
+    let refused = projected.gcj02_to_wgs84().unwrap_err().to_string();
+    assert!(
+        refused
+            .contains("GCJ-02 coordinates are longitude/latitude, but the zones are in EPSG:3857"),
+        "{refused}"
+    );
     assert_eq!(back.crs(), Some(&Crs::wgs84()));
     for (a, b) in zones.iter().zip(back.iter()) {
         let (ca, cb) = (

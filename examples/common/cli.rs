@@ -126,6 +126,21 @@ impl Args {
     }
 }
 
+/// Ids for a one-line message: the first ten, then how many more.
+pub fn id_list(ids: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let mut text = ids
+        .iter()
+        .take(SHOWN)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if ids.len() > SHOWN {
+        text.push_str(&format!(" and {} more", ids.len() - SHOWN));
+    }
+    text
+}
+
 /// `<dir>/<stem>_by_<field>.csv` beside `output`: where a roll-up by `field` goes.
 pub fn roll_up_path(output: &std::path::Path, field: &str) -> std::path::PathBuf {
     let stem = output

@@ -234,8 +234,20 @@ impl ZoneSet {
     /// Convert every coordinate from GCJ-02 (Chinese web-map "Mars"
     /// coordinates) to WGS84 with the iterated inverse of
     /// [`gcj02::wgs84_to_gcj02`]; sub-millimetre. The CRS becomes WGS84.
-    pub fn gcj02_to_wgs84(mut self) -> Self {
+    ///
+    /// GCJ-02 coordinates are longitude/latitude: zones whose CRS is known
+    /// and not geographic are refused (an error naming the source).
+    pub fn gcj02_to_wgs84(mut self) -> crate::Result<Self> {
         use geo::MapCoordsInPlace;
+        if let Some(crs) = self.crs.as_ref().filter(|c| !c.is_geographic()) {
+            return Err(crate::Error::Mismatch {
+                context: self.source_name.clone(),
+                reason: format!(
+                    "GCJ-02 coordinates are longitude/latitude, but the zones are in {}",
+                    crs.definition()
+                ),
+            });
+        }
         for zone in &mut self.zones {
             zone.geometry.map_coords_in_place(|c| {
                 let (x, y) = gcj02::gcj02_to_wgs84(c.x, c.y);
@@ -243,7 +255,7 @@ impl ZoneSet {
             });
         }
         self.crs = Some(Crs::wgs84());
-        self
+        Ok(self)
     }
 
     /// The same zones with another CRS label, coordinates untouched (for

@@ -53,6 +53,8 @@ pub struct ZoneOptions {
 
 impl ZoneSet {
     /// Read polygon and multipolygon features of one layer, in layer order.
+    /// A layer without features is an error (there would be nothing to
+    /// summarise; usually the wrong layer or an export that failed).
     ///
     /// 3D and measured geometries are flattened to 2D; geometry collections
     /// of polygons are merged into one multipolygon. Ids come from
@@ -109,6 +111,11 @@ impl ZoneSet {
             },
         };
         let layer_name = layer.name();
+        if layer.feature_count() == 0 {
+            return Err(layer_error(format!(
+                "layer '{layer_name}' has no features: there are no zones to summarise"
+            )));
+        }
 
         let fields: Vec<(String, OGRFieldType::Type)> = layer
             .defn()
