@@ -23,21 +23,9 @@ const NODATA: f32 = -999.0;
 /// The seed: the picture never changes by accident.
 const SEED: u64 = 20_261_123;
 
-/// SplitMix64, a tiny deterministic generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+#[path = "../common/splitmix.rs"]
+mod splitmix;
+use splitmix::Rng;
 
 /// Cheap per-cell noise in [0, 1) from a hash of the cell's position.
 fn cell_noise(row: usize, col: usize) -> f64 {

@@ -4,32 +4,9 @@
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
 use terralux::Grid;
 
-/// SplitMix64: small, deterministic, good enough for test inputs.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    pub fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Uniform in [lo, hi).
-    pub fn range(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.uniform()
-    }
-}
+#[path = "../../benches/common/splitmix.rs"]
+mod splitmix;
+pub use splitmix::Rng;
 
 /// A star-shaped (hence simple) ring around `centre`: `n` vertices at increasing angles, radii in [r_min, r_max].
 /// Counter-clockwise unless `clockwise`.
