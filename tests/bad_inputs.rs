@@ -141,6 +141,26 @@ fn zone_a() -> String {
     polygon(&rect(100.0, 32.0, 102.0, 34.0))
 }
 
+/// A bow-tie over cells (2, 2) .. (3, 3): two triangles meeting at (103, 31).
+fn bow_tie() -> String {
+    polygon(&[
+        (102.0, 30.0),
+        (104.0, 32.0),
+        (104.0, 30.0),
+        (102.0, 32.0),
+        (102.0, 30.0),
+    ])
+}
+
+/// Zone A and a copy one cell east: they overlap on cells (0, 1) and (1, 1).
+fn overlapping_parts() -> String {
+    format!(
+        "{{\"type\":\"MultiPolygon\",\"coordinates\":[[{}],[{}]]}}",
+        ring_json(&rect(100.0, 32.0, 102.0, 34.0)),
+        ring_json(&rect(101.0, 32.0, 103.0, 34.0))
+    )
+}
+
 // ---------------------------------------------------------------- running
 
 /// What a case should give.
@@ -378,6 +398,19 @@ impl Corpus {
     fn zones_case(&mut self, name: &'static str, zones: PathBuf, extra: Extra, expect: Expect) {
         let raster = self.path("base.tif");
         self.add(name, raster, zones, extra, expect);
+    }
+
+    /// A case on the base raster and a GeoJSON file of `features` (WGS84).
+    fn geojson_case(
+        &mut self,
+        name: &'static str,
+        file: &str,
+        features: &[(&str, &str)],
+        extra: Extra,
+        expect: Expect,
+    ) {
+        let zones = self.zones_file(file, geojson(features, None));
+        self.zones_case(name, zones, extra, expect);
     }
 
     /// A case on zone `A`.
@@ -738,13 +771,7 @@ fn zones(c: &mut Corpus) {
 
     // A bow-tie over cells (2, 2) .. (3, 3): two triangles meeting at
     // (103, 31), each half of two cells; repaired, both lobes count.
-    let bow_tie = polygon(&[
-        (102.0, 30.0),
-        (104.0, 32.0),
-        (104.0, 30.0),
-        (102.0, 32.0),
-        (102.0, 30.0),
-    ]);
+    let bow_tie = bow_tie();
     let path = c.zones_file("bow_tie.geojson", geojson(&[("\"B\"", &bow_tie)], None));
     // Cells: (2,2) 11 and (2,3) 12 each half; (3,2) 15 and (3,3) 16 each half.
     c.zones_case(
@@ -756,23 +783,20 @@ fn zones(c: &mut Corpus) {
 
     // Unclosed ring: closed as if the first point were repeated.
     let unclosed = polygon(&rect(100.0, 32.0, 102.0, 34.0)[..4]);
-    let path = c.zones_file("unclosed.geojson", geojson(&[("\"A\"", &unclosed)], None));
-    c.zones_case(
+    c.geojson_case(
         "zones_unclosed_ring",
-        path,
+        "unclosed.geojson",
+        &[("\"A\"", &unclosed)],
         Extra::default(),
         Expect::Rows(vec![("A", A)]),
     );
 
     // A "3-point ring" A, B, A has no area: a zone of no cells.
     let three = polygon(&[(100.0, 32.0), (102.0, 34.0), (100.0, 32.0)]);
-    let path = c.zones_file(
-        "three_point.geojson",
-        geojson(&[("\"A\"", &a), ("\"T\"", &three)], None),
-    );
-    c.zones_case(
+    c.geojson_case(
         "zones_three_point_ring",
-        path,
+        "three_point.geojson",
+        &[("\"A\"", &a), ("\"T\"", &three)],
         Extra::default(),
         Expect::Rows(vec![("A", A), ("T", NOTHING)]),
     );
@@ -781,13 +805,10 @@ fn zones(c: &mut Corpus) {
     repeated.insert(1, repeated[0]);
     repeated.insert(3, repeated[2]);
     repeated.insert(3, repeated[2]);
-    let path = c.zones_file(
-        "duplicate_points.geojson",
-        geojson(&[("\"A\"", &polygon(&repeated))], None),
-    );
-    c.zones_case(
+    c.geojson_case(
         "zones_duplicate_points",
-        path,
+        "duplicate_points.geojson",
+        &[("\"A\"", &polygon(&repeated))],
         Extra::default(),
         Expect::Rows(vec![("A", A)]),
     );
@@ -803,19 +824,19 @@ fn zones(c: &mut Corpus) {
         (100.0, 34.0),
         (100.0, 32.0),
     ]);
-    let path = c.zones_file("spike.geojson", geojson(&[("\"A\"", &spike)], None));
-    c.zones_case(
+    c.geojson_case(
         "zones_spike",
-        path,
+        "spike.geojson",
+        &[("\"A\"", &spike)],
         Extra::default(),
         Expect::Rows(vec![("A", A)]),
     );
 
     let flat = polygon(&[(100.0, 32.0), (101.0, 33.0), (102.0, 34.0), (100.0, 32.0)]);
-    let path = c.zones_file("zero_area.geojson", geojson(&[("\"Z\"", &flat)], None));
-    c.zones_case(
+    c.geojson_case(
         "zones_zero_area",
-        path,
+        "zero_area.geojson",
+        &[("\"Z\"", &flat)],
         Extra::default(),
         Expect::Rows(vec![("Z", NOTHING)]),
     );
@@ -826,30 +847,20 @@ fn zones(c: &mut Corpus) {
         ring_json(&rect(100.0, 32.0, 102.0, 34.0)),
         ring_json(&rect(103.0, 30.0, 104.0, 31.0))
     );
-    let path = c.zones_file(
-        "hole_outside.geojson",
-        geojson(&[("\"H\"", &hole_outside)], None),
-    );
-    c.zones_case(
+    c.geojson_case(
         "zones_hole_outside_shell",
-        path,
+        "hole_outside.geojson",
+        &[("\"H\"", &hole_outside)],
         Extra::default(),
         Expect::Rows(vec![("H", [5.0, 30.0, 1.0, 16.0, 0.0])]),
     );
 
     // Two parts overlapping on cells (0, 1) and (1, 1): counted once.
-    let overlapping = format!(
-        "{{\"type\":\"MultiPolygon\",\"coordinates\":[[{}],[{}]]}}",
-        ring_json(&rect(100.0, 32.0, 102.0, 34.0)),
-        ring_json(&rect(101.0, 32.0, 103.0, 34.0))
-    );
-    let path = c.zones_file(
-        "overlapping_parts.geojson",
-        geojson(&[("\"O\"", &overlapping)], None),
-    );
-    c.zones_case(
+    let overlapping = overlapping_parts();
+    c.geojson_case(
         "zones_overlapping_parts",
-        path,
+        "overlapping_parts.geojson",
+        &[("\"O\"", &overlapping)],
         Extra::default(),
         Expect::Rows(vec![("O", [6.0, 24.0, 1.0, 7.0, 0.0])]),
     );
@@ -888,10 +899,10 @@ fn zones(c: &mut Corpus) {
 
     // 3D coordinates (GeoJSON) and XYZM (WKT in CSV, no CRS: --zones-crs).
     let a3d = r#"{"type":"Polygon","coordinates":[[[100,32,5],[102,32,5],[102,34,7],[100,34,7],[100,32,5]]]}"#;
-    let path = c.zones_file("three_d.geojson", geojson(&[("\"A\"", a3d)], None));
-    c.zones_case(
+    c.geojson_case(
         "zones_3d",
-        path,
+        "three_d.geojson",
+        &[("\"A\"", a3d)],
         Extra::default(),
         Expect::Rows(vec![("A", A)]),
     );
@@ -918,10 +929,10 @@ fn zones(c: &mut Corpus) {
     );
 
     // Ids: empty text, a null, duplicates, bytes that are not UTF-8.
-    let path = c.zones_file("empty_id.geojson", geojson(&[("\"\"", &a)], None));
-    c.zones_case(
+    c.geojson_case(
         "ids_empty_text",
-        path,
+        "empty_id.geojson",
+        &[("\"\"", &a)],
         Extra::default(),
         Expect::Rows(vec![("", A)]),
     );
@@ -1206,18 +1217,8 @@ fn a_full_disk_fails_cleanly_and_leaves_nothing() {
 #[test]
 fn repaired_zones_are_reported_by_id() {
     let corpus = Corpus::new();
-    let bow_tie = polygon(&[
-        (102.0, 30.0),
-        (104.0, 32.0),
-        (104.0, 30.0),
-        (102.0, 32.0),
-        (102.0, 30.0),
-    ]);
-    let overlapping = format!(
-        "{{\"type\":\"MultiPolygon\",\"coordinates\":[[{}],[{}]]}}",
-        ring_json(&rect(100.0, 32.0, 102.0, 34.0)),
-        ring_json(&rect(101.0, 32.0, 103.0, 34.0))
-    );
+    let bow_tie = bow_tie();
+    let overlapping = overlapping_parts();
     let zones = corpus.zones_file(
         "invalid.geojson",
         geojson(
