@@ -109,3 +109,50 @@ fn holes_of_an_exterior_that_encloses_nothing_cut_nothing() {
     }
     assert_eq!(terralux::grid::ellipsoidal_polygon_area_km2(&zone), 0.0);
 }
+
+/// Found by `tests/properties.rs`: an invalid zone (a bow-tie) with a NaN
+/// vertex reached the repair, whose boolean operations panic on NaN.
+/// Non-finite vertices are dropped before repair, as coverage drops them.
+#[test]
+fn an_invalid_zone_with_a_nan_vertex_is_repaired_without_panic() {
+    let g = grid(0.0, 4.0, 1.0, 4, 4);
+    let bow_tie = ring(&[
+        (0.0, 0.0),
+        (2.0, 2.0),
+        (f64::NAN, 1.0),
+        (2.0, 0.0),
+        (0.0, 2.0),
+    ]);
+    let zone = MultiPolygon(vec![Polygon::new(bow_tie, vec![])]);
+    for mode in MODES {
+        let coverage = Coverage::compute(&zone, &g, mode);
+        assert!(coverage.repaired_geometry().is_some(), "{mode:?}");
+    }
+    let exact = Coverage::compute(&zone, &g, CoverageMode::Exact);
+    assert!(
+        (exact.total_fraction() - 2.0).abs() < 1e-9,
+        "{}",
+        exact.total_fraction()
+    );
+}
+
+/// coverage, crash-478d41e6: a valid sliver whose two vertices lie 1e-185
+/// apart has a signed area near zero but no cancelling lobes; it was
+/// taken for a bow-tie and "repaired".
+#[test]
+fn a_valid_sliver_of_almost_no_area_is_not_repaired() {
+    let g = grid(35.0, 35.0, 1.0, 24, 16);
+    let sliver = ring(&[
+        (17.5, 17.5),
+        (-2.353_436_785_071_718e-185, -2.353_437_368_264_535e-185),
+        (3.947_843_530_591_775, 19.771_313_941_825_476),
+        (1.21e-321, 0.0),
+        (17.5, 17.5),
+    ]);
+    let zone = MultiPolygon(vec![Polygon::new(sliver, vec![])]);
+    for mode in MODES {
+        let coverage = Coverage::compute(&zone, &g, mode);
+        assert!(coverage.repaired_geometry().is_none(), "{mode:?}");
+        assert!(coverage.total_fraction() < 1e-9, "{mode:?}");
+    }
+}

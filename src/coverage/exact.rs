@@ -75,11 +75,21 @@ pub(super) fn all_touched_runs(rings: &PixelRings, nrows: usize, ncols: usize) -
     let mut events = Vec::new();
     // (row, col_start, col_end) spans of touched cells.
     let mut spans: Vec<(u32, u32, u32)> = Vec::new();
-    for (a, b, factor) in rings.edges() {
-        edge_events(a, b, factor, nrows, ncols, &mut events, &mut |row, col| {
-            spans.push((row, col, col + 1))
-        });
-        horizontal_touches(a, b, nrows, ncols, &mut spans);
+    for ring in &rings.rings {
+        let factor = ring.accumulation_factor();
+        // A ring of no area touches nothing; its edges still wind, so that
+        // a bow-tie's cancelling lobes mark the zone for repair.
+        let touches = ring.signed_area != 0.0;
+        for (a, b) in ring.edges() {
+            edge_events(a, b, factor, nrows, ncols, &mut events, &mut |row, col| {
+                if touches {
+                    spans.push((row, col, col + 1))
+                }
+            });
+            if touches {
+                horizontal_touches(a, b, nrows, ncols, &mut spans);
+            }
+        }
     }
     let invalid = Cell::new(false);
     let exact = sweep(events, ncols, |s| {

@@ -22,21 +22,6 @@ impl PixelRing {
         -self.role * self.signed_area.signum()
     }
 
-    /// True when the ring encloses area but its signed area is zero (see
-    /// [`PixelRings::has_cancelling_ring`]).
-    pub fn is_cancelling(&self) -> bool {
-        let (ox, oy) = self.points[0];
-        let (mut fan, mut w, mut h) = (0.0, 0.0f64, 0.0f64);
-        for pair in self.points.windows(2) {
-            let (x0, y0) = (pair[0].0 - ox, pair[0].1 - oy);
-            let (x1, y1) = (pair[1].0 - ox, pair[1].1 - oy);
-            fan += (x0 * y1 - x1 * y0).abs() / 2.0;
-            w = w.max(x1.abs());
-            h = h.max(y1.abs());
-        }
-        self.signed_area.abs() <= 1e-12 * fan && fan > 1e-9 * (1.0 + w * h)
-    }
-
     /// The ring's edges, closing edge included.
     pub fn edges(&self) -> impl Iterator<Item = ((f64, f64), (f64, f64))> + '_ {
         let n = self.points.len();
@@ -55,11 +40,10 @@ impl PixelRings {
         for polygon in &zone.0 {
             let before = rings.len();
             push_ring(&mut rings, polygon.exterior(), grid, 1.0);
-            let exterior_encloses_nothing = rings
-                .get(before)
-                .is_none_or(|r| r.signed_area == 0.0 && !r.is_cancelling());
-            if exterior_encloses_nothing {
-                // No exterior, no polygon: its holes cut nothing.
+            // An exterior of no area (points on a line, or lobes that cancel)
+            // encloses nothing its holes could cut. (Lobes that cancel still
+            // show in accumulation, which marks the zone for repair.)
+            if rings.get(before).is_none_or(|r| r.signed_area == 0.0) {
                 continue;
             }
             for hole in polygon.interiors() {
@@ -69,23 +53,14 @@ impl PixelRings {
         PixelRings { rings }
     }
 
-    /// Every edge with its ring's accumulation factor, skipping degenerate rings.
+    /// Every edge with its ring's accumulation factor. Rings of zero signed
+    /// area are kept: on a line they add nothing, but a symmetric bow-tie's
+    /// lobes show as opposite windings, which mark the zone invalid.
     pub fn edges(&self) -> impl Iterator<Item = ((f64, f64), (f64, f64), f64)> + '_ {
-        self.rings
-            .iter()
-            .filter(|r| r.signed_area != 0.0)
-            .flat_map(|r| {
-                let factor = r.accumulation_factor();
-                r.edges().map(move |(a, b)| (a, b, factor))
-            })
-    }
-
-    /// True when a ring encloses area but its signed area is zero, as a
-    /// symmetric bow-tie's lobes cancel: accumulation would see nothing of
-    /// it, so it cannot be measured as given. (Rings whose points all lie
-    /// on a line enclose nothing and are not counted here.)
-    pub fn has_cancelling_ring(&self) -> bool {
-        self.rings.iter().any(PixelRing::is_cancelling)
+        self.rings.iter().flat_map(|r| {
+            let factor = r.accumulation_factor();
+            r.edges().map(move |(a, b)| (a, b, factor))
+        })
     }
 
     /// The zone's area in cells: exteriors minus holes.

@@ -182,7 +182,6 @@ impl Coverage {
         let (nrows, ncols) = (grid.rows(), grid.cols());
         let rings = geometry::PixelRings::new(zone, grid);
         let area_cells = rings.area();
-        let cancelling = rings.has_cancelling_ring();
         let rings = match grid.longitude_period_cols() {
             Some(period) => rings.with_wrapped_parts(period, ncols as f64),
             None => rings,
@@ -194,7 +193,6 @@ impl Coverage {
         };
         coverage.area_cells = area_cells;
         coverage.inside_cells = rings.clipped_area(nrows as f64, ncols as f64);
-        invalid |= cancelling;
         if mode == CoverageMode::Exact {
             let inside = coverage.inside_cells;
             invalid |= (coverage.total_fraction() - inside).abs() > 1e-6 * (1.0 + inside.abs());

@@ -1,15 +1,17 @@
 //! Repair of invalid zone geometry, as GEOS's `MakeValid` would do it.
 
 use geo::BooleanOps;
-use geo_types::MultiPolygon;
+use geo_types::{LineString, MultiPolygon, Polygon};
 
 /// The valid multipolygon covering what `zone` means: each polygon's rings
 /// filled by the even-odd rule, then the polygons unioned.
+/// Non-finite coordinates are dropped first, as coverage ignores them.
 pub(super) fn repaired(zone: &MultiPolygon<f64>) -> MultiPolygon<f64> {
     let nothing = MultiPolygon::<f64>::new(Vec::new());
     let pieces: Vec<MultiPolygon<f64>> = zone
         .0
         .iter()
+        .map(finite_only)
         // A polygon without an exterior is nothing, whatever its holes.
         .filter(|polygon| polygon.exterior().0.len() >= 3)
         .map(|polygon| polygon.union(&nothing))
@@ -17,11 +19,27 @@ pub(super) fn repaired(zone: &MultiPolygon<f64>) -> MultiPolygon<f64> {
     geo::unary_union(&pieces)
 }
 
+/// The polygon without its non-finite coordinates.
+fn finite_only(polygon: &Polygon<f64>) -> Polygon<f64> {
+    let ring = |r: &LineString<f64>| {
+        LineString(
+            r.0.iter()
+                .copied()
+                .filter(|c| c.x.is_finite() && c.y.is_finite())
+                .collect(),
+        )
+    };
+    Polygon::new(
+        ring(polygon.exterior()),
+        polygon.interiors().iter().map(ring).collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use geo::Area;
-    use geo_types::{LineString, Polygon, polygon};
+    use geo_types::polygon;
 
     fn area(zone: Vec<Polygon<f64>>) -> f64 {
         repaired(&MultiPolygon(zone)).unsigned_area()
