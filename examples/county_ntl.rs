@@ -571,6 +571,9 @@ fn run() -> Result<(), Failure> {
         progress.update(done, total)
     })?;
     progress.finish();
+    if let Some(first) = series.tables.first() {
+        cli::report_repaired(PROGRAM, first);
+    }
     if population.is_none() {
         // Keep the column layout fixed: per_capita and lit_pop_frac are empty.
         for table in &mut series.tables {

@@ -711,6 +711,7 @@ fn from_raster(
         .band(&raster, band)
         .stats(&stats)
         .run_with_roll_ups(&fields)?;
+    cli::report_repaired(PROGRAM, &table);
     let columns_of = |table: &terralux::results::ZonalTable| -> Vec<Vec<Option<f64>>> {
         (0..stats.len())
             .map(|k| {

@@ -389,19 +389,7 @@ fn run() -> Result<(), Failure> {
     let roll_up_fields: Vec<&str> = request.roll_ups.iter().map(String::as_str).collect();
     let (table, levels) = engine.run_with_roll_ups(&roll_up_fields)?;
     progress.finish();
-    let repaired: Vec<String> = table
-        .provenance
-        .repaired_zones
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    if !repaired.is_empty() {
-        eprintln!(
-            "{PROGRAM}: {} zone(s) with invalid geometry measured as repaired: {}",
-            repaired.len(),
-            cli::id_list(&repaired)
-        );
-    }
+    cli::report_repaired(PROGRAM, &table);
 
     let id_column = zones.id_field().unwrap_or("fid").to_string();
     match &request.output {

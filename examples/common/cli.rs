@@ -126,6 +126,24 @@ impl Args {
     }
 }
 
+/// Say on stderr which zones had invalid geometry and were measured as
+/// repaired (nothing when none were).
+pub fn report_repaired(program: &str, table: &terralux::results::ZonalTable) {
+    let ids: Vec<String> = table
+        .provenance
+        .repaired_zones
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    if !ids.is_empty() {
+        eprintln!(
+            "{program}: {} zone(s) with invalid geometry measured as repaired: {}",
+            ids.len(),
+            id_list(&ids)
+        );
+    }
+}
+
 /// Ids for a one-line message: the first ten, then how many more.
 pub fn id_list(ids: &[String]) -> String {
     const SHOWN: usize = 10;
