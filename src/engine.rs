@@ -403,7 +403,7 @@ impl<'a> ZonalStats<'a> {
             if coverage.is_empty() {
                 continue;
             }
-            for chunk in plan.overlapping(&coverage.window()) {
+            for chunk in plan.touched(coverage) {
                 chunk_zones[chunk].push(z as u32);
                 last_chunk[z] = Some(chunk);
             }
@@ -582,11 +582,38 @@ impl ChunkPlan {
         )
     }
 
-    /// The chunks overlapping `window`, in order.
-    fn overlapping(&self, window: &Window) -> impl Iterator<Item = usize> + '_ {
-        let bands = window.row_off / self.chunk_rows..window.row_end().div_ceil(self.chunk_rows);
-        let cols = window.col_off / self.chunk_cols..window.col_end().div_ceil(self.chunk_cols);
-        bands.flat_map(move |b| cols.clone().map(move |c| b * self.per_band + c))
+    /// The chunks holding at least one covered cell, in order. (Not the
+    /// chunks of the coverage's bounding window: a zone across the
+    /// antimeridian covers both ends of its rows, not the middle.)
+    fn touched(&self, coverage: &Coverage) -> Vec<usize> {
+        let mut chunks = Vec::new();
+        let mut marked = vec![false; self.per_band];
+        let mut band_of_marks = None;
+        let mut flush = |band: usize, marked: &mut [bool]| {
+            for (c, mark) in marked.iter_mut().enumerate() {
+                if std::mem::take(mark) {
+                    chunks.push(band * self.per_band + c);
+                }
+            }
+        };
+        for (row, runs) in coverage.rows() {
+            let band = row / self.chunk_rows;
+            if band_of_marks != Some(band) {
+                if let Some(previous) = band_of_marks {
+                    flush(previous, &mut marked);
+                }
+                band_of_marks = Some(band);
+            }
+            for run in runs {
+                let first = run.col as usize / self.chunk_cols;
+                let last = (run.col_end() as usize - 1) / self.chunk_cols;
+                marked[first..=last].fill(true);
+            }
+        }
+        if let Some(band) = band_of_marks {
+            flush(band, &mut marked);
+        }
+        chunks
     }
 }
 

@@ -306,3 +306,30 @@ fn zone_areas_agree_with_geodesic_ones_for_county_sized_zones() {
         1e-12
     ));
 }
+
+#[test]
+fn parts_that_overlap_only_once_wrapped_are_counted_once() {
+    let g = grid(-180.0, 90.0, 1.0, 180, 360);
+    // 170..180.5 E and -180..-170 E: the half degree past 180 is -180..-179.5,
+    // which the second part already covers.
+    let zone = MultiPolygon(vec![
+        rect(170.0, 0.0, 180.5, 1.0),
+        rect(-180.0, 0.0, -170.0, 1.0),
+    ]);
+    let coverage = Coverage::compute(&zone, &g, CoverageMode::Exact);
+    assert!(coverage.repaired_geometry().is_some());
+    assert!(
+        close(coverage.total_fraction(), 20.0, 1e-9),
+        "{}",
+        coverage.total_fraction()
+    );
+    assert_eq!(coverage.fraction_at(89, 0), 1.0);
+    assert_eq!(coverage.outside_fraction(), Some(0.0));
+    let got = run(&ones(&g), vec![zone], "count,area_km2");
+    assert!(close(got[0][0], 20.0, 1e-9));
+    assert!(
+        close(got[0][1], ellipsoidal_cell_area_km2(0.0, 1.0, 20.0), 1e-6),
+        "{}",
+        got[0][1]
+    );
+}

@@ -56,10 +56,20 @@ fn ring(rng: &mut Rng, cell: f64) -> LineString<f64> {
     LineString(points)
 }
 
+fn rectangle(west: f64, south: f64, east: f64, north: f64) -> LineString<f64> {
+    LineString::from(vec![
+        (west, south),
+        (east, south),
+        (east, north),
+        (west, north),
+        (west, south),
+    ])
+}
+
 #[test]
 fn coverage_invariants_hold_for_degenerate_polygons() {
     let mut rng = Rng::new(8);
-    let mut measurable = 0;
+    let (mut measurable, mut wrapped) = (0, 0);
     for case in 0..6_000 {
         let cell = 2f64.powi((rng.next_u64() % 7) as i32 - 3);
         let (rows, cols) = (
@@ -72,6 +82,38 @@ fn coverage_invariants_hold_for_degenerate_polygons() {
             Grid::new(GeoTransform::new(x0, cell, y0, -cell).unwrap(), rows, cols).unwrap();
         if rng.uniform() < 0.5 {
             grid = grid.with_crs(Crs::wgs84());
+        }
+        if case % 10 == 3 {
+            // A whole turn of 15-degree cells (or one cell more), from -180
+            // or 0 E, and a rectangle (with a hole, now and then) that often
+            // crosses its edges and wraps.
+            let west = [-180.0, 0.0, -187.5][(rng.next_u64() % 3) as usize];
+            let cols = if west == -187.5 { 25 } else { 24 };
+            let grid = Grid::new(
+                GeoTransform::new(west, 15.0, 90.0, -15.0).unwrap(),
+                12,
+                cols,
+            )
+            .unwrap()
+            .with_crs(Crs::wgs84());
+            let (x0, w) = (rng.range(-220.0, 380.0), rng.range(0.1, 200.0));
+            let (y0, h) = (rng.range(-85.0, 60.0), rng.range(0.1, 25.0));
+            let shell = rectangle(x0, y0, x0 + w, y0 + h);
+            let holes = if rng.uniform() < 0.3 {
+                vec![rectangle(
+                    x0 + 0.25 * w,
+                    y0 + 0.25 * h,
+                    x0 + 0.75 * w,
+                    y0 + 0.75 * h,
+                )]
+            } else {
+                vec![]
+            };
+            let zone = MultiPolygon(vec![Polygon::new(shell, holes)]);
+            assert!(common::invariants::measurable(&zone, &grid));
+            wrapped += 1;
+            check_coverage(&zone, &grid);
+            continue;
         }
         // Half degenerate zones, half well-formed ones (stars, holes,
         // multipart, slivers, huge, tiny), where the strong invariants bite.
@@ -95,7 +137,8 @@ fn coverage_invariants_hold_for_degenerate_polygons() {
         }
         check_coverage(&zone, &grid);
     }
-    assert!(measurable > 2_000, "only {measurable} measurable zones");
+    assert!(wrapped == 600, "{wrapped} zones on whole-turn grids");
+    assert!(measurable > 1_500, "only {measurable} measurable zones");
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Exact and all-touched coverage by signed-area accumulation.
 
-use std::cell::Cell;
+use std::ops::Range;
 
 use super::geometry::PixelRings;
 use super::{Coverage, FRACTION_EPSILON, RunBuilder};
@@ -48,88 +48,186 @@ pub(super) fn is_invalid_winding(s: f64) -> bool {
 /// Exact coverage fractions, and whether some cell's winding showed the
 /// rings to be invalid (see [`is_invalid_winding`]).
 pub(super) fn exact_runs(rings: &PixelRings, nrows: usize, ncols: usize) -> (Coverage, bool) {
+    let mut builder = RunBuilder::default();
     let mut events = Vec::new();
-    for (a, b, factor) in rings.edges() {
-        edge_events(a, b, factor, nrows, ncols, &mut events, &mut |_, _| {});
-    }
-    let invalid = Cell::new(false);
-    let coverage = sweep(events, ncols, |s| {
-        if is_invalid_winding(s) {
-            invalid.set(true);
+    let mut invalid = false;
+    for_each_band(rings, nrows, |rows, edges| {
+        events.clear();
+        for e in edges {
+            edge_events(
+                e.a,
+                e.b,
+                e.factor,
+                rows.clone(),
+                ncols,
+                &mut events,
+                &mut |_, _| {},
+            );
         }
-        let s = s.abs();
-        if s <= FRACTION_EPSILON {
-            0.0
-        } else if s >= 1.0 - FRACTION_EPSILON {
-            1.0
-        } else {
-            s
-        }
+        sweep_into(&mut events, ncols, &mut builder, |s| {
+            invalid |= is_invalid_winding(s);
+            let s = s.abs();
+            if s <= FRACTION_EPSILON {
+                0.0
+            } else if s >= 1.0 - FRACTION_EPSILON {
+                1.0
+            } else {
+                s
+            }
+        });
     });
-    (coverage, invalid.get())
+    (builder.finish(), invalid)
 }
 
 /// Every cell with positive exact coverage or crossed by the boundary, with
 /// fraction 1, and whether the rings showed to be invalid.
 pub(super) fn all_touched_runs(rings: &PixelRings, nrows: usize, ncols: usize) -> (Coverage, bool) {
+    let mut builder = RunBuilder::default();
     let mut events = Vec::new();
-    // (row, col_start, col_end) spans of touched cells.
+    // (row, col_start, col_end) spans of touched cells in the band.
     let mut spans: Vec<(u32, u32, u32)> = Vec::new();
+    let mut invalid = false;
+    for_each_band(rings, nrows, |rows, edges| {
+        events.clear();
+        spans.clear();
+        for e in edges {
+            // A ring of no area touches nothing; its edges still wind, so
+            // that a bow-tie's cancelling lobes mark the zone for repair.
+            let touches = e.touches;
+            edge_events(
+                e.a,
+                e.b,
+                e.factor,
+                rows.clone(),
+                ncols,
+                &mut events,
+                &mut |row, col| {
+                    if touches {
+                        spans.push((row, col, col + 1))
+                    }
+                },
+            );
+            if touches {
+                horizontal_touches(e.a, e.b, rows.clone(), ncols, &mut spans);
+            }
+        }
+        let mut covered = RunBuilder::default();
+        sweep_into(&mut events, ncols, &mut covered, |s| {
+            invalid |= is_invalid_winding(s);
+            if s.abs() > FRACTION_EPSILON { 1.0 } else { 0.0 }
+        });
+        for (row, runs) in covered.finish().rows() {
+            spans.extend(runs.iter().map(|r| (row as u32, r.col, r.col_end())));
+        }
+        spans.sort_unstable();
+        let mut current: Option<(u32, u32, u32)> = None;
+        for &(row, start, end) in spans.iter() {
+            current = match current {
+                Some((r, s, e)) if r == row && start <= e => Some((r, s, e.max(end))),
+                Some((r, s, e)) => {
+                    builder.push(r as usize, s as usize, (e - s) as usize, 1.0);
+                    Some((row, start, end))
+                }
+                None => Some((row, start, end)),
+            };
+        }
+        if let Some((r, s, e)) = current {
+            builder.push(r as usize, s as usize, (e - s) as usize, 1.0);
+        }
+    });
+    (builder.finish(), invalid)
+}
+
+/// Rows per band (see [`for_each_band`]).
+const BAND_ROWS: usize = 256;
+
+/// A ring edge (pixel coordinates) with the rows it may reach.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct BandEdge {
+    pub a: (f64, f64),
+    pub b: (f64, f64),
+    /// The ring's accumulation factor.
+    pub factor: f64,
+    /// False for edges of a ring of no area: they wind, but touch no cell.
+    pub touches: bool,
+    first_row: usize,
+    end_row: usize,
+}
+
+/// Call `band(rows, edges)` for consecutive bands of at most [`BAND_ROWS`]
+/// grid rows, top to bottom, with every finite edge that may reach them.
+///
+/// Events are made, sorted and swept one band at a time, so the memory a
+/// zone needs while its coverage is computed follows its boundary within
+/// one band, not its whole boundary (a 15-degree zone with a long boundary
+/// crosses millions of cells). Results do not depend on the band size
+/// beyond the order in which equal events are summed.
+pub(super) fn for_each_band(
+    rings: &PixelRings,
+    nrows: usize,
+    mut band: impl FnMut(Range<usize>, &[BandEdge]),
+) {
+    let mut edges: Vec<BandEdge> = Vec::new();
     for ring in &rings.rings {
         let factor = ring.accumulation_factor();
-        // A ring of no area touches nothing; its edges still wind, so that
-        // a bow-tie's cancelling lobes mark the zone for repair.
         let touches = ring.signed_area != 0.0;
         for (a, b) in ring.edges() {
-            edge_events(a, b, factor, nrows, ncols, &mut events, &mut |row, col| {
-                if touches {
-                    spans.push((row, col, col + 1))
-                }
-            });
-            if touches {
-                horizontal_touches(a, b, nrows, ncols, &mut spans);
+            if !(a.0.is_finite() && a.1.is_finite() && b.0.is_finite() && b.1.is_finite()) {
+                continue;
+            }
+            let (ymin, ymax) = (a.1.min(b.1), a.1.max(b.1));
+            if ymax < 0.0 || ymin > nrows as f64 {
+                continue;
+            }
+            let first_row = ymin.max(0.0).floor() as usize;
+            let end_row = (ymax.min(nrows as f64).floor() as usize + 1).min(nrows);
+            if first_row < end_row {
+                edges.push(BandEdge {
+                    a,
+                    b,
+                    factor,
+                    touches,
+                    first_row,
+                    end_row,
+                });
             }
         }
     }
-    let invalid = Cell::new(false);
-    let exact = sweep(events, ncols, |s| {
-        if is_invalid_winding(s) {
-            invalid.set(true);
-        }
-        if s.abs() > FRACTION_EPSILON { 1.0 } else { 0.0 }
-    });
-    for (row, runs) in exact.rows() {
-        spans.extend(runs.iter().map(|r| (row as u32, r.col, r.col_end())));
-    }
-    spans.sort_unstable();
-    let mut builder = RunBuilder::default();
-    let mut current: Option<(u32, u32, u32)> = None;
-    for (row, start, end) in spans {
-        current = match current {
-            Some((r, s, e)) if r == row && start <= e => Some((r, s, e.max(end))),
-            Some((r, s, e)) => {
-                builder.push(r as usize, s as usize, (e - s) as usize, 1.0);
-                Some((row, start, end))
+    edges.sort_by_key(|e| e.first_row);
+    let mut active: Vec<BandEdge> = Vec::new();
+    let mut next = 0;
+    let mut start = 0;
+    while next < edges.len() || !active.is_empty() {
+        active.retain(|e| e.end_row > start);
+        if active.is_empty() {
+            match edges.get(next) {
+                Some(e) => start = start.max(e.first_row),
+                None => break,
             }
-            None => Some((row, start, end)),
-        };
+        }
+        let end = (start + BAND_ROWS).min(nrows);
+        while next < edges.len() && edges[next].first_row < end {
+            active.push(edges[next]);
+            next += 1;
+        }
+        band(start..end, &active);
+        start = end;
+        if start >= nrows {
+            break;
+        }
     }
-    if let Some((r, s, e)) = current {
-        builder.push(r as usize, s as usize, (e - s) as usize, 1.0);
-    }
-    (builder.finish(), invalid.get())
 }
 
 /// Cells crossed by a horizontal edge that lies inside a row (not on a row line).
 fn horizontal_touches(
     a: (f64, f64),
     b: (f64, f64),
-    nrows: usize,
+    rows: Range<usize>,
     ncols: usize,
     spans: &mut Vec<(u32, u32, u32)>,
 ) {
     let y = a.1;
-    if a.1 != b.1 || y.fract() == 0.0 || y <= 0.0 || y >= nrows as f64 {
+    if a.1 != b.1 || y.fract() == 0.0 || y <= rows.start as f64 || y >= rows.end as f64 {
         return;
     }
     let (x0, x1) = (a.0.min(b.0).max(0.0), a.0.max(b.0).min(ncols as f64));
@@ -140,9 +238,9 @@ fn horizontal_touches(
     spans.push((y.floor() as u32, c0, c1));
 }
 
-/// Add the accumulation events of edge `a -> b` (pixel coordinates) on a
-/// grid of `nrows x ncols`, and report every cell the edge passes through
-/// (inside the grid) to `touch(row, col)`.
+/// Add the accumulation events of edge `a -> b` (pixel coordinates) in
+/// grid rows `rows` of a grid `ncols` wide, and report every cell the edge
+/// passes through there to `touch(row, col)`.
 ///
 /// The edge is cut at row lines; each row piece is cut at column lines
 /// (only inside the grid: everything left of column 0 adds its height to
@@ -154,7 +252,7 @@ pub(super) fn edge_events(
     a: (f64, f64),
     b: (f64, f64),
     factor: f64,
-    nrows: usize,
+    rows: Range<usize>,
     ncols: usize,
     events: &mut Vec<Event>,
     touch: &mut impl FnMut(u32, u32),
@@ -164,8 +262,8 @@ pub(super) fn edge_events(
         return;
     }
     let (ymin, ymax) = (y0.min(y1), y0.max(y1));
-    let rows = nrows as f64;
-    if ymax <= 0.0 || ymin >= rows {
+    let (top, bottom) = (rows.start as f64, rows.end as f64);
+    if ymax <= top || ymin >= bottom {
         return;
     }
     let dxdy = (x1 - x0) / (y1 - y0);
@@ -179,8 +277,8 @@ pub(super) fn edge_events(
         }
     };
     let direction = if y1 > y0 { 1.0 } else { -1.0 };
-    let first_row = ymin.max(0.0).floor() as usize;
-    let last_row = (ymax.min(rows).ceil() as usize).min(nrows);
+    let first_row = ymin.max(top).floor() as usize;
+    let last_row = (ymax.min(bottom).ceil() as usize).min(rows.end);
     for row in first_row..last_row {
         let lo = ymin.max(row as f64);
         let hi = ymax.min(row as f64 + 1.0);
@@ -283,14 +381,15 @@ fn sort_events(events: &mut Vec<Event>) {
     *events = sorted;
 }
 
-/// Sum events along each row and turn the running values into runs with `classify`.
-pub(super) fn sweep(
-    mut events: Vec<Event>,
+/// Sort `events`, sum them along each row and append the running values,
+/// turned into fractions by `classify`, to `builder` as runs.
+pub(super) fn sweep_into(
+    events: &mut Vec<Event>,
     ncols: usize,
-    classify: impl Fn(f64) -> f64,
-) -> Coverage {
-    sort_events(&mut events);
-    let mut builder = RunBuilder::default();
+    builder: &mut RunBuilder,
+    mut classify: impl FnMut(f64) -> f64,
+) {
+    sort_events(events);
     let mut i = 0;
     while i < events.len() {
         let row = events[i].row();
@@ -322,5 +421,4 @@ pub(super) fn sweep(
             }
         }
     }
-    builder.finish()
 }

@@ -1,6 +1,6 @@
 //! Zone rings in pixel coordinates, oriented for signed-area accumulation.
 
-use geo_types::{Coord, LineString, MultiPolygon};
+use geo_types::{Coord, LineString, MultiPolygon, Polygon};
 
 use crate::grid::Grid;
 
@@ -51,16 +51,6 @@ impl PixelRings {
             }
         }
         PixelRings { rings }
-    }
-
-    /// Every edge with its ring's accumulation factor. Rings of zero signed
-    /// area are kept: on a line they add nothing, but a symmetric bow-tie's
-    /// lobes show as opposite windings, which mark the zone invalid.
-    pub fn edges(&self) -> impl Iterator<Item = ((f64, f64), (f64, f64), f64)> + '_ {
-        self.rings.iter().flat_map(|r| {
-            let factor = r.accumulation_factor();
-            r.edges().map(move |(a, b)| (a, b, factor))
-        })
     }
 
     /// The zone's area in cells: exteriors minus holes.
@@ -132,6 +122,62 @@ impl PixelRings {
         self.rings.extend(shifted);
         self
     }
+}
+
+/// `zone` on a geographic grid of columns `west..east` (degrees), with the
+/// parts beyond either edge moved one turn (360 degrees) into the grid's
+/// range: the geometry coverage sees once longitudes wrap (see
+/// [`PixelRings::with_wrapped_parts`]). `None` when no part lies beyond an
+/// edge. Repair works on this, so that parts that overlap only once
+/// wrapped are unioned too.
+pub(super) fn into_grid_turn(
+    zone: &MultiPolygon<f64>,
+    west: f64,
+    east: f64,
+) -> Option<MultiPolygon<f64>> {
+    let beyond = zone
+        .0
+        .iter()
+        .flat_map(|p| p.exterior().0.iter())
+        .any(|c| c.x < west || c.x > east);
+    if !beyond {
+        return None;
+    }
+    let pieces = [
+        (HalfPlane::West(west), 360.0),
+        (HalfPlane::East(east), -360.0),
+    ];
+    let mut polygons = Vec::new();
+    for polygon in &zone.0 {
+        let clip = |ring: &LineString<f64>, sides: &[HalfPlane], shift: f64| {
+            let mut points: Vec<(f64, f64)> = ring.0.iter().map(|c| (c.x, c.y)).collect();
+            for &side in sides {
+                points = clip_to_half_plane(&points, side);
+            }
+            LineString(
+                points
+                    .into_iter()
+                    .map(|(x, y)| Coord { x: x + shift, y })
+                    .collect(),
+            )
+        };
+        let mut add = |sides: &[HalfPlane], shift: f64| {
+            let exterior = clip(polygon.exterior(), sides, shift);
+            if exterior.0.len() >= 3 {
+                let holes = polygon
+                    .interiors()
+                    .iter()
+                    .map(|h| clip(h, sides, shift))
+                    .collect();
+                polygons.push(Polygon::new(exterior, holes));
+            }
+        };
+        add(&[HalfPlane::East(west), HalfPlane::West(east)], 0.0);
+        for (side, shift) in pieces {
+            add(&[side], shift);
+        }
+    }
+    Some(MultiPolygon(polygons))
 }
 
 fn push_ring(rings: &mut Vec<PixelRing>, ring: &LineString<f64>, grid: &Grid, role: f64) {

@@ -36,12 +36,21 @@
 //! shell becomes a part of its own; a hole overlapping its shell removes
 //! what they share), and the parts of a multipolygon are unioned (an
 //! overlap counts once). Spikes, repeated points, unclosed rings and parts
-//! of zero area add nothing and need no repair. Repair is detected, not
-//! guessed: accumulation gives every cell a winding between 0 and 1 for a
-//! valid zone, so a cell outside that range (or covered cells that do not
-//! add up to the zone's area in the grid) marks the zone, which is then
-//! repaired and computed again. [`Coverage::repaired_geometry`] says which
-//! zones were; the engine lists them in its provenance.
+//! of zero area add nothing and need no repair. Invalidity is detected
+//! during accumulation, at no cost for valid zones: every cell of a valid
+//! zone sums to a winding between 0 and 1, so a cell outside that range
+//! (or covered cells that do not add up to the zone's area in the grid)
+//! marks the zone, which is then repaired (after moving wrapped parts into
+//! the grid's turn, so that parts overlapping only once wrapped are
+//! unioned too) and computed again. [`Coverage::repaired_geometry`] says
+//! which zones were; the engine lists them in its provenance.
+//!
+//! Detection works at the grid's resolution: a flaw within one cell whose
+//! windings still sum to between 0 and 1 there (two parts overlapping
+//! inside a single cell, a bow-tie smaller than a cell), or one entirely
+//! outside the grid, is measured as given. The error that leaves is at
+//! most the flaw's own area (less than a cell), in the fractions and in
+//! `area_km2`.
 //!
 //! # Longitudes wrap
 //! On a geographic grid, the part of a zone beyond the grid's west or east
@@ -165,7 +174,12 @@ impl Coverage {
         if !invalid {
             return coverage;
         }
-        let repaired = repair::repaired(zone);
+        // Where longitudes wrap, repair what coverage saw: the zone moved into the grid's turn.
+        let wrapped = grid.longitude_period_cols().and_then(|_| {
+            let bounds = grid.bounds();
+            geometry::into_grid_turn(zone, bounds.min().x, bounds.max().x)
+        });
+        let repaired = repair::repaired(wrapped.as_ref().unwrap_or(zone));
         let (mut coverage, _) = Self::compute_as_given(&repaired, grid, mode);
         coverage.repaired = Some(Box::new(repaired));
         coverage

@@ -1,6 +1,6 @@
 //! Repair of invalid zone geometry, as GEOS's `MakeValid` would do it.
 
-use geo::BooleanOps;
+use geo::{Area, BooleanOps};
 use geo_types::{LineString, MultiPolygon, Polygon};
 
 /// The valid multipolygon covering what `zone` means: each polygon's rings
@@ -14,6 +14,16 @@ pub(super) fn repaired(zone: &MultiPolygon<f64>) -> MultiPolygon<f64> {
         .map(finite_only)
         // A polygon without an exterior is nothing, whatever its holes.
         .filter(|polygon| polygon.exterior().0.len() >= 3)
+        // An exterior of no area (on a line, or a bow-tie whose lobes
+        // cancel) has no inside for its holes to cut, as in coverage.
+        .map(|polygon| {
+            let exterior = Polygon::new(polygon.exterior().clone(), Vec::new());
+            if exterior.signed_area() == 0.0 {
+                exterior
+            } else {
+                polygon
+            }
+        })
         .map(|polygon| polygon.union(&nothing))
         .collect();
     geo::unary_union(&pieces)
@@ -38,8 +48,7 @@ fn finite_only(polygon: &Polygon<f64>) -> Polygon<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use geo::Area;
-    use geo_types::polygon;
+    use geo_types::{LineString, polygon};
 
     fn area(zone: Vec<Polygon<f64>>) -> f64 {
         repaired(&MultiPolygon(zone)).unsigned_area()
@@ -57,6 +66,17 @@ mod tests {
         let a = polygon![(x: 0.0, y: 0.0), (x: 2.0, y: 0.0), (x: 2.0, y: 2.0), (x: 0.0, y: 2.0)];
         let b = polygon![(x: 1.0, y: 0.0), (x: 3.0, y: 0.0), (x: 3.0, y: 2.0), (x: 1.0, y: 2.0)];
         assert!((area(vec![a, b]) - 6.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn holes_of_an_exterior_of_no_area_cut_nothing() {
+        // A bow-tie exterior (lobes cancel) with a hole in its lower lobe,
+        // next to a valid square: the hole is ignored, as coverage ignores it.
+        let bow_tie = LineString::from(vec![(0.0, 0.0), (2.0, 2.0), (2.0, 0.0), (0.0, 2.0)]);
+        let hole = LineString::from(vec![(1.4, 0.2), (1.8, 0.2), (1.8, 0.4), (1.4, 0.4)]);
+        let square =
+            polygon![(x: 5.0, y: 0.0), (x: 6.0, y: 0.0), (x: 6.0, y: 1.0), (x: 5.0, y: 1.0)];
+        assert!((area(vec![Polygon::new(bow_tie, vec![hole]), square]) - 3.0).abs() < 1e-9);
     }
 
     #[test]

@@ -59,8 +59,9 @@ pub fn check_coverage(zone: &MultiPolygon<f64>, grid: &Grid) {
     }
 }
 
-/// Finite, moderate coordinates, a valid multipolygon (by `geo`), and on
-/// a wrapping grid no wider than one turn: the zones whose area is defined.
+/// Finite, moderate coordinates, a valid multipolygon (by `geo`), and, on
+/// a grid whose longitudes wrap, a zone no wider than one turn (a wider one
+/// overlaps itself once wrapped): the zones whose area is well defined.
 pub fn measurable(zone: &MultiPolygon<f64>, grid: &Grid) -> bool {
     let moderate = zone
         .0
