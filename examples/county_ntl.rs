@@ -30,7 +30,7 @@ use terralux::results::ZonalTable;
 use terralux::stats::Stat;
 use terralux::write::{self, InputFile, RunRecord, VectorFormat};
 use terralux::zones::{AttrValue, Attributes, Zone, ZoneOptions, ZoneSet};
-use terralux::{Crs, GdalRaster, RasterSource};
+use terralux::{GdalRaster, RasterSource};
 
 const PROGRAM: &str = "county_ntl";
 const OPTIONS: &[&str] = &[
@@ -499,11 +499,6 @@ fn run() -> Result<(), Failure> {
     let mut transformations = Vec::new();
     let mut zones = zones;
     if args.switch("--gcj02") {
-        if !zones.crs().is_some_and(Crs::is_geographic) {
-            return Err(Failure::Run(format!(
-                "{zones_path}: --gcj02 needs zones in longitude/latitude"
-            )));
-        }
         zones = zones.gcj02_to_wgs84()?;
         transformations.push("GCJ-02 to WGS84 (iterated inverse)".to_string());
     }

@@ -81,8 +81,8 @@ INPUTS
   --keep-bad-geometry
                      A feature without a usable polygon (no geometry, empty, points or
                      lines, NaN coordinates) is an error naming it; with this switch it
-                     is kept as a zone of no cells (count 0, other statistics empty) and
-                     listed on stderr. Invalid polygons (bow-ties, overlapping parts,
+                     is kept as a zone of no cells (count and sum 0, other statistics
+                     empty) and listed on stderr. Invalid polygons (bow-ties, overlapping parts,
                      holes outside their shell) are always measured as repaired, as
                      GEOS's MakeValid would repair them, and listed on stderr and in the
                      provenance ('repaired').
@@ -274,6 +274,14 @@ fn parse_request() -> Result<Option<Request>, Failure> {
     }))
 }
 
+/// A missing-CRS error with the flag that states one.
+fn crs_hint(flag: &'static str) -> impl Fn(terralux::Error) -> Failure {
+    move |e| match e {
+        terralux::Error::MissingCrs { .. } => Failure::Run(format!("{e}; use {flag}")),
+        other => other.into(),
+    }
+}
+
 fn run() -> Result<(), Failure> {
     let Some(request) = parse_request()? else {
         return Ok(());
@@ -291,7 +299,8 @@ fn run() -> Result<(), Failure> {
         assume_crs: request.raster_crs.clone(),
         ..RasterOptions::default()
     };
-    let raster = GdalRaster::open_with(&request.raster, &raster_options)?;
+    let raster = GdalRaster::open_with(&request.raster, &raster_options)
+        .map_err(crs_hint("--raster-crs"))?;
     for &band in &request.bands {
         raster.band_info(band)?;
     }
@@ -299,7 +308,8 @@ fn run() -> Result<(), Failure> {
         .weights
         .as_deref()
         .map(|path| GdalRaster::open_with(path, &raster_options))
-        .transpose()?;
+        .transpose()
+        .map_err(crs_hint("--raster-crs"))?;
 
     let options = ZoneOptions {
         layer: request.layer.clone(),
@@ -311,7 +321,7 @@ fn run() -> Result<(), Failure> {
             BadGeometry::Error
         },
     };
-    let mut zones = ZoneSet::read(&request.zones, &options)?;
+    let mut zones = ZoneSet::read(&request.zones, &options).map_err(crs_hint("--zones-crs"))?;
     let empty: Vec<String> = zones
         .iter()
         .filter(|z| z.geometry.0.is_empty())
@@ -338,13 +348,6 @@ fn run() -> Result<(), Failure> {
         transformations.push(format!("CRS set to {} (--zones-crs)", crs.definition()));
     }
     if request.gcj02 {
-        if !zones.crs().is_some_and(Crs::is_geographic) {
-            return Err(Failure::Run(format!(
-                "{}: --gcj02 needs zones in longitude/latitude, not {}",
-                request.zones,
-                zones.crs().map_or("an unknown CRS", |c| c.definition())
-            )));
-        }
         zones = zones.gcj02_to_wgs84()?;
         transformations.push("GCJ-02 to WGS84 (iterated inverse)".to_string());
     }

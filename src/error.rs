@@ -36,7 +36,7 @@ pub enum Error {
 
     /// A raster has no coordinate reference system and none was assumed.
     #[error(
-        "{source_name}: the data set has no coordinate reference system (CRS); state one explicitly, e.g. EPSG:4326 (binaries: --zones-crs or --raster-crs; library: assume_crs)"
+        "{source_name}: the data set has no coordinate reference system (CRS); state one explicitly (e.g. EPSG:4326)"
     )]
     MissingCrs {
         /// The raster or vector source.

@@ -111,11 +111,11 @@ impl ZoneSet {
             },
         };
         let layer_name = layer.name();
-        if layer.feature_count() == 0 {
-            return Err(layer_error(format!(
+        let empty_layer = || {
+            layer_error(format!(
                 "layer '{layer_name}' has no features: there are no zones to summarise"
-            )));
-        }
+            ))
+        };
 
         let fields: Vec<(String, OGRFieldType::Type)> = layer
             .defn()
@@ -124,14 +124,19 @@ impl ZoneSet {
             .collect();
         let field_names: Arc<[String]> = fields.iter().map(|(n, _)| n.clone()).collect();
         let id_index = match &options.id_field {
-            Some(field) => Some(field_names.iter().position(|n| n == field).ok_or_else(|| {
-                Error::FieldNotFound {
-                    source_name: name.clone(),
-                    layer: layer_name.clone(),
-                    field: field.clone(),
-                    available: field_names.join(", "),
+            Some(field) => match field_names.iter().position(|n| n == field) {
+                Some(index) => Some(index),
+                // Some formats (GeoJSON) know no fields without features: say what is really wrong.
+                None if layer.features().next().is_none() => return Err(empty_layer()),
+                None => {
+                    return Err(Error::FieldNotFound {
+                        source_name: name.clone(),
+                        layer: layer_name.clone(),
+                        field: field.clone(),
+                        available: field_names.join(", "),
+                    });
                 }
-            })?),
+            },
             None => None,
         };
 
@@ -185,6 +190,9 @@ impl ZoneSet {
             });
         }
 
+        if zones.is_empty() {
+            return Err(empty_layer());
+        }
         Ok(ZoneSet {
             zones,
             crs: Some(crs),
