@@ -54,15 +54,7 @@ pub(super) fn exact_runs(rings: &PixelRings, nrows: usize, ncols: usize) -> (Cov
     for_each_band(rings, nrows, |rows, edges| {
         events.clear();
         for e in edges {
-            edge_events(
-                e.a,
-                e.b,
-                e.factor,
-                rows.clone(),
-                ncols,
-                &mut events,
-                &mut |_, _| {},
-            );
+            e.add_events(rows.clone(), ncols, &mut events, &mut |_, _| {});
         }
         sweep_into(&mut events, ncols, &mut builder, |s| {
             invalid |= is_invalid_winding(s);
@@ -94,19 +86,11 @@ pub(super) fn all_touched_runs(rings: &PixelRings, nrows: usize, ncols: usize) -
             // A ring of no area touches nothing; its edges still wind, so
             // that a bow-tie's cancelling lobes mark the zone for repair.
             let touches = e.touches;
-            edge_events(
-                e.a,
-                e.b,
-                e.factor,
-                rows.clone(),
-                ncols,
-                &mut events,
-                &mut |row, col| {
-                    if touches {
-                        spans.push((row, col, col + 1))
-                    }
-                },
-            );
+            e.add_events(rows.clone(), ncols, &mut events, &mut |row, col| {
+                if touches {
+                    spans.push((row, col, col + 1))
+                }
+            });
             if touches {
                 horizontal_touches(e.a, e.b, rows.clone(), ncols, &mut spans);
             }
@@ -152,6 +136,19 @@ pub(super) struct BandEdge {
     pub touches: bool,
     first_row: usize,
     end_row: usize,
+}
+
+impl BandEdge {
+    /// This edge's accumulation events in grid rows `rows` (see [`edge_events`]).
+    fn add_events(
+        &self,
+        rows: Range<usize>,
+        ncols: usize,
+        events: &mut Vec<Event>,
+        touch: &mut impl FnMut(u32, u32),
+    ) {
+        edge_events(self.a, self.b, self.factor, rows, ncols, events, touch);
+    }
 }
 
 /// Call `band(rows, edges)` for consecutive bands of at most [`BAND_ROWS`]
@@ -248,7 +245,7 @@ fn horizontal_touches(
 /// piece of signed height `d` in column `c` whose midpoint lies `m` into
 /// the column adds `d * (1 - m)` to cell `c` and `d * m` to cell `c + 1`;
 /// the running sum along the row then carries `d` to every cell further right.
-pub(super) fn edge_events(
+fn edge_events(
     a: (f64, f64),
     b: (f64, f64),
     factor: f64,
