@@ -680,6 +680,29 @@ fn rasters(c: &mut Corpus) {
     typed!("type_f32", "f32.tif", f32, -3.4e38f32, vec![]);
     typed!("type_f64", "f64.tif", f64, -1e300, vec![]);
 
+    // Complex cells (a VRT band without sources reads as zeros) are refused.
+    let complex = c.zones_file(
+        "complex.vrt",
+        r#"<VRTDataset rasterXSize="4" rasterYSize="4">
+  <SRS>EPSG:4326</SRS>
+  <GeoTransform>100, 1, 0, 34, 0, -1</GeoTransform>
+  <VRTRasterBand dataType="CFloat32" band="1"/>
+</VRTDataset>"#,
+    );
+    c.raster_case(
+        "type_complex",
+        complex,
+        Extra::default(),
+        Expect::Fails {
+            code: 1,
+            says: &[
+                "complex.vrt",
+                "band 1",
+                "not supported (complex or unknown)",
+            ],
+        },
+    );
+
     // Three bands, the second and third asked for: 101..116 and 201..216.
     let path = c.path("three_bands.tif");
     write_raster(
