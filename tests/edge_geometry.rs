@@ -333,3 +333,60 @@ fn parts_that_overlap_only_once_wrapped_are_counted_once() {
         got[0][1]
     );
 }
+
+/// The repair of a wrapped zone sees what coverage sees: no point made up
+/// from an infinite coordinate, and a hole outside its shell and beyond
+/// the grid's edge kept as a part of its own.
+#[test]
+fn repairs_of_wrapped_zones_keep_to_what_coverage_sees() {
+    let g = grid(-180.0, 90.0, 1.0, 180, 360);
+    let with_infinity = Polygon::new(
+        LineString::from(vec![
+            (0.0, 0.0),
+            (10.0, 0.0),
+            (f64::INFINITY, 5.0),
+            (10.0, 10.0),
+            (0.0, 10.0),
+        ]),
+        vec![],
+    );
+    let zone = MultiPolygon(vec![
+        with_infinity,
+        rect(5.0, 0.0, 15.0, 10.0), // overlaps the first: the zone is invalid
+        rect(179.0, 20.0, 181.0, 21.0), // past 180: the zone wraps
+    ]);
+    let coverage = Coverage::compute(&zone, &g, CoverageMode::Exact);
+    assert!(coverage.repaired_geometry().is_some());
+    assert!(
+        close(coverage.total_fraction(), 150.0 + 2.0, 1e-9),
+        "{}",
+        coverage.total_fraction()
+    );
+
+    let shell_with_far_hole = Polygon::new(
+        LineString::from(vec![
+            (0.0, 0.0),
+            (10.0, 0.0),
+            (10.0, 10.0),
+            (0.0, 10.0),
+            (0.0, 0.0),
+        ]),
+        vec![LineString::from(vec![
+            (-185.0, 20.0),
+            (-183.0, 20.0),
+            (-183.0, 22.0),
+            (-185.0, 22.0),
+            (-185.0, 20.0),
+        ])],
+    );
+    let zone = MultiPolygon(vec![rect(170.0, 0.0, 190.0, 10.0), shell_with_far_hole]);
+    let coverage = Coverage::compute(&zone, &g, CoverageMode::Exact);
+    assert!(coverage.repaired_geometry().is_some());
+    assert!(
+        close(coverage.total_fraction(), 200.0 + 100.0 + 4.0, 1e-9),
+        "{}",
+        coverage.total_fraction()
+    );
+    // The hole, wrapped to 175..177 E x 20..22 N, counts as a part.
+    assert_eq!(coverage.fraction_at(68, 355), 1.0);
+}

@@ -135,49 +135,66 @@ pub(super) fn into_grid_turn(
     west: f64,
     east: f64,
 ) -> Option<MultiPolygon<f64>> {
-    let beyond = zone
+    // As coverage sees the rings: non-finite points dropped, and the holes
+    // of an exterior of no area ignored.
+    let finite = |ring: &LineString<f64>| -> Vec<(f64, f64)> {
+        ring.0
+            .iter()
+            .filter(|c| c.x.is_finite() && c.y.is_finite())
+            .map(|c| (c.x, c.y))
+            .collect()
+    };
+    let polygons: Vec<Vec<Vec<(f64, f64)>>> = zone
         .0
         .iter()
-        .flat_map(|p| p.exterior().0.iter())
-        .any(|c| c.x < west || c.x > east);
+        .map(|polygon| {
+            let mut rings = vec![finite(polygon.exterior())];
+            if shoelace(&rings[0]) != 0.0 {
+                rings.extend(polygon.interiors().iter().map(finite));
+            }
+            rings
+        })
+        .collect();
+    let beyond = polygons
+        .iter()
+        .flatten()
+        .flatten()
+        .any(|&(x, _)| x < west || x > east);
     if !beyond {
         return None;
     }
-    let pieces = [
-        (HalfPlane::West(west), 360.0),
-        (HalfPlane::East(east), -360.0),
+    let inside = [HalfPlane::East(west), HalfPlane::West(east)];
+    let pieces: [(&[HalfPlane], f64); 3] = [
+        (&inside, 0.0),
+        (&[HalfPlane::West(west)], 360.0),
+        (&[HalfPlane::East(east)], -360.0),
     ];
-    let mut polygons = Vec::new();
-    for polygon in &zone.0 {
-        let clip = |ring: &LineString<f64>, sides: &[HalfPlane], shift: f64| {
-            let mut points: Vec<(f64, f64)> = ring.0.iter().map(|c| (c.x, c.y)).collect();
-            for &side in sides {
-                points = clip_to_half_plane(&points, side);
+    let mut out = Vec::new();
+    for rings in &polygons {
+        for (sides, shift) in pieces {
+            // Whichever rings have a piece on this side make one polygon:
+            // repair fills it by the even-odd rule, so a hole's piece
+            // without its exterior's still counts, as coverage counts it.
+            let mut clipped = rings.iter().filter_map(|ring| {
+                let mut points = ring.clone();
+                for &side in sides {
+                    points = clip_to_half_plane(&points, side);
+                }
+                (points.len() >= 3).then(|| {
+                    LineString(
+                        points
+                            .into_iter()
+                            .map(|(x, y)| Coord { x: x + shift, y })
+                            .collect(),
+                    )
+                })
+            });
+            if let Some(first) = clipped.next() {
+                out.push(Polygon::new(first, clipped.collect()));
             }
-            LineString(
-                points
-                    .into_iter()
-                    .map(|(x, y)| Coord { x: x + shift, y })
-                    .collect(),
-            )
-        };
-        let mut add = |sides: &[HalfPlane], shift: f64| {
-            let exterior = clip(polygon.exterior(), sides, shift);
-            if exterior.0.len() >= 3 {
-                let holes = polygon
-                    .interiors()
-                    .iter()
-                    .map(|h| clip(h, sides, shift))
-                    .collect();
-                polygons.push(Polygon::new(exterior, holes));
-            }
-        };
-        add(&[HalfPlane::East(west), HalfPlane::West(east)], 0.0);
-        for (side, shift) in pieces {
-            add(&[side], shift);
         }
     }
-    Some(MultiPolygon(polygons))
+    Some(MultiPolygon(out))
 }
 
 fn push_ring(rings: &mut Vec<PixelRing>, ring: &LineString<f64>, grid: &Grid, role: f64) {
