@@ -257,6 +257,21 @@ fn clip_to_rectangle(points: &[(f64, f64)], width: f64, height: f64) -> Vec<(f64
     ring
 }
 
+/// Sutherland-Hodgman clipping of a ring to the square `[-limit, limit]^2`
+/// (for world coordinates: no shift, so small coordinates keep their bits).
+pub(super) fn clip_to_square(points: &[(f64, f64)], limit: f64) -> Vec<(f64, f64)> {
+    let mut ring = points.to_vec();
+    for side in [
+        HalfPlane::East(-limit),
+        HalfPlane::West(limit),
+        HalfPlane::South(-limit),
+        HalfPlane::North(limit),
+    ] {
+        ring = clip_to_half_plane(&ring, side);
+    }
+    ring
+}
+
 /// The points kept by a clip: `East(v)` keeps `x >= v`, `West(v)` keeps
 /// `x <= v`, `South(v)` keeps `y >= v`, `North(v)` keeps `y <= v`.
 #[derive(Clone, Copy)]

@@ -179,7 +179,15 @@ impl Coverage {
             let bounds = grid.bounds();
             geometry::into_grid_turn(zone, bounds.min().x, bounds.max().x)
         });
-        let repaired = repair::repaired(wrapped.as_ref().unwrap_or(zone));
+        // The boolean operations are a dependency's, and fuzzing found
+        // degenerate inputs they panic on: should one slip past the ring
+        // cleaning, the zone is measured as given rather than failing the run.
+        let source = wrapped.as_ref().unwrap_or(zone);
+        let Ok(repaired) =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| repair::repaired(source)))
+        else {
+            return coverage;
+        };
         let (mut coverage, _) = Self::compute_as_given(&repaired, grid, mode);
         coverage.repaired = Some(Box::new(repaired));
         coverage

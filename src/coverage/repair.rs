@@ -1,17 +1,23 @@
 //! Repair of invalid zone geometry, as GEOS's `MakeValid` would do it.
 
 use geo::{Area, BooleanOps};
-use geo_types::{LineString, MultiPolygon, Polygon};
+use geo_types::{Coord, LineString, MultiPolygon, Polygon};
+
+use super::geometry::clip_to_square;
 
 /// The valid multipolygon covering what `zone` means: each polygon's rings
 /// filled by the even-odd rule, then the polygons unioned.
-/// Non-finite coordinates are dropped first, as coverage ignores them.
+///
+/// The rings are cleaned first: non-finite coordinates dropped (coverage
+/// ignores them), rings clipped to `±COORDINATE_LIMIT`, coordinates snapped
+/// to the power of two nearest 2^-30 of the zone's extent (about the resolution the boolean
+/// operations work at) and repeated points dropped. Fuzzing found inputs
+/// mixing 1e-308 and 1e103 coordinates on which the boolean operations
+/// (i_overlay) index out of bounds; clean rings avoid them.
 pub(super) fn repaired(zone: &MultiPolygon<f64>) -> MultiPolygon<f64> {
     let nothing = MultiPolygon::<f64>::new(Vec::new());
-    let pieces: Vec<MultiPolygon<f64>> = zone
-        .0
-        .iter()
-        .map(finite_only)
+    let pieces: Vec<MultiPolygon<f64>> = cleaned(zone)
+        .into_iter()
         // A polygon without an exterior is nothing, whatever its holes.
         .filter(|polygon| polygon.exterior().0.len() >= 3)
         // An exterior of no area (on a line, or a bow-tie whose lobes
@@ -29,20 +35,74 @@ pub(super) fn repaired(zone: &MultiPolygon<f64>) -> MultiPolygon<f64> {
     geo::unary_union(&pieces)
 }
 
-/// The polygon without its non-finite coordinates.
-fn finite_only(polygon: &Polygon<f64>) -> Polygon<f64> {
-    let ring = |r: &LineString<f64>| {
-        LineString(
+/// Coordinates beyond this (in any CRS unit: a hundred thousand km in
+/// metres) are garbage, and clipped away before repair.
+const COORDINATE_LIMIT: f64 = 1e8;
+
+/// The zone's polygons with clean rings (see [`repaired`]).
+fn cleaned(zone: &MultiPolygon<f64>) -> Vec<Polygon<f64>> {
+    let clip = |r: &LineString<f64>| -> Vec<(f64, f64)> {
+        let points: Vec<(f64, f64)> =
             r.0.iter()
-                .copied()
                 .filter(|c| c.x.is_finite() && c.y.is_finite())
-                .collect(),
-        )
+                .map(|c| (c.x, c.y))
+                .collect();
+        let inside = points
+            .iter()
+            .all(|p| p.0.abs() <= COORDINATE_LIMIT && p.1.abs() <= COORDINATE_LIMIT);
+        if inside {
+            points
+        } else {
+            clip_to_square(&points, COORDINATE_LIMIT)
+        }
     };
-    Polygon::new(
-        ring(polygon.exterior()),
-        polygon.interiors().iter().map(ring).collect(),
-    )
+    let polygons: Vec<Vec<Vec<(f64, f64)>>> = zone
+        .0
+        .iter()
+        .map(|p| {
+            std::iter::once(p.exterior())
+                .chain(p.interiors())
+                .map(clip)
+                .collect()
+        })
+        .collect();
+    let extent = polygons
+        .iter()
+        .flatten()
+        .flatten()
+        .fold(0.0f64, |m, p| m.max(p.0.abs()).max(p.1.abs()));
+    // A power of two, so that round coordinates stay exact.
+    let quantum = 2f64.powi(extent.log2().ceil() as i32 - 30);
+    let snap = |v: f64| {
+        if quantum > 0.0 && quantum.is_finite() {
+            (v / quantum).round() * quantum
+        } else {
+            v
+        }
+    };
+    let ring = |points: &Vec<(f64, f64)>| {
+        let mut coords: Vec<Coord<f64>> = points
+            .iter()
+            .map(|&(x, y)| Coord {
+                x: snap(x),
+                y: snap(y),
+            })
+            .collect();
+        coords.dedup();
+        LineString(coords)
+    };
+    polygons
+        .iter()
+        .map(|rings| {
+            let exterior = ring(&rings[0]);
+            let holes = rings[1..]
+                .iter()
+                .map(ring)
+                .filter(|h| h.0.len() >= 3)
+                .collect();
+            Polygon::new(exterior, holes)
+        })
+        .collect()
 }
 
 #[cfg(test)]
