@@ -24,6 +24,8 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
+use rayon::prelude::*;
+
 use crate::coverage::{Coverage, CoverageIndex, CoverageMode};
 use crate::error::{Error, Result};
 use crate::grid::{Grid, Window};
@@ -386,7 +388,8 @@ impl<'a> ZonalStats<'a> {
         let zone_areas: Vec<Option<f64>> = if self.stats.iter().any(Stat::needs_zone_area) {
             // A repaired zone's area is the repaired geometry's, as its coverage is.
             self.zones
-                .iter()
+                .zones()
+                .par_iter()
                 .zip(index.coverages())
                 .map(|(z, c)| zone_area_km2(c.repaired_geometry().unwrap_or(&z.geometry), grid))
                 .collect()

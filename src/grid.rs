@@ -535,8 +535,8 @@ fn authalic_km2(lat_deg: f64) -> f64 {
 /// coverage uses): exteriors minus holes.
 ///
 /// Green's theorem over the authalic latitude, `A = |∮ F(phi) dlambda|`
-/// with `F = b^2 q(phi) / 2`, integrated along each edge with 4-point
-/// Gauss-Legendre on pieces of at most one degree of latitude. A
+/// with `F = b^2 q(phi) / 2`, integrated along each edge with
+/// Simpson's rule on pieces of at most one degree of latitude. A
 /// longitude/latitude rectangle gets exactly
 /// [`ellipsoidal_cell_area_km2`]; a cap bounded by a parallel gets its
 /// true area, where a geodesic-edge area would see a degenerate ring.
@@ -566,41 +566,42 @@ pub fn ellipsoidal_polygon_area_km2(zone: &MultiPolygon<f64>) -> f64 {
 
 /// Unsigned area of one ring (see [`ellipsoidal_polygon_area_km2`]).
 fn ring_area_km2(ring: &LineString<f64>) -> f64 {
-    // Gauss-Legendre nodes on [0, 1] and their weights.
-    const NODES: [(f64, f64); 4] = [
-        (0.069_431_844_202_973_71, 0.173_927_422_568_726_93),
-        (0.330_009_478_207_571_87, 0.326_072_577_431_273_07),
-        (0.669_990_521_792_428_1, 0.326_072_577_431_273_07),
-        (0.930_568_155_797_026_3, 0.173_927_422_568_726_93),
-    ];
-    let mut points: Vec<Coord<f64>> = ring
+    let mut points = ring
         .0
         .iter()
         .copied()
-        .filter(|c| c.x.is_finite() && c.y.is_finite())
-        .collect();
-    if points.len() < 3 {
+        .filter(|c| c.x.is_finite() && c.y.is_finite());
+    let Some(first) = points.next() else {
         return 0.0;
-    }
-    if points.first() != points.last() {
-        points.push(points[0]);
-    }
-    let mut twice_signed = 0.0;
-    for pair in points.windows(2) {
-        let (a, b) = (pair[0], pair[1]);
+    };
+    // Simpson's rule on pieces of at most one degree of latitude; F at each
+    // vertex is computed once and shared by the edges on either side.
+    let mut signed = 0.0;
+    let (mut a, mut f_a) = (first, authalic_km2(first.y));
+    let mut count = 1;
+    for b in points.chain(std::iter::once(first)) {
+        count += 1;
+        let f_b = authalic_km2(b.y);
         let dlon = (b.x - a.x).to_radians();
-        if dlon == 0.0 {
-            continue;
-        }
-        let pieces = (b.y - a.y).abs().ceil().max(1.0);
-        let mut mean = 0.0;
-        for k in 0..pieces as usize {
-            for (t, w) in NODES {
-                let u = (k as f64 + t) / pieces;
-                mean += w * authalic_km2(a.y + u * (b.y - a.y));
+        if dlon != 0.0 {
+            let pieces = (b.y - a.y).abs().ceil().max(1.0);
+            let step = (b.y - a.y) / pieces;
+            let mut mean = 0.0;
+            let mut f_lo = f_a;
+            for k in 0..pieces as usize {
+                let lo = a.y + k as f64 * step;
+                let f_hi = if k + 1 == pieces as usize {
+                    f_b
+                } else {
+                    authalic_km2(lo + step)
+                };
+                mean += (f_lo + 4.0 * authalic_km2(lo + step / 2.0) + f_hi) / 6.0;
+                f_lo = f_hi;
             }
+            signed += dlon * mean / pieces;
         }
-        twice_signed += 2.0 * dlon * mean / pieces;
+        (a, f_a) = (b, f_b);
     }
-    (twice_signed / 2.0).abs()
+    // Fewer than three points (the closing one counted) enclose nothing.
+    if count < 4 { 0.0 } else { signed.abs() }
 }
