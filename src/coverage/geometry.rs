@@ -74,7 +74,7 @@ impl PixelRings {
                 if inside {
                     return r.role * r.signed_area.abs();
                 }
-                let clipped = clip_to_rectangle(&r.points, ncols, nrows);
+                let clipped = clip_to_box(&r.points, 0.0, ncols, 0.0, nrows);
                 r.role * shoelace(&clipped) * r.signed_area.signum()
             })
             .sum()
@@ -137,20 +137,13 @@ pub(super) fn into_grid_turn(
 ) -> Option<MultiPolygon<f64>> {
     // As coverage sees the rings: non-finite points dropped, and the holes
     // of an exterior of no area ignored.
-    let finite = |ring: &LineString<f64>| -> Vec<(f64, f64)> {
-        ring.0
-            .iter()
-            .filter(|c| c.x.is_finite() && c.y.is_finite())
-            .map(|c| (c.x, c.y))
-            .collect()
-    };
     let polygons: Vec<Vec<Vec<(f64, f64)>>> = zone
         .0
         .iter()
         .map(|polygon| {
-            let mut rings = vec![finite(polygon.exterior())];
+            let mut rings = vec![finite_points(polygon.exterior())];
             if shoelace(&rings[0]) != 0.0 {
-                rings.extend(polygon.interiors().iter().map(finite));
+                rings.extend(polygon.interiors().iter().map(finite_points));
             }
             rings
         })
@@ -241,35 +234,35 @@ pub(super) fn shoelace(points: &[(f64, f64)]) -> f64 {
     twice / 2.0
 }
 
-/// Sutherland-Hodgman clipping of a ring to `[0, width] x [0, height]`.
-/// The result may have degenerate edges along the rectangle, which do not
-/// change its area.
-fn clip_to_rectangle(points: &[(f64, f64)], width: f64, height: f64) -> Vec<(f64, f64)> {
+/// Sutherland-Hodgman clipping of a ring to the box `[x0, x1] x [y0, y1]`.
+/// The result may have degenerate edges along the box, which do not change
+/// its area. No shift is applied, so small coordinates keep their bits.
+pub(super) fn clip_to_box(
+    points: &[(f64, f64)],
+    x0: f64,
+    x1: f64,
+    y0: f64,
+    y1: f64,
+) -> Vec<(f64, f64)> {
     let mut ring = points.to_vec();
     for side in [
-        HalfPlane::East(0.0),
-        HalfPlane::West(width),
-        HalfPlane::South(0.0),
-        HalfPlane::North(height),
+        HalfPlane::East(x0),
+        HalfPlane::West(x1),
+        HalfPlane::South(y0),
+        HalfPlane::North(y1),
     ] {
         ring = clip_to_half_plane(&ring, side);
     }
     ring
 }
 
-/// Sutherland-Hodgman clipping of a ring to the square `[-limit, limit]^2`
-/// (for world coordinates: no shift, so small coordinates keep their bits).
-pub(super) fn clip_to_square(points: &[(f64, f64)], limit: f64) -> Vec<(f64, f64)> {
-    let mut ring = points.to_vec();
-    for side in [
-        HalfPlane::East(-limit),
-        HalfPlane::West(limit),
-        HalfPlane::South(-limit),
-        HalfPlane::North(limit),
-    ] {
-        ring = clip_to_half_plane(&ring, side);
-    }
-    ring
+/// The ring's finite points, as `(x, y)` (coverage ignores the others).
+pub(super) fn finite_points(ring: &LineString<f64>) -> Vec<(f64, f64)> {
+    ring.0
+        .iter()
+        .filter(|c| c.x.is_finite() && c.y.is_finite())
+        .map(|c| (c.x, c.y))
+        .collect()
 }
 
 /// The points kept by a clip: `East(v)` keeps `x >= v`, `West(v)` keeps
@@ -338,10 +331,10 @@ mod tests {
     #[test]
     fn clipping_keeps_the_inside_area() {
         let square = [(-1.0, -1.0), (2.0, -1.0), (2.0, 2.0), (-1.0, 2.0)];
-        assert_eq!(shoelace(&clip_to_rectangle(&square, 1.0, 1.0)), 1.0);
+        assert_eq!(shoelace(&clip_to_box(&square, 0.0, 1.0, 0.0, 1.0)), 1.0);
         let triangle = [(0.0, 0.0), (4.0, 0.0), (0.0, 4.0)];
-        assert_eq!(shoelace(&clip_to_rectangle(&triangle, 2.0, 10.0)), 6.0);
+        assert_eq!(shoelace(&clip_to_box(&triangle, 0.0, 2.0, 0.0, 10.0)), 6.0);
         let outside = [(5.0, 5.0), (6.0, 5.0), (6.0, 6.0)];
-        assert_eq!(shoelace(&clip_to_rectangle(&outside, 1.0, 1.0)), 0.0);
+        assert_eq!(shoelace(&clip_to_box(&outside, 0.0, 1.0, 0.0, 1.0)), 0.0);
     }
 }

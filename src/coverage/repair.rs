@@ -3,7 +3,7 @@
 use geo::{Area, BooleanOps};
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
 
-use super::geometry::clip_to_square;
+use super::geometry::{clip_to_box, finite_points};
 
 /// The valid multipolygon covering what `zone` means: each polygon's rings
 /// filled by the even-odd rule, then the polygons unioned.
@@ -42,18 +42,15 @@ const COORDINATE_LIMIT: f64 = 1e8;
 /// The zone's polygons with clean rings (see [`repaired`]).
 fn cleaned(zone: &MultiPolygon<f64>) -> Vec<Polygon<f64>> {
     let clip = |r: &LineString<f64>| -> Vec<(f64, f64)> {
-        let points: Vec<(f64, f64)> =
-            r.0.iter()
-                .filter(|c| c.x.is_finite() && c.y.is_finite())
-                .map(|c| (c.x, c.y))
-                .collect();
+        let points = finite_points(r);
         let inside = points
             .iter()
             .all(|p| p.0.abs() <= COORDINATE_LIMIT && p.1.abs() <= COORDINATE_LIMIT);
         if inside {
             points
         } else {
-            clip_to_square(&points, COORDINATE_LIMIT)
+            let l = COORDINATE_LIMIT;
+            clip_to_box(&points, -l, l, -l, l)
         }
     };
     let polygons: Vec<Vec<Vec<(f64, f64)>>> = zone
