@@ -21,6 +21,9 @@
 //!   boundaries as wiggly as real regions'). Every
 //!   zone lies inside the raster's latitudes, so `expected_count` is its
 //!   planar area in cells (shoelace).
+//! - `DIR/jagged.gpkg`: the same zones, but the stars' radius is drawn
+//!   afresh at every vertex, so their boundaries are far longer than any
+//!   real region's (`ZONES=jagged benches/global/run.sh`).
 //!
 //! Deterministic (seeded); existing files are replaced.
 
@@ -60,10 +63,11 @@ fn main() -> Result<(), Box<dyn Error>> {
     let dir = Path::new(&dir);
     std::fs::create_dir_all(dir)?;
     write_raster(&dir.join("global.tif"))?;
-    let zones = zones();
+    let zones = zones(Boundary::Smooth);
     write_zones(&dir.join("zones.gpkg"), &zones)?;
+    write_zones(&dir.join("jagged.gpkg"), &self::zones(Boundary::Jagged))?;
     println!(
-        "wrote {} ({COLS} x {ROWS} cells) and {} ({} zones)",
+        "wrote {} ({COLS} x {ROWS} cells), {} and jagged.gpkg ({} zones each)",
         dir.join("global.tif").display(),
         dir.join("zones.gpkg").display(),
         zones.len()
@@ -127,7 +131,18 @@ impl GlobalZone {
     }
 }
 
-fn zones() -> Vec<GlobalZone> {
+/// How the stars' radius varies along their boundary.
+#[derive(Clone, Copy)]
+enum Boundary {
+    /// Smoothly, like a real region's boundary (`zones.gpkg`).
+    Smooth,
+    /// Independently at every vertex (`jagged.gpkg`): boundaries far longer
+    /// than any real one (a 15-degree zone crosses millions of cells), for
+    /// seeing how memory grows with boundary length.
+    Jagged,
+}
+
+fn zones(boundary: Boundary) -> Vec<GlobalZone> {
     let mut zones = vec![GlobalZone {
         kind: "globe",
         polygon: densified_rectangle(-179.5, -64.0, 179.5, 74.0, 2_000),
@@ -160,7 +175,7 @@ fn zones() -> Vec<GlobalZone> {
         let vertices = 8 + (rng.uniform() * rng.uniform() * 3_000.0) as usize;
         zones.push(GlobalZone {
             kind: "star",
-            polygon: star(&mut rng, lon, lat, radius, vertices),
+            polygon: star(&mut rng, lon, lat, radius, vertices, boundary),
         });
     }
     zones
@@ -190,12 +205,18 @@ fn densified_rectangle(
     Polygon::new(LineString(points), vec![])
 }
 
-/// A star-shaped polygon around `(lon, lat)` with a boundary like a real
-/// region's: the radius wanders smoothly between about 0.45 and 1 times
-/// `radius` (three harmonics of random phase) with a 2 % jitter per vertex.
-/// (Independent random radii per vertex would make a boundary far longer
-/// than any real one: a 15-degree zone would cross millions of cells.)
-fn star(rng: &mut Rng, lon: f64, lat: f64, radius: f64, vertices: usize) -> Polygon<f64> {
+/// A star-shaped polygon around `(lon, lat)`. Smooth: the radius wanders
+/// between about 0.45 and 1 times `radius` (three harmonics of random
+/// phase) with a 2 % jitter per vertex. Jagged: the radius is drawn
+/// between 0.4 and 1 times `radius` at every vertex.
+fn star(
+    rng: &mut Rng,
+    lon: f64,
+    lat: f64,
+    radius: f64,
+    vertices: usize,
+    boundary: Boundary,
+) -> Polygon<f64> {
     let phases = [rng.uniform(), rng.uniform(), rng.uniform()].map(|p| 2.0 * PI * p);
     let mut points: Vec<Coord<f64>> = (0..vertices)
         .map(|i| {
@@ -203,7 +224,10 @@ fn star(rng: &mut Rng, lon: f64, lat: f64, radius: f64, vertices: usize) -> Poly
             let wave = (0..3)
                 .map(|k| ((k + 2) as f64 * angle + phases[k]).sin() / (k + 1) as f64)
                 .sum::<f64>();
-            let r = radius * (0.75 + 0.15 * wave + 0.02 * (rng.uniform() - 0.5));
+            let r = match boundary {
+                Boundary::Smooth => radius * (0.75 + 0.15 * wave + 0.02 * (rng.uniform() - 0.5)),
+                Boundary::Jagged => radius * (0.4 + 0.6 * rng.uniform()),
+            };
             Coord {
                 x: lon + r * angle.cos(),
                 y: lat + r * angle.sin(),

@@ -8,6 +8,7 @@
 #   benches/global/run.sh            # data in target/global-scale (made once, ~0.4 GB)
 #   TERRALUX_GLOBAL_DIR=/data/g benches/global/run.sh
 #   THREADS=1 benches/global/run.sh
+#   ZONES=jagged LIMIT_MIB=1024 benches/global/run.sh   # stars with very long boundaries
 #
 # Not a CI test: it reads 2.9 G cells (about 30 s to a few minutes).
 set -euo pipefail
@@ -16,14 +17,16 @@ scripts/setup.sh
 target_dir=${CARGO_TARGET_DIR:-target}
 data=${TERRALUX_GLOBAL_DIR:-target/global-scale}
 threads=${THREADS:-2}
+zones=${ZONES:-zones}
+limit=${LIMIT_MIB:-512}
 
 cargo build --release --quiet --example make_global --example zonal
-if [[ ! -f $data/global.tif || ! -f $data/zones.gpkg ]]; then
+if [[ ! -f $data/global.tif || ! -f $data/$zones.gpkg ]]; then
     "$target_dir/release/examples/make_global" "$data"
 fi
-python3 benches/global/check.py --limit-mib 512 \
-    --zones "$data/zones.gpkg" --result "$data/result.csv" -- \
+python3 benches/global/check.py --limit-mib "$limit" \
+    --zones "$data/$zones.gpkg" --result "$data/result.csv" -- \
     "$target_dir/release/examples/zonal" --raster "$data/global.tif" \
-    --zones "$data/zones.gpkg" --id-field id \
+    --zones "$data/$zones.gpkg" --id-field id \
     --stats count,sum,mean,min,max,stdev,valid_frac,outside_frac \
     --threads "$threads" --quiet --output "$data/result.csv"
