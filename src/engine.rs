@@ -24,8 +24,6 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
-use rayon::prelude::*;
-
 use crate::coverage::{Coverage, CoverageIndex, CoverageMode};
 use crate::error::{Error, Result};
 use crate::grid::{Grid, Window};
@@ -385,16 +383,12 @@ impl<'a> ZonalStats<'a> {
         let row_areas = grid
             .cell_areas_km2(&grid.full_window())
             .unwrap_or_else(|_| vec![f64::NAN; grid.rows()]);
-        let zone_areas: Vec<Option<f64>> = if self.stats.iter().any(Stat::needs_zone_area) {
-            // A repaired zone's area is the repaired geometry's, as its coverage is.
-            self.zones
-                .zones()
-                .par_iter()
-                .zip(index.coverages())
-                .map(|(z, c)| zone_area_km2(c.repaired_geometry().unwrap_or(&z.geometry), grid))
-                .collect()
+        let unknown_areas;
+        let zone_areas: &[Option<f64>] = if self.stats.iter().any(Stat::needs_zone_area) {
+            index.zone_areas_km2(self.zones)
         } else {
-            vec![None; self.zones.len()]
+            unknown_areas = vec![None; self.zones.len()];
+            &unknown_areas
         };
         let block = self.layers[0].0.band_info(self.layers[0].1)?.block_shape;
         let plan = ChunkPlan::new(grid, block, self.chunk_cells);
@@ -421,7 +415,7 @@ impl<'a> ZonalStats<'a> {
             stats: &self.stats,
             weighting: self.weighting,
             row_areas: &row_areas,
-            zone_areas: &zone_areas,
+            zone_areas,
             index,
         };
         let mut finished = Pipeline {
@@ -500,23 +494,6 @@ impl<'a> ZonalStats<'a> {
             .map(|grouping| roll_up(&table, grouping, &states, &gather))
             .collect();
         Ok((table, roll_ups))
-    }
-}
-
-/// A zone's area in km^2: on the WGS84 ellipsoid with edges straight in
-/// longitude/latitude (as coverage sees them) for geographic grids, planar
-/// (in the CRS's unit) for projected ones, `None` without a CRS.
-fn zone_area_km2(zone: &geo_types::MultiPolygon<f64>, grid: &Grid) -> Option<f64> {
-    use crate::crs::CrsKind;
-    use geo::Area;
-    let crs = grid.crs()?;
-    match crs.kind() {
-        CrsKind::Geographic => Some(crate::grid::ellipsoidal_polygon_area_km2(zone)),
-        CrsKind::Projected => {
-            let unit = crs.linear_unit_m().unwrap_or(1.0);
-            Some(zone.unsigned_area() * unit * unit / 1e6)
-        }
-        CrsKind::Other => None,
     }
 }
 

@@ -1,5 +1,7 @@
 //! The coverage index: the coverage of every zone of a set on one grid.
 
+use std::sync::OnceLock;
+
 use rayon::prelude::*;
 
 use super::{Coverage, CoverageMode};
@@ -35,6 +37,9 @@ pub struct CoverageIndex {
     grid: Grid,
     mode: CoverageMode,
     coverages: Vec<Coverage>,
+    /// Each zone's area in km^2, computed on first use (the same for every
+    /// band, raster and date run on this index).
+    zone_areas: OnceLock<Vec<Option<f64>>>,
 }
 
 impl CoverageIndex {
@@ -49,6 +54,7 @@ impl CoverageIndex {
             grid: grid.clone(),
             mode,
             coverages,
+            zone_areas: OnceLock::new(),
         }
     }
 
@@ -77,8 +83,42 @@ impl CoverageIndex {
         &self.coverages[i]
     }
 
+    /// Each zone's area in km^2 (see `zone_area_km2`), in zone order,
+    /// computed once per index: a repaired zone's is its repaired
+    /// geometry's, as its coverage is. `zones` must be those the index was
+    /// built from.
+    pub(crate) fn zone_areas_km2(&self, zones: &ZoneSet) -> &[Option<f64>] {
+        self.zone_areas.get_or_init(|| {
+            zones
+                .zones()
+                .par_iter()
+                .zip(&self.coverages)
+                .map(|(z, c)| {
+                    zone_area_km2(c.repaired_geometry().unwrap_or(&z.geometry), &self.grid)
+                })
+                .collect()
+        })
+    }
+
     /// All coverages, in zone order.
     pub fn coverages(&self) -> &[Coverage] {
         &self.coverages
+    }
+}
+
+/// A zone's area in km^2: on the WGS84 ellipsoid with edges straight in
+/// longitude/latitude (as coverage sees them) for geographic grids, planar
+/// (in the CRS's unit) for projected ones, `None` without a CRS.
+fn zone_area_km2(zone: &geo_types::MultiPolygon<f64>, grid: &Grid) -> Option<f64> {
+    use crate::crs::CrsKind;
+    use geo::Area;
+    let crs = grid.crs()?;
+    match crs.kind() {
+        CrsKind::Geographic => Some(crate::grid::ellipsoidal_polygon_area_km2(zone)),
+        CrsKind::Projected => {
+            let unit = crs.linear_unit_m().unwrap_or(1.0);
+            Some(zone.unsigned_area() * unit * unit / 1e6)
+        }
+        CrsKind::Other => None,
     }
 }
