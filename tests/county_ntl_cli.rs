@@ -20,6 +20,17 @@ fn run(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Run county_ntl and insist that it succeeds (its stderr as the message).
+fn run_ok(args: &[&str]) -> Output {
+    let result = run(args);
+    assert!(
+        result.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    result
+}
+
 fn csv(path: &std::path::Path) -> Vec<Vec<String>> {
     std::fs::read_to_string(path)
         .unwrap()
@@ -34,7 +45,7 @@ const HEADER: &str = "code,date,tnl,tnl_area,mean,density,lit_area_km2,lit_frac,
 fn vnl_series_with_population_gives_one_row_per_county_and_date() {
     let tmp = TempDir::new("ntl-vnl");
     let out = tmp.join("ntl.csv");
-    let result = run(&[
+    run_ok(&[
         "--dir",
         "testdata/products/vnl",
         "--zones",
@@ -47,11 +58,6 @@ fn vnl_series_with_population_gives_one_row_per_county_and_date() {
         "--output",
         out.to_str().unwrap(),
     ]);
-    assert!(
-        result.status.success(),
-        "{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
     let rows = csv(&out);
     assert_eq!(rows[0].join(","), HEADER);
     assert_eq!(rows.len(), 1 + 24 * 3);
@@ -97,7 +103,7 @@ fn dmsp_is_calibrated_and_thresholded_at_seven() {
     let raw = tmp.join("raw.csv");
     let tile = "testdata/products/dmsp/F182010.v4d_web.stable_lights.avg_vis.tif";
     for (out, calibration) in [(&calibrated, "elvidge2014"), (&raw, "none")] {
-        let result = run(&[
+        run_ok(&[
             "--raster",
             tile,
             "--zones",
@@ -109,11 +115,6 @@ fn dmsp_is_calibrated_and_thresholded_at_seven() {
             "--output",
             out.to_str().unwrap(),
         ]);
-        assert!(
-            result.status.success(),
-            "{}",
-            String::from_utf8_lossy(&result.stderr)
-        );
     }
     let (cal, raw) = (csv(&calibrated), csv(&raw));
     assert_eq!(cal.len(), 25);
@@ -252,7 +253,7 @@ fn black_marble_tiles_of_a_date_make_one_mosaic() {
         ("testdata/blackmarble/c1", &c1),
         ("testdata/blackmarble/c2", &c2),
     ] {
-        let result = run(&[
+        run_ok(&[
             "--dir",
             dir,
             "--zones",
@@ -263,11 +264,6 @@ fn black_marble_tiles_of_a_date_make_one_mosaic() {
             "--output",
             out.to_str().unwrap(),
         ]);
-        assert!(
-            result.status.success(),
-            "{}",
-            String::from_utf8_lossy(&result.stderr)
-        );
     }
     let (one, two) = (csv(&c1), csv(&c2));
     assert_eq!(one[0].join(","), HEADER);
@@ -303,7 +299,7 @@ fn black_marble_tiles_of_a_date_make_one_mosaic() {
 fn trends_dmsp_saturation_and_black_marble_layers() {
     let tmp = TempDir::new("ntl-extras");
     let (out, trends) = (tmp.join("ntl.csv"), tmp.join("trends.csv"));
-    let result = run(&[
+    run_ok(&[
         "--dir",
         "testdata/products/vnl",
         "--zones",
@@ -316,11 +312,6 @@ fn trends_dmsp_saturation_and_black_marble_layers() {
         "--output",
         out.to_str().unwrap(),
     ]);
-    assert!(
-        result.status.success(),
-        "{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
     let rows = csv(&trends);
     assert_eq!(
         rows[0].join(","),
@@ -418,7 +409,7 @@ fn monthly_tiles_of_one_month_are_one_mosaic() {
     write(&whole.join(name("global")), Window::new(0, 0, 100, 120));
     let (a, b) = (tmp.join("tiles.csv"), tmp.join("whole.csv"));
     for (dir, out) in [(&tiles, &a), (&whole, &b)] {
-        let result = run(&[
+        run_ok(&[
             "--dir",
             dir.to_str().unwrap(),
             "--zones",
@@ -429,11 +420,6 @@ fn monthly_tiles_of_one_month_are_one_mosaic() {
             "--output",
             out.to_str().unwrap(),
         ]);
-        assert!(
-            result.status.success(),
-            "{}",
-            String::from_utf8_lossy(&result.stderr)
-        );
     }
     let (a, b) = (csv(&a), csv(&b));
     assert_eq!(a.len(), 25, "one date: the two tiles make one mosaic");
