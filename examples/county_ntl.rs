@@ -28,7 +28,7 @@ use terralux::progress::Progress;
 use terralux::raster::{Mosaic, Quantity, Resampled};
 use terralux::results::ZonalTable;
 use terralux::stats::Stat;
-use terralux::write::{self, InputFile, RunRecord, VectorFormat};
+use terralux::write::{self, InputFile, OutputSet, RunRecord, VectorFormat};
 use terralux::zones::{AttrValue, Attributes, Zone, ZoneOptions, ZoneSet};
 use terralux::{GdalRaster, RasterSource};
 
@@ -124,7 +124,7 @@ EXAMPLE
 ";
 
 fn main() -> ExitCode {
-    cli::quiet_panics(PROGRAM);
+    cli::start(PROGRAM);
     cli::exit_with(PROGRAM, run())
 }
 
@@ -197,8 +197,7 @@ fn cf_cvg_companion(path: &Path) -> Option<PathBuf> {
 fn run() -> Result<(), Failure> {
     let args = Args::parse(expand_raster_lists(cli::arguments()?), OPTIONS, SWITCHES)?;
     if args.switch("--help") || args.switch("-h") {
-        print!("{HELP}");
-        return Ok(());
+        return cli::write_stdout(|w| w.write_all(HELP.as_bytes()));
     }
     let started = SystemTime::now();
     let paths: Vec<PathBuf> = match (args.values("--raster"), args.value("--dir")) {
@@ -266,19 +265,34 @@ fn run() -> Result<(), Failure> {
         .transpose()?;
     let threads = args
         .value("--threads")
-        .map(|t| args.number("--threads", t, 1))
+        .map(|t| args.number("--threads", t, 1).and_then(cli::check_threads))
         .transpose()?;
-    write::check_output_folder(&output)?;
     let trends_path = args.value("--trends").map(PathBuf::from);
-    if let Some(t) = &trends_path {
-        if !t.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
-            return Err(Failure::Usage(format!(
-                "--trends must end in .csv, not '{}'",
-                t.display()
-            )));
-        }
-        write::check_output_folder(t)?;
+    if let Some(t) = &trends_path
+        && !t.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    {
+        return Err(Failure::Usage(format!(
+            "--trends must end in .csv, not '{}'",
+            t.display()
+        )));
     }
+    // Every input and output resolved before any work: no output may be an input.
+    let mut outputs = OutputSet::new();
+    if let Some(dir) = args.value("--dir") {
+        outputs.input_folder(Path::new(dir))?;
+    }
+    for path in &paths {
+        outputs.input(&path.to_string_lossy())?;
+    }
+    if let Some(p) = args.value("--population") {
+        outputs.input(p)?;
+    }
+    outputs.input(&zones_path)?;
+    cli::declare_with_provenance(&mut outputs, &output)?;
+    if let Some(t) = &trends_path {
+        cli::declare_with_provenance(&mut outputs, t)?;
+    }
+    outputs.prepare()?;
     if std::env::var_os("GDAL_CACHEMAX").is_none() {
         let _ = gdal::config::set_config_option("GDAL_CACHEMAX", "16");
     }
@@ -582,13 +596,31 @@ fn run() -> Result<(), Failure> {
     let names: Vec<String> = INDICATORS.iter().map(|s| s.to_string()).collect();
     let id_column = zones.id_field().unwrap_or("fid").to_string();
     match format {
-        None => write::write_atomically(&output, |w| {
+        None => outputs.write(&output, |w| {
             series.write_long_csv(&id_column, Some(&names), w)
         })?,
         Some(kind) => {
             let (long_table, long_zones) = long_form(&series, &original, &names);
-            write::write_vector(&long_table, &long_zones, &id_column, &output, kind)?;
+            outputs.write_with_path(
+                &output,
+                |file| {
+                    write::write_vector_file(
+                        &long_table,
+                        &long_zones,
+                        &id_column,
+                        &output,
+                        file,
+                        kind,
+                    )
+                },
+                |file| {
+                    write::check_vector(file, &output, kind, &long_table, &long_zones, &id_column)
+                },
+            )?;
         }
+    }
+    if let Some(path) = &trends_path {
+        outputs.write(path, |w| write_trends(&series, &id_column, &names, w))?;
     }
     let mut files: Vec<InputFile> = inputs
         .iter()
@@ -617,14 +649,14 @@ fn run() -> Result<(), Failure> {
         finished: SystemTime::now(),
         table: &series.tables[0],
         notes,
+        outputs: outputs.written(),
     };
-    // The output's provenance first, so a failing trends file cannot leave the
-    // output without one.
-    cli::write_provenance_or_remove(&output, &record)?;
+    cli::stage_provenance(&mut outputs, &output, &record)?;
     if let Some(path) = &trends_path {
-        write::write_atomically(path, |w| write_trends(&series, &id_column, &names, w))?;
-        cli::write_provenance_or_remove(path, &record)?;
+        cli::stage_provenance(&mut outputs, path, &record)?;
     }
+    // Every file complete and checked: all into place together.
+    outputs.commit()?;
     Ok(())
 }
 

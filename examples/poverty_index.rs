@@ -34,7 +34,7 @@ use terralux::index::{
 use terralux::map::{Choropleth, InteractiveMap};
 use terralux::stats::{Stat, StatValue};
 use terralux::table::Table;
-use terralux::write::{self, InputFile, Json, csv_field, csv_record};
+use terralux::write::{self, InputFile, Json, OutputSet, csv_field, csv_record};
 use terralux::zones::{ZoneOptions, ZoneSet};
 use terralux::{GdalRaster, RasterSource, ZonalStats};
 
@@ -138,7 +138,7 @@ EXAMPLE
 ";
 
 fn main() -> ExitCode {
-    cli::quiet_panics(PROGRAM);
+    cli::start(PROGRAM);
     cli::exit_with(PROGRAM, run())
 }
 
@@ -196,7 +196,7 @@ fn list(raw: Option<&str>) -> Option<Vec<String>> {
 fn parse_request() -> Result<Option<Request>, Failure> {
     let args = Args::parse(cli::arguments()?, OPTIONS, SWITCHES)?;
     if args.switch("--help") || args.switch("-h") {
-        print!("{HELP}");
+        cli::write_stdout(|w| w.write_all(HELP.as_bytes()))?;
         return Ok(None);
     }
     let usage = |m: String| Failure::Usage(m);
@@ -383,7 +383,24 @@ fn run() -> Result<(), Failure> {
         return Ok(());
     };
     let started = SystemTime::now();
-    write::check_output_folder(&request.output)?;
+    // Every input and output resolved before any work: no output may be an input.
+    let mut outputs = OutputSet::new();
+    match &request.source {
+        Source::Table(path) => outputs.input(path)?,
+        Source::Raster { path, .. } => outputs.input(path)?,
+    }
+    outputs.input(&request.zones)?;
+    if let Some(poor) = &request.poor {
+        outputs.input(poor)?;
+    }
+    cli::declare_with_provenance(&mut outputs, &request.output)?;
+    for field in &request.roll_ups {
+        cli::declare_with_provenance(&mut outputs, &cli::roll_up_path(&request.output, field))?;
+    }
+    for extension in ["png", "svg", "html"] {
+        outputs.output(beside(&request.output, extension))?;
+    }
+    outputs.prepare()?;
     let zones = ZoneSet::read(
         &request.zones,
         &ZoneOptions {
@@ -515,6 +532,11 @@ fn run() -> Result<(), Failure> {
             ),
         ]));
     }
+    // Tables and maps staged (complete and checked) before the provenance that names them.
+    let table_paths: Vec<PathBuf> = tables.iter().map(|(path, _)| path.clone()).collect();
+    for (path, bytes) in tables.iter().chain(&maps) {
+        outputs.write_bytes(path, bytes)?;
+    }
     let (unmatched_zones, unmatched_rows) = gathered.unmatched;
     let scored = index.scores.iter().flatten().count();
     let record = Json::object([
@@ -528,6 +550,10 @@ fn run() -> Result<(), Failure> {
         (
             "inputs",
             Json::Array(gathered.inputs.iter().map(InputFile::to_json).collect()),
+        ),
+        (
+            "outputs",
+            Json::Array(outputs.written().iter().map(write::output_json).collect()),
         ),
         ("date", request.date.clone().map_or(Json::Null, Json::Str)),
         (
@@ -561,13 +587,11 @@ fn run() -> Result<(), Failure> {
     ]);
     // One record of the whole run beside every table.
     let text = record.to_string_pretty() + "\n";
-    let mut files = Vec::new();
-    for (path, bytes) in tables {
-        files.push((write::provenance_path(&path), text.clone().into_bytes()));
-        files.push((path, bytes));
+    for path in &table_paths {
+        outputs.write_bytes(&write::provenance_path(path), text.as_bytes())?;
     }
-    files.extend(maps);
-    write_all(&files)?;
+    // Every file complete and checked: all into place together.
+    outputs.commit()?;
     if unmatched_zones > 0 || unmatched_rows > 0 {
         eprintln!(
             "{PROGRAM}: {unmatched_zones} counties have no table row (no index); {unmatched_rows} table rows match no county"
@@ -856,18 +880,4 @@ fn map_files(
         page.to_html()?.into_bytes(),
     ));
     Ok(files)
-}
-
-/// Write every file atomically; if one fails, remove those this run wrote
-/// before it, so that no table stands without its maps and provenance.
-fn write_all(files: &[(PathBuf, Vec<u8>)]) -> Result<(), Failure> {
-    for (i, (path, bytes)) in files.iter().enumerate() {
-        if let Err(e) = write::write_atomically(path, |w| w.write_all(bytes)) {
-            for (written, _) in &files[..i] {
-                let _ = std::fs::remove_file(written);
-            }
-            return Err(e.into());
-        }
-    }
-    Ok(())
 }

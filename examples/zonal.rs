@@ -27,7 +27,7 @@ use terralux::coverage::CoverageMode;
 use terralux::progress::Progress;
 use terralux::raster::RasterOptions;
 use terralux::stats::{Stat, Weighting};
-use terralux::write::{self, InputFile, RunRecord, VectorFormat};
+use terralux::write::{self, CsvOptions, InputFile, OutputSet, RunRecord, VectorFormat};
 use terralux::zones::{BadGeometry, ZoneOptions, ZoneSet};
 use terralux::{Crs, GdalRaster, RasterSource, ZonalStats};
 
@@ -52,6 +52,7 @@ const SWITCHES: &[&str] = &[
     "--area-weighted",
     "--gcj02",
     "--keep-bad-geometry",
+    "--csv-safe",
     "--quiet",
     "--help",
     "-h",
@@ -106,14 +107,20 @@ OUTPUT
                      CSV: the id column, then one column per statistic, one row per zone in
                      input order; numbers in full, missing values empty. GeoJSON and
                      GeoPackage also carry the geometry and the attributes. Every output
-                     file gets a <output>.provenance.json beside it. Files are written under
-                     a temporary name and renamed when complete.
+                     file gets a <output>.provenance.json beside it (with the size and
+                     SHA-256 of every output). Files are written under temporary names
+                     (NAME.partial-PID-N.EXT), checked, and all renamed together when
+                     complete; an output that is an input is refused (exit 2).
+                     Non-finite statistics are written as inf, -inf or nan.
+  --csv-safe         In CSV, prefix text fields (ids, frac) that begin with = + - @ with a
+                     ' so that a spreadsheet does not run them as formulas.
   --roll-up FIELD    Also roll the zones up by an attribute field (a county's city or
                      province); repeat for several levels. Each level is written to
                      <output stem>_by_<FIELD>.csv beside --output (one row per distinct
                      value, in order of first appearance, the field as id column), from
                      the same pass: sums add, means and quantiles are those of the union
                      of the zones. Every zone needs a value in FIELD. Not with '-'.
+                     Characters of FIELD that cannot be in a file name become '_'.
 
 Zones in another CRS than the raster are reprojected to it (said on stderr).
 Exit codes: 0 success, 2 usage error, 1 any other error.
@@ -125,7 +132,7 @@ EXAMPLE
 ";
 
 fn main() -> ExitCode {
-    cli::quiet_panics(PROGRAM);
+    cli::start(PROGRAM);
     cli::exit_with(PROGRAM, run())
 }
 
@@ -146,6 +153,7 @@ struct Request {
     keep_bad_geometry: bool,
     threads: Option<usize>,
     quiet: bool,
+    csv_safe: bool,
     roll_ups: Vec<String>,
     output: Output,
 }
@@ -164,7 +172,7 @@ enum Format {
 fn parse_request() -> Result<Option<Request>, Failure> {
     let args = Args::parse(cli::arguments()?, OPTIONS, SWITCHES)?;
     if args.switch("--help") || args.switch("-h") {
-        print!("{HELP}");
+        cli::write_stdout(|w| w.write_all(HELP.as_bytes()))?;
         return Ok(None);
     }
     let bands = match args.values("--band") {
@@ -189,6 +197,7 @@ fn parse_request() -> Result<Option<Request>, Failure> {
             other => format!("--stats: {other}"),
         })
     })?;
+    cli::check_unique_stats(&stats, "--stats")?;
     let coverage = match args.value("--coverage") {
         None => CoverageMode::Exact,
         Some(m) => CoverageMode::parse(m).ok_or_else(|| {
@@ -207,7 +216,7 @@ fn parse_request() -> Result<Option<Request>, Failure> {
         .transpose()?;
     let threads = args
         .value("--threads")
-        .map(|t| args.number("--threads", t, 1))
+        .map(|t| args.number("--threads", t, 1).and_then(cli::check_threads))
         .transpose()?;
     let output = match args.required("--output")? {
         "-" => Output::Stdout,
@@ -269,6 +278,7 @@ fn parse_request() -> Result<Option<Request>, Failure> {
         keep_bad_geometry: args.switch("--keep-bad-geometry"),
         threads,
         quiet: args.switch("--quiet"),
+        csv_safe: args.switch("--csv-safe"),
         roll_ups,
         output,
     }))
@@ -287,8 +297,19 @@ fn run() -> Result<(), Failure> {
         return Ok(());
     };
     let started = SystemTime::now();
+    // Every input and output resolved before any work: no output may be an input.
+    let mut outputs = OutputSet::new();
+    outputs.input(&request.raster)?;
+    outputs.input(&request.zones)?;
+    if let Some(w) = &request.weights {
+        outputs.input(w)?;
+    }
     if let Output::File(path, _) = &request.output {
-        write::check_output_folder(path)?;
+        cli::declare_with_provenance(&mut outputs, path)?;
+        for field in &request.roll_ups {
+            cli::declare_with_provenance(&mut outputs, &cli::roll_up_path(path, field))?;
+        }
+        outputs.prepare()?;
     }
     // Chunks are read once each, aligned to blocks: GDAL's block cache would only hold memory.
     if std::env::var_os("GDAL_CACHEMAX").is_none() {
@@ -395,21 +416,35 @@ fn run() -> Result<(), Failure> {
     cli::report_repaired(PROGRAM, &table);
 
     let id_column = zones.id_field().unwrap_or("fid").to_string();
+    let csv_options = CsvOptions {
+        formula_safe: request.csv_safe,
+    };
     match &request.output {
         Output::Stdout => {
-            let stdout = std::io::stdout();
-            write::write_csv(&table, &id_column, &mut stdout.lock())
-                .map_err(|e| Failure::Run(format!("standard output: {e}")))?;
+            cli::write_stdout(|w| write::write_csv_with(&table, &id_column, &csv_options, w))?
         }
         Output::File(path, format) => {
             match format {
-                Format::Csv => {
-                    write::write_atomically(path, |w| write::write_csv(&table, &id_column, w))?
-                }
+                Format::Csv => outputs.write(path, |w| {
+                    write::write_csv_with(&table, &id_column, &csv_options, w)
+                })?,
                 Format::Vector(kind) => {
                     let original = zones_for_output.as_ref().unwrap_or(&zones);
-                    write::write_vector(&table, original, &id_column, path, *kind)?
+                    outputs.write_with_path(
+                        path,
+                        |file| {
+                            write::write_vector_file(
+                                &table, original, &id_column, path, file, *kind,
+                            )
+                        },
+                        |file| write::check_vector(file, path, *kind, &table, original, &id_column),
+                    )?
                 }
+            }
+            for (field, level) in request.roll_ups.iter().zip(&levels) {
+                outputs.write(&cli::roll_up_path(path, field), |w| {
+                    write::write_csv_with(level, field, &csv_options, w)
+                })?;
             }
             let mut inputs = vec![
                 InputFile::describe("raster", &request.raster),
@@ -419,6 +454,7 @@ fn run() -> Result<(), Failure> {
                 inputs.push(InputFile::describe("weights", w));
             }
             let finished = SystemTime::now();
+            let written = outputs.written();
             let record = |table| RunRecord {
                 command_line: cli::command_line(),
                 inputs: inputs.clone(),
@@ -428,18 +464,20 @@ fn run() -> Result<(), Failure> {
                 finished,
                 table,
                 notes: Vec::new(),
+                outputs: written.clone(),
             };
-            cli::write_provenance_or_remove(path, &record(&table))?;
+            cli::stage_provenance(&mut outputs, path, &record(&table))?;
             for (field, level) in request.roll_ups.iter().zip(&levels) {
                 let level_path = cli::roll_up_path(path, field);
-                write::write_atomically(&level_path, |w| write::write_csv(level, field, w))?;
                 let mut level_record = record(level);
                 level_record.notes.push(format!(
                     "zones rolled up by '{field}' from {}",
                     path.display()
                 ));
-                cli::write_provenance_or_remove(&level_path, &level_record)?;
+                cli::stage_provenance(&mut outputs, &level_path, &level_record)?;
             }
+            // Every file complete and checked: all into place together.
+            outputs.commit()?;
         }
     }
     Ok(())

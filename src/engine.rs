@@ -301,6 +301,19 @@ impl<'a> ZonalStats<'a> {
                 "no statistic was asked for".into(),
             ));
         }
+        // Two statistics of one name would be two columns of one name.
+        for (i, stat) in self.stats.iter().enumerate() {
+            let name = stat.name();
+            if self.stats[..i]
+                .iter()
+                .any(|s| s.name().eq_ignore_ascii_case(&name))
+            {
+                return Err(mismatch(
+                    "zonal statistics",
+                    format!("statistic '{name}' is asked twice"),
+                ));
+            }
+        }
         let grid = first.grid().clone();
         for (i, (raster, band)) in self.layers.iter().enumerate() {
             let same = |(other, other_band): &(SharedRaster<'_>, usize)| {

@@ -180,6 +180,16 @@ pub enum Error {
         reason: String,
     },
 
+    /// An output that would overwrite an input or another output of the same
+    /// run, or that cannot be an output at all (a folder).
+    #[error("{}: {reason}", output.display())]
+    OutputConflict {
+        /// The output as given.
+        output: PathBuf,
+        /// What it collides with.
+        reason: String,
+    },
+
     /// An operating-system I/O error on a path.
     #[error("{}: {source}", path.display())]
     Io {

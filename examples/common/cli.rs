@@ -17,7 +17,11 @@ pub enum Failure {
 
 impl From<terralux::Error> for Failure {
     fn from(e: terralux::Error) -> Self {
-        Failure::Run(e.to_string())
+        match e {
+            // An output that would overwrite an input is a mistake on the command line.
+            terralux::Error::OutputConflict { .. } => Failure::Usage(e.to_string()),
+            other => Failure::Run(other.to_string()),
+        }
     }
 }
 
@@ -173,27 +177,100 @@ pub fn id_list(ids: &[String]) -> String {
     text
 }
 
-/// `<dir>/<stem>_by_<field>.csv` beside `output`: where a roll-up by `field` goes.
+/// `<dir>/<stem>_by_<field>.csv` beside `output`: where a roll-up by `field`
+/// goes. Field names come from the zones file, so every character that
+/// could leave the folder or trouble a file system (`/`, `\\`, `:`, `*`,
+/// `?`, `"`, `<`, `>`, `|`, control characters) becomes `_`; two fields
+/// that end up with one file name are refused by the output set.
 pub fn roll_up_path(output: &std::path::Path, field: &str) -> std::path::PathBuf {
     let stem = output
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    output.with_file_name(format!("{stem}_by_{field}.csv"))
+    let safe: String = field
+        .chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    output.with_file_name(format!("{stem}_by_{safe}.csv"))
 }
 
-/// Write `path`'s provenance file; without it, remove `path` too (a result
-/// must not stand without its provenance).
-pub fn write_provenance_or_remove(
+/// Refuse a statistic asked twice (it would be two columns of one name).
+pub fn check_unique_stats(stats: &[terralux::stats::Stat], flag: &str) -> Result<(), Failure> {
+    for (i, stat) in stats.iter().enumerate() {
+        let name = stat.name();
+        if stats[..i]
+            .iter()
+            .any(|s| s.name().eq_ignore_ascii_case(&name))
+        {
+            return Err(Failure::Usage(format!(
+                "statistic '{name}' is given twice in {flag}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Declare `path` and its provenance file as outputs of `set`.
+pub fn declare_with_provenance(
+    set: &mut terralux::write::OutputSet,
+    path: &std::path::Path,
+) -> Result<(), Failure> {
+    set.output(path)?;
+    set.output(terralux::write::provenance_path(path))?;
+    Ok(())
+}
+
+/// Stage `path`'s provenance file in `set`, naming every data file staged so far.
+pub fn stage_provenance(
+    set: &mut terralux::write::OutputSet,
     path: &std::path::Path,
     record: &terralux::write::RunRecord<'_>,
 ) -> Result<(), Failure> {
-    match terralux::write::write_provenance(path, record) {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let _ = std::fs::remove_file(path);
-            Err(e.into())
-        }
+    let text = terralux::write::provenance_text(record);
+    set.write_bytes(&terralux::write::provenance_path(path), text.as_bytes())?;
+    Ok(())
+}
+
+/// Set up what every binary needs before any output is written: temporary
+/// files removed on Ctrl-C/SIGTERM, and a message instead of an abort when
+/// memory runs out.
+pub fn start(program: &'static str) {
+    quiet_panics(program);
+    if let Err(e) = terralux::write::clean_up_on_signals() {
+        eprintln!("{program}: warning: {e}");
+    }
+}
+
+/// The `--threads` limit: a small multiple of the cores (more threads than
+/// that only cost memory and start-up time; results do not depend on it).
+pub fn check_threads(threads: usize) -> Result<usize, Failure> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let limit = (4 * cores).max(8);
+    if threads > limit {
+        return Err(Failure::Usage(format!(
+            "--threads {threads} is more than {limit} (4x the {cores} core(s) of this machine)"
+        )));
+    }
+    Ok(threads)
+}
+
+/// Write to standard output; a reader that stops early (`| head`) ends the
+/// run quietly instead of failing it.
+pub fn write_stdout(
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), Failure> {
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    match write(&mut lock).and_then(|()| std::io::Write::flush(&mut lock)) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure::Run(format!("standard output: {e}"))),
     }
 }
 

@@ -30,20 +30,75 @@ use crate::stats::StatValue;
 /// # }
 /// ```
 pub fn write_csv(table: &ZonalTable, id_column: &str, out: &mut dyn Write) -> io::Result<()> {
+    write_csv_with(table, id_column, &CsvOptions::default(), out)
+}
+
+/// Options of [`write_csv_with`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CsvOptions {
+    /// Guard against formula injection when the file is opened in a
+    /// spreadsheet: a text field (an id, a `frac` list) that begins with
+    /// `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`.
+    /// Numbers are never changed. Off by default, since it changes ids.
+    pub formula_safe: bool,
+}
+
+/// [`write_csv`] with options. Statistic columns whose name equals the id
+/// column's (ignoring case) are renamed `zs_<name>` (see
+/// [`unique_column_names`](super::unique_column_names)).
+///
+/// ```
+/// # fn main() -> terralux::Result<()> {
+/// use geo_types::{polygon, MultiPolygon};
+/// use ndarray::array;
+/// use terralux::stats::Stat;
+/// use terralux::write::{write_csv_with, CsvOptions};
+/// use terralux::zones::{Attributes, Zone, ZoneId, ZoneSet};
+/// use terralux::{GeoTransform, Grid, Raster, ZonalStats};
+/// let grid = Grid::new(GeoTransform::new(0.0, 1.0, 1.0, -1.0)?, 1, 1)?;
+/// let raster = Raster::new(grid, array![[-2.0]])?;
+/// let square = polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0), (x: 0.0, y: 1.0)];
+/// let zones = ZoneSet::new(vec![Zone { id: ZoneId::Text("=1+1".into()), attributes: Attributes::default(),
+///     geometry: MultiPolygon(vec![square]) }], None);
+/// let table = ZonalStats::new(&zones).band(&raster, 1).stats(&[Stat::Sum]).run()?;
+/// let mut out = Vec::new();
+/// write_csv_with(&table, "sum", &CsvOptions { formula_safe: true }, &mut out).unwrap();
+/// assert_eq!(String::from_utf8(out).unwrap(), "sum,zs_sum\n'=1+1,-2\n");
+/// # Ok(())
+/// # }
+/// ```
+pub fn write_csv_with(
+    table: &ZonalTable,
+    id_column: &str,
+    options: &CsvOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let stat_names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+    let names = super::unique_column_names(&[id_column], &stat_names);
+    let text = |field: &str| -> String {
+        if options.formula_safe {
+            formula_safe(field).into_owned()
+        } else {
+            field.to_string()
+        }
+    };
     let mut line = String::new();
-    push_field(&mut line, id_column);
-    for column in &table.columns {
+    push_field(&mut line, &text(id_column));
+    for name in &names {
         line.push(',');
-        push_field(&mut line, &column.name);
+        push_field(&mut line, &text(name));
     }
     line.push('\n');
     out.write_all(line.as_bytes())?;
     for zone in &table.zones {
         line.clear();
-        push_field(&mut line, &zone.id.to_string());
+        push_field(&mut line, &text(&zone.id.to_string()));
         for value in &zone.values {
             line.push(',');
-            push_field(&mut line, &format_value(value));
+            match value {
+                StatValue::Fractions(_) => push_field(&mut line, &text(&format_value(value))),
+                _ => push_field(&mut line, &format_value(value)),
+            }
         }
         line.push('\n');
         out.write_all(line.as_bytes())?;
@@ -51,12 +106,41 @@ pub fn write_csv(table: &ZonalTable, id_column: &str, out: &mut dyn Write) -> io
     out.flush()
 }
 
-/// A statistic's value as text: full number, empty when missing, `v:share;...` for fractions.
+/// A text field made safe to open in a spreadsheet: a leading `'` when it
+/// begins with `=`, `+`, `-`, `@`, a tab or a carriage return (OWASP's rule
+/// against CSV formula injection); other fields unchanged.
+///
+/// ```
+/// use terralux::write::formula_safe;
+/// assert_eq!(formula_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+/// assert_eq!(formula_safe("500101"), "500101");
+/// ```
+pub fn formula_safe(field: &str) -> std::borrow::Cow<'_, str> {
+    if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{field}").into()
+    } else {
+        field.into()
+    }
+}
+
+/// A statistic's value as text: full number (`inf`, `-inf` and `nan` for
+/// non-finite ones, as numpy and pandas read them), empty when missing,
+/// `v:share;...` for fractions.
+///
+/// ```
+/// use terralux::stats::StatValue;
+/// use terralux::write::format_value;
+/// assert_eq!(format_value(&StatValue::Number(0.1)), "0.1");
+/// assert_eq!(format_value(&StatValue::Number(f64::NEG_INFINITY)), "-inf");
+/// assert_eq!(format_value(&StatValue::Missing), "");
+/// ```
 pub fn format_value(value: &StatValue) -> String {
     match value {
         StatValue::Missing => String::new(),
         StatValue::Number(v) if v.is_finite() => format!("{v}"),
-        StatValue::Number(_) => String::new(),
+        StatValue::Number(v) if v.is_nan() => "nan".to_string(),
+        StatValue::Number(v) if *v > 0.0 => "inf".to_string(),
+        StatValue::Number(_) => "-inf".to_string(),
         StatValue::Fractions(pairs) => pairs
             .iter()
             .map(|(v, share)| format!("{v}:{share}"))

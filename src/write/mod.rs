@@ -1,20 +1,36 @@
 //! Writers: CSV, GeoJSON and GeoPackage tables of zonal results, provenance
-//! files, and the atomic-write helpers they share. Every file is written
-//! under a temporary name in its destination folder and renamed into place
-//! only when complete, so a failed run never leaves a partial output.
+//! files, and the output transactions they share.
+//!
+//! Every file of a run belongs to one [`OutputSet`]: an output that is an
+//! input (or another output) is refused before any work; every file is
+//! written under a visible temporary name in its destination folder
+//! (`name.partial-PID-N.ext`), checked and synced, and all are renamed into
+//! place together, so a failed or interrupted run leaves the previous
+//! outputs byte-identical and no partial file.
 
 mod atomic;
+mod columns;
 mod csv;
 pub(crate) mod json;
 mod provenance;
+mod transaction;
 #[cfg(feature = "gdal")]
 mod vector;
 
-pub use atomic::{check_output_folder, temporary_path_for, write_atomically};
-pub use csv::{csv_field, csv_record, format_value, write_csv};
+pub use atomic::{check_output_folder, write_atomically};
+pub use columns::unique_column_names;
+pub use csv::{
+    CsvOptions, csv_field, csv_record, format_value, formula_safe, write_csv, write_csv_with,
+};
 pub use json::Json;
 pub use provenance::{
-    InputFile, RunRecord, provenance_json, provenance_path, rfc3339, write_provenance,
+    InputFile, RunRecord, output_json, provenance_json, provenance_path, provenance_text, rfc3339,
+    write_provenance,
+};
+#[cfg(unix)]
+pub use transaction::clean_up_on_signals;
+pub use transaction::{
+    LockPolicy, OutputFile, OutputSet, remove_partial_files, temporary_path_for, underlying_file,
 };
 #[cfg(feature = "gdal")]
-pub use vector::{VectorFormat, write_vector};
+pub use vector::{VectorFormat, check_vector, write_vector, write_vector_file};

@@ -5,6 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::atomic::write_atomically;
 use super::json::Json;
+use super::transaction::OutputFile;
 use crate::error::Result;
 use crate::results::ZonalTable;
 
@@ -71,6 +72,24 @@ pub struct RunRecord<'a> {
     pub table: &'a ZonalTable,
     /// Remarks on the inputs worth keeping with the result (e.g. DMSP saturation).
     pub notes: Vec<String>,
+    /// The data files of the run (tables, maps, roll-ups), with size and
+    /// SHA-256, as staged by its [`OutputSet`](super::OutputSet).
+    pub outputs: Vec<OutputFile>,
+}
+
+/// The provenance record of an output file: path, size and SHA-256.
+///
+/// ```
+/// use terralux::write::{output_json, OutputFile};
+/// let file = OutputFile { path: "out/a.csv".into(), size_bytes: 3, sha256: "ab".into() };
+/// assert_eq!(output_json(&file).to_string(), r#"{"path":"out/a.csv","size_bytes":3,"sha256":"ab"}"#);
+/// ```
+pub fn output_json(file: &OutputFile) -> Json {
+    Json::object([
+        ("path", Json::str(file.path.display().to_string())),
+        ("size_bytes", Json::Int(file.size_bytes as i64)),
+        ("sha256", Json::str(&file.sha256)),
+    ])
 }
 
 /// `<output>.provenance.json`.
@@ -102,6 +121,10 @@ pub fn provenance_json(record: &RunRecord<'_>) -> Json {
             Json::Array(record.command_line.iter().map(Json::str).collect()),
         ),
         ("inputs", Json::Array(inputs)),
+        (
+            "outputs",
+            Json::Array(record.outputs.iter().map(output_json).collect()),
+        ),
         (
             "raster",
             Json::object([
@@ -176,10 +199,16 @@ pub fn provenance_json(record: &RunRecord<'_>) -> Json {
     ])
 }
 
-/// Write `<output>.provenance.json` atomically.
+/// The text of a provenance file: the record as pretty JSON and a line break.
+pub fn provenance_text(record: &RunRecord<'_>) -> String {
+    provenance_json(record).to_string_pretty() + "\n"
+}
+
+/// Write `<output>.provenance.json` atomically, on its own (for several
+/// files that must change together, stage it in the run's [`OutputSet`](super::OutputSet)).
 pub fn write_provenance(output: &Path, record: &RunRecord<'_>) -> Result<PathBuf> {
     let path = provenance_path(output);
-    let text = provenance_json(record).to_string_pretty() + "\n";
+    let text = provenance_text(record);
     write_atomically(&path, |w| w.write_all(text.as_bytes()))?;
     Ok(path)
 }

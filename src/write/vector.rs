@@ -7,8 +7,8 @@ use gdal::vector::{
     FieldDefn, LayerAccess, LayerOptions, OGRFieldType, OGRwkbGeometryType, ToGdal,
 };
 
-use super::atomic::{commit, temporary_path_for};
 use super::csv::format_value;
+use super::transaction::OutputSet;
 use crate::error::{Error, Result};
 use crate::gdal_util::quietly;
 use crate::results::ZonalTable;
@@ -35,10 +35,13 @@ impl VectorFormat {
 
 /// Write zones with their statistics: one feature per zone in input order,
 /// with the zone's geometry (in `zones`' CRS), the id field, every
-/// attribute, and one field per statistic column (real numbers, or text
-/// for `frac`; missing values are null). A statistic column whose name
-/// clashes with an attribute is written as `zs_<name>`. The file is
-/// written under a temporary name and renamed when complete.
+/// attribute, and one field per statistic column (real numbers, with
+/// infinities and NaN kept as such, or text for `frac`; missing values are
+/// null). A statistic column whose name clashes with the id, an attribute
+/// or another column (ignoring case) is renamed as
+/// [`unique_column_names`](super::unique_column_names) says (`zs_<name>`).
+/// The file is written under a temporary name, re-read to check it, and
+/// renamed when complete (a one-file [`OutputSet`]).
 pub fn write_vector(
     table: &ZonalTable,
     zones: &ZoneSet,
@@ -46,23 +49,42 @@ pub fn write_vector(
     path: &Path,
     format: VectorFormat,
 ) -> Result<()> {
-    let tmp = temporary_path_for(path);
-    let result = write_to(table, zones, id_column, path, &tmp, format);
-    match result {
-        Ok(()) => commit(&tmp, path),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
-    }
+    let mut set = OutputSet::new();
+    set.output(path)?;
+    set.write_with_path(
+        path,
+        |staging| write_vector_file(table, zones, id_column, path, staging, format),
+        |staging| check_vector(staging, path, format, table, zones, id_column),
+    )?;
+    set.commit().map(|_| ())
 }
 
-fn write_to(
+/// The field names of the layer [`write_vector_file`] writes: the id
+/// (unless it is an attribute), the attributes, then the statistics, named
+/// so that none collides with another.
+fn field_names(table: &ZonalTable, zones: &ZoneSet, id_column: &str) -> (bool, Vec<String>) {
+    let attribute_names = zones.field_names();
+    let id_is_attribute = attribute_names.iter().any(|n| n == id_column);
+    let mut reserved: Vec<&str> = Vec::new();
+    if !id_is_attribute {
+        reserved.push(id_column);
+    }
+    reserved.extend(attribute_names.iter().map(String::as_str));
+    let stat_names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+    let mut names: Vec<String> = reserved.iter().map(|n| n.to_string()).collect();
+    names.extend(super::unique_column_names(&reserved, &stat_names));
+    (id_is_attribute, names)
+}
+
+/// Write the layer of [`write_vector`] straight to `file` (no temporary
+/// name, no check): for an [`OutputSet`], which stages, checks and commits.
+/// `path` is the final output, which names the layer and the messages.
+pub fn write_vector_file(
     table: &ZonalTable,
     zones: &ZoneSet,
     id_column: &str,
     path: &Path,
-    tmp: &Path,
+    file: &Path,
     format: VectorFormat,
 ) -> Result<()> {
     let name = path.display().to_string();
@@ -71,23 +93,18 @@ fn write_to(
         source: std::io::Error::other(e.to_string()),
     };
     let driver = DriverManager::get_driver_by_name(format.driver()).map_err(gdal_error)?;
-    let mut dataset = quietly(|| driver.create_vector_only(tmp)).map_err(gdal_error)?;
+    let mut dataset = quietly(|| driver.create_vector_only(file)).map_err(gdal_error)?;
     let srs = zones.crs().map(|c| c.to_spatial_ref()).transpose()?;
-    let layer_name = path
-        .file_stem()
-        .map_or_else(|| "zones".to_string(), |s| s.to_string_lossy().into_owned());
-    // Fields: the id (unless it is one of the attributes), the attributes, the statistics.
+    let layer_name = layer_name(path);
+    let (id_is_attribute, names) = field_names(table, zones, id_column);
     let attribute_names = zones.field_names();
-    let id_is_attribute = attribute_names.iter().any(|n| n == id_column);
     // GeoPackage calls its own feature-id column `fid`; give it another name when a field needs that one.
-    let needs_fid_field = id_column.eq_ignore_ascii_case("fid")
-        || attribute_names
-            .iter()
-            .any(|n| n.eq_ignore_ascii_case("fid"));
-    let layer_options: &[&str] = if format == VectorFormat::GeoPackage && needs_fid_field {
-        &["FID=gpkg_fid"]
-    } else {
-        &[]
+    let needs_fid_field = names.iter().any(|n| n.eq_ignore_ascii_case("fid"));
+    let layer_options: &[&str] = match format {
+        VectorFormat::GeoPackage if needs_fid_field => &["FID=gpkg_fid"],
+        VectorFormat::GeoPackage => &[],
+        // Infinities and NaN as JSON's usual extension (NaN, Infinity), not null.
+        VectorFormat::GeoJson => &["WRITE_NON_FINITE_VALUES=YES"],
     };
     let layer = quietly(|| {
         dataset.create_layer(LayerOptions {
@@ -98,46 +115,42 @@ fn write_to(
         })
     })
     .map_err(gdal_error)?;
-    let mut field_names: Vec<String> = Vec::new();
-    let mut add_field = |name: &str, kind: OGRFieldType::Type| -> Result<()> {
-        FieldDefn::new(name, kind)
-            .and_then(|f| f.add_to_layer(&layer))
-            .map_err(gdal_error)?;
-        field_names.push(name.to_string());
-        Ok(())
-    };
+    let mut kinds = Vec::with_capacity(names.len());
     if !id_is_attribute {
         let all_int = zones.iter().all(|z| matches!(z.id, ZoneId::Int(_)));
-        add_field(
-            id_column,
-            if all_int {
-                OGRFieldType::OFTInteger64
-            } else {
-                OGRFieldType::OFTString
-            },
-        )?;
+        kinds.push(if all_int {
+            OGRFieldType::OFTInteger64
+        } else {
+            OGRFieldType::OFTString
+        });
     }
-    for (i, attr) in attribute_names.iter().enumerate() {
-        add_field(attr, attribute_type(zones, i))?;
+    for i in 0..attribute_names.len() {
+        kinds.push(attribute_type(zones, i));
     }
-    let stat_fields: Vec<String> = table
-        .columns
-        .iter()
-        .map(|c| {
-            if attribute_names.contains(&c.name) || c.name == id_column {
-                format!("zs_{}", c.name)
-            } else {
-                c.name.clone()
-            }
-        })
-        .collect();
-    for (column, field) in table.columns.iter().zip(&stat_fields) {
-        let kind = if column.stat == crate::stats::Stat::Frac {
+    for column in &table.columns {
+        kinds.push(if column.stat == crate::stats::Stat::Frac {
             OGRFieldType::OFTString
         } else {
             OGRFieldType::OFTReal
-        };
-        add_field(field, kind)?;
+        });
+    }
+    for (field, kind) in names.iter().zip(&kinds) {
+        quietly(|| FieldDefn::new(field, *kind).and_then(|f| f.add_to_layer(&layer)))
+            .map_err(gdal_error)?;
+    }
+    // A driver may refuse or rename a field and still report success: every
+    // value below is set by position, so the positions must be the names'.
+    let created: Vec<String> = layer.defn().fields().map(|f| f.name()).collect();
+    if created != names {
+        return Err(Error::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(format!(
+                "the {} driver made the fields [{}] instead of [{}]",
+                format.driver(),
+                created.join(", "),
+                names.join(", ")
+            )),
+        });
     }
 
     for (zone, stats) in zones.iter().zip(&table.zones) {
@@ -163,13 +176,11 @@ fn write_to(
         }
         for value in &stats.values {
             match value {
-                StatValue::Number(v) if v.is_finite() => {
-                    feature.set_field_double(idx, *v).map_err(gdal_error)?
-                }
+                StatValue::Number(v) => feature.set_field_double(idx, *v).map_err(gdal_error)?,
                 StatValue::Fractions(_) => feature
                     .set_field_string(idx, &format_value(value))
                     .map_err(gdal_error)?,
-                _ => feature.set_field_null(idx).map_err(gdal_error)?,
+                StatValue::Missing => feature.set_field_null(idx).map_err(gdal_error)?,
             }
             idx += 1;
         }
@@ -183,6 +194,78 @@ fn write_to(
         path: path.to_path_buf(),
         source: std::io::Error::other(format!("{name}: {e}")),
     })
+}
+
+/// The layer name of an output: its file stem.
+fn layer_name(path: &Path) -> String {
+    path.file_stem()
+        .map_or_else(|| "zones".to_string(), |s| s.to_string_lossy().into_owned())
+}
+
+/// Re-read a file [`write_vector_file`] wrote to `file` (the final output
+/// being `path`) and check that it holds what it should: one layer, the
+/// fields in order, one feature per zone with the zone's id. GDAL's GeoJSON
+/// writer reports no failed write (a full disk leaves a truncated file):
+/// this is what catches it.
+pub fn check_vector(
+    file: &Path,
+    path: &Path,
+    format: VectorFormat,
+    table: &ZonalTable,
+    zones: &ZoneSet,
+    id_column: &str,
+) -> Result<()> {
+    let fail = |reason: String| Error::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(format!("the file written does not read back: {reason}")),
+    };
+    let options = gdal::DatasetOptions {
+        open_flags: gdal::GdalOpenFlags::GDAL_OF_VECTOR,
+        allowed_drivers: Some(&[format.driver()]),
+        ..Default::default()
+    };
+    let dataset =
+        quietly(|| gdal::Dataset::open_ex(file, options)).map_err(|e| fail(e.to_string()))?;
+    if dataset.layer_count() != 1 {
+        return Err(fail(format!("{} layers", dataset.layer_count())));
+    }
+    let mut layer = dataset.layer(0).map_err(|e| fail(e.to_string()))?;
+    let (id_is_attribute, names) = field_names(table, zones, id_column);
+    let fields: Vec<String> = layer.defn().fields().map(|f| f.name()).collect();
+    if fields != names {
+        return Err(fail(format!("fields [{}]", fields.join(", "))));
+    }
+    // The id is checked where this writer chose its type (not an attribute).
+    let id_index = (!id_is_attribute).then_some(0);
+    let mut count = 0usize;
+    for (feature, zone) in layer.features().zip(zones.iter()) {
+        if let Some(i) = id_index {
+            let id = match &zone.id {
+                ZoneId::Int(_) => feature
+                    .field_as_integer64(i)
+                    .ok()
+                    .flatten()
+                    .map(|v| v.to_string()),
+                ZoneId::Text(_) => feature.field_as_string(i).ok().flatten(),
+            };
+            if id.as_deref() != Some(zone.id.to_string().as_str()) {
+                return Err(fail(format!(
+                    "feature {count} has another id than zone {}",
+                    zone.id
+                )));
+            }
+        }
+        count += 1;
+    }
+    let total = layer.feature_count() as usize;
+    if count != zones.len() || total != zones.len() {
+        return Err(fail(format!(
+            "{} features instead of {}",
+            count.max(total),
+            zones.len()
+        )));
+    }
+    Ok(())
 }
 
 /// The OGR type for attribute `i`: integer or real when every non-null value is one, else text.
