@@ -392,10 +392,10 @@ impl<'a> ZonalStats<'a> {
                 &built
             }
         };
-        // Cell areas per row (NaN without a CRS; area weighting checked there is one).
-        let row_areas = grid
-            .cell_areas_km2(&grid.full_window())
-            .unwrap_or_else(|_| vec![f64::NAN; grid.rows()]);
+        // Cell areas of the rows the zones touch (NaN without a CRS; area
+        // weighting checked there is one): a grid may declare far more rows
+        // than any zone reaches.
+        let row_areas = RowAreas::new(grid, index);
         let unknown_areas;
         let zone_areas: &[Option<f64>] = if self.stats.iter().any(Stat::needs_zone_area) {
             index.zone_areas_km2(self.zones)
@@ -406,17 +406,28 @@ impl<'a> ZonalStats<'a> {
         let block = self.layers[0].0.band_info(self.layers[0].1)?.block_shape;
         let plan = ChunkPlan::new(grid, block, self.chunk_cells);
 
-        // Which zones touch which chunk, and each zone's last chunk.
-        let mut chunk_zones: Vec<Vec<u32>> = vec![Vec::new(); plan.len()];
-        let mut last_chunk: Vec<Option<usize>> = vec![None; index.len()];
+        // The chunks some zone touches (in file order), the zones of each,
+        // and each zone's last one: a grid may have far more chunks than
+        // the zones reach, and only those are planned.
+        let mut touches: Vec<(usize, u32)> = Vec::new();
         for (z, coverage) in index.coverages().iter().enumerate() {
-            if coverage.is_empty() {
-                continue;
+            if !coverage.is_empty() {
+                touches.extend(plan.touched(coverage).into_iter().map(|c| (c, z as u32)));
             }
-            for chunk in plan.touched(coverage) {
-                chunk_zones[chunk].push(z as u32);
-                last_chunk[z] = Some(chunk);
+        }
+        // Stable: the zones of a chunk stay in input order.
+        touches.sort_by_key(|&(chunk, _)| chunk);
+        let mut active_chunks: Vec<usize> = Vec::new();
+        let mut chunk_zones: Vec<Vec<u32>> = Vec::new();
+        let mut last_chunk: Vec<Option<usize>> = vec![None; index.len()];
+        for (chunk, z) in touches {
+            if active_chunks.last() != Some(&chunk) {
+                active_chunks.push(chunk);
+                chunk_zones.push(Vec::new());
             }
+            let position = active_chunks.len() - 1;
+            chunk_zones[position].push(z);
+            last_chunk[z as usize] = Some(position);
         }
 
         let gather = Gather {
@@ -433,6 +444,7 @@ impl<'a> ZonalStats<'a> {
         };
         let mut finished = Pipeline {
             plan: &plan,
+            active_chunks: &active_chunks,
             chunk_zones: &chunk_zones,
             last_chunk: &last_chunk,
             gather: &gather,
@@ -534,7 +546,6 @@ struct ChunkPlan {
     cols: usize,
     chunk_rows: usize,
     chunk_cols: usize,
-    bands: usize,
     per_band: usize,
 }
 
@@ -555,13 +566,8 @@ impl ChunkPlan {
             cols,
             chunk_rows,
             chunk_cols,
-            bands: rows.div_ceil(chunk_rows),
             per_band: cols.div_ceil(chunk_cols),
         }
-    }
-
-    fn len(&self) -> usize {
-        self.bands * self.per_band
     }
 
     fn window(&self, chunk: usize) -> Window {
@@ -613,13 +619,62 @@ impl ChunkPlan {
 /// A chunk's partial accumulators: per zone touching it, one per layer.
 type ChunkPartials = Vec<(u32, Vec<Accumulator>)>;
 
+/// Cell areas in km^2 of the rows some zone covers, in runs of rows.
+struct RowAreas {
+    /// `(first row, areas of it and the rows after it)`, in row order, disjoint.
+    spans: Vec<(usize, Vec<f64>)>,
+}
+
+impl RowAreas {
+    fn new(grid: &Grid, index: &CoverageIndex) -> Self {
+        let mut ranges: Vec<(usize, usize)> = index
+            .coverages()
+            .iter()
+            .filter(|c| !c.is_empty())
+            .map(|c| {
+                let w = c.window();
+                (w.row_off, w.row_end())
+            })
+            .collect();
+        ranges.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::new();
+        for (start, end) in ranges {
+            match merged.last_mut() {
+                Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                _ => merged.push((start, end)),
+            }
+        }
+        let spans = merged
+            .into_iter()
+            .map(|(start, end)| {
+                let areas = (start..end)
+                    .map(|row| grid.cell_area_km2(row).unwrap_or(f64::NAN))
+                    .collect();
+                (start, areas)
+            })
+            .collect();
+        RowAreas { spans }
+    }
+
+    /// The cell area of `row` (NaN when unknown or not covered by any zone).
+    fn get(&self, row: usize) -> f64 {
+        let i = self.spans.partition_point(|(start, _)| *start <= row);
+        i.checked_sub(1)
+            .and_then(|i| {
+                let (start, areas) = &self.spans[i];
+                areas.get(row - start).copied()
+            })
+            .unwrap_or(f64::NAN)
+    }
+}
+
 /// What a worker needs to gather one chunk.
 struct Gather<'r, 'a> {
     layers: &'r [(SharedRaster<'a>, usize)],
     weights: Option<(SharedRaster<'a>, usize)>,
     stats: &'r [Stat],
     weighting: Weighting,
-    row_areas: &'r [f64],
+    row_areas: &'r RowAreas,
     zone_areas: &'r [Option<f64>],
     index: &'r CoverageIndex,
 }
@@ -645,6 +700,7 @@ impl Gather<'_, '_> {
         let weights = self.weights.map(|_| buffers.weights.as_slice());
         let mut out = Vec::with_capacity(zones.len());
         for &z in zones {
+            crate::alloc::set_current_zone(Some(z as usize));
             let mut accs = self.empty();
             let coverage = self.index.coverage(z as usize);
             for (row, runs) in coverage.rows_in(window.row_off, window.row_end()) {
@@ -658,14 +714,14 @@ impl Gather<'_, '_> {
                     let weight = match self.weighting {
                         Weighting::Fraction => run.fraction,
                         Weighting::None => 1.0,
-                        Weighting::AreaKm2 => run.fraction * self.row_areas[row],
+                        Weighting::AreaKm2 => run.fraction * self.row_areas.get(row),
                     };
                     let cells =
                         row_start + start - window.col_off..row_start + end - window.col_off;
                     let run_weights = RunWeights {
                         fraction: run.fraction,
                         weight,
-                        cell_area_km2: self.row_areas[row],
+                        cell_area_km2: self.row_areas.get(row),
                         weights: weights.map(|w| &w[cells.clone()]),
                     };
                     for (acc, layer) in accs.iter_mut().zip(&buffers.layers) {
@@ -678,6 +734,7 @@ impl Gather<'_, '_> {
                 }
             }
             out.push((z, accs));
+            crate::alloc::set_current_zone(None);
         }
         Ok(out)
     }
@@ -716,7 +773,10 @@ impl Gather<'_, '_> {
 
     /// The zone's values in column order (layer by layer).
     fn finish(&self, accs: Vec<Accumulator>, zone: usize) -> Vec<StatValue> {
-        self.finish_facts(accs, &self.facts(&[zone]))
+        crate::alloc::set_current_zone(Some(zone));
+        let values = self.finish_facts(accs, &self.facts(&[zone]));
+        crate::alloc::set_current_zone(None);
+        values
     }
 
     fn finish_facts(&self, accs: Vec<Accumulator>, facts: &ZoneFacts) -> Vec<StatValue> {
@@ -746,6 +806,9 @@ struct LayerBuffer {
 /// worker whose merge completed it.
 struct Pipeline<'p, 'r, 'a> {
     plan: &'p ChunkPlan,
+    /// The plan's chunks that some zone touches, in file order; the
+    /// pipeline's chunk numbers are positions in this list.
+    active_chunks: &'p [usize],
     chunk_zones: &'p [Vec<u32>],
     last_chunk: &'p [Option<usize>],
     gather: &'p Gather<'r, 'a>,
@@ -775,7 +838,7 @@ struct MergeState {
 impl Pipeline<'_, '_, '_> {
     /// Run with `threads` workers; return every zone's values (`None` for zones no chunk touched).
     fn run(&self, threads: usize) -> Result<Vec<Option<FinishedZone>>> {
-        let chunks = self.plan.len();
+        let chunks = self.active_chunks.len();
         let zones = self.last_chunk.len();
         let claimed = AtomicUsize::new(0);
         // Chunks may run ahead of the merge by this much: it bounds the memory in flight.
@@ -832,8 +895,11 @@ impl Pipeline<'_, '_, '_> {
             // A panic while gathering (a bug, or a raster driver's) must fail the
             // run, not leave the merge waiting for this chunk forever.
             let partial = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                self.gather
-                    .chunk(self.plan.window(c), &self.chunk_zones[c], &mut buffers)
+                self.gather.chunk(
+                    self.plan.window(self.active_chunks[c]),
+                    &self.chunk_zones[c],
+                    &mut buffers,
+                )
             }))
             .unwrap_or_else(|_| Err(poisoned()));
             let done = {
@@ -880,9 +946,11 @@ impl Pipeline<'_, '_, '_> {
                 let z = z as usize;
                 match &mut state.open[z] {
                     Some(current) => {
+                        crate::alloc::set_current_zone(Some(z));
                         for (acc, part) in current.iter_mut().zip(accs) {
                             acc.merge(part);
                         }
+                        crate::alloc::set_current_zone(None);
                     }
                     slot @ None => *slot = Some(accs),
                 }
@@ -894,7 +962,7 @@ impl Pipeline<'_, '_, '_> {
             }
             state.next += 1;
             if let Some(report) = self.progress {
-                report(state.next, self.plan.len());
+                report(state.next, self.active_chunks.len());
             }
         }
         done

@@ -132,6 +132,7 @@
 
 #![deny(missing_docs)]
 
+pub mod alloc;
 pub mod coverage;
 pub mod crs;
 pub mod engine;

@@ -1004,3 +1004,116 @@ fn csv_safe_escapes_formula_ids() {
         ]
     );
 }
+
+/// A VRT of `cols` x `rows` Float32 cells of 0 (a band without sources),
+/// `cell` degrees each from 100 E, 40 N.
+fn blank_vrt(dir: &TempDir, name: &str, cols: u64, rows: u64, cell: f64) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        format!(
+            r#"<VRTDataset rasterXSize="{cols}" rasterYSize="{rows}">
+  <SRS>EPSG:4326</SRS>
+  <GeoTransform>100, {cell}, 0, 40, 0, -{cell}</GeoTransform>
+  <VRTRasterBand dataType="Float32" band="1"/>
+</VRTDataset>
+"#
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// A square zone from (x0, y0) of side `side` degrees.
+fn square_zone(dir: &TempDir, name: &str, x0: f64, y0: f64, side: f64) -> PathBuf {
+    let path = dir.join(name);
+    let (x1, y1) = (x0 + side, y0 + side);
+    std::fs::write(
+        &path,
+        format!(
+            r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","properties":{{"code":"z"}},"geometry":{{"type":"Polygon","coordinates":[[[{x0},{y0}],[{x1},{y0}],[{x1},{y1}],[{x0},{y1}],[{x0},{y0}]]]}}}}]}}"#
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// Run `zonal` under an address-space limit (KiB), through sh.
+fn zonal_limited(limit_kib: u64, args: &[String]) -> Output {
+    let script = format!("ulimit -v {limit_kib}; exec \"$0\" \"$@\"");
+    Command::new("sh")
+        .args(["-c", &script])
+        .arg(example_binary("zonal"))
+        .args(args)
+        .arg("--quiet")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn running_out_of_memory_is_exit_1_with_the_zone_named_and_leaves_nothing() {
+    let dir = TempDir::new("trust-oom");
+    // 8,000 x 8,000 cells under one zone: a median keeps 64 M values (256 MB
+    // and more while its buffer grows), over a 600 MB address-space limit.
+    let raster = blank_vrt(&dir, "big.vrt", 8000, 8000, 0.001);
+    let zones = square_zone(&dir, "z.geojson", 100.0, 32.0, 8.0);
+    let output = dir.join("out.csv");
+    let args: Vec<String> = [
+        "--raster",
+        &s(&raster),
+        "--zones",
+        &s(&zones),
+        "--stats",
+        "count,median",
+        "--output",
+        &s(&output),
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    let out = zonal_limited(600_000, &args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.starts_with("zonal: out of memory: an allocation of "),
+        "{err}"
+    );
+    assert!(err.contains("zone number 1"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert_eq!(files_in(dir.path()), ["big.vrt", "z.geojson"]);
+}
+
+#[test]
+fn a_huge_grid_costs_only_the_rows_and_chunks_its_zones_touch() {
+    let dir = TempDir::new("trust-huge-grid");
+    // 1e9 x 1e9 cells of 1e-7 degrees: per-row areas or a list of every chunk
+    // would take gigabytes (terabytes); a zone of two cells needs neither.
+    let raster = blank_vrt(&dir, "huge.vrt", 1_000_000_000, 1_000_000_000, 1e-7);
+    let zones = square_zone(&dir, "z.geojson", 100.00000001, 39.9999999, 1e-7);
+    let args: Vec<String> = [
+        "--raster",
+        &s(&raster),
+        "--zones",
+        &s(&zones),
+        "--id-field",
+        "code",
+        "--stats",
+        "count,sum,tnl_area",
+        "--output",
+        "-",
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    let out = zonal_limited(2_000_000, &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("code,count,sum,tnl_area"));
+    let row: Vec<f64> = lines.next().unwrap()[2..]
+        .split(',')
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert!((row[0] - 1.0).abs() < 1e-6, "{row:?}");
+    assert_eq!(&row[1..], [0.0, 0.0]);
+}

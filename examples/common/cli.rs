@@ -7,6 +7,11 @@
 use std::collections::HashMap;
 use std::process::ExitCode;
 
+/// Running out of memory ends the program with exit code 1 and a message
+/// naming the zone, not an abort (see `terralux::alloc`).
+#[global_allocator]
+static ALLOCATOR: terralux::alloc::ExitOnOutOfMemory = terralux::alloc::ExitOnOutOfMemory;
+
 /// What went wrong, and so which exit code to use.
 pub enum Failure {
     /// Bad command line: exit code 2.
@@ -241,6 +246,7 @@ pub fn stage_provenance(
 /// files removed on Ctrl-C/SIGTERM, and a message instead of an abort when
 /// memory runs out.
 pub fn start(program: &'static str) {
+    terralux::alloc::set_program_name(program);
     quiet_panics(program);
     if let Err(e) = terralux::write::clean_up_on_signals() {
         eprintln!("{program}: warning: {e}");
