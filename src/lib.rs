@@ -49,7 +49,7 @@
 //! | `min`, `max` | smallest / largest `v_i` with `w_i > 0` | missing |
 //! | `variance` | `Σ w_i (v_i - mean)² / W` (population) | missing |
 //! | `stdev` | `sqrt(variance)` | missing |
-//! | `cv` | `stdev / mean` (missing when the mean is 0) | missing |
+//! | `cv` | `stdev / mean` (missing when the mean is 0, NaN when it is not finite) | missing |
 //! | `median`, `pNN` | the smallest `v` whose cumulative weight `Σ_{v_i <= v} w_i` reaches `q W` (`q` = 0.5, NN/100): the inverse of the weighted CDF, never an interpolation (`{0, 0, 0, 10}` has median 0) | missing |
 //! | `majority`, `minority` | the value with the largest / smallest total weight; ties go to the smaller value | missing |
 //! | `variety` | the number of distinct values | 0 |
@@ -80,6 +80,19 @@
 //!
 //! By name (`Stat::parse`) the lit threshold is 0.5 (VIIRS, nW/cm2/sr); in
 //! code any threshold can be given (`Stat::LitFrac(7.0)` for harmonised DMSP).
+//!
+//! Infinite cell values are values, and results follow numpy: a sum or
+//! mean with `+inf` is `inf`, with both `+inf` and `-inf` NaN, and a sum
+//! beyond `f64::MAX` overflows to `inf` (the mean with it) as numpy's does;
+//! min and max are `±inf`; the variance, stdev and cv with an infinite value
+//! are NaN; quantiles, categories and the night-light indicators take the
+//! infinities as values (the median of `{1, inf, inf}` is `inf`; Gini and
+//! Theil are NaN). NaN cells stay invalid. A non-finite result is a number
+//! (`inf`, `-inf`, `nan`), never missing: missing means no valid cell (or
+//! an empty denominator, as in the tables). The variance and stdev are
+//! exact to a few roundings for all finite values up to `±f64::MAX`: the
+//! variance is `inf` only when it exceeds `f64::MAX`, and the stdev stays
+//! finite then (the stdev of `{1, 1, 1, 1e300}` is `(1e300 - 1) sqrt(3) / 4`).
 //!
 //! `count` to `cv` equal exactextract's defaults. Quantile comparisons allow
 //! a relative tolerance of 1e-12 on the cumulative weight, so that

@@ -184,7 +184,11 @@ float_cell!(f64, F64);
 /// the linear scaling `value = raw * scale + offset`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CellEncoding {
-    /// The nodata value, if the band declares one.
+    /// The nodata value, if the band declares one. For an Int64 or UInt64
+    /// band beyond 2^53 this is the nearest `f64`: a `GdalRaster` keeps the
+    /// declared integer too and compares cells with it exactly in its `f64`
+    /// reads (see [`CellEncoding::decode_with_nodata`]); typed reads
+    /// checked with [`CellEncoding::is_valid`] compare with this `f64`.
     pub nodata: Option<f64>,
     /// Multiplier applied to raw cells (1 when the band declares none).
     pub scale: f64,
@@ -215,7 +219,28 @@ impl CellEncoding {
     /// assert!(v[[0, 1]].is_nan());
     /// ```
     pub fn decode<T: CellType>(&self, raw: ArrayView2<'_, T>) -> Array2<f64> {
-        let nodata = self.nodata.and_then(T::nodata_as_cell);
+        self.decode_with_nodata(raw, self.nodata.and_then(T::nodata_as_cell))
+    }
+
+    /// [`CellEncoding::decode`] with the nodata value given as a cell of the
+    /// band's own type instead of [`CellEncoding::nodata`]: for 64-bit
+    /// integer bands, whose nodata an `f64` cannot always hold (2^62 + 1
+    /// would round to 2^62 and match the wrong cells).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use terralux::raster::CellEncoding;
+    /// let nodata = (1i64 << 62) + 1;
+    /// let enc = CellEncoding { nodata: Some(nodata as f64), scale: 1.0, offset: 0.0 };
+    /// let v = enc.decode_with_nodata(array![[1i64 << 62, nodata]].view(), Some(nodata));
+    /// assert_eq!(v[[0, 0]], (1i64 << 62) as f64);
+    /// assert!(v[[0, 1]].is_nan());
+    /// ```
+    pub fn decode_with_nodata<T: CellType>(
+        &self,
+        raw: ArrayView2<'_, T>,
+        nodata: Option<T>,
+    ) -> Array2<f64> {
         let (scale, offset) = (self.scale, self.offset);
         let identity = scale == 1.0 && offset == 0.0;
         raw.mapv(|v| {

@@ -12,12 +12,18 @@ struct CompensatedSum {
 }
 
 impl CompensatedSum {
+    /// Add `v`. Once the sum is infinite (an infinite value, or overflow) it
+    /// stays as plain floating-point addition leaves it, as numpy's does: `inf`,
+    /// or NaN when `+inf` and `-inf` meet (the compensation `(v - t) + sum`
+    /// would be NaN for an infinite `t`, so it is not updated then).
     fn add(&mut self, v: f64) {
         let t = self.sum + v;
-        if self.sum.abs() >= v.abs() {
-            self.compensation += (self.sum - t) + v;
-        } else {
-            self.compensation += (v - t) + self.sum;
+        if t.is_finite() {
+            if self.sum.abs() >= v.abs() {
+                self.compensation += (self.sum - t) + v;
+            } else {
+                self.compensation += (v - t) + self.sum;
+            }
         }
         self.sum = t;
     }
@@ -28,7 +34,151 @@ impl CompensatedSum {
     }
 
     fn value(&self) -> f64 {
-        self.sum + self.compensation
+        if self.sum.is_finite() {
+            self.sum + self.compensation
+        } else {
+            self.sum
+        }
+    }
+}
+
+/// `2^600` and `2^-600`: the scale of moments whose squared deviations
+/// would overflow (powers of two scale every double exactly, but for
+/// values below `2^-422` that become subnormal, negligible beside the
+/// spread that made scaling necessary).
+const UP: f64 = f64::from_bits((1023 + 600) << 52);
+const DOWN: f64 = f64::from_bits((1023 - 600) << 52);
+/// 2^400 and 2^100: the magnitude of values and the total weight below which
+/// moments merge in plain arithmetic (see [`Moments::merge_parts`]).
+const PLAIN_MAGNITUDE: f64 = f64::from_bits((1023 + 400) << 52);
+const PLAIN_WEIGHT: f64 = f64::from_bits((1023 + 100) << 52);
+
+/// `w * x`, and 0 for a zero weight whatever `x` (so that a cell of weight
+/// 0 adds nothing even when its value is infinite).
+fn times(w: f64, x: f64) -> f64 {
+    if w == 0.0 { 0.0 } else { w * x }
+}
+
+/// Weighted moments (West 1979), merged with Chan's formula: total weight,
+/// weighted mean and `M2`, the sum of weighted squared deviations.
+///
+/// While the zone's values stay below 2^400 in magnitude the arithmetic is
+/// plain, bit for bit the unscaled formulas. Beyond, `M2` is
+/// kept scaled by `2^-1200` from then on (`scaled`) and the means are
+/// subtracted at scale `2^-600`, which keeps every finite double within
+/// range (`(2 f64::MAX)² 2^-1200` is about `2^850`): the variance is exact
+/// to a few roundings up to the largest finite values, and `inf` only when
+/// the true variance exceeds `f64::MAX`. Infinite values are not folded
+/// in; `infinite` records that one was seen (the variance is then NaN, as
+/// numpy gives).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Moments {
+    weight: f64,
+    mean: f64,
+    m2: f64,
+    scaled: bool,
+    infinite: bool,
+}
+
+impl Moments {
+    /// Fold in a run: `weight` per cell; `magnitude` bounds the zone's
+    /// values, the run's included.
+    #[inline]
+    fn add_run(&mut self, weight: f64, run: &RunMoments, magnitude: f64) {
+        self.infinite |= run.infinite;
+        if run.finite == 0 {
+            return;
+        }
+        let moment_weight = weight * run.finite as f64;
+        self.merge_parts(
+            moment_weight,
+            run.mean,
+            weight,
+            run.m2,
+            run.scaled,
+            magnitude,
+        );
+    }
+
+    /// Fold in `other`; `magnitude` bounds the values of both.
+    fn merge(&mut self, other: &Moments, magnitude: f64) {
+        self.infinite |= other.infinite;
+        self.merge_parts(
+            other.weight,
+            other.mean,
+            1.0,
+            other.m2,
+            other.scaled,
+            magnitude,
+        );
+    }
+
+    /// Chan's parallel update with moments of total weight `weight`, mean
+    /// `mean` and `M2 = factor * m2` (`m2` scaled by 2^-1200 when `scaled`).
+    ///
+    /// Plain arithmetic cannot overflow while the values (so the means)
+    /// are below 2^400 in magnitude (`magnitude`) and the weights sum to
+    /// less than 2^100: every deviation is below 2^401, `M2` below `W 2^802`
+    /// and every product below 2^1002. The test uses the zone's min and max,
+    /// not the moments, so it adds no step to the chain of dependent
+    /// divisions from one run to the next.
+    #[inline]
+    fn merge_parts(
+        &mut self,
+        weight: f64,
+        mean: f64,
+        factor: f64,
+        m2: f64,
+        scaled: bool,
+        magnitude: f64,
+    ) {
+        if weight <= 0.0 {
+            return;
+        }
+        let total = self.weight + weight;
+        if !(self.scaled | scaled) && magnitude <= PLAIN_MAGNITUDE && total <= PLAIN_WEIGHT {
+            let delta = mean - self.mean;
+            self.mean += delta * weight / total;
+            self.m2 += factor * m2 + delta * delta * self.weight * weight / total;
+            self.weight = total;
+        } else {
+            self.merge_scaled(weight, mean, factor, m2, scaled);
+        }
+    }
+
+    /// [`Moments::merge_parts`] with the means at scale 2^-600 and M2 at 2^-1200.
+    #[cold]
+    #[inline(never)]
+    fn merge_scaled(&mut self, weight: f64, mean: f64, factor: f64, m2: f64, scaled: bool) {
+        let total = self.weight + weight;
+        let m2_a = if self.scaled {
+            self.m2
+        } else {
+            self.m2 * DOWN * DOWN
+        };
+        let m2_b = factor * if scaled { m2 } else { m2 * DOWN * DOWN };
+        let (mean_a, mean_b) = (self.mean * DOWN, mean * DOWN);
+        let delta = mean_b - mean_a;
+        let mean = mean_a + delta * weight / total;
+        // A weighted mean of finite values is finite: clamp the last rounding.
+        self.mean = (mean * UP).clamp(-f64::MAX, f64::MAX);
+        self.m2 = m2_a + (m2_b + delta * delta * self.weight * weight / total);
+        self.weight = total;
+        self.scaled = true;
+    }
+
+    /// The weighted population variance and standard deviation (the
+    /// deviation is finite even where the variance overflows).
+    fn variance_and_stdev(&self) -> (f64, f64) {
+        if self.infinite || self.weight <= 0.0 {
+            return (f64::NAN, f64::NAN);
+        }
+        let v = (self.m2 / self.weight).max(0.0);
+        if self.scaled {
+            (v * UP * UP, v.sqrt() * UP)
+        } else {
+            (v, v.sqrt())
+        }
     }
 }
 
@@ -100,8 +250,10 @@ struct Lights {
     pop: CompensatedSum,
     pop_values: CompensatedSum,
     lit_pop: CompensatedSum,
-    /// Σ w v ln v over v > 0 (Theil)
+    /// Σ w v ln v over v > 0 (Theil), from runs where it stays below 2^900;
     x_ln_x: CompensatedSum,
+    /// and Σ w (v 2^-600) ln v from the others (values near `f64::MAX`).
+    x_ln_x_scaled: CompensatedSum,
 }
 
 impl Lights {
@@ -116,6 +268,7 @@ impl Lights {
         self.pop_values.merge(&o.pop_values);
         self.lit_pop.merge(&o.lit_pop);
         self.x_ln_x.merge(&o.x_ln_x);
+        self.x_ln_x_scaled.merge(&o.x_ln_x_scaled);
     }
 }
 
@@ -163,6 +316,9 @@ impl Families {
 /// Moments merge with Chan's formula (weighted, West 1979), sums are
 /// compensated, quantiles keep the zone's values ([`QuantileValues`]: 4 bytes
 /// a whole cell for `f32` rasters) and categories keep a total weight per distinct value.
+/// Infinite values are values and results follow numpy (a sum with `inf`
+/// is `inf`, the variance NaN); the variance is exact up to `f64::MAX`
+/// (see the crate's *Statistics* section).
 ///
 /// ```
 /// use terralux::stats::{Accumulator, Stat, StatValue};
@@ -182,6 +338,11 @@ impl Families {
 /// assert_eq!(a[0], StatValue::Number(4.0));
 /// assert_eq!(a[1], StatValue::Number(2.5));
 /// assert_eq!(a[2], StatValue::Number(0.0)); // the median of {0, 0, 0, 10} is 0
+/// let mut huge = Accumulator::new(&stats);
+/// huge.add_run(&[1.0, 1.0, 1.0, 1e300], &whole_cells);
+/// let b = huge.finish(&stats, &zone);
+/// let stdev = b[3].as_f64().unwrap(); // (1e300 - 1) sqrt(3) / 4, not 0 or inf
+/// assert!((stdev / (1e300 * 3f64.sqrt() / 4.0) - 1.0).abs() < 1e-15);
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Accumulator {
@@ -192,10 +353,8 @@ pub struct Accumulator {
     weighted_values: CompensatedSum,
     /// Σ c (coverage fraction, not weight) over valid cells, for valid_frac.
     valid_coverage: CompensatedSum,
-    /// Weighted Welford state: total weight, mean, sum of weighted squared deviations.
-    moment_weight: f64,
-    mean: f64,
-    m2: f64,
+    /// Weighted moments for the variance.
+    moments: Moments,
     min: f64,
     max: f64,
     valid_cells: u64,
@@ -222,29 +381,23 @@ impl Accumulator {
     }
 
     /// Add a run of cells that share one coverage fraction, one weight and
-    /// one cell area (see [`RunWeights`]); NaN values are invalid and skipped.
+    /// one cell area (see [`RunWeights`]); NaN values are invalid and skipped,
+    /// infinite values are values.
     pub fn add_run<T: Value>(&mut self, values: &[T], run: &RunWeights<'_>) {
-        let Some(RunMoments {
-            n,
-            sum,
-            mean: run_mean,
-            m2,
-            min,
-            max,
-        }) = run_moments(values)
-        else {
+        let Some(moments) = run_moments(values) else {
             return;
         };
         let (fraction, weight) = (run.fraction, run.weight);
-        let run_weight = weight * n as f64;
-        self.weight.add(run_weight);
-        self.weighted_values.add(weight * sum);
+        let n = moments.n;
+        self.weight.add(weight * n as f64);
+        self.weighted_values.add(moments.sum_times(weight));
         self.valid_coverage.add(fraction * n as f64);
         self.valid_cells += n;
-        self.merge_moments(run_weight, run_mean, weight * m2);
         if weight > 0.0 {
-            self.min = self.min.min(min);
-            self.max = self.max.max(max);
+            self.min = self.min.min(moments.min);
+            self.max = self.max.max(moments.max);
+            let magnitude = self.max.abs().max(self.min.abs());
+            self.moments.add_run(weight, &moments, magnitude);
         }
         if self.families.quantiles {
             self.quantile_values.add(values, weight);
@@ -268,18 +421,19 @@ impl Accumulator {
             }
         }
         if self.families.lights {
-            self.add_lights(values, run, n, sum);
+            self.add_lights(values, run, &moments);
         }
     }
 
-    /// The night-light sums of a run with `n` valid cells summing to `sum`.
-    fn add_lights<T: Value>(&mut self, values: &[T], run: &RunWeights<'_>, n: u64, sum: f64) {
+    /// The night-light sums of a run whose valid cells `moments` describes.
+    fn add_lights<T: Value>(&mut self, values: &[T], run: &RunWeights<'_>, moments: &RunMoments) {
         let (c, area) = (run.fraction, run.cell_area_km2);
+        let n = moments.n;
         let threshold = self.families.threshold;
         let lights = &mut self.lights;
-        lights.tnl.add(c * sum);
+        lights.tnl.add(moments.sum_times(c));
         lights.area.add(c * area * n as f64);
-        lights.area_values.add(c * area * sum);
+        lights.area_values.add(moments.sum_times(c * area));
         let (mut lit_n, mut lit_sum, mut x_ln_x) = (0u64, 0.0, 0.0);
         for v in values.iter().map(|v| v.to_f64()).filter(|v| !v.is_nan()) {
             if v > threshold {
@@ -292,8 +446,19 @@ impl Accumulator {
         }
         lights.lit_area.add(c * area * lit_n as f64);
         lights.lit_weight.add(c * lit_n as f64);
-        lights.lit_values.add(c * lit_sum);
-        lights.x_ln_x.add(run.weight * x_ln_x);
+        lights.lit_values.add(times(c, lit_sum));
+        if x_ln_x.abs() <= X_LN_X_LIMIT || moments.infinite {
+            lights.x_ln_x.add(times(run.weight, x_ln_x));
+        } else {
+            // Values near f64::MAX: v ln v overflows, (v 2^-600) ln v does not.
+            let scaled: f64 = values
+                .iter()
+                .map(|v| v.to_f64())
+                .filter(|&v| v > 0.0)
+                .map(|v| (v * DOWN) * v.ln())
+                .sum();
+            lights.x_ln_x_scaled.add(times(run.weight, scaled));
+        }
         if let Some(us) = run.weights {
             let (mut pop, mut pop_values, mut lit_pop) = (0.0, 0.0, 0.0);
             for (v, &u) in values.iter().map(|v| v.to_f64()).zip(us) {
@@ -305,22 +470,10 @@ impl Accumulator {
                     }
                 }
             }
-            lights.pop.add(c * pop);
-            lights.pop_values.add(c * pop_values);
-            lights.lit_pop.add(c * lit_pop);
+            lights.pop.add(times(c, pop));
+            lights.pop_values.add(times(c, pop_values));
+            lights.lit_pop.add(times(c, lit_pop));
         }
-    }
-
-    /// Chan's parallel update of the weighted mean and squared deviations.
-    fn merge_moments(&mut self, weight: f64, mean: f64, m2: f64) {
-        if weight <= 0.0 {
-            return;
-        }
-        let total = self.moment_weight + weight;
-        let delta = mean - self.mean;
-        self.mean += delta * weight / total;
-        self.m2 += m2 + delta * delta * self.moment_weight * weight / total;
-        self.moment_weight = total;
     }
 
     /// Fold `other` (gathered over other cells of the same zone) into this one.
@@ -329,9 +482,10 @@ impl Accumulator {
         self.weighted_values.merge(&other.weighted_values);
         self.valid_coverage.merge(&other.valid_coverage);
         self.valid_cells += other.valid_cells;
-        self.merge_moments(other.moment_weight, other.mean, other.m2);
         self.min = self.min.min(other.min);
         self.max = self.max.max(other.max);
+        let magnitude = self.max.abs().max(self.min.abs());
+        self.moments.merge(&other.moments, magnitude);
         self.quantile_values.merge(other.quantile_values);
         if self.categories.is_empty() {
             self.categories = other.categories;
@@ -359,7 +513,9 @@ impl Accumulator {
         let w = self.weight.value();
         let has_values = self.valid_cells > 0 && w > 0.0;
         let mean = has_values.then(|| self.weighted_values.value() / w);
-        let variance = has_values.then(|| (self.m2 / self.moment_weight).max(0.0));
+        let (variance, stdev) = has_values
+            .then(|| self.moments.variance_and_stdev())
+            .unzip();
         let quantiles = if self.families.quantiles {
             let levels: Vec<f64> = stats.iter().filter_map(Stat::quantile_level).collect();
             self.quantile_values.quantiles(&levels)
@@ -373,10 +529,18 @@ impl Accumulator {
             None
         };
         let l = &self.lights;
-        let ratio = |a: f64, b: f64| (b != 0.0 && a.is_finite() && b.is_finite()).then(|| a / b);
+        // Missing only for an empty denominator; non-finite values pass through (inf/inf is NaN).
+        let ratio = |a: f64, b: f64| (b != 0.0).then(|| a / b);
+        // Cell areas are unknown (NaN) without a CRS: area-based sums are missing then.
+        let cell_areas_known = !l.area.value().is_nan();
+        let by_area = |v: f64| cell_areas_known.then_some(v);
         let area_km2 = zone.area_km2;
-        let lit_frac = |lit_area: f64| area_km2.and_then(|a| ratio(lit_area, a));
+        let lit_frac =
+            |lit_area: f64| area_km2.and_then(|a| by_area(lit_area).and_then(|x| ratio(x, a)));
         let mean_lit = ratio(l.lit_values.value(), l.lit_weight.value());
+        let theil = (has_values && self.min >= 0.0)
+            .then(|| self.theil())
+            .flatten();
         let categories = self.sorted_categories();
         stats
             .iter()
@@ -387,9 +551,12 @@ impl Accumulator {
                 Stat::Min => has_values.then_some(self.min).into(),
                 Stat::Max => has_values.then_some(self.max).into(),
                 Stat::Variance => variance.into(),
-                Stat::Stdev => variance.map(f64::sqrt).into(),
-                Stat::Cv => match (variance, mean) {
-                    (Some(var), Some(m)) if m != 0.0 => StatValue::Number(var.sqrt() / m),
+                Stat::Stdev => stdev.into(),
+                Stat::Cv => match (stdev, mean) {
+                    // An overflowed (infinite) mean of finite values leaves no ratio: NaN, not 0.
+                    (Some(sd), Some(m)) if m != 0.0 => {
+                        StatValue::Number(if m.is_finite() { sd / m } else { f64::NAN })
+                    }
                     _ => StatValue::Missing,
                 },
                 Stat::Median | Stat::Quantile(_) => next_quantile.next().flatten().into(),
@@ -407,7 +574,7 @@ impl Accumulator {
                 Stat::WeightedSum => StatValue::Number(self.weighted_sum.value()),
                 Stat::WeightedMean => {
                     let total = self.weights_total.value();
-                    (total != 0.0)
+                    (has_values && total != 0.0)
                         .then(|| self.weighted_sum.value() / total)
                         .into()
                 }
@@ -420,13 +587,15 @@ impl Accumulator {
                 },
                 Stat::OutsideFrac => outside.into(),
                 Stat::Tnl => StatValue::Number(l.tnl.value()),
-                Stat::TnlArea => Some(l.area_values.value()).into(),
-                Stat::AreaMean => ratio(l.area_values.value(), l.area.value()).into(),
+                Stat::TnlArea => by_area(l.area_values.value()).into(),
+                Stat::AreaMean => by_area(l.area_values.value())
+                    .and_then(|x| ratio(x, l.area.value()))
+                    .into(),
                 Stat::AreaKm2 => area_km2.into(),
                 Stat::Density => area_km2
-                    .and_then(|a| ratio(l.area_values.value(), a))
+                    .and_then(|a| by_area(l.area_values.value()).and_then(|x| ratio(x, a)))
                     .into(),
-                Stat::LitAreaKm2(_) => Some(l.lit_area.value()).into(),
+                Stat::LitAreaKm2(_) => by_area(l.lit_area.value()).into(),
                 Stat::LitFrac(_) => lit_frac(l.lit_area.value()).into(),
                 Stat::Ali { dn_max, .. } => match (has_values, mean_lit) {
                     (false, _) => StatValue::Missing,
@@ -442,20 +611,32 @@ impl Accumulator {
                         .into(),
                 },
                 Stat::Gini => gini.map(|g| g.clamp(0.0, 1.0)).into(),
-                Stat::Theil => {
-                    let wx = self.weighted_values.value();
-                    match (has_values && self.min >= 0.0, mean) {
-                        (true, Some(mu)) if wx > 0.0 => {
-                            // T >= 0 mathematically; rounding can leave -1e-16 for a constant zone.
-                            StatValue::Number((l.x_ln_x.value() / wx - mu.ln()).max(0.0))
-                        }
-                        _ => StatValue::Missing,
-                    }
-                }
+                Stat::Theil => theil.into(),
                 Stat::PerCapita => ratio(l.pop_values.value(), l.pop.value()).into(),
                 Stat::LitPopFrac(_) => ratio(l.lit_pop.value(), l.pop.value()).into(),
             })
             .collect()
+    }
+
+    /// The Theil T index, `Σ w v ln v / Σ w v - ln(mean)`, for non-negative
+    /// values; NaN with an infinite value, `None` when the values sum to 0.
+    fn theil(&self) -> Option<f64> {
+        if self.moments.infinite {
+            return Some(f64::NAN);
+        }
+        let (x, wx) = (self.lights.x_ln_x.value(), self.weighted_values.value());
+        let scaled = self.lights.x_ln_x_scaled.value();
+        let t = if scaled == 0.0 && x.is_finite() && wx.is_finite() {
+            let mean = wx / self.weight.value();
+            (wx > 0.0).then(|| x / wx - mean.ln())?
+        } else {
+            // Values near f64::MAX: the sums at scale 2^-600, the mean from the moments.
+            let mean = self.moments.mean;
+            let wx = self.weight.value() * (mean * DOWN);
+            (wx > 0.0).then(|| (x * DOWN + scaled) / wx - mean.ln())?
+        };
+        // T >= 0 mathematically; rounding can leave -1e-16 for a constant zone.
+        Some(if t.is_nan() { t } else { t.max(0.0) })
     }
 
     /// `(value, total weight)` in increasing value order, zero weights left out.
@@ -473,18 +654,44 @@ impl Accumulator {
 
 /// Count, sum, mean, squared deviations, min and max of a run's valid values.
 struct RunMoments {
+    /// Valid cells (infinite values included).
     n: u64,
+    /// Finite cells, those `mean` and `m2` describe.
+    finite: u64,
+    /// Σ v (infinite values included), times 2^-600 when `scaled`.
     sum: f64,
+    /// Mean of the finite values.
     mean: f64,
+    /// Σ (v - mean)² over the finite values, times 2^-1200 when `scaled`.
     m2: f64,
+    scaled: bool,
+    /// Some value is infinite.
+    infinite: bool,
     min: f64,
     max: f64,
 }
 
+impl RunMoments {
+    /// `k Σ v`, which stays finite when `k < 1` brings a sum beyond `f64::MAX` back.
+    fn sum_times(&self, k: f64) -> f64 {
+        if self.scaled {
+            times(k, self.sum) * UP
+        } else {
+            times(k, self.sum)
+        }
+    }
+}
+
+/// Bound on a run's `Σ w v ln v` kept unscaled.
+const X_LN_X_LIMIT: f64 = f64::from_bits((1023 + 900) << 52);
+
 /// One pass over a run, in four independent lanes (no branch on NaN, no
 /// dependency chain between neighbouring cells): sums of deviations from
 /// the run's first valid value, which keeps the squared deviations exact to
-/// about `n` roundings whatever the magnitude of the values.
+/// about `n` roundings whatever the magnitude of the values. A run whose
+/// sums overflow (values more than about 1e154 apart, sums beyond
+/// `f64::MAX`) or that holds infinite values is done again by
+/// [`run_moments_scaled`]; the check costs one comparison a run.
 fn run_moments<T: Value>(values: &[T]) -> Option<RunMoments> {
     let shift = values.iter().find(|v| !v.is_nan())?.to_f64();
     let mut count = [0u64; 4];
@@ -518,14 +725,68 @@ fn run_moments<T: Value>(values: &[T]) -> Option<RunMoments> {
     let d1 = (s1[0] + s1[1]) + (s1[2] + s1[3]);
     let d2 = (s2[0] + s2[1]) + (s2[2] + s2[3]);
     let nf = n as f64;
+    let min = lo.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = hi.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let sum = nf * shift + d1;
+    // False for any infinity or NaN among the sums (an infinite value gives one).
+    if !(sum - d1 * d1 + d2).is_finite() {
+        return Some(run_moments_scaled(values, n, min, max));
+    }
     Some(RunMoments {
         n,
-        sum: nf * shift + d1,
+        finite: n,
+        sum,
         mean: shift + d1 / nf,
         m2: (d2 - d1 * d1 / nf).max(0.0),
-        min: lo.iter().copied().fold(f64::INFINITY, f64::min),
-        max: hi.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        scaled: false,
+        infinite: false,
+        min,
+        max,
     })
+}
+
+/// [`run_moments`] for runs with infinite values or overflowing sums:
+/// infinite values are counted and summed apart, finite ones are scaled by
+/// 2^-600 (exact) before their deviations are squared.
+#[cold]
+#[inline(never)]
+fn run_moments_scaled<T: Value>(values: &[T], n: u64, min: f64, max: f64) -> RunMoments {
+    let mut finite = 0u64;
+    let (mut infinities, mut shift) = (0.0f64, None);
+    let (mut s1, mut s2) = (0.0f64, 0.0f64);
+    // The sum on its own (n shift + s1 would cancel far apart values).
+    let mut sum = CompensatedSum::default();
+    for v in values.iter().map(|v| v.to_f64()).filter(|v| !v.is_nan()) {
+        if v.is_infinite() {
+            infinities += v;
+            continue;
+        }
+        let u = v * DOWN;
+        let d = u - *shift.get_or_insert(u);
+        finite += 1;
+        sum.add(u);
+        s1 += d;
+        s2 += d * d;
+    }
+    let shift = shift.unwrap_or(0.0);
+    let nf = finite as f64;
+    let (mean, m2) = if finite > 0 {
+        let mean = ((shift + s1 / nf) * UP).clamp(-f64::MAX, f64::MAX);
+        (mean, (s2 - s1 * s1 / nf).max(0.0))
+    } else {
+        (0.0, 0.0)
+    };
+    RunMoments {
+        n,
+        finite,
+        sum: sum.value() + infinities,
+        mean,
+        m2,
+        scaled: true,
+        infinite: infinities != 0.0,
+        min,
+        max,
+    }
 }
 
 fn category_key(v: f64) -> u64 {

@@ -314,7 +314,9 @@ impl Stat {
                 "weighted population variance sum(w_i (v_i - mean)^2) / sum(w_i)".into()
             }
             Stat::Stdev => "square root of the weighted population variance".into(),
-            Stat::Cv => "stdev / mean (missing when the mean is 0)".into(),
+            Stat::Cv => {
+                "stdev / mean (missing when the mean is 0, nan when it is not finite)".into()
+            }
             Stat::Median | Stat::Quantile(_) => format!(
                 "smallest value v whose cumulative weight reaches {} of the total (inverse weighted CDF, no interpolation)",
                 self.quantile_level().unwrap_or(0.5)
@@ -439,11 +441,21 @@ impl StatValue {
     }
 }
 
+/// `None` is [`StatValue::Missing`]; every number, infinite or NaN
+/// included, is a [`StatValue::Number`] (non-finite results follow numpy:
+/// they are values, not missing ones).
+///
+/// ```
+/// use terralux::stats::StatValue;
+/// assert_eq!(StatValue::from(None), StatValue::Missing);
+/// assert_eq!(StatValue::from(Some(f64::INFINITY)), StatValue::Number(f64::INFINITY));
+/// assert!(StatValue::from(Some(f64::NAN)).as_f64().unwrap().is_nan());
+/// ```
 impl From<Option<f64>> for StatValue {
     fn from(v: Option<f64>) -> Self {
         match v {
-            Some(v) if v.is_finite() => StatValue::Number(v),
-            _ => StatValue::Missing,
+            Some(v) => StatValue::Number(v),
+            None => StatValue::Missing,
         }
     }
 }

@@ -162,13 +162,18 @@ impl QuantileValues {
     /// `Σ_i Σ_j w_i w_j |x_i - x_j| / (2 W² μ)`, computed in one walk over the
     /// values in increasing order as `Σ_i w_i x_i (2 B_i + w_i - W) / (W Σ w x)`
     /// (`B_i` the weight before value `i`). `None` when the total weight or the
-    /// weighted sum is not positive. Meant for non-negative values.
+    /// weighted sum is not positive. Meant for non-negative values. The
+    /// coefficient does not depend on the values' scale, so values beyond
+    /// 2^500 are scaled down (by 2^-600, exactly) first and a value of
+    /// `f64::MAX` is no trouble; an infinite value makes it NaN (`inf / inf`).
     ///
     /// ```
     /// use terralux::stats::QuantileValues;
     /// let mut q = QuantileValues::default();
     /// q.add(&[0.0, 1.0], 1.0);
     /// assert_eq!(q.gini(), Some(0.5));
+    /// q.add(&[f64::INFINITY], 1.0);
+    /// assert!(q.gini().unwrap().is_nan());
     /// ```
     pub fn gini(&mut self) -> Option<f64> {
         self.weighted.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -177,16 +182,30 @@ impl QuantileValues {
             Units::F64(v) => v.clone(),
         };
         units.sort_unstable_by(f64::total_cmp);
-        let total = units.len() as f64 + self.weighted.iter().map(|p| p.1).sum::<f64>();
+        let mut weighted = std::borrow::Cow::Borrowed(&self.weighted[..]);
+        let extreme = |v: Option<f64>| v.map_or(0.0, f64::abs);
+        let largest = extreme(units.first().copied())
+            .max(extreme(units.last().copied()))
+            .max(extreme(weighted.first().map(|p| p.0)))
+            .max(extreme(weighted.last().map(|p| p.0)));
+        if largest.is_infinite() {
+            return Some(f64::NAN);
+        }
+        if largest > SCALE_ABOVE {
+            units.iter_mut().for_each(|x| *x *= SCALE_DOWN);
+            weighted.to_mut().iter_mut().for_each(|p| p.0 *= SCALE_DOWN);
+        }
+        let weighted = &weighted[..];
+        let total = units.len() as f64 + weighted.iter().map(|p| p.1).sum::<f64>();
         let weighted_sum =
-            units.iter().sum::<f64>() + self.weighted.iter().map(|p| p.0 * p.1).sum::<f64>();
+            units.iter().sum::<f64>() + weighted.iter().map(|p| p.0 * p.1).sum::<f64>();
         if total <= 0.0 || weighted_sum <= 0.0 {
             return None;
         }
         let (mut i, mut j) = (0, 0);
         let (mut before, mut numerator) = (0.0, 0.0);
-        while i < units.len() || j < self.weighted.len() {
-            let take_unit = match (units.get(i), self.weighted.get(j)) {
+        while i < units.len() || j < weighted.len() {
+            let take_unit = match (units.get(i), weighted.get(j)) {
                 (Some(&u), Some(&(p, _))) => u <= p,
                 (Some(_), None) => true,
                 _ => false,
@@ -196,7 +215,7 @@ impl QuantileValues {
                 (units[i - 1], 1.0)
             } else {
                 j += 1;
-                self.weighted[j - 1]
+                weighted[j - 1]
             };
             numerator += w * x * (2.0 * before + w - total);
             before += w;
@@ -204,6 +223,10 @@ impl QuantileValues {
         Some(numerator / (total * weighted_sum))
     }
 }
+
+/// Values beyond this (2^500) are scaled by `SCALE_DOWN` (2^-600) for the Gini coefficient.
+const SCALE_ABOVE: f64 = f64::from_bits((1023 + 500) << 52);
+const SCALE_DOWN: f64 = f64::from_bits((1023 - 600) << 52);
 
 /// Weighted pairs sorted by value, with their total weight.
 struct Weighted<'a> {
