@@ -75,7 +75,10 @@ impl Grouping {
                 }
                 AttrValue::Int(v) => ZoneId::Int(*v),
                 AttrValue::Real(v) => ZoneId::Text(v.to_string()),
-                AttrValue::Text(s) => ZoneId::Text(s.clone()),
+                AttrValue::Text(s)
+                | AttrValue::Date(s)
+                | AttrValue::DateTime(s)
+                | AttrValue::Time(s) => ZoneId::Text(s.clone()),
             };
             let g = *position.entry(id.clone()).or_insert_with(|| {
                 groups.push(Group {

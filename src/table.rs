@@ -14,6 +14,30 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
+/// `bytes` as UTF-8 text without its byte-order mark, or an error naming
+/// `source` and the line where the first byte that is not UTF-8 is.
+fn utf8_text<'b>(bytes: &'b [u8], source: &str) -> Result<&'b str> {
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return Err(Error::Mismatch {
+            context: format!("{source}, line 1"),
+            reason: "the file is UTF-16, not UTF-8 (save it as UTF-8)".into(),
+        });
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    std::str::from_utf8(bytes).map_err(|e| {
+        let line = 1 + bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        Error::Mismatch {
+            context: format!("{source}, line {line}"),
+            reason: "not valid UTF-8 (the file may be in another encoding such as GBK or \
+                     Latin-1; save it as UTF-8)"
+                .into(),
+        }
+    })
+}
+
 /// A table of text cells: a header and rows of the same width.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
@@ -24,12 +48,32 @@ pub struct Table {
 
 impl Table {
     /// Read a CSV file (UTF-8, optional byte-order mark).
+    ///
+    /// A file in another encoding (GBK, Latin-1, UTF-16...) is an error
+    /// naming the file and the line of the first byte that is not UTF-8.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use terralux::table::Table;
+    /// let path = std::env::temp_dir().join(format!("terralux-table-doc-{}.csv", std::process::id()));
+    /// std::fs::write(&path, b"\xEF\xBB\xBFcode,name\n1,Yubei\n")?;
+    /// let table = Table::read(&path)?;
+    /// assert_eq!(table.header(), ["code", "name"]);
+    /// std::fs::write(&path, b"code,name\n1,\xD3\xE5\xB1\xB1\n")?; // GBK
+    /// let err = Table::read(&path).unwrap_err().to_string();
+    /// assert!(err.ends_with(", line 2: not valid UTF-8 (the file may be in another encoding \
+    ///     such as GBK or Latin-1; save it as UTF-8)"));
+    /// std::fs::remove_file(&path)?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
             path: path.to_path_buf(),
             source,
         })?;
-        Self::parse(&text, &path.display().to_string())
+        let source = path.display().to_string();
+        Self::parse(utf8_text(&bytes, &source)?, &source)
     }
 
     /// Parse CSV `text`; `source` names it in errors.
@@ -135,8 +179,11 @@ impl Table {
         Ok(self.rows.iter().map(|r| r[i].as_str()).collect())
     }
 
-    /// Column `name` as numbers: an empty cell (or `NaN`) is missing; any
-    /// other text is an error naming the row.
+    /// Column `name` as numbers: an empty cell is missing; `inf`, `-inf`
+    /// and `nan` (as terralux and numpy write them) are kept as such, for
+    /// the caller to say what it does with them (see
+    /// [`crate::index::screen_indicators`]); any other text is an error
+    /// naming the row.
     pub fn numbers(&self, name: &str) -> Result<Vec<Option<f64>>> {
         let i = self.position(name)?;
         self.rows
@@ -147,12 +194,10 @@ impl Table {
                 if cell.is_empty() {
                     return Ok(None);
                 }
-                cell.parse::<f64>()
-                    .map(|v| v.is_finite().then_some(v))
-                    .map_err(|_| Error::Mismatch {
-                        context: format!("{}, row {}", self.source, r + 1),
-                        reason: format!("'{cell}' in column '{name}' is not a number"),
-                    })
+                cell.parse::<f64>().map(Some).map_err(|_| Error::Mismatch {
+                    context: format!("{}, row {}", self.source, r + 1),
+                    reason: format!("'{cell}' in column '{name}' is not a number"),
+                })
             })
             .collect()
     }

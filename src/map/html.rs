@@ -33,7 +33,7 @@ use std::path::Path;
 use geo::Simplify;
 use geo_types::{Coord, LineString};
 
-use super::{Choropleth, escape, hex, short_number, world_to_page};
+use super::{Choropleth, escape, hex, short_number, world_to_page, xml_chars};
 use crate::error::{Error, Result};
 use crate::write::json::{write_number, write_string};
 use crate::zones::ZoneSet;
@@ -157,10 +157,10 @@ impl<'a> InteractiveMap<'a> {
         out.push_str(",\"height\":");
         write_number(&mut out, (height * 10.0).round() / 10.0);
         out.push_str(",\"title\":");
-        write_string(&mut out, &self.title);
+        write_text(&mut out, &self.title);
         out.push_str(",\"groupField\":");
         match &self.group_field {
-            Some(f) => write_string(&mut out, f),
+            Some(f) => write_text(&mut out, f),
             None => out.push_str("null"),
         }
         out.push_str(",\"indicators\":[");
@@ -168,7 +168,7 @@ impl<'a> InteractiveMap<'a> {
             if i > 0 {
                 out.push(',');
             }
-            write_string(&mut out, name);
+            write_text(&mut out, name);
         }
         // Classes and legends come from the static map's rules, one per indicator.
         let maps: Vec<Choropleth<'_>> = self
@@ -190,9 +190,9 @@ impl<'a> InteractiveMap<'a> {
                     out.push(',');
                 }
                 out.push('[');
-                write_string(&mut out, &hex(*colour));
+                write_text(&mut out, &hex(*colour));
                 out.push(',');
-                write_string(&mut out, label);
+                write_text(&mut out, label);
                 out.push(']');
             }
             out.push(']');
@@ -203,11 +203,11 @@ impl<'a> InteractiveMap<'a> {
                 out.push_str(",\n");
             }
             out.push_str("{\"id\":");
-            write_string(&mut out, &zone.id.to_string());
+            write_text(&mut out, &zone.id.to_string());
             if let Some(field) = &self.label_field {
                 out.push_str(",\"label\":");
                 let label = zone.attributes.get(field).map(|v| v.to_string());
-                write_string(&mut out, label.as_deref().unwrap_or(""));
+                write_text(&mut out, label.as_deref().unwrap_or(""));
             }
             if let Some(field) = &self.group_field {
                 let group = zone
@@ -248,10 +248,10 @@ impl<'a> InteractiveMap<'a> {
                 if i > 0 {
                     out.push(',');
                 }
-                write_string(&mut out, &values[z].map_or("no data".into(), short_number));
+                write_text(&mut out, &values[z].map_or("no data".into(), short_number));
             }
             out.push_str("],\"d\":");
-            write_string(&mut out, &zone_path(&zone.geometry, project));
+            write_text(&mut out, &zone_path(&zone.geometry, project));
             out.push('}');
         }
         out.push_str("],\"groups\":[");
@@ -259,13 +259,19 @@ impl<'a> InteractiveMap<'a> {
             if i > 0 {
                 out.push(',');
             }
-            write_string(&mut out, g);
+            write_text(&mut out, g);
         }
         out.push_str("]}");
         // "</script>" or "<!--" inside a string would upset the HTML parser:
         // no "<" at all (it only occurs inside JSON strings).
         Ok(out.replace('<', "\\u003c"))
     }
+}
+
+/// Write `text` as a JSON string, without the characters XML 1.0 does not
+/// allow (they would make the page's text and the SVG drawn from it invalid).
+fn write_text(out: &mut String, text: &str) {
+    write_string(out, &xml_chars(text));
 }
 
 /// The SVG path of a zone on the page, rings simplified (a ring that would

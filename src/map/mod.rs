@@ -367,12 +367,41 @@ pub fn palette(classes: usize) -> Vec<Rgb> {
         .collect()
 }
 
-/// `text` with the XML special characters escaped.
+/// `text` ready for SVG or HTML text and attribute values: characters XML
+/// 1.0 does not allow dropped (see [`xml_chars`]), and `&`, `<`, `>`, `"`
+/// and `'` escaped.
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars().filter(|&c| is_xml_char(c)) {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// True for the characters XML 1.0 allows in a document: tab, line feed,
+/// carriage return, U+0020 to U+D7FF, U+E000 to U+FFFD and U+10000 up.
+/// The others (control characters such as U+0001 or ESC, U+FFFE, U+FFFF)
+/// make an SVG invalid XML, even written as character references.
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// `text` without the characters XML 1.0 does not allow (see
+/// [`is_xml_char`]), unescaped: for text that is escaped later, such as
+/// JSON strings embedded in the interactive map's page.
+fn xml_chars(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().all(is_xml_char) {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(text.chars().filter(|&c| is_xml_char(c)).collect())
+    }
 }
 
 /// `#rrggbb`.

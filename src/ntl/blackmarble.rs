@@ -218,6 +218,7 @@ mod reading {
             assume_crs: Some(Crs::wgs84()),
             geotransform: Some(*grid.transform()),
             snap_geographic: false,
+            ..RasterOptions::default()
         };
         let raster = GdalRaster::open_with(name.subdataset(&file, layer), &options).map_err(
             |e| match e {

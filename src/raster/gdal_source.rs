@@ -21,6 +21,7 @@ use crate::grid::{GeoTransform, Grid, Window};
 /// use terralux::{Crs, raster::RasterOptions};
 /// let options = RasterOptions { assume_crs: Some(Crs::wgs84()), ..RasterOptions::default() };
 /// assert!(options.snap_geographic);
+/// assert!(!options.allow_raw_vrt);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct RasterOptions {
@@ -33,6 +34,12 @@ pub struct RasterOptions {
     /// Snap nearly-`1/n`-degree grids of geographic rasters exactly (default true;
     /// see [`GeoTransform::snapped_to_degree_fractions`]).
     pub snap_geographic: bool,
+    /// Open VRTs with a `VRTRawRasterBand` (default false). Such a band reads
+    /// the raw bytes of any file it names (`/etc/passwd` as cells), so a VRT
+    /// from someone else could make statistics reveal a local file; without
+    /// this option a VRT that has one, or reads from a VRT that has one, is
+    /// refused with an [`Error::Open`] saying how to allow it.
+    pub allow_raw_vrt: bool,
 }
 
 impl Default for RasterOptions {
@@ -41,6 +48,7 @@ impl Default for RasterOptions {
             assume_crs: None,
             geotransform: None,
             snap_geographic: true,
+            allow_raw_vrt: false,
         }
     }
 }
@@ -75,7 +83,17 @@ pub struct GdalRaster {
     grid: Grid,
     options: RasterOptions,
     bands: Vec<std::result::Result<BandInfo, String>>,
+    /// Per band, the nodata of an Int64/UInt64 band exactly as declared.
+    exact_nodata: Vec<Option<ExactNodata>>,
     handles: Mutex<Vec<Dataset>>,
+}
+
+/// A 64-bit integer band's nodata value, which its `f64` in
+/// [`CellEncoding::nodata`] may only approximate (beyond 2^53).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum ExactNodata {
+    I64(i64),
+    U64(u64),
 }
 
 impl GdalRaster {
@@ -95,6 +113,9 @@ impl GdalRaster {
             });
         }
         let dataset = open_dataset(&name)?;
+        if !options.allow_raw_vrt {
+            super::vrt::refuse_raw_vrt(&dataset, &name)?;
+        }
         if dataset.raster_count() == 0 {
             return Err(Error::Open {
                 source_name: name,
@@ -105,11 +126,15 @@ impl GdalRaster {
         let bands = (1..=dataset.raster_count())
             .map(|band| read_band_info(&dataset, band))
             .collect();
+        let exact_nodata = (1..=dataset.raster_count())
+            .map(|band| read_exact_nodata(&dataset, band))
+            .collect();
         Ok(GdalRaster {
             name,
             grid,
             options: options.clone(),
             bands,
+            exact_nodata,
             handles: Mutex::new(vec![dataset]),
         })
     }
@@ -165,12 +190,25 @@ impl GdalRaster {
     /// offset) instead of what GDAL reports: for formats whose attributes
     /// GDAL does not map, such as Black Marble's HDF5 `_FillValue` and
     /// `scale_factor` with GDAL 3.6.
+    /// An Int64/UInt64 band's declared nodata is kept exactly as long as
+    /// `encoding.nodata` is the one reported.
     pub fn with_band_encoding(mut self, band: usize, encoding: CellEncoding) -> Result<Self> {
         check_band(&self.name, band, self.band_count())?;
         if let Ok(info) = &mut self.bands[band - 1] {
+            if info.encoding.nodata.map(f64::to_bits) != encoding.nodata.map(f64::to_bits) {
+                self.exact_nodata[band - 1] = None;
+            }
             info.encoding = encoding;
         }
         Ok(self)
+    }
+
+    /// The nodata of a 64-bit integer band as declared (`None` for other bands).
+    fn exact_nodata(&self, band: usize) -> Option<ExactNodata> {
+        self.exact_nodata
+            .get(band.checked_sub(1)?)
+            .copied()
+            .flatten()
     }
 
     fn take_handle(&self) -> Result<Dataset> {
@@ -355,6 +393,17 @@ fn read_band_info(dataset: &Dataset, band: usize) -> std::result::Result<BandInf
     })
 }
 
+/// The nodata of an Int64/UInt64 band as the integer GDAL reports
+/// (`read_band_info` keeps its nearest `f64` in the encoding).
+fn read_exact_nodata(dataset: &Dataset, band: usize) -> Option<ExactNodata> {
+    let rasterband = dataset.rasterband(band).ok()?;
+    match data_type_of(&rasterband)? {
+        DataType::I64 => rasterband.no_data_value_i64().map(ExactNodata::I64),
+        DataType::U64 => rasterband.no_data_value_u64().map(ExactNodata::U64),
+        _ => None,
+    }
+}
+
 /// Why a data set with no raster bands cannot be read, naming its
 /// subdatasets when it is a container (HDF5, netCDF).
 fn no_bands_reason(dataset: &Dataset) -> String {
@@ -467,8 +516,20 @@ impl RasterSource for GdalRaster {
             DataType::I16 => enc.decode(self.read_raw::<i16>(band, &window)?.view()),
             DataType::U32 => enc.decode(self.read_raw::<u32>(band, &window)?.view()),
             DataType::I32 => enc.decode(self.read_raw::<i32>(band, &window)?.view()),
-            DataType::U64 => enc.decode(self.read_raw::<u64>(band, &window)?.view()),
-            DataType::I64 => enc.decode(self.read_raw::<i64>(band, &window)?.view()),
+            DataType::U64 => {
+                let nodata = match self.exact_nodata(band) {
+                    Some(ExactNodata::U64(v)) => Some(v),
+                    _ => enc.nodata.and_then(u64::nodata_as_cell),
+                };
+                enc.decode_with_nodata(self.read_raw::<u64>(band, &window)?.view(), nodata)
+            }
+            DataType::I64 => {
+                let nodata = match self.exact_nodata(band) {
+                    Some(ExactNodata::I64(v)) => Some(v),
+                    _ => enc.nodata.and_then(i64::nodata_as_cell),
+                };
+                enc.decode_with_nodata(self.read_raw::<i64>(band, &window)?.view(), nodata)
+            }
             DataType::F32 => enc.decode(self.read_raw::<f32>(band, &window)?.view()),
             DataType::F64 => enc.decode(self.read_raw::<f64>(band, &window)?.view()),
         })

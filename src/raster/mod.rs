@@ -26,6 +26,8 @@ mod gdal_source;
 mod memory;
 mod mosaic;
 mod resampled;
+#[cfg(feature = "gdal")]
+mod vrt;
 
 pub use cell::{CellEncoding, CellType, DataType, IoType};
 #[cfg(feature = "gdal")]
@@ -200,6 +202,56 @@ pub fn row_band_windows(grid: &Grid, rows_per_band: usize) -> Vec<Window> {
         .step_by(step)
         .map(|row| Window::new(row, 0, step.min(grid.rows() - row), grid.cols()))
         .collect()
+}
+
+/// The band description of a one-band `f64` view derived from band
+/// `source_band` of `source` (a masked, mapped or mosaicked band): band 1,
+/// `f64` values with NaN as the only invalid value, the source's block
+/// shape. `band` is the band asked of the view (an error unless 1).
+///
+/// ```
+/// # fn main() -> terralux::Result<()> {
+/// use ndarray::array;
+/// use terralux::raster::{derived_band_info, DataType};
+/// use terralux::{GeoTransform, Grid, Raster};
+/// let grid = Grid::new(GeoTransform::new(0.0, 1.0, 1.0, -1.0)?, 1, 2)?;
+/// let raster = Raster::new(grid, array![[1.0f32, 2.0]])?;
+/// let info = derived_band_info("view", &raster, 1, 1)?;
+/// assert_eq!((info.band, info.data_type), (1, DataType::F64));
+/// assert!(derived_band_info("view", &raster, 1, 2).is_err());
+/// # Ok(())
+/// # }
+/// ```
+pub fn derived_band_info(
+    name: &str,
+    source: &dyn RasterSource,
+    source_band: usize,
+    band: usize,
+) -> Result<BandInfo> {
+    check_band(name, band, 1)?;
+    let info = source.band_info(source_band)?;
+    Ok(BandInfo {
+        band: 1,
+        data_type: DataType::F64,
+        encoding: CellEncoding::default(),
+        block_shape: info.block_shape,
+    })
+}
+
+/// `values` (row by row) as an array of `window`'s shape; an error naming
+/// `name` when they do not fill it.
+///
+/// ```
+/// use terralux::{raster::window_array, Window};
+/// let a = window_array("view", Window::new(0, 0, 1, 2), vec![1.0, 2.0]).unwrap();
+/// assert_eq!(a[[0, 1]], 2.0);
+/// assert!(window_array("view", Window::new(0, 0, 2, 2), vec![1.0]).is_err());
+/// ```
+pub fn window_array(name: &str, window: Window, values: Vec<f64>) -> Result<Array2<f64>> {
+    Array2::from_shape_vec((window.rows, window.cols), values).map_err(|e| Error::Shape {
+        source_name: name.to_string(),
+        reason: e.to_string(),
+    })
 }
 
 /// Copy `values` row by row into `out`, reusing its allocation.

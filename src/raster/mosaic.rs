@@ -2,7 +2,7 @@
 
 use ndarray::Array2;
 
-use super::{BandInfo, CellEncoding, CellType, DataType, RasterSource, check_band, check_window};
+use super::{BandInfo, CellType, RasterSource, check_band, check_window};
 use crate::error::{Error, Result};
 use crate::grid::{GeoTransform, Grid, Window};
 
@@ -128,14 +128,7 @@ impl RasterSource for Mosaic<'_> {
     }
 
     fn band_info(&self, band: usize) -> Result<BandInfo> {
-        check_band(&self.name, band, 1)?;
-        let info = self.tiles[0].band_info(self.band)?;
-        Ok(BandInfo {
-            band: 1,
-            data_type: DataType::F64,
-            encoding: CellEncoding::default(),
-            block_shape: info.block_shape,
-        })
+        super::derived_band_info(&self.name, self.tiles[0], self.band, band)
     }
 
     fn read_window_f64(&self, band: usize, window: Window) -> Result<Array2<f64>> {

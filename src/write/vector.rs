@@ -169,7 +169,11 @@ pub fn write_vector_file(
                 AttrValue::Null => Ok(()),
                 AttrValue::Int(v) => feature.set_field_integer64(idx, *v),
                 AttrValue::Real(v) => feature.set_field_double(idx, *v),
-                AttrValue::Text(s) => feature.set_field_string(idx, s),
+                // OGR parses ISO 8601 text into date, date-time and time fields.
+                AttrValue::Text(s)
+                | AttrValue::Date(s)
+                | AttrValue::DateTime(s)
+                | AttrValue::Time(s) => feature.set_field_string(idx, s),
             }
             .map_err(gdal_error)?;
             idx += 1;
@@ -268,7 +272,8 @@ pub fn check_vector(
     Ok(())
 }
 
-/// The OGR type for attribute `i`: integer or real when every non-null value is one, else text.
+/// The OGR type for attribute `i`: integer, real, date, date-time or time
+/// when every non-null value is one (integers count as reals), else text.
 fn attribute_type(zones: &ZoneSet, i: usize) -> OGRFieldType::Type {
     let values = || {
         zones
@@ -276,12 +281,20 @@ fn attribute_type(zones: &ZoneSet, i: usize) -> OGRFieldType::Type {
             .filter_map(|z| z.attributes.values().get(i))
             .filter(|v| **v != AttrValue::Null)
     };
-    if values().all(|v| matches!(v, AttrValue::Int(_))) && values().next().is_some() {
+    if values().next().is_none() {
+        return OGRFieldType::OFTString;
+    }
+    let all = |kind: fn(&AttrValue) -> bool| values().all(kind);
+    if all(|v| matches!(v, AttrValue::Int(_))) {
         OGRFieldType::OFTInteger64
-    } else if values().all(|v| matches!(v, AttrValue::Real(_) | AttrValue::Int(_)))
-        && values().next().is_some()
-    {
+    } else if all(|v| matches!(v, AttrValue::Real(_) | AttrValue::Int(_))) {
         OGRFieldType::OFTReal
+    } else if all(|v| matches!(v, AttrValue::Date(_))) {
+        OGRFieldType::OFTDate
+    } else if all(|v| matches!(v, AttrValue::DateTime(_))) {
+        OGRFieldType::OFTDateTime
+    } else if all(|v| matches!(v, AttrValue::Time(_))) {
+        OGRFieldType::OFTTime
     } else {
         OGRFieldType::OFTString
     }

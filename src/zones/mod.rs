@@ -43,6 +43,17 @@ impl fmt::Display for ZoneId {
 }
 
 /// One attribute value of a zone.
+///
+/// Dates and times keep their kind, as ISO 8601 text (what CSV and
+/// GeoJSON outputs show, and what GDAL parses back into a date field):
+///
+/// ```
+/// use terralux::zones::AttrValue;
+/// let day = AttrValue::Date("2023-01-02".into());
+/// let at = AttrValue::DateTime("2023-01-02T03:04:05+08:00".into());
+/// assert_eq!(format!("{day} {at}"), "2023-01-02 2023-01-02T03:04:05+08:00");
+/// assert_ne!(day, AttrValue::Text("2023-01-02".into()));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum AttrValue {
     /// Missing (OGR null or unset).
@@ -51,8 +62,18 @@ pub enum AttrValue {
     Int(i64),
     /// Real field.
     Real(f64),
-    /// Text field (dates and lists are kept as their text form).
+    /// Text field (lists and other kinds are kept as their text form).
     Text(String),
+    /// Date field (OGR `OFTDate`), as ISO 8601 `YYYY-MM-DD`.
+    Date(String),
+    /// Date and time field (OGR `OFTDateTime`), as ISO 8601
+    /// `YYYY-MM-DDTHH:MM:SS` (`.sss` when there are milliseconds), then `Z`
+    /// or `+HH:MM` / `-HH:MM` when the source states a time zone (nothing for
+    /// local or unknown time).
+    DateTime(String),
+    /// Time-of-day field (OGR `OFTTime`), as ISO 8601 `HH:MM:SS` (`.sss`
+    /// and a time zone as for [`AttrValue::DateTime`]).
+    Time(String),
 }
 
 impl fmt::Display for AttrValue {
@@ -61,7 +82,10 @@ impl fmt::Display for AttrValue {
             AttrValue::Null => Ok(()),
             AttrValue::Int(v) => write!(f, "{v}"),
             AttrValue::Real(v) => write!(f, "{v}"),
-            AttrValue::Text(s) => f.write_str(s),
+            AttrValue::Text(s)
+            | AttrValue::Date(s)
+            | AttrValue::DateTime(s)
+            | AttrValue::Time(s) => f.write_str(s),
         }
     }
 }

@@ -58,8 +58,11 @@ impl ZoneSet {
     ///
     /// 3D and measured geometries are flattened to 2D; geometry collections
     /// of polygons are merged into one multipolygon. Ids come from
-    /// `id_field` (integer fields give integer ids, text fields text ids)
-    /// or from the feature ids.
+    /// `id_field` (integer fields give integer ids, text fields text ids,
+    /// date and time fields text ids in ISO 8601, `2023-01-02`) or from the
+    /// feature ids. Date, time and date-time attributes become
+    /// [`AttrValue::Date`], [`AttrValue::Time`] and [`AttrValue::DateTime`],
+    /// in ISO 8601.
     ///
     /// ```no_run
     /// # fn main() -> terralux::Result<()> {
@@ -227,6 +230,10 @@ fn read_id(
 ) -> Result<ZoneId, String> {
     let null = || format!("its id field '{}' is empty", field.0);
     let gdal_err = |e: gdal::errors::GdalError| format!("cannot read id field '{}': {e}", field.0);
+    // Unset (a GeoJSON feature without the property) is as empty as null: GDAL would read 0 or "".
+    if !is_set(feature, idx) {
+        return Err(null());
+    }
     match field.1 {
         OGRFieldType::OFTInteger | OGRFieldType::OFTInteger64 => feature
             .field_as_integer64(idx)
@@ -244,6 +251,11 @@ fn read_id(
                 Ok(ZoneId::Text(v.to_string()))
             }
         }
+        OGRFieldType::OFTDate | OGRFieldType::OFTDateTime | OGRFieldType::OFTTime => {
+            iso_8601(feature, idx, field.1)
+                .map(ZoneId::Text)
+                .ok_or_else(|| format!("cannot read id field '{}' as a date or time", field.0))
+        }
         _ => feature
             .field_as_string(idx)
             .map_err(gdal_err)?
@@ -253,14 +265,101 @@ fn read_id(
 }
 
 fn read_attribute(feature: &Feature<'_>, idx: usize, ty: OGRFieldType::Type) -> AttrValue {
+    // Unset (a GeoJSON feature without the property) is missing, not 0 or "".
+    if !is_set(feature, idx) {
+        return AttrValue::Null;
+    }
     let value = match ty {
         OGRFieldType::OFTInteger | OGRFieldType::OFTInteger64 => feature
             .field_as_integer64(idx)
             .map(|v| v.map(AttrValue::Int)),
         OGRFieldType::OFTReal => feature.field_as_double(idx).map(|v| v.map(AttrValue::Real)),
+        OGRFieldType::OFTDate | OGRFieldType::OFTDateTime | OGRFieldType::OFTTime => {
+            let kind = match ty {
+                OGRFieldType::OFTDate => AttrValue::Date,
+                OGRFieldType::OFTDateTime => AttrValue::DateTime,
+                _ => AttrValue::Time,
+            };
+            match iso_8601(feature, idx, ty) {
+                Some(iso) => Ok(Some(kind(iso))),
+                // Not a date GDAL can take apart: keep what it says, as text.
+                None => feature.field_as_string(idx).map(|v| v.map(AttrValue::Text)),
+            }
+        }
         _ => feature.field_as_string(idx).map(|v| v.map(AttrValue::Text)),
     };
     value.ok().flatten().unwrap_or(AttrValue::Null)
+}
+
+/// True when field `idx` of `feature` holds a value (neither unset nor null).
+fn is_set(feature: &Feature<'_>, idx: usize) -> bool {
+    let Ok(idx) = i32::try_from(idx) else {
+        return false;
+    };
+    // SAFETY: the feature handle is valid for the feature's life; GDAL checks the index.
+    unsafe { gdal_sys::OGR_F_IsFieldSetAndNotNull(feature.c_feature(), idx) != 0 }
+}
+
+/// A date, time or date-time field's value as ISO 8601 (`2023-01-02`,
+/// `03:04:05`, `2023-01-02T03:04:05`, milliseconds as `.250` when there are
+/// any, then `Z` or `+08:00` when the field states a time zone), instead of
+/// GDAL's text form (`2023/01/02 03:04:05+08`). `None` when GDAL cannot
+/// read the field as a date.
+fn iso_8601(feature: &Feature<'_>, idx: usize, ty: OGRFieldType::Type) -> Option<String> {
+    let idx = i32::try_from(idx).ok()?;
+    let (mut year, mut month, mut day, mut hour, mut minute, mut tz) = (0, 0, 0, 0, 0, 0);
+    let mut second = 0.0f32;
+    // SAFETY: the feature handle is valid for the feature's life; the out-pointers are
+    // to locals; GDAL checks the index and returns FALSE for fields it cannot read.
+    let ok = unsafe {
+        gdal_sys::OGR_F_GetFieldAsDateTimeEx(
+            feature.c_feature(),
+            idx,
+            &mut year,
+            &mut month,
+            &mut day,
+            &mut hour,
+            &mut minute,
+            &mut second,
+            &mut tz,
+        )
+    };
+    if ok == 0 {
+        return None;
+    }
+    let date = format!("{year:04}-{month:02}-{day:02}");
+    // GDAL keeps milliseconds: print them when there are any, as GDAL's own ISO writer does.
+    let millis = (f64::from(second) * 1000.0).round() as i64;
+    let time = if millis % 1000 == 0 {
+        format!("{hour:02}:{minute:02}:{:02}", millis / 1000)
+    } else {
+        format!(
+            "{hour:02}:{minute:02}:{:02}.{:03}",
+            millis / 1000,
+            millis % 1000
+        )
+    };
+    let zone = time_zone(tz);
+    Some(match ty {
+        OGRFieldType::OFTDate => date,
+        OGRFieldType::OFTTime => format!("{time}{zone}"),
+        _ => format!("{date}T{time}{zone}"),
+    })
+}
+
+/// OGR's time zone flag as ISO 8601: 0 (unknown) and 1 (local time) give
+/// nothing, 100 is `Z`, and every step of 1 from 100 is 15 minutes east.
+fn time_zone(flag: i32) -> String {
+    match flag {
+        100 => "Z".to_string(),
+        f if f > 1 => {
+            let minutes = (f - 100) * 15;
+            let sign = if minutes < 0 { '-' } else { '+' };
+            let minutes = minutes.abs();
+            format!("{sign}{:02}:{:02}", minutes / 60, minutes % 60)
+        }
+        _ => String::new(),
+    }
 }
 
 /// Convert an OGR geometry to a 2D multipolygon, or say why it cannot be one.
