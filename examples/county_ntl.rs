@@ -23,9 +23,10 @@ use terralux::ntl::Product;
 use terralux::ntl::blackmarble;
 use terralux::ntl::dmsp::{Calibrated, Calibration};
 use terralux::ntl::mask::{Keep, MaskLayer, Masked, Negatives};
+use terralux::ntl::population::Population;
 use terralux::ntl::series::{Dated, run_series};
 use terralux::progress::Progress;
-use terralux::raster::{Mosaic, Quantity, Resampled};
+use terralux::raster::{Mosaic, Quantity, RasterOptions, Resampled};
 use terralux::results::ZonalTable;
 use terralux::stats::Stat;
 use terralux::write::{self, InputFile, OutputSet, RunRecord, VectorFormat};
@@ -49,7 +50,7 @@ const OPTIONS: &[&str] = &[
     "--threads",
     "--output",
 ];
-const SWITCHES: &[&str] = &["--gcj02", "--quiet", "--help", "-h"];
+const SWITCHES: &[&str] = &["--gcj02", "--quiet", "--allow-raw-vrt", "--help", "-h"];
 /// The output columns after the id and the date, in order.
 const INDICATORS: [&str; 14] = [
     "tnl",
@@ -74,7 +75,7 @@ county_ntl: night-light indicators per county and date
 USAGE
   county_ntl --raster PATH... | --dir FOLDER --zones PATH [--layer NAME] [--id-field FIELD]
              [--gcj02] [--threshold T] [--population PATH] [--product auto|vnl|blackmarble|dmsp]
-             [--threads N] [--quiet] --output PATH
+             [--threads N] [--quiet] [--allow-raw-vrt] --output PATH
 
 INPUTS
   --raster PATH...   Night-light rasters, one per date or tile (several paths after one flag, or the
@@ -116,6 +117,8 @@ OUTPUT
                      Mann-Kendall S, Z and two-sided p-value, and the annual growth rate.
   --threads N        Worker threads (default: all cores). Results do not depend on it.
   --quiet            No progress bar.
+  --allow-raw-vrt    Read VRT files with VRTRawRasterBand bands (raw bytes of any other
+                     file); refused by default.
 
 EXAMPLE
   cargo run --release --example county_ntl -- --dir testdata/products/vnl \\
@@ -187,11 +190,25 @@ fn list_dir(dir: &str) -> Result<Vec<PathBuf>, Failure> {
 
 /// The EOG `cf_cvg` companion of a VNL layer, if it is there.
 fn cf_cvg_companion(path: &Path) -> Option<PathBuf> {
+    cf_cvg_name(path).filter(|companion| companion.exists())
+}
+
+/// Where the `cf_cvg` companion of a VNL layer would be (`None` for the companion itself).
+fn cf_cvg_name(path: &Path) -> Option<PathBuf> {
     let name = path.file_name()?.to_string_lossy().into_owned();
     let (stem, rest) = name.split_once('.')?;
     let after_layer = rest.split_once('.').map_or("tif", |(_, r)| r);
     let companion = path.with_file_name(format!("{stem}.cf_cvg.{after_layer}"));
-    (companion != path && companion.exists()).then_some(companion)
+    (companion != path).then_some(companion)
+}
+
+/// What a file covers within its date: a tile id, or `None` for a whole product.
+fn tile_of(product: &Option<Product>) -> Option<String> {
+    match product {
+        Some(Product::Vnl(name)) => name.tile.clone(),
+        Some(Product::BlackMarble(name)) => Some(format!("h{:02}v{:02}", name.h, name.v)),
+        _ => None,
+    }
 }
 
 fn run() -> Result<(), Failure> {
@@ -367,24 +384,62 @@ fn run() -> Result<(), Failure> {
         .any(|i| matches!(i.product, Some(Product::Dmsp(_))));
     let threshold = threshold.unwrap_or(if is_dmsp { 7.0 } else { 0.5 });
 
+    let raster_options = RasterOptions {
+        allow_raw_vrt: args.switch("--allow-raw-vrt"),
+        ..RasterOptions::default()
+    };
     // Open every raster, its mask or calibration.
     let rasters: Vec<GdalRaster> = match is_bm {
         true => Vec::new(),
         false => inputs
             .iter()
-            .map(|i| GdalRaster::open(&i.path))
+            .map(|i| GdalRaster::open_with(&i.path, &raster_options))
             .collect::<Result<_, _>>()?,
     };
     let companions: Vec<Option<GdalRaster>> = inputs
         .iter()
         .filter(|_| !is_bm)
         .map(|i| match i.product {
-            Some(Product::Vnl(_)) | None => {
-                cf_cvg_companion(&i.path).map(GdalRaster::open).transpose()
-            }
+            Some(Product::Vnl(_)) | None => cf_cvg_companion(&i.path)
+                .map(|c| GdalRaster::open_with(c, &raster_options))
+                .transpose(),
             _ => Ok(None),
         })
         .collect::<Result<_, _>>()?;
+    // Say what would otherwise change silently: a VNL layer without its
+    // cf_cvg mask, two files of one date over the same tiles.
+    let mut notes = Vec::new();
+    for (input, companion) in inputs.iter().zip(&companions) {
+        if matches!(input.product, Some(Product::Vnl(_)))
+            && companion.is_none()
+            && let Some(expected) = cf_cvg_name(&input.path)
+        {
+            let note = format!(
+                "{}: no cf_cvg companion ({}) beside it; measured without the cloud-free coverage mask (cells never observed count as dark)",
+                input.path.display(),
+                expected.file_name().unwrap_or_default().to_string_lossy()
+            );
+            eprintln!("{PROGRAM}: warning: {note}");
+            notes.push(note);
+        }
+    }
+    for (i, input) in inputs.iter().enumerate() {
+        let tile = tile_of(&input.product);
+        if let Some(earlier) = inputs[..i]
+            .iter()
+            .find(|e| e.date == input.date && tile_of(&e.product) == tile)
+        {
+            let note = format!(
+                "date {}: {} and {} cover the same {}; they are mosaicked and the first file's valid cells win (keep one file per date and tile)",
+                input.date,
+                earlier.path.display(),
+                input.path.display(),
+                tile.map_or("area".to_string(), |t| format!("tile {t}"))
+            );
+            eprintln!("{PROGRAM}: warning: {note}");
+            notes.push(note);
+        }
+    }
     // Black Marble: each tile's radiance layer with its default quality masks;
     // the tiles of one date as one mosaic, so a county across tiles counts once.
     let bm_tiles: Vec<BlackMarbleTile> = inputs
@@ -486,12 +541,28 @@ fn run() -> Result<(), Failure> {
     // Population: split by area onto the lights' grid when its grid differs.
     let population_raster = args
         .value("--population")
-        .map(GdalRaster::open)
+        .map(|p| GdalRaster::open_with(p, &raster_options))
         .transpose()?;
-    let population: Option<Box<dyn RasterSource + Sync + '_>> = match &population_raster {
-        Some(p) if p.grid() == &grid => {
-            Some(Box::new(Masked::new(p, 1, Vec::new(), Negatives::Keep)?))
+    // Negative and infinite cells are not people: invalid, and said.
+    let population_checked = population_raster
+        .as_ref()
+        .map(|p| Population::new(p, 1))
+        .transpose()?;
+    if let Some(p) = &population_checked {
+        let invalid = p.invalid_cells()?;
+        if invalid.total() > 0 {
+            let note = format!(
+                "{}: {} negative and {} infinite cell(s) are not people counts; left out of per_capita and lit_pop_frac as invalid",
+                p.name(),
+                invalid.negative,
+                invalid.infinite
+            );
+            eprintln!("{PROGRAM}: warning: {note}");
+            notes.push(note);
         }
+    }
+    let population: Option<Box<dyn RasterSource + Sync + '_>> = match &population_checked {
+        Some(p) if p.grid() == &grid => Some(Box::new(p)),
         Some(p) => Some(Box::new(Resampled::new(
             p,
             grid.clone(),
@@ -555,7 +626,6 @@ fn run() -> Result<(), Failure> {
         })
         .collect();
     // DMSP saturates at DN 63 in city cores: say how much, on stderr and in the provenance.
-    let mut notes = Vec::new();
     for (input, raster) in inputs.iter().zip(&rasters) {
         if matches!(input.product, Some(Product::Dmsp(_))) {
             let (saturated, valid) = terralux::ntl::dmsp::saturation(raster, 1)?;

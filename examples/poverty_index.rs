@@ -29,9 +29,10 @@ use std::time::SystemTime;
 use cli::{Args, Failure};
 use terralux::index::{
     Aggregation, CompositeIndex, Direction, IndexSpec, Missing, Normalisation, Weights,
-    composite_index, ols_r2, pearson, roc_auc, spearman,
+    composite_index, ols_r2, pearson, roc_auc, screen_indicators, spearman,
 };
 use terralux::map::{Choropleth, InteractiveMap};
+use terralux::raster::RasterOptions;
 use terralux::stats::{Stat, StatValue};
 use terralux::table::Table;
 use terralux::write::{self, InputFile, Json, OutputSet, csv_field, csv_record};
@@ -63,7 +64,7 @@ const OPTIONS: &[&str] = &[
     "--poor",
     "--output",
 ];
-const SWITCHES: &[&str] = &["--help", "-h"];
+const SWITCHES: &[&str] = &["--allow-raw-vrt", "--help", "-h"];
 
 const HELP: &str = "\
 poverty_index: a composite index of per-county indicators, with its maps
@@ -76,7 +77,7 @@ USAGE
                 [--goalposts LIST] [--weights equal|entropy|pca|LIST]
                 [--aggregation arithmetic|geometric] [--missing propagate|reweight]
                 [--classes N] [--group-field FIELD] [--label-field FIELD]
-                [--reference COLUMN] [--poor PATH] --output PATH.csv
+                [--reference COLUMN] [--poor PATH] [--allow-raw-vrt] --output PATH.csv
 
 INPUTS
   --table PATH       CSV of indicators, one row per county (e.g. the output of zonal or
@@ -127,7 +128,12 @@ OUTPUT
                      Beside it: <stem>.png and <stem>.svg (choropleth of the score),
                      <stem>.html (interactive map of the score and every indicator,
                      self-contained) and <stem>.csv.provenance.json (inputs, choices,
-                     weights, validation figures). Files are written atomically.
+                     weights, validation figures, the size and SHA-256 of every file).
+                     The files are written as one set: all of them, or none (the
+                     previous ones stay as they were); an output that is an input is
+                     refused.
+  --allow-raw-vrt    With --raster: read a VRT with VRTRawRasterBand bands (raw bytes of
+                     any other file); refused by default.
 
 Exit codes: 0 success, 2 usage error, 1 any other error.
 
@@ -153,6 +159,7 @@ enum Source {
 /// Everything the command line asks for, checked.
 struct Request {
     source: Source,
+    allow_raw_vrt: bool,
     roll_ups: Vec<String>,
     table_id: Option<String>,
     date: Option<String>,
@@ -347,6 +354,7 @@ fn parse_request() -> Result<Option<Request>, Failure> {
         reference: args.value("--reference").map(str::to_string),
         poor: args.value("--poor").map(str::to_string),
         output,
+        allow_raw_vrt: args.switch("--allow-raw-vrt"),
     }))
 }
 
@@ -451,6 +459,37 @@ fn run() -> Result<(), Failure> {
         missing: request.missing,
         classes: request.classes,
     };
+    // Non-finite values cannot be ranked: missing, and said; so is an indicator
+    // with no value left, which empties every score under --missing propagate.
+    let mut notes: Vec<String> = Vec::new();
+    let mut screen = |what: &str, columns: &mut [Vec<Option<f64>>]| {
+        let screens = screen_indicators(columns);
+        for (name, found) in indicators.iter().zip(screens) {
+            if found.non_finite > 0 {
+                notes.push(format!(
+                    "indicator '{name}': {} {what} value(s) are not finite (inf or nan) and count as missing",
+                    found.non_finite
+                ));
+            }
+            if found.present == 0 {
+                notes.push(format!(
+                    "indicator '{name}' has no value for any {what}: {}",
+                    match request.missing {
+                        Missing::Propagate =>
+                            "every score is missing (--missing reweight leaves it out)",
+                        Missing::Reweight => "it is left out of every score",
+                    }
+                ));
+            }
+        }
+    };
+    screen("county", &mut gathered.columns);
+    for level in &mut gathered.levels {
+        screen(&format!("'{}' group", level.field), &mut level.columns);
+    }
+    for note in &notes {
+        eprintln!("{PROGRAM}: warning: {note}");
+    }
     let index = composite_index(&by_zone_rows(&gathered.columns), &spec)?;
     let level_indices = gathered
         .levels
@@ -581,6 +620,7 @@ fn run() -> Result<(), Failure> {
         ("zones_without_table_row", Json::Int(unmatched_zones as i64)),
         ("table_rows_without_zone", Json::Int(unmatched_rows as i64)),
         ("roll_ups", Json::Array(roll_ups)),
+        ("notes", Json::Array(notes.iter().map(Json::str).collect())),
         ("validation", Json::object(validation)),
         ("started", Json::str(write::rfc3339(started))),
         ("finished", Json::str(write::rfc3339(SystemTime::now()))),
@@ -692,7 +732,14 @@ fn from_table(request: &Request, path: &str, zones: &ZoneSet) -> Result<Gathered
     let reference = request
         .reference
         .as_ref()
-        .map(|r| table.numbers(r).map(|v| by_zone(&v)))
+        .map(|r| {
+            table.numbers(r).map(|v| {
+                by_zone(&v)
+                    .into_iter()
+                    .map(|x| x.filter(|x| x.is_finite()))
+                    .collect()
+            })
+        })
         .transpose()?;
     Ok(Gathered {
         names: indicators,
@@ -716,7 +763,13 @@ fn from_raster(
     let names = request.indicators.clone().unwrap_or_default();
     let stats = Stat::parse_list(&names.join(","))
         .map_err(|e| Failure::Usage(format!("--indicators with --raster: {e}")))?;
-    let raster = GdalRaster::open(path)?;
+    let raster = GdalRaster::open_with(
+        path,
+        &RasterOptions {
+            allow_raw_vrt: request.allow_raw_vrt,
+            ..RasterOptions::default()
+        },
+    )?;
     let raster_crs = raster
         .grid()
         .crs()

@@ -8,6 +8,7 @@
 //!     [--weights PATH] [--area-weighted] \
 //!     [--zones-crs CRS] [--raster-crs CRS] [--gcj02] \
 //!     [--threads N] [--quiet] [--roll-up FIELD]... [--keep-bad-geometry] \
+//!     [--csv-safe] [--allow-raw-vrt] \
 //!     --output PATH
 //! ```
 //!
@@ -53,6 +54,7 @@ const SWITCHES: &[&str] = &[
     "--gcj02",
     "--keep-bad-geometry",
     "--csv-safe",
+    "--allow-raw-vrt",
     "--quiet",
     "--help",
     "-h",
@@ -65,7 +67,8 @@ USAGE
   zonal --raster PATH [--band N]... --zones PATH [--layer NAME] [--id-field FIELD]
         [--stats LIST] [--coverage exact|center|all-touched] [--weights PATH]
         [--area-weighted] [--zones-crs CRS] [--raster-crs CRS] [--gcj02] [--threads N] [--quiet]
-        [--roll-up FIELD]... [--keep-bad-geometry] --output PATH
+        [--roll-up FIELD]... [--keep-bad-geometry] [--csv-safe] [--allow-raw-vrt]
+        --output PATH
 
 INPUTS
   --raster PATH      Raster to summarise: any GDAL path (file, HDF5:\"f.h5\"://..., /vsi...).
@@ -101,6 +104,9 @@ WHAT TO COMPUTE
 RUNNING
   --threads N        Worker threads (default: all cores). Results do not depend on it.
   --quiet            No progress bar (it is only drawn when stderr is a terminal anyway).
+  --allow-raw-vrt    Read VRT files with VRTRawRasterBand bands, which read the raw bytes of
+                     any other file; refused by default, since a VRT from elsewhere could
+                     make the statistics reveal a local file.
 
 OUTPUT
   --output PATH      .csv, .geojson or .gpkg (chosen by extension); '-' writes CSV to stdout.
@@ -154,6 +160,7 @@ struct Request {
     threads: Option<usize>,
     quiet: bool,
     csv_safe: bool,
+    allow_raw_vrt: bool,
     roll_ups: Vec<String>,
     output: Output,
 }
@@ -279,6 +286,7 @@ fn parse_request() -> Result<Option<Request>, Failure> {
         threads,
         quiet: args.switch("--quiet"),
         csv_safe: args.switch("--csv-safe"),
+        allow_raw_vrt: args.switch("--allow-raw-vrt"),
         roll_ups,
         output,
     }))
@@ -318,6 +326,7 @@ fn run() -> Result<(), Failure> {
 
     let raster_options = RasterOptions {
         assume_crs: request.raster_crs.clone(),
+        allow_raw_vrt: request.allow_raw_vrt,
         ..RasterOptions::default()
     };
     let raster = GdalRaster::open_with(&request.raster, &raster_options)

@@ -142,6 +142,49 @@ fn invalid(reason: String) -> Error {
     }
 }
 
+/// What [`screen_indicators`] found in one indicator column.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IndicatorScreen {
+    /// Values that were NaN or infinite, now missing.
+    pub non_finite: usize,
+    /// Values left (present and finite).
+    pub present: usize,
+}
+
+/// Make every NaN or infinite indicator value missing (an index cannot
+/// rank an infinity, and a NaN would empty the composite silently), and
+/// say per column how many were and how many values are left; a column
+/// with `present == 0` leaves every score missing under
+/// [`Missing::Propagate`]. `columns` holds one column per indicator.
+///
+/// ```
+/// use terralux::index::screen_indicators;
+/// let mut columns = vec![vec![Some(1.0), Some(f64::INFINITY), None], vec![None, None, None]];
+/// let screens = screen_indicators(&mut columns);
+/// assert_eq!(columns[0], [Some(1.0), None, None]);
+/// assert_eq!((screens[0].non_finite, screens[0].present), (1, 1));
+/// assert_eq!(screens[1].present, 0);
+/// ```
+pub fn screen_indicators(columns: &mut [Vec<Option<f64>>]) -> Vec<IndicatorScreen> {
+    columns
+        .iter_mut()
+        .map(|column| {
+            let mut screen = IndicatorScreen::default();
+            for value in column.iter_mut() {
+                match value {
+                    Some(v) if !v.is_finite() => {
+                        *value = None;
+                        screen.non_finite += 1;
+                    }
+                    Some(_) => screen.present += 1,
+                    None => {}
+                }
+            }
+            screen
+        })
+        .collect()
+}
+
 /// Build the index of `data` (one row per zone, one column per indicator).
 pub fn composite_index(data: &[Vec<Option<f64>>], spec: &IndexSpec) -> Result<CompositeIndex> {
     let k = spec.directions.len();

@@ -399,10 +399,6 @@ fn indicators_by_hand_on_four_square_kilometres() {
             threshold: t,
             dn_max: None,
         },
-        Stat::Ali {
-            threshold: t,
-            dn_max: Some(63.0),
-        },
         Stat::Cnli(t),
         Stat::Gini,
         Stat::Theil,
@@ -433,7 +429,6 @@ fn indicators_by_hand_on_four_square_kilometres() {
         3.0,              // lit_area_km2: three cells above 1
         0.75,             // lit_frac
         4.0 / 6.0,        // ali: mean lit 4 over the zone's max 6
-        4.0 / 63.0,       // ali with DMSP's 63
         4.0 / 6.0 * 0.75, // cnli: I x S
         40.0 / 96.0,      // gini: sum |xi - xj| = 40 over 2 n^2 mean = 96
         theil,            // theil
@@ -444,6 +439,37 @@ fn indicators_by_hand_on_four_square_kilometres() {
         assert!((g - e).abs() < 1e-12, "{stat}: {g} vs {e}");
     }
     assert!(!table.zones[0].values.contains(&StatValue::Missing));
+    // ALI with DMSP's 63 (another run: two statistics named `ali` would be
+    // two columns of one name, which the engine refuses).
+    let dmsp_ali = ZonalStats::new(&zones)
+        .band(&lights, 1)
+        .stats(&[Stat::Ali {
+            threshold: t,
+            dn_max: Some(63.0),
+        }])
+        .run()
+        .unwrap();
+    let ali = dmsp_ali.zones[0].values[0].as_f64().unwrap();
+    assert!((ali - 4.0 / 63.0).abs() < 1e-12, "{ali}");
+    let twice = ZonalStats::new(&zones)
+        .band(&lights, 1)
+        .stats(&[
+            Stat::Ali {
+                threshold: t,
+                dn_max: None,
+            },
+            Stat::Ali {
+                threshold: t,
+                dn_max: Some(63.0),
+            },
+        ])
+        .run();
+    assert!(
+        twice
+            .unwrap_err()
+            .to_string()
+            .contains("statistic 'ali' is asked twice")
+    );
 }
 
 #[cfg(feature = "gdal")]

@@ -1117,3 +1117,233 @@ fn a_huge_grid_costs_only_the_rows_and_chunks_its_zones_touch() {
     assert!((row[0] - 1.0).abs() < 1e-6, "{row:?}");
     assert_eq!(&row[1..], [0.0, 0.0]);
 }
+
+// --------------------------------------------------- say what changed
+
+/// The provenance's notes of `output`.
+fn provenance_text(output: &Path) -> String {
+    std::fs::read_to_string(terralux::write::provenance_path(output)).unwrap()
+}
+
+const VNL_2021: &str = "VNL_v22_npp_2021_global_vcmslcfg_c202402081200.average_masked.dat.tif";
+const CF_CVG_2021: &str = "VNL_v22_npp_2021_global_vcmslcfg_c202402081200.cf_cvg.dat.tif";
+
+fn county_ntl_dir(dir: &Path, output: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "--dir".to_string(),
+        s(dir),
+        "--zones".to_string(),
+        s(&testdata("counties.gpkg")),
+        "--id-field".to_string(),
+        "code".to_string(),
+        "--output".to_string(),
+        s(output),
+    ];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    Command::new(example_binary("county_ntl"))
+        .args(&args)
+        .arg("--quiet")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_vnl_layer_without_its_cf_cvg_companion_is_said() {
+    let dir = TempDir::new("trust-cf-cvg");
+    let products = dir.join("vnl");
+    std::fs::create_dir_all(&products).unwrap();
+    std::fs::copy(
+        testdata(&format!("products/vnl/{VNL_2021}")),
+        products.join(VNL_2021),
+    )
+    .unwrap();
+    let output = dir.join("ntl.csv");
+    let out = county_ntl_dir(&products, &output, &[]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    let expected = format!("no cf_cvg companion ({CF_CVG_2021}) beside it");
+    assert!(err.contains("county_ntl: warning: "), "{err}");
+    assert!(err.contains(&expected), "{err}");
+    assert!(provenance_text(&output).contains(&expected));
+}
+
+#[test]
+fn two_files_of_one_date_are_said() {
+    let dir = TempDir::new("trust-two-versions");
+    let products = dir.join("vnl");
+    std::fs::create_dir_all(&products).unwrap();
+    for name in [VNL_2021, CF_CVG_2021] {
+        std::fs::copy(
+            testdata(&format!("products/vnl/{name}")),
+            products.join(name),
+        )
+        .unwrap();
+        let older = name
+            .replace("v22", "v21")
+            .replace("c202402081200", "c202205302300");
+        std::fs::copy(
+            testdata(&format!("products/vnl/{name}")),
+            products.join(older),
+        )
+        .unwrap();
+    }
+    let output = dir.join("ntl.csv");
+    let out = county_ntl_dir(&products, &output, &[]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("date 2021: "), "{err}");
+    assert!(err.contains("cover the same area"), "{err}");
+    assert!(provenance_text(&output).contains("cover the same area"));
+}
+
+#[test]
+fn population_cells_that_are_not_people_are_left_out_and_said() {
+    use gdal::raster::Buffer;
+    let dir = TempDir::new("trust-population-cells");
+    let population = dir.join("pop.tif");
+    std::fs::copy(testdata("products/population_30s.tif"), &population).unwrap();
+    {
+        let ds = gdal::Dataset::open_ex(
+            &population,
+            gdal::DatasetOptions {
+                open_flags: gdal::GdalOpenFlags::GDAL_OF_UPDATE,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let mut band = ds.rasterband(1).unwrap();
+        let mut bad = Buffer::new((3, 1), vec![-1e6f32, f32::INFINITY, -5.0]);
+        // Row 20, columns 10..13: inside the counties.
+        band.write((10, 20), (3, 1), &mut bad).unwrap();
+    }
+    let output = dir.join("ntl.csv");
+    let out = county_ntl_dir(
+        &testdata("products/vnl"),
+        &output,
+        &["--population", &s(&population)],
+    );
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    let expected = "2 negative and 1 infinite cell(s) are not people counts";
+    assert!(err.contains(expected), "{err}");
+    assert!(provenance_text(&output).contains(expected));
+    for row in read_csv(&output) {
+        let per_capita: f64 = row["per_capita"].parse().unwrap_or(0.0);
+        let lit_pop_frac: f64 = row["lit_pop_frac"].parse().unwrap_or(0.0);
+        assert!(per_capita >= 0.0, "{row:?}");
+        assert!((0.0..=1.0).contains(&lit_pop_frac), "{row:?}");
+    }
+}
+
+#[test]
+fn indicators_that_are_not_finite_or_missing_everywhere_are_said() {
+    let dir = TempDir::new("trust-indicators");
+    let zones = common::test_counties();
+    let mut table = String::from("code,light,empty\n");
+    for (i, zone) in zones.iter().enumerate() {
+        let light = if i == 0 {
+            "inf".to_string()
+        } else {
+            format!("{}", i)
+        };
+        table.push_str(&format!("{},{light},\n", zone.id));
+    }
+    let path = dir.join("table.csv");
+    std::fs::write(&path, table).unwrap();
+    let output = dir.join("index.csv");
+    let run_index = |indicators: &str| {
+        Command::new(example_binary("poverty_index"))
+            .args([
+                "--table",
+                &s(&path),
+                "--zones",
+                &s(&testdata("counties.gpkg")),
+                "--id-field",
+                "code",
+                "--indicators",
+                indicators,
+                "--output",
+                &s(&output),
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = run_index("light");
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    let expected =
+        "indicator 'light': 1 county value(s) are not finite (inf or nan) and count as missing";
+    assert!(err.contains(expected), "{err}");
+    assert!(provenance_text(&output).contains(expected));
+    let rows = read_csv(&output);
+    assert_eq!(rows[0]["score"], "");
+    assert!(rows[1..].iter().all(|r| !r["score"].is_empty()));
+
+    let out = run_index("light,empty");
+    let err = stderr(&out);
+    let expected = "indicator 'empty' has no value for any county: every score is missing";
+    assert!(err.contains(expected), "{err}");
+}
+
+#[test]
+fn a_raw_file_vrt_is_refused_unless_allowed() {
+    let dir = TempDir::new("trust-raw-vrt");
+    // 16 bytes of a local file read as a 4 x 4 Byte raster.
+    let secret = dir.join("secret.txt");
+    std::fs::write(&secret, "0123456789abcdef").unwrap();
+    let vrt = dir.join("raw.vrt");
+    std::fs::write(
+        &vrt,
+        format!(
+            r#"<VRTDataset rasterXSize="4" rasterYSize="4">
+  <SRS>EPSG:4326</SRS>
+  <GeoTransform>100, 1, 0, 34, 0, -1</GeoTransform>
+  <VRTRasterBand dataType="Byte" band="1" subClass="VRTRawRasterBand">
+    <SourceFilename relativeToVRT="0">{}</SourceFilename>
+    <ImageOffset>0</ImageOffset><PixelOffset>1</PixelOffset><LineOffset>4</LineOffset>
+  </VRTRasterBand>
+</VRTDataset>
+"#,
+            secret.display()
+        ),
+    )
+    .unwrap();
+    let zones = square_zone(&dir, "z.geojson", 100.0, 30.0, 4.0);
+    let output = dir.join("out.csv");
+    let args = |extra: &[&str]| {
+        let mut a = vec![
+            "--raster".to_string(),
+            s(&vrt),
+            "--zones".to_string(),
+            s(&zones),
+            "--id-field".to_string(),
+            "code".to_string(),
+            "--stats".to_string(),
+            "min,max".to_string(),
+            "--output".to_string(),
+            s(&output),
+        ];
+        a.extend(extra.iter().map(|x| x.to_string()));
+        a
+    };
+    let refused = Command::new(example_binary("zonal"))
+        .args(args(&[]))
+        .output()
+        .unwrap();
+    let err = stderr(&refused);
+    assert_eq!(refused.status.code(), Some(1), "{err}");
+    assert!(err.contains("raw.vrt"), "{err}");
+    assert!(err.contains("VRTRawRasterBand"), "{err}");
+    assert!(err.contains("--allow-raw-vrt"), "{err}");
+    assert!(!output.exists());
+    let allowed = Command::new(example_binary("zonal"))
+        .args(args(&["--allow-raw-vrt"]))
+        .output()
+        .unwrap();
+    assert!(allowed.status.success(), "{}", stderr(&allowed));
+    // '0' is 48 and 'f' is 102.
+    assert_eq!(
+        std::fs::read_to_string(&output).unwrap(),
+        "code,min,max\nz,48,102\n"
+    );
+}

@@ -9,7 +9,7 @@ use ndarray::Array2;
 
 use crate::error::Result;
 use crate::grid::{Grid, Window};
-use crate::raster::{BandInfo, CellEncoding, CellType, DataType, RasterSource};
+use crate::raster::{BandInfo, CellType, RasterSource, derived_band_info, window_array};
 
 /// When a mask layer keeps a cell (a NaN or nodata mask cell never does).
 #[derive(Debug, Clone, PartialEq)]
@@ -131,25 +131,13 @@ impl RasterSource for Masked<'_> {
     }
 
     fn band_info(&self, band: usize) -> Result<BandInfo> {
-        crate::raster::check_band(&self.name, band, 1)?;
-        let info = self.values.band_info(self.band)?;
-        Ok(BandInfo {
-            band: 1,
-            data_type: DataType::F64,
-            encoding: CellEncoding::default(),
-            block_shape: info.block_shape,
-        })
+        derived_band_info(&self.name, self.values, self.band, band)
     }
 
     fn read_window_f64(&self, band: usize, window: Window) -> Result<Array2<f64>> {
         let mut out = Vec::new();
         self.read_window_f64_into(band, window, &mut out)?;
-        Array2::from_shape_vec((window.rows, window.cols), out).map_err(|e| {
-            crate::error::Error::Shape {
-                source_name: self.name.clone(),
-                reason: e.to_string(),
-            }
-        })
+        window_array(&self.name, window, out)
     }
 
     fn read_window_f64_into(&self, band: usize, window: Window, out: &mut Vec<f64>) -> Result<()> {

@@ -6,6 +6,7 @@ pub mod blackmarble;
 mod calendar;
 pub mod dmsp;
 pub mod mask;
+pub mod population;
 pub mod series;
 pub mod trend;
 pub mod vnl;
