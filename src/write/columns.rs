@@ -9,7 +9,7 @@
 ///
 /// ```
 /// use terralux::write::unique_column_names;
-/// let names = unique_column_names(&["code", "zs_sum", "MEAN"], &["sum", "mean", "count"]);
+/// let names = unique_column_names(&["code", "sum", "zs_sum", "MEAN"], &["sum", "mean", "count"]);
 /// assert_eq!(names, ["zs_sum_2", "zs_mean", "count"]);
 /// assert_eq!(unique_column_names(&["sum"], &["sum"]), ["zs_sum"]);
 /// ```
