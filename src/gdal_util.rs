@@ -115,6 +115,18 @@ fn combined_message(first: &str, latest: &str) -> Option<String> {
     Some(format!("{head}{tail}"))
 }
 
+/// GDAL's last error message on this thread (`None` when empty): the
+/// reason behind an OGR error code, which the gdal crate reports as a
+/// number only (`OGR_L_CreateFeature returned error: '6'`).
+pub(crate) fn last_error_message() -> Option<String> {
+    // SAFETY: GDAL returns a valid NUL-terminated thread-local string (never null).
+    let message = unsafe { CStr::from_ptr(gdal_sys::CPLGetLastErrorMsg()) }
+        .to_string_lossy()
+        .trim()
+        .to_string();
+    (!message.is_empty()).then_some(message)
+}
+
 /// True when `path` names a GDAL connection string or virtual file
 /// (`HDF5:"f.h5"://...`, `NETCDF:...`, `/vsizip/...`) rather than a plain file,
 /// so that its existence cannot be checked on the file system.

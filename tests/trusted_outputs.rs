@@ -1347,3 +1347,202 @@ fn a_raw_file_vrt_is_refused_unless_allowed() {
         "code,min,max\nz,48,102\n"
     );
 }
+
+// ------------------------------------- inputs read through other files
+
+/// Run zonal over the test raster with `zones`, writing `output`; assert it is
+/// refused as an input and that `protected` is unchanged.
+fn assert_indirect_input_refused(raster: &str, zones: &str, output: &Path, protected: &Path) {
+    let before = std::fs::read(protected).unwrap();
+    let out = run("zonal", &zonal_args(raster, zones, &s(output)));
+    let err = stderr(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{zones} -> {}: {err}",
+        s(output)
+    );
+    assert!(err.contains("is an input of this run"), "{err}");
+    assert_eq!(std::fs::read(protected).unwrap(), before);
+}
+
+#[test]
+fn inputs_read_through_gdal_paths_and_vrts_are_never_outputs() {
+    let dir = TempDir::new("trust-indirect");
+    let gpkg = copy(&dir, "counties.gpkg", "counties.gpkg");
+    let raster = s(&testdata("ntl.tif"));
+    let size = std::fs::metadata(&gpkg).unwrap().len();
+    // A byte range of the file.
+    let subfile = format!("/vsisubfile/0_{size},{}", s(&gpkg));
+    assert_indirect_input_refused(&raster, &subfile, &gpkg, &gpkg);
+    // An archive named like anything, in GDAL's braces.
+    let zipped = dir.join("zz.gpkg");
+    let status = Command::new("sh")
+        .args(["-c", "cd \"$0\" && cp counties.gpkg inner.gpkg && python3 -c \"import zipfile; z=zipfile.ZipFile('zz.gpkg','w'); z.write('inner.gpkg'); z.close()\""])
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let in_zip = format!("/vsizip/{{{}}}/inner.gpkg", s(&zipped));
+    assert_indirect_input_refused(&raster, &in_zip, &zipped, &zipped);
+    // An OGR VRT over the GeoPackage.
+    let ogr_vrt = dir.join("zones.vrt");
+    std::fs::write(
+        &ogr_vrt,
+        format!(
+            "<OGRVRTDataSource><OGRVRTLayer name=\"counties\"><SrcDataSource>{}</SrcDataSource><SrcLayer>counties</SrcLayer></OGRVRTLayer></OGRVRTDataSource>",
+            s(&gpkg)
+        ),
+    )
+    .unwrap();
+    assert_indirect_input_refused(&raster, &s(&ogr_vrt), &gpkg, &gpkg);
+    // A raster VRT over a GeoTIFF named .csv.
+    let tiff = copy(&dir, "ntl.tif", "src.csv");
+    let raster_vrt = dir.join("r.vrt");
+    let status = Command::new("gdalbuildvrt")
+        .args([s(&raster_vrt), s(&tiff)])
+        .output()
+        .unwrap();
+    assert!(status.status.success());
+    let zones = s(&testdata("counties.gpkg"));
+    assert_indirect_input_refused(&s(&raster_vrt), &zones, &tiff, &tiff);
+}
+
+#[test]
+fn an_input_named_like_a_leftover_is_never_removed() {
+    let dir = TempDir::new("trust-leftover-input");
+    let mut child = Command::new("true").spawn().unwrap();
+    let dead = child.id();
+    child.wait().unwrap();
+    let zones = copy(&dir, "counties.gpkg", &format!("out.partial-{dead}-0.gpkg"));
+    let before = std::fs::read(&zones).unwrap();
+    let output = dir.join("out.csv");
+    let out = run(
+        "zonal",
+        &zonal_args(&s(&testdata("ntl.tif")), &s(&zones), &s(&output)),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&zones).unwrap(), before);
+}
+
+#[test]
+fn links_planted_under_temporary_names_are_neither_followed_nor_removed() {
+    let dir = TempDir::new("trust-planted");
+    let victim = dir.join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    let mut child = Command::new("true").spawn().unwrap();
+    let dead = child.id();
+    child.wait().unwrap();
+    // Names a dead process's leftovers would have, and the first names of
+    // the next process (the temporary names also hold a random part).
+    for n in 0..6 {
+        for name in [
+            format!("out.partial-{dead}-{n}.csv"),
+            format!("out.csv.provenance.partial-{dead}-{n}.json"),
+        ] {
+            std::os::unix::fs::symlink(&victim, dir.join(&name)).unwrap();
+        }
+    }
+    let output = dir.join("out.csv");
+    let out = run(
+        "zonal",
+        &zonal_args(
+            &s(&testdata("ntl.tif")),
+            &s(&testdata("counties.gpkg")),
+            &s(&output),
+        ),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert!(!std::fs::symlink_metadata(&output).unwrap().is_symlink());
+    let links = files_in(dir.path())
+        .into_iter()
+        .filter(|n| n.contains(".partial-"))
+        .count();
+    assert_eq!(links, 12, "planted links are not ours to remove");
+}
+
+#[test]
+fn a_geopackage_with_a_write_ahead_log_beside_it_is_refused() {
+    let dir = TempDir::new("trust-wal");
+    let (output, _) = good_zonal_set(&dir, "z.gpkg");
+    let wal = dir.join("out").join("z.gpkg-wal");
+    std::fs::write(&wal, "a log of another program").unwrap();
+    let before = snapshot(&dir.join("out"));
+    let out = run(
+        "zonal",
+        &zonal_args(
+            &s(&testdata("ntl.tif")),
+            &s(&testdata("counties.gpkg")),
+            &s(&output),
+        ),
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("z.gpkg-wal exists beside it"), "{err}");
+    assert_eq!(snapshot(&dir.join("out")), before);
+}
+
+#[test]
+fn a_file_size_limit_fails_with_a_message_not_a_signal() {
+    let dir = TempDir::new("trust-ulimit");
+    for name in ["z.csv", "z.gpkg", "z.geojson"] {
+        let (output, before) = good_zonal_set(&dir, name);
+        // No `trap '' XFSZ`: the binary itself must not die of SIGXFSZ.
+        let script = format!(
+            "ulimit -f 2; exec \"$0\" --raster {} --zones {} --id-field code --roll-up city \
+             --quiet --output {}",
+            testdata("ntl.tif").display(),
+            testdata("counties.gpkg").display(),
+            output.display()
+        );
+        let out = Command::new("sh")
+            .args(["-c", &script])
+            .arg(example_binary("zonal"))
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{name}: {err}");
+        assert_eq!(snapshot(&dir.join("out")), before, "{name}");
+        for (n, _) in before {
+            std::fs::remove_file(dir.join("out").join(n)).unwrap();
+        }
+    }
+}
+
+#[test]
+fn an_attribute_named_geom_goes_into_a_geopackage() {
+    let dir = TempDir::new("trust-geom");
+    let zones = zones_with(
+        &dir,
+        "z.geojson",
+        &[
+            r#"{"code":"a","geom":"POINT"}"#,
+            r#"{"code":"b","GEOM_1":"x"}"#,
+        ],
+    );
+    let output = dir.join("out.gpkg");
+    let out = run(
+        "zonal",
+        &[
+            "--raster",
+            &s(&testdata("ntl.tif")),
+            "--zones",
+            &s(&zones),
+            "--id-field",
+            "code",
+            "--stats",
+            "count",
+            "--output",
+            &s(&output),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (names, rows) = read_fields(&output);
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["GEOM_1", "code", "count", "geom"]);
+    let geom = names.iter().position(|n| n == "geom").unwrap();
+    assert_eq!(rows[0][geom], Field::Text("POINT".into()));
+}

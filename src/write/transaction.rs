@@ -163,6 +163,10 @@ pub fn remove_partial_files() {
 #[cfg(unix)]
 pub fn clean_up_on_signals() -> Result<()> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    // A file-size limit (ulimit -f) makes writes fail with EFBIG, reported
+    // like any failed write, instead of killing the process mid-write.
+    // SAFETY: setting a signal's disposition to "ignore" is always sound.
+    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
     let mut signals =
         signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]).map_err(|source| {
             Error::Io {
@@ -208,18 +212,15 @@ pub fn underlying_file(gdal_path: &str) -> Option<PathBuf> {
     if let Some(rest) = gdal_path.strip_prefix("/vsi") {
         let (kind, inner) = rest.split_once('/')?;
         return match kind {
-            "gzip" => underlying_file(inner),
-            "zip" | "tar" | "7z" | "rar" => {
-                let archive_end = [".zip", ".tar.gz", ".tgz", ".tar", ".7z", ".rar"]
-                    .iter()
-                    .filter_map(|ext| {
-                        let lower = inner.to_ascii_lowercase();
-                        lower.find(&format!("{ext}/")).map(|i| i + ext.len())
-                    })
-                    .min()
-                    .unwrap_or(inner.len());
-                underlying_file(&inner[..archive_end])
-            }
+            "gzip" | "cached" => underlying_file(inner),
+            "zip" | "tar" | "7z" | "rar" => underlying_file(archive_of(inner)),
+            // /vsisubfile/OFFSET_SIZE,path
+            "subfile" => inner.split_once(',').and_then(|(_, p)| underlying_file(p)),
+            // /vsicrypt/key=...,file=path
+            "crypt" => inner
+                .rsplit_once("file=")
+                .and_then(|(_, p)| underlying_file(p)),
+            // Network and in-memory files: nothing on this file system.
             _ => None,
         };
     }
@@ -232,9 +233,132 @@ pub fn underlying_file(gdal_path: &str) -> Option<PathBuf> {
         }
         let mut parts = gdal_path.splitn(3, ':');
         parts.next();
-        return parts.next().map(PathBuf::from);
+        return parts.next().and_then(underlying_file);
     }
     Some(PathBuf::from(gdal_path))
+}
+
+/// The archive of an archive path: `{a.gpkg}/inner` (GDAL's syntax for an
+/// archive of any name) or `a.zip/inner`.
+fn archive_of(inner: &str) -> &str {
+    if let Some(braced) = inner.strip_prefix('{')
+        && let Some(end) = braced.find('}')
+    {
+        return &braced[..end];
+    }
+    let lower = inner.to_ascii_lowercase();
+    let end = [".zip", ".tar.gz", ".tgz", ".tar", ".7z", ".rar"]
+        .iter()
+        .filter_map(|ext| lower.find(&format!("{ext}/")).map(|i| i + ext.len()))
+        .min()
+        .unwrap_or(inner.len());
+    &inner[..end]
+}
+
+/// The data sources an OGR VRT file reads (its `<SrcDataSource>`
+/// elements, resolved against the VRT's folder when `relativeToVRT="1"`);
+/// empty for any other file. GDAL's file list of an OGR VRT names only the
+/// VRT itself.
+///
+/// ```text
+/// <OGRVRTDataSource><OGRVRTLayer name="z">
+///   <SrcDataSource relativeToVRT="1">counties.gpkg</SrcDataSource>
+/// ```
+fn ogr_vrt_sources(file: &Path) -> Vec<String> {
+    let is_vrt = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("vrt"));
+    let small = std::fs::metadata(file).is_ok_and(|m| m.len() < (16 << 20));
+    let Some(text) = (is_vrt && small)
+        .then(|| std::fs::read_to_string(file).ok())
+        .flatten()
+        .filter(|t| t.contains("<OGRVRTDataSource"))
+    else {
+        return Vec::new();
+    };
+    let mut sources = Vec::new();
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find("<SrcDataSource") {
+        rest = &rest[start + "<SrcDataSource".len()..];
+        let (Some(open_end), Some(close)) = (rest.find('>'), rest.find("</SrcDataSource>")) else {
+            break;
+        };
+        if close < open_end {
+            break;
+        }
+        let attributes = &rest[..open_end];
+        let value = xml_unescape(rest[open_end + 1..close].trim());
+        rest = &rest[close..];
+        let relative =
+            attributes.contains("relativeToVRT=\"1\"") || attributes.contains("relativeToVRT='1'");
+        sources.push(if relative {
+            folder_of(file).join(&value).to_string_lossy().into_owned()
+        } else {
+            value
+        });
+    }
+    sources
+}
+
+/// The five predefined XML entities, decoded.
+fn xml_unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+/// Every file GDAL reads for the data set at `path` (a VRT's sources, a
+/// shapefile's companions, an OGR VRT's source...), as GDAL lists them;
+/// empty when GDAL cannot open it (the caller's own open says why).
+#[cfg(feature = "gdal")]
+fn gdal_file_list(path: &str) -> Vec<String> {
+    use std::ffi::{CStr, CString};
+    let Ok(c_path) = CString::new(path) else {
+        return Vec::new();
+    };
+    // The gdal crate registers its drivers on its first open; this may come first.
+    gdal::DriverManager::register_all();
+    crate::gdal_util::quietly(|| {
+        let flags = (gdal::GdalOpenFlags::GDAL_OF_RASTER
+            | gdal::GdalOpenFlags::GDAL_OF_VECTOR
+            | gdal::GdalOpenFlags::GDAL_OF_READONLY)
+            .bits();
+        // SAFETY: a valid C string; no driver list, options or sibling files.
+        let dataset = unsafe {
+            gdal_sys::GDALOpenEx(
+                c_path.as_ptr(),
+                flags,
+                std::ptr::null(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        if dataset.is_null() {
+            return Vec::new();
+        }
+        let mut files = Vec::new();
+        // SAFETY: a dataset GDAL opened; the list is GDAL's to free with CSLDestroy.
+        unsafe {
+            let list = gdal_sys::GDALGetFileList(dataset);
+            if !list.is_null() {
+                let mut i = 0;
+                while !(*list.add(i)).is_null() {
+                    files.push(CStr::from_ptr(*list.add(i)).to_string_lossy().into_owned());
+                    i += 1;
+                }
+                gdal_sys::CSLDestroy(list);
+            }
+            gdal_sys::GDALClose(dataset);
+        }
+        files
+    })
+}
+
+#[cfg(not(feature = "gdal"))]
+fn gdal_file_list(_path: &str) -> Vec<String> {
+    Vec::new()
 }
 
 /// True for a GDAL connection string (`HDF5:"f.h5"://...`); without the
@@ -282,27 +406,33 @@ fn folder_of(target: &Path) -> &Path {
     }
 }
 
-/// `stem.<kind>-PID-N.ext` beside `target`.
+/// `stem.<kind>-PID-TOKEN.ext` beside `target`, TOKEN unique in the process
+/// and unpredictable (so that nobody can plant a link under the name first).
 fn sibling_name(target: &Path, kind: &str) -> PathBuf {
+    use std::hash::{BuildHasher, Hasher};
     let stem = target
         .file_stem()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "output".to_string());
     let n = NEXT_STAGING.fetch_add(1, Ordering::Relaxed);
+    // RandomState is seeded from the operating system's randomness.
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_usize(n);
+    let token = format!("{n}{:08x}", hasher.finish() as u32);
     let name = match target.extension() {
         Some(ext) => format!(
-            "{stem}.{kind}-{}-{n}.{}",
+            "{stem}.{kind}-{}-{token}.{}",
             std::process::id(),
             ext.to_string_lossy()
         ),
-        None => format!("{stem}.{kind}-{}-{n}", std::process::id()),
+        None => format!("{stem}.{kind}-{}-{token}", std::process::id()),
     };
     folder_of(target).join(name)
 }
 
 /// A visible temporary path beside `target` (same folder, so the final
 /// rename is atomic; the same extension, so format drivers recognise it):
-/// `stem.partial-PID-N.ext`, unique within the process.
+/// `stem.partial-PID-TOKEN.ext`, unique within the process.
 ///
 /// ```
 /// let tmp = terralux::write::temporary_path_for(std::path::Path::new("out/zonal.csv"));
@@ -349,7 +479,7 @@ fn leftover_pid(name: &str, stem: &str) -> Option<u32> {
             return after
                 .strip_prefix('-')
                 .and_then(|n| n.chars().next())
-                .filter(char::is_ascii_digit)
+                .filter(char::is_ascii_hexdigit)
                 .map(|_| pid);
         }
     }
@@ -373,21 +503,44 @@ impl OutputSet {
     }
 
     /// Record an input (a file path or a GDAL path; see [`underlying_file`]):
-    /// no output may be the same file. Inputs that do not exist (yet) or are
-    /// remote are recorded by their canonical path only, if any.
+    /// no output may be the same file, nor any file GDAL reads for it (a
+    /// VRT's sources, an OGR VRT's data source, a shapefile's companions).
+    /// Inputs that do not exist (yet) or are remote are recorded by their
+    /// canonical path only, if any.
     pub fn input(&mut self, path: &str) -> Result<()> {
-        let Some(file) = underlying_file(path) else {
-            return Ok(());
-        };
-        let (canonical, identity) = match std::fs::metadata(&file) {
+        self.input_within(path, path, 0)
+    }
+
+    /// [`input`](Self::input) for `path`, read on behalf of `given`, `depth`
+    /// data sets deep (OGR VRTs nest; a loop ends at a bounded depth).
+    fn input_within(&mut self, given: &str, path: &str, depth: usize) -> Result<()> {
+        const MAX_DEPTH: usize = 8;
+        if let Some(file) = underlying_file(path) {
+            self.record_input(given, &file)?;
+            if depth < MAX_DEPTH {
+                for source in ogr_vrt_sources(&file) {
+                    self.input_within(given, &source, depth + 1)?;
+                }
+            }
+        }
+        for listed in gdal_file_list(path) {
+            if let Some(file) = underlying_file(&listed) {
+                self.record_input(given, &file)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn record_input(&mut self, given: &str, file: &Path) -> Result<()> {
+        let (canonical, identity) = match std::fs::metadata(file) {
             Ok(meta) => (
-                std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone()),
+                std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf()),
                 identity(&meta),
             ),
-            Err(_) => (file.clone(), None),
+            Err(_) => (file.to_path_buf(), None),
         };
         let input = Input {
-            given: path.to_string(),
+            given: given.to_string(),
             canonical,
             identity,
         };
@@ -406,7 +559,7 @@ impl OutputSet {
             if path.is_dir() {
                 self.input_folder(&path)?;
             } else {
-                self.input(&path.to_string_lossy())?;
+                self.record_input(&path.to_string_lossy(), &path)?;
             }
         }
         Ok(())
@@ -490,11 +643,13 @@ impl OutputSet {
     pub fn prepare(&mut self) -> Result<()> {
         let mut probed = BTreeSet::new();
         for output in &self.outputs {
+            check_no_sqlite_companions(&output.target)?;
             let folder = folder_of(&output.canonical).to_path_buf();
-            remove_leftovers(&folder, &output.target);
+            remove_leftovers(&folder, &output.target, &self.inputs);
             if probed.insert(folder.clone()) {
                 let probe = temporary_path_for(&output.target);
-                match File::create(&probe) {
+                // create_new: never through a link planted under the name.
+                match File::options().write(true).create_new(true).open(&probe) {
                     Ok(_) => {
                         let _ = std::fs::remove_file(&probe);
                     }
@@ -543,7 +698,10 @@ impl OutputSet {
         let staging = self.outputs[i].staging.clone();
         register_partial(&staging);
         let result = (|| -> io::Result<OutputFile> {
-            let file = File::create(&staging)?;
+            let file = File::options()
+                .write(true)
+                .create_new(true)
+                .open(&staging)?;
             let mut out = HashingWriter {
                 inner: BufWriter::new(file),
                 hasher: Sha256::new(),
@@ -591,6 +749,13 @@ impl OutputSet {
         let i = self.find(target)?;
         let staging = self.outputs[i].staging.clone();
         register_partial(&staging);
+        if std::fs::symlink_metadata(&staging).is_ok() {
+            return Err(conflict(
+                &staging,
+                "exists already (a temporary name of this run); refusing to write through it"
+                    .into(),
+            ));
+        }
         let result = write(&staging)
             .and_then(|()| check(&staging))
             .and_then(|()| {
@@ -721,42 +886,63 @@ fn check_against_input(output: &Output, input: &Input) -> Result<()> {
 /// Rename each staged output over its target, keeping hard links to the
 /// previous files until all are in place; on a failure, put them back.
 fn rename_all(outputs: &[Output]) -> Result<()> {
+    // The previous files, kept aside: hard links (the target stays in place
+    // until replaced) or, where the file system has none, renames.
     let mut previous: Vec<Option<PathBuf>> = Vec::new();
-    for output in outputs {
-        let backup = if output.target.exists() {
-            let backup = sibling_name(&output.target, "previous");
-            std::fs::hard_link(&output.target, &backup)
-                .ok()
-                .map(|()| backup)
-        } else {
-            None
-        };
-        previous.push(backup);
-    }
-    let mut renamed = 0;
+    let mut moved_aside: Vec<bool> = Vec::new();
     let mut failure = None;
     for output in outputs {
-        match std::fs::rename(&output.staging, &output.target) {
-            Ok(()) => renamed += 1,
+        if std::fs::symlink_metadata(&output.target).is_err() {
+            previous.push(None);
+            moved_aside.push(false);
+            continue;
+        }
+        let backup = sibling_name(&output.target, "previous");
+        if std::fs::hard_link(&output.target, &backup).is_ok() {
+            previous.push(Some(backup));
+            moved_aside.push(false);
+            continue;
+        }
+        match std::fs::rename(&output.target, &backup) {
+            Ok(()) => {
+                previous.push(Some(backup));
+                moved_aside.push(true);
+            }
             Err(e) => {
                 failure = Some(io_error(&output.target, e));
                 break;
             }
         }
     }
-    if let Some(error) = failure {
-        for (output, backup) in outputs.iter().zip(&previous).take(renamed) {
-            match backup {
-                Some(b) => {
-                    let _ = std::fs::rename(b, &output.target);
-                }
-                None => {
-                    let _ = std::fs::remove_file(&output.target);
+    let mut renamed = 0;
+    if failure.is_none() {
+        for output in outputs {
+            match std::fs::rename(&output.staging, &output.target) {
+                Ok(()) => renamed += 1,
+                Err(e) => {
+                    failure = Some(io_error(&output.target, e));
+                    break;
                 }
             }
         }
-        for backup in previous.iter().flatten() {
-            let _ = std::fs::remove_file(backup);
+    }
+    if let Some(error) = failure {
+        // Every previous file back in place (over a new file renamed in, or
+        // from where it was moved aside); a new file without one removed.
+        for (i, output) in outputs.iter().enumerate() {
+            let replaced = i < renamed || moved_aside.get(i).copied().unwrap_or(false);
+            match previous.get(i).cloned().flatten() {
+                Some(backup) if replaced => {
+                    let _ = std::fs::rename(&backup, &output.target);
+                }
+                Some(backup) => {
+                    let _ = std::fs::remove_file(backup);
+                }
+                None if i < renamed => {
+                    let _ = std::fs::remove_file(&output.target);
+                }
+                None => {}
+            }
         }
         return Err(error);
     }
@@ -785,8 +971,10 @@ fn lock_folder(folder: &Path, policy: LockPolicy) -> Result<File> {
     }
 }
 
-/// Remove temporary files of dead processes beside `target`.
-fn remove_leftovers(folder: &Path, target: &Path) {
+/// Remove temporary files of dead processes beside `target`, never one
+/// that is an input of this run (a file may be named like a leftover) and
+/// only plain files (a link or folder under such a name is not ours).
+fn remove_leftovers(folder: &Path, target: &Path, inputs: &[Input]) {
     let Some(stem) = target.file_stem().and_then(|s| s.to_str()) else {
         return;
     };
@@ -796,13 +984,45 @@ fn remove_leftovers(folder: &Path, target: &Path) {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        if let Some(pid) = leftover_pid(name, stem)
-            && pid != std::process::id()
-            && !process_alive(pid)
-        {
-            let _ = std::fs::remove_file(entry.path());
+        let Some(pid) = leftover_pid(name, stem) else {
+            continue;
+        };
+        let path = entry.path();
+        let is_input = std::fs::symlink_metadata(&path).ok().is_some_and(|meta| {
+            let id = identity(&meta);
+            let canonical = std::fs::canonicalize(&path).ok();
+            inputs.iter().any(|i| {
+                (id.is_some() && i.identity == id) || canonical.as_ref() == Some(&i.canonical)
+            })
+        });
+        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+        if is_file && !is_input && pid != std::process::id() && !process_alive(pid) {
+            let _ = std::fs::remove_file(path);
         }
     }
+}
+
+/// Refuse a GeoPackage (SQLite) output that has a `-wal` or `-journal`
+/// beside it: another program has it open, or a writer crashed, and SQLite
+/// would apply that log to the new file put in its place.
+fn check_no_sqlite_companions(target: &Path) -> Result<()> {
+    for suffix in ["-wal", "-journal"] {
+        let mut name = target.as_os_str().to_owned();
+        name.push(suffix);
+        let companion = PathBuf::from(name);
+        if std::fs::symlink_metadata(&companion).is_ok() {
+            return Err(conflict(
+                target,
+                format!(
+                    "{} exists beside it: another program has it open, or a writer crashed; \
+                     close that program (or remove {} if nothing uses it) and run again",
+                    companion.display(),
+                    companion.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A writer that hashes and counts what passes through it.

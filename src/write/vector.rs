@@ -10,7 +10,7 @@ use gdal::vector::{
 use super::csv::format_value;
 use super::transaction::OutputSet;
 use crate::error::{Error, Result};
-use crate::gdal_util::quietly;
+use crate::gdal_util::{last_error_message, quietly};
 use crate::results::ZonalTable;
 use crate::stats::StatValue;
 use crate::zones::{AttrValue, ZoneId, ZoneSet};
@@ -87,10 +87,31 @@ pub fn write_vector_file(
     file: &Path,
     format: VectorFormat,
 ) -> Result<()> {
+    quietly(|| write_layer(table, zones, id_column, path, file, format))
+}
+
+/// The body of [`write_vector_file`], with GDAL's printing silenced.
+fn write_layer(
+    table: &ZonalTable,
+    zones: &ZoneSet,
+    id_column: &str,
+    path: &Path,
+    file: &Path,
+    format: VectorFormat,
+) -> Result<()> {
     let name = path.display().to_string();
-    let gdal_error = |e: gdal::errors::GdalError| Error::Io {
-        path: path.to_path_buf(),
-        source: std::io::Error::other(e.to_string()),
+    // OGR errors come as a bare code: add GDAL's own reason.
+    let gdal_error = |e: gdal::errors::GdalError| {
+        let reason = match (&e, last_error_message()) {
+            (gdal::errors::GdalError::OgrError { .. }, Some(message)) => {
+                format!("{e}: {message}")
+            }
+            _ => e.to_string(),
+        };
+        Error::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(reason),
+        }
     };
     let driver = DriverManager::get_driver_by_name(format.driver()).map_err(gdal_error)?;
     let mut dataset = quietly(|| driver.create_vector_only(file)).map_err(gdal_error)?;
@@ -100,18 +121,32 @@ pub fn write_vector_file(
     let attribute_names = zones.field_names();
     // GeoPackage calls its own feature-id column `fid`; give it another name when a field needs that one.
     let needs_fid_field = names.iter().any(|n| n.eq_ignore_ascii_case("fid"));
-    let layer_options: &[&str] = match format {
-        VectorFormat::GeoPackage if needs_fid_field => &["FID=gpkg_fid"],
-        VectorFormat::GeoPackage => &[],
+    let taken = |candidate: &str| names.iter().any(|n| n.eq_ignore_ascii_case(candidate));
+    let mut layer_options: Vec<String> = Vec::new();
+    match format {
+        VectorFormat::GeoPackage => {
+            if needs_fid_field {
+                layer_options.push("FID=gpkg_fid".into());
+            }
+            // GeoPackage names its geometry column `geom`; a field may need that name.
+            if taken("geom") {
+                let column = (1..)
+                    .map(|n| format!("geom_{n}"))
+                    .find(|c| !taken(c))
+                    .unwrap_or_default();
+                layer_options.push(format!("GEOMETRY_NAME={column}"));
+            }
+        }
         // Infinities and NaN as JSON's usual extension (NaN, Infinity), not null.
-        VectorFormat::GeoJson => &["WRITE_NON_FINITE_VALUES=YES"],
-    };
+        VectorFormat::GeoJson => layer_options.push("WRITE_NON_FINITE_VALUES=YES".into()),
+    }
+    let layer_options: Vec<&str> = layer_options.iter().map(String::as_str).collect();
     let layer = quietly(|| {
         dataset.create_layer(LayerOptions {
             name: &layer_name,
             srs: srs.as_ref(),
             ty: OGRwkbGeometryType::wkbMultiPolygon,
-            options: Some(layer_options),
+            options: Some(&layer_options),
         })
     })
     .map_err(gdal_error)?;
