@@ -117,7 +117,8 @@ OUTPUT
                      SHA-256 of every output). Files are written under temporary names
                      (NAME.partial-PID-N.EXT), checked, and all renamed together when
                      complete; an output that is an input is refused (exit 2).
-                     Non-finite statistics are written as inf, -inf or nan.
+                     Non-finite statistics are written as inf, -inf or nan (a GeoPackage
+                     stores NaN as null, which is said).
   --csv-safe         In CSV, prefix text fields (ids, frac) that begin with = + - @ with a
                      ' so that a spreadsheet does not run them as formulas.
   --roll-up FIELD    Also roll the zones up by an attribute field (a county's city or
@@ -462,6 +463,18 @@ fn run() -> Result<(), Failure> {
             if let Some(w) = &request.weights {
                 inputs.push(InputFile::describe("weights", w));
             }
+            let mut notes = Vec::new();
+            if let Format::Vector(kind) = format {
+                let lost = write::nan_values_lost(&table, *kind);
+                if lost > 0 {
+                    let note = format!(
+                        "{}: {lost} statistic value(s) are NaN, which a GeoPackage (SQLite) stores as null; a CSV or GeoJSON output keeps them as nan",
+                        path.display()
+                    );
+                    eprintln!("{PROGRAM}: warning: {note}");
+                    notes.push(note);
+                }
+            }
             let finished = SystemTime::now();
             let written = outputs.written();
             let record = |table| RunRecord {
@@ -472,7 +485,7 @@ fn run() -> Result<(), Failure> {
                 started,
                 finished,
                 table,
-                notes: Vec::new(),
+                notes: notes.clone(),
                 outputs: written.clone(),
             };
             cli::stage_provenance(&mut outputs, path, &record(&table))?;

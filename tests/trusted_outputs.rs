@@ -1546,3 +1546,120 @@ fn an_attribute_named_geom_goes_into_a_geopackage() {
     let geom = names.iter().position(|n| n == "geom").unwrap();
     assert_eq!(rows[0][geom], Field::Text("POINT".into()));
 }
+
+// ------------------------------------ numbers and dates as they are
+
+#[test]
+fn extreme_cells_reach_every_format_as_numbers() {
+    use gdal::raster::Buffer;
+    let dir = TempDir::new("trust-extreme");
+    let raster = dir.join("extreme.tif");
+    {
+        let driver = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();
+        let mut ds = driver
+            .create_with_band_type::<f64, _>(&raster, 4, 1, 1)
+            .unwrap();
+        ds.set_geo_transform(&[100.0, 1.0, 0.0, 34.0, 0.0, -1.0])
+            .unwrap();
+        ds.set_spatial_ref(&gdal::spatial_ref::SpatialRef::from_epsg(4326).unwrap())
+            .unwrap();
+        let mut band = ds.rasterband(1).unwrap();
+        // Zone a: 1, 1, 1e154 (stdev exact); zone b: one cell of +inf.
+        let mut cells = Buffer::new((4, 1), vec![1.0, 1.0, 1e154, f64::INFINITY]);
+        band.write((0, 0), (4, 1), &mut cells).unwrap();
+    }
+    let zones = dir.join("z.geojson");
+    std::fs::write(
+        &zones,
+        r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"code":"a"},"geometry":{"type":"Polygon","coordinates":[[[100,33],[103,33],[103,34],[100,34],[100,33]]]}},
+{"type":"Feature","properties":{"code":"b"},"geometry":{"type":"Polygon","coordinates":[[[103,33],[104,33],[104,34],[103,34],[103,33]]]}}]}"#,
+    )
+    .unwrap();
+    let outputs: Vec<PathBuf> = ["out.csv", "out.gpkg", "out.geojson"]
+        .iter()
+        .map(|n| dir.join(n))
+        .collect();
+    for output in &outputs {
+        let out = run(
+            "zonal",
+            &[
+                "--raster",
+                &s(&raster),
+                "--zones",
+                &s(&zones),
+                "--id-field",
+                "code",
+                "--stats",
+                "sum,mean,max,stdev",
+                "--output",
+                &s(output),
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    // Population stdev of {1, 1, x}: (x - 1) sqrt(2) / 3.
+    let stdev_a = (1e154 - 1.0) * 2f64.sqrt() / 3.0;
+    let csv = std::fs::read_to_string(&outputs[0]).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "code,sum,mean,max,stdev");
+    let a: Vec<f64> = lines[1][2..]
+        .split(',')
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert!((a[3] / stdev_a - 1.0).abs() < 1e-15, "{}", lines[1]);
+    assert_eq!(lines[2], "b,inf,inf,inf,nan");
+    for vector in &outputs[1..] {
+        let (_, rows) = read_fields(vector);
+        assert!((rows[0][4].real() / stdev_a - 1.0).abs() < 1e-15);
+        assert_eq!(rows[1][1].real(), f64::INFINITY, "{}", s(vector));
+        assert_eq!(rows[1][3].real(), f64::INFINITY, "{}", s(vector));
+    }
+    // GeoJSON keeps NaN; SQLite cannot store one (it becomes null), which
+    // the GeoPackage run says, on stderr and in its provenance.
+    let (_, rows) = read_fields(&outputs[2]);
+    assert!(rows[1][4].real().is_nan());
+    let (_, rows) = read_fields(&outputs[1]);
+    assert_eq!(rows[1][4], Field::Null);
+    let note = "1 statistic value(s) are NaN, which a GeoPackage (SQLite) stores as null";
+    assert!(provenance_text(&outputs[1]).contains(note));
+}
+
+#[test]
+fn date_ids_stay_iso_8601_dates() {
+    let dir = TempDir::new("trust-dates");
+    let zones = dir.join("z.gpkg");
+    let status = Command::new("ogr2ogr")
+        .args([
+            "-f",
+            "GPKG",
+            &s(&zones),
+            &s(&testdata("counties.gpkg")),
+            "-sql",
+            "SELECT geom, date('2023-01-02', '+' || fid || ' days') AS day FROM counties",
+        ])
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{}", stderr(&status));
+    for output in ["out.csv", "out.gpkg"] {
+        let path = dir.join(output);
+        let out = run(
+            "zonal",
+            &[
+                "--raster",
+                &s(&testdata("ntl.tif")),
+                "--zones",
+                &s(&zones),
+                "--id-field",
+                "day",
+                "--stats",
+                "count",
+                "--output",
+                &s(&path),
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let csv = std::fs::read_to_string(dir.join("out.csv")).unwrap();
+    assert!(csv.starts_with("day,count\n2023-01-03,"), "{csv}");
+}

@@ -33,4 +33,4 @@ pub use transaction::{
     LockPolicy, OutputFile, OutputSet, remove_partial_files, temporary_path_for, underlying_file,
 };
 #[cfg(feature = "gdal")]
-pub use vector::{VectorFormat, check_vector, write_vector, write_vector_file};
+pub use vector::{VectorFormat, check_vector, nan_values_lost, write_vector, write_vector_file};

@@ -235,6 +235,28 @@ fn write_layer(
     })
 }
 
+/// What a GeoPackage cannot keep of `table`: SQLite stores a NaN as null,
+/// so NaN statistics read back as missing there (CSV writes `nan`, GeoJSON
+/// `NaN`). The count of NaN values, for a warning; 0 for GeoJSON.
+///
+/// ```
+/// use terralux::write::{nan_values_lost, VectorFormat};
+/// # fn demo(table: &terralux::results::ZonalTable) {
+/// if nan_values_lost(table, VectorFormat::GeoPackage) > 0 { /* say so */ }
+/// # }
+/// ```
+pub fn nan_values_lost(table: &ZonalTable, format: VectorFormat) -> usize {
+    match format {
+        VectorFormat::GeoJson => 0,
+        VectorFormat::GeoPackage => table
+            .zones
+            .iter()
+            .flat_map(|z| &z.values)
+            .filter(|v| matches!(v, StatValue::Number(x) if x.is_nan()))
+            .count(),
+    }
+}
+
 /// The layer name of an output: its file stem.
 fn layer_name(path: &Path) -> String {
     path.file_stem()
