@@ -50,7 +50,14 @@ const OPTIONS: &[&str] = &[
     "--threads",
     "--output",
 ];
-const SWITCHES: &[&str] = &["--gcj02", "--quiet", "--allow-raw-vrt", "--help", "-h"];
+const SWITCHES: &[&str] = &[
+    "--gcj02",
+    "--quiet",
+    "--allow-raw-vrt",
+    "--snap-grid",
+    "--help",
+    "-h",
+];
 /// The output columns after the id and the date, in order.
 const INDICATORS: [&str; 14] = [
     "tnl",
@@ -75,7 +82,7 @@ county_ntl: night-light indicators per county and date
 USAGE
   county_ntl --raster PATH... | --dir FOLDER --zones PATH [--layer NAME] [--id-field FIELD]
              [--gcj02] [--threshold T] [--population PATH] [--product auto|vnl|blackmarble|dmsp]
-             [--threads N] [--quiet] [--allow-raw-vrt] --output PATH
+             [--threads N] [--quiet] [--allow-raw-vrt] [--snap-grid] --output PATH
 
 INPUTS
   --raster PATH...   Night-light rasters, one per date or tile (several paths after one flag, or the
@@ -119,6 +126,9 @@ OUTPUT
   --quiet            No progress bar.
   --allow-raw-vrt    Read VRT files with VRTRawRasterBand bands (raw bytes of any other
                      file); refused by default.
+  --snap-grid        Snap geographic grids whose cell size is within 1e-6 of 1/n degree to
+                     exactly 1/n (EOG's 0.0041666667 as 1/240). Default: cells are where
+                     the files declare them. Recorded in the provenance.
 
 EXAMPLE
   cargo run --release --example county_ntl -- --dir testdata/products/vnl \\
@@ -386,9 +396,11 @@ fn run() -> Result<(), Failure> {
 
     let raster_options = RasterOptions {
         allow_raw_vrt: args.switch("--allow-raw-vrt"),
+        snap_geographic: args.switch("--snap-grid"),
         ..RasterOptions::default()
     };
     // Open every raster, its mask or calibration.
+    let mut notes = Vec::new();
     let rasters: Vec<GdalRaster> = match is_bm {
         true => Vec::new(),
         false => inputs
@@ -396,6 +408,9 @@ fn run() -> Result<(), Failure> {
             .map(|i| GdalRaster::open_with(&i.path, &raster_options))
             .collect::<Result<_, _>>()?,
     };
+    for raster in &rasters {
+        notes.extend(cli::snap_note(raster));
+    }
     let companions: Vec<Option<GdalRaster>> = inputs
         .iter()
         .filter(|_| !is_bm)
@@ -408,7 +423,6 @@ fn run() -> Result<(), Failure> {
         .collect::<Result<_, _>>()?;
     // Say what would otherwise change silently: a VNL layer without its
     // cf_cvg mask, two files of one date over the same tiles.
-    let mut notes = Vec::new();
     for (input, companion) in inputs.iter().zip(&companions) {
         if matches!(input.product, Some(Product::Vnl(_)))
             && companion.is_none()
@@ -562,7 +576,7 @@ fn run() -> Result<(), Failure> {
         }
     }
     let population: Option<Box<dyn RasterSource + Sync + '_>> = match &population_checked {
-        Some(p) if p.grid() == &grid => Some(Box::new(p)),
+        Some(p) if p.grid().same_as(&grid) => Some(Box::new(p)),
         Some(p) => Some(Box::new(Resampled::new(
             p,
             grid.clone(),

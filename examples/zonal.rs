@@ -8,7 +8,7 @@
 //!     [--weights PATH] [--area-weighted] \
 //!     [--zones-crs CRS] [--raster-crs CRS] [--gcj02] \
 //!     [--threads N] [--quiet] [--roll-up FIELD]... [--keep-bad-geometry] \
-//!     [--csv-safe] [--allow-raw-vrt] \
+//!     [--csv-safe] [--allow-raw-vrt] [--snap-grid] [--ignore-mask] \
 //!     --output PATH
 //! ```
 //!
@@ -55,6 +55,8 @@ const SWITCHES: &[&str] = &[
     "--keep-bad-geometry",
     "--csv-safe",
     "--allow-raw-vrt",
+    "--snap-grid",
+    "--ignore-mask",
     "--quiet",
     "--help",
     "-h",
@@ -68,7 +70,7 @@ USAGE
         [--stats LIST] [--coverage exact|center|all-touched] [--weights PATH]
         [--area-weighted] [--zones-crs CRS] [--raster-crs CRS] [--gcj02] [--threads N] [--quiet]
         [--roll-up FIELD]... [--keep-bad-geometry] [--csv-safe] [--allow-raw-vrt]
-        --output PATH
+        [--snap-grid] [--ignore-mask] --output PATH
 
 INPUTS
   --raster PATH      Raster to summarise: any GDAL path (file, HDF5:\"f.h5\"://..., /vsi...).
@@ -81,6 +83,13 @@ INPUTS
                      declares none, and used instead of the declared one when given.
   --raster-crs CRS   CRS of the raster (and weights), for files that declare none; a
                      declared CRS always wins.
+  --snap-grid        Snap a geographic grid whose cell size is within 1e-6 of 1/n degree to
+                     exactly 1/n (and its origin to half cells), as EOG's 0.0041666667 is
+                     meant as 1/240. Default: cells are where the file declares them, as
+                     GDAL and exactextract take them. Recorded in the provenance.
+  --ignore-mask      Count cells that the band's GDAL mask marks invalid (an internal or
+                     .msk mask, a per-dataset mask, an alpha band). By default a cell is
+                     valid when it is not nodata, not NaN and not masked.
   --gcj02            The zones are in GCJ-02 (Chinese web maps); convert them to WGS84.
   --keep-bad-geometry
                      A feature without a usable polygon (no geometry, empty, points or
@@ -162,6 +171,8 @@ struct Request {
     quiet: bool,
     csv_safe: bool,
     allow_raw_vrt: bool,
+    snap_grid: bool,
+    ignore_mask: bool,
     roll_ups: Vec<String>,
     output: Output,
 }
@@ -288,6 +299,8 @@ fn parse_request() -> Result<Option<Request>, Failure> {
         quiet: args.switch("--quiet"),
         csv_safe: args.switch("--csv-safe"),
         allow_raw_vrt: args.switch("--allow-raw-vrt"),
+        snap_grid: args.switch("--snap-grid"),
+        ignore_mask: args.switch("--ignore-mask"),
         roll_ups,
         output,
     }))
@@ -328,6 +341,8 @@ fn run() -> Result<(), Failure> {
     let raster_options = RasterOptions {
         assume_crs: request.raster_crs.clone(),
         allow_raw_vrt: request.allow_raw_vrt,
+        snap_geographic: request.snap_grid,
+        ignore_mask: request.ignore_mask,
         ..RasterOptions::default()
     };
     let raster = GdalRaster::open_with(&request.raster, &raster_options)
@@ -463,7 +478,10 @@ fn run() -> Result<(), Failure> {
             if let Some(w) = &request.weights {
                 inputs.push(InputFile::describe("weights", w));
             }
-            let mut notes = Vec::new();
+            let mut notes: Vec<String> = std::iter::once(&raster)
+                .chain(weights.as_ref())
+                .filter_map(cli::snap_note)
+                .collect();
             if let Format::Vector(kind) = format {
                 let lost = write::nan_values_lost(&table, *kind);
                 if lost > 0 {

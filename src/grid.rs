@@ -297,6 +297,10 @@ pub struct Grid {
     crs: Option<Crs>,
 }
 
+/// The default tolerance of [`Grid::matches`], in cells: exactextract's
+/// default `grid_compat_tol`.
+pub const GRID_COMPAT_TOL: f64 = 1e-3;
+
 impl Grid {
     /// A grid of `rows x cols` cells; both must be at least 1.
     pub fn new(transform: GeoTransform, rows: usize, cols: usize) -> Result<Self> {
@@ -456,6 +460,58 @@ impl Grid {
         let col_off = clamp((col_lo + EDGE_TOLERANCE).floor(), self.cols);
         let col_end = clamp((col_hi - EDGE_TOLERANCE).ceil(), self.cols).max(col_off);
         Window::new(row_off, col_off, row_end - row_off, col_end - col_off)
+    }
+
+    /// True when `other` is the same grid as this one within `tolerance`
+    /// cells: the same shape and CRS, and every cell edge of one within
+    /// `tolerance` of a cell of the other's (origins, and the far corner,
+    /// which bounds the drift of a cell size stored rounded). Cells are
+    /// compared, never moved; exactextract's `grid_compat_tol` has the same
+    /// role, with [`GRID_COMPAT_TOL`] as its default.
+    ///
+    /// ```
+    /// # fn main() -> terralux::Result<()> {
+    /// use terralux::grid::GRID_COMPAT_TOL;
+    /// use terralux::{GeoTransform, Grid};
+    /// // A VIIRS crop as GDAL stores it, and the same crop saved by another tool.
+    /// let a = Grid::new(GeoTransform::new(106.0, 0.0041666667, 30.0, -0.0041666667)?, 100, 120)?;
+    /// let b = Grid::new(GeoTransform::new(106.0, 0.0041666665, 30.0, -0.0041666665)?, 100, 120)?;
+    /// assert!(a.matches(&b, GRID_COMPAT_TOL));
+    /// let shifted = Grid::new(GeoTransform::new(106.002, 0.0041666667, 30.0, -0.0041666667)?, 100, 120)?;
+    /// assert!(!a.matches(&shifted, GRID_COMPAT_TOL));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn matches(&self, other: &Grid, tolerance: f64) -> bool {
+        let (a, b) = (&self.transform, &other.transform);
+        let crs_match = match (&self.crs, &other.crs) {
+            (Some(x), Some(y)) => x.matches(y),
+            (None, None) => true,
+            _ => false,
+        };
+        let (cols, rows) = (self.cols as f64, self.rows as f64);
+        let within = |x: f64, y: f64, cell: f64| (x - y).abs() <= tolerance * cell.abs();
+        self.shape() == other.shape()
+            && crs_match
+            && within(a.origin_x, b.origin_x, a.pixel_width)
+            && within(a.origin_y, b.origin_y, a.pixel_height)
+            && within(
+                a.origin_x + cols * a.pixel_width,
+                b.origin_x + cols * b.pixel_width,
+                a.pixel_width,
+            )
+            && within(
+                a.origin_y + rows * a.pixel_height,
+                b.origin_y + rows * b.pixel_height,
+                a.pixel_height,
+            )
+    }
+
+    /// [`matches`](Self::matches) with the default tolerance
+    /// [`GRID_COMPAT_TOL`]: the one "same grid" test of terralux (weights,
+    /// population, masks, dates of a series, coverage indices).
+    pub fn same_as(&self, other: &Grid) -> bool {
+        self.matches(other, GRID_COMPAT_TOL)
     }
 
     /// The same grid with nearly-`1/n`-degree cells and their origins snapped

@@ -18,16 +18,18 @@ fn same(a: f64, b: f64) -> bool {
 }
 
 #[test]
-fn testdata_grid_is_snapped_and_described() {
+fn testdata_grid_is_as_declared_and_snapped_only_when_asked() {
     let raster = GdalRaster::open(testdata("ntl.tif")).unwrap();
     let grid = raster.grid();
     assert_eq!(grid.shape(), (100, 120));
     let t = grid.transform();
-    // The file stores 0.0041666667 as EOG does; the grid is snapped to exactly 15".
-    assert_eq!(t.pixel_width, CELL);
-    assert_eq!(t.pixel_height, -CELL);
-    assert_eq!(t.origin_x, 106.0 - CELL / 2.0);
-    assert_eq!(t.origin_y, 29.9 + CELL / 2.0);
+    // The file stores 0.0041666667 as EOG does; cells are where it says (gdalinfo's
+    // figures), as GDAL, rasterio and exactextract take them.
+    assert_eq!(t.pixel_width, 0.0041666667);
+    assert_eq!(t.pixel_height, -0.0041666667);
+    assert_eq!(t.origin_x, 105.99791666666999);
+    assert_eq!(t.origin_y, 29.90208333333);
+    assert_eq!(raster.declared_grid(), grid);
     let crs = grid.crs().unwrap();
     assert_eq!(crs.definition(), "EPSG:4326");
     assert!(crs.is_geographic());
@@ -38,16 +40,23 @@ fn testdata_grid_is_snapped_and_described() {
     assert_eq!((info.encoding.scale, info.encoding.offset), (1.0, 0.0));
     assert_eq!(info.block_shape, (32, 32));
 
-    // Without snapping, the stored transform comes through as is.
-    let raw = GdalRaster::open_with(
+    // Snapping is an explicit choice: exactly 15" then, the declared grid kept aside.
+    let snapped = GdalRaster::open_with(
         testdata("ntl.tif"),
         &RasterOptions {
-            snap_geographic: false,
+            snap_geographic: true,
             ..RasterOptions::default()
         },
     )
     .unwrap();
-    assert_eq!(raw.grid().transform().pixel_width, 0.0041666667);
+    let s = snapped.grid().transform();
+    assert_eq!(s.pixel_width, CELL);
+    assert_eq!(s.pixel_height, -CELL);
+    assert_eq!(s.origin_x, 106.0 - CELL / 2.0);
+    assert_eq!(s.origin_y, 29.9 + CELL / 2.0);
+    assert_eq!(snapped.declared_grid(), grid);
+    // The two are the same grid within exactextract's tolerance (1e-3 cell).
+    assert!(snapped.grid().same_as(grid));
 
     let scaled = GdalRaster::open(testdata("ntl_u16.tif")).unwrap();
     let info = scaled.band_info(1).unwrap();

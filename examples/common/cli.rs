@@ -221,6 +221,30 @@ pub fn check_unique_stats(stats: &[terralux::stats::Stat], flag: &str) -> Result
     Ok(())
 }
 
+/// What `--snap-grid` did to a raster's grid, for the provenance (`None`
+/// when the grid is the declared one).
+pub fn snap_note(raster: &terralux::GdalRaster) -> Option<String> {
+    use terralux::RasterSource;
+    let (declared, used) = (
+        raster.declared_grid().transform(),
+        raster.grid().transform(),
+    );
+    (declared != used).then(|| {
+        format!(
+            "{}: grid snapped to exact degree fractions (--snap-grid): declared origin ({}, {}) and cell {} x {}, used origin ({}, {}) and cell {} x {}",
+            raster.name(),
+            declared.origin_x,
+            declared.origin_y,
+            declared.pixel_width,
+            declared.pixel_height,
+            used.origin_x,
+            used.origin_y,
+            used.pixel_width,
+            used.pixel_height
+        )
+    })
+}
+
 /// Declare `path` and its provenance file as outputs of `set`.
 pub fn declare_with_provenance(
     set: &mut terralux::write::OutputSet,

@@ -98,7 +98,7 @@ impl<'a> Masked<'a> {
         values.band_info(band)?;
         for mask in &masks {
             mask.raster.band_info(mask.band)?;
-            if mask.raster.grid().shape() != values.grid().shape() {
+            if !mask.raster.grid().same_as(values.grid()) {
                 return Err(crate::error::Error::Mismatch {
                     context: mask.raster.name().to_string(),
                     reason: format!("the mask's grid differs from {}'s", values.name()),

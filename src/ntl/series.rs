@@ -78,7 +78,7 @@ pub fn run_series(
     })?;
     if let Some(other) = dates
         .iter()
-        .find(|d| !crate::engine::grids_match(first.raster.grid(), d.raster.grid()))
+        .find(|d| !first.raster.grid().same_as(d.raster.grid()))
     {
         return Err(Error::Mismatch {
             context: other.raster.name().to_string(),

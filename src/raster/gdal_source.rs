@@ -20,7 +20,7 @@ use crate::grid::{GeoTransform, Grid, Window};
 /// ```
 /// use terralux::{Crs, raster::RasterOptions};
 /// let options = RasterOptions { assume_crs: Some(Crs::wgs84()), ..RasterOptions::default() };
-/// assert!(options.snap_geographic);
+/// assert!(!options.snap_geographic); // cells are where the file says
 /// assert!(!options.allow_raw_vrt);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -31,9 +31,21 @@ pub struct RasterOptions {
     /// A geotransform to use instead of the file's (for products whose
     /// georeferencing GDAL cannot read, such as Black Marble HDF5 with GDAL 3.6).
     pub geotransform: Option<GeoTransform>,
-    /// Snap nearly-`1/n`-degree grids of geographic rasters exactly (default true;
-    /// see [`GeoTransform::snapped_to_degree_fractions`]).
+    /// Snap nearly-`1/n`-degree grids of geographic rasters exactly (see
+    /// [`GeoTransform::snapped_to_degree_fractions`]). Default false: cells
+    /// are where the file declares them, as GDAL, rasterio and exactextract
+    /// take them (an EOG VIIRS file stores 0.0041666667 for 1/240 degree, a
+    /// crop saved by another tool 0.0041666665; snapping moves cell edges by
+    /// up to ~1e-7 degree over a few hundred columns). An explicit choice
+    /// (`--snap-grid`), recorded in the provenance.
     pub snap_geographic: bool,
+    /// Ignore GDAL mask bands (default false). By default a cell is invalid
+    /// where the band's mask is 0: an internal or `.msk` mask, a
+    /// per-dataset mask or an alpha band (`GMF_PER_DATASET`, `GMF_ALPHA`),
+    /// as exactextract and rasterstats honour them. Masks that only repeat
+    /// the nodata value (`GMF_NODATA`) or say every cell is valid
+    /// (`GMF_ALL_VALID`) cost nothing.
+    pub ignore_mask: bool,
     /// Open VRTs with a `VRTRawRasterBand` (default false). Such a band reads
     /// the raw bytes of any file it names (`/etc/passwd` as cells), so a VRT
     /// from someone else could make statistics reveal a local file; without
@@ -47,7 +59,8 @@ impl Default for RasterOptions {
         RasterOptions {
             assume_crs: None,
             geotransform: None,
-            snap_geographic: true,
+            snap_geographic: false,
+            ignore_mask: false,
             allow_raw_vrt: false,
         }
     }
@@ -81,10 +94,14 @@ impl Default for RasterOptions {
 pub struct GdalRaster {
     name: String,
     grid: Grid,
+    /// The grid as the file declares it (before any snapping).
+    declared: Grid,
     options: RasterOptions,
     bands: Vec<std::result::Result<BandInfo, String>>,
     /// Per band, the nodata of an Int64/UInt64 band exactly as declared.
     exact_nodata: Vec<Option<ExactNodata>>,
+    /// Per band, whether it has a mask band to apply (see [`RasterOptions::ignore_mask`]).
+    masked: Vec<bool>,
     handles: Mutex<Vec<Dataset>>,
 }
 
@@ -122,21 +139,46 @@ impl GdalRaster {
                 reason: no_bands_reason(&dataset),
             });
         }
-        let grid = read_grid(&dataset, &name, options)?;
+        let declared = read_grid(&dataset, &name, options)?;
+        let grid = if options.snap_geographic {
+            declared.snapped()
+        } else {
+            declared.clone()
+        };
         let bands = (1..=dataset.raster_count())
             .map(|band| read_band_info(&dataset, band))
             .collect();
         let exact_nodata = (1..=dataset.raster_count())
             .map(|band| read_exact_nodata(&dataset, band))
             .collect();
+        let masked = (1..=dataset.raster_count())
+            .map(|band| !options.ignore_mask && has_mask_band(&dataset, band))
+            .collect();
         Ok(GdalRaster {
             name,
             grid,
+            declared,
             options: options.clone(),
             bands,
             exact_nodata,
+            masked,
             handles: Mutex::new(vec![dataset]),
         })
+    }
+
+    /// The grid as the file declares it: [`RasterSource::grid`] unless
+    /// [`RasterOptions::snap_geographic`] moved it.
+    ///
+    /// ```no_run
+    /// # fn main() -> terralux::Result<()> {
+    /// use terralux::{GdalRaster, RasterSource};
+    /// let raster = GdalRaster::open("testdata/ntl.tif")?;
+    /// assert_eq!(raster.declared_grid(), raster.grid());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn declared_grid(&self) -> &Grid {
+        &self.declared
     }
 
     /// Open the same raster again, with the same options (a new, independent pool).
@@ -393,6 +435,32 @@ fn read_band_info(dataset: &Dataset, band: usize) -> std::result::Result<BandInf
     })
 }
 
+/// A decoded cell type that a mask band can make invalid (NaN).
+trait MaskableCell: Copy {
+    const NAN: Self;
+}
+
+impl MaskableCell for f32 {
+    const NAN: f32 = f32::NAN;
+}
+
+impl MaskableCell for f64 {
+    const NAN: f64 = f64::NAN;
+}
+
+/// True when `band` has a mask band that can make cells invalid beyond its
+/// nodata value: an explicit (internal or `.msk`) mask, a per-dataset mask
+/// or an alpha band.
+fn has_mask_band(dataset: &Dataset, band: usize) -> bool {
+    let Ok(rasterband) = dataset.rasterband(band) else {
+        return false;
+    };
+    match quietly(|| rasterband.mask_flags()) {
+        Ok(flags) => !flags.is_all_valid() && !flags.is_nodata(),
+        Err(_) => false,
+    }
+}
+
 /// The nodata of an Int64/UInt64 band as the integer GDAL reports
 /// (`read_band_info` keeps its nearest `f64` in the encoding).
 fn read_exact_nodata(dataset: &Dataset, band: usize) -> Option<ExactNodata> {
@@ -455,11 +523,7 @@ fn read_grid(dataset: &Dataset, name: &str, options: &RasterOptions) -> Result<G
     let grid = Grid::new(transform, rows, cols)
         .map_err(|e| e.for_source(name))?
         .with_crs(crs);
-    Ok(if options.snap_geographic {
-        grid.snapped()
-    } else {
-        grid
-    })
+    Ok(grid)
 }
 
 fn data_type_of(band: &gdal::raster::RasterBand<'_>) -> Option<DataType> {
@@ -484,29 +548,10 @@ fn data_type_of(band: &gdal::raster::RasterBand<'_>) -> Option<DataType> {
     })
 }
 
-impl RasterSource for GdalRaster {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn grid(&self) -> &Grid {
-        &self.grid
-    }
-
-    fn band_count(&self) -> usize {
-        self.bands.len()
-    }
-
-    fn band_info(&self, band: usize) -> Result<BandInfo> {
-        check_band(&self.name, band, self.band_count())?;
-        self.bands[band - 1].clone().map_err(|reason| Error::Read {
-            source_name: self.name.clone(),
-            band,
-            reason,
-        })
-    }
-
-    fn read_window_f64(&self, band: usize, window: Window) -> Result<Array2<f64>> {
+impl GdalRaster {
+    /// The cells of `window` decoded to `f64` (nodata and NaN as NaN, scale
+    /// and offset applied), before the mask band.
+    fn decoded_window(&self, band: usize, window: Window) -> Result<Array2<f64>> {
         let info = self.band_info(band)?;
         let enc = info.encoding;
         Ok(match info.data_type {
@@ -535,13 +580,19 @@ impl RasterSource for GdalRaster {
         })
     }
 
-    fn read_window_f64_into(&self, band: usize, window: Window, out: &mut Vec<f64>) -> Result<()> {
+    /// [`RasterSource::read_window_f64_into`] before the mask band.
+    fn read_f64_unmasked_into(
+        &self,
+        band: usize,
+        window: Window,
+        out: &mut Vec<f64>,
+    ) -> Result<()> {
         let info = self.band_info(band)?;
         check_window(&self.name, &self.grid, &window)?;
         // GDAL converts every type exactly to f64 but signed bytes (stored as Byte in GDAL 3.6)
         // and 64-bit integers beyond 2^53: those take the typed path.
         if matches!(info.data_type, DataType::I8 | DataType::I64 | DataType::U64) {
-            fill_buffer(&self.read_window_f64(band, window)?, out);
+            fill_buffer(&self.decoded_window(band, window)?, out);
             return Ok(());
         }
         if out.len() != window.cell_count() {
@@ -555,7 +606,8 @@ impl RasterSource for GdalRaster {
         Ok(())
     }
 
-    fn read_window_f32_into(
+    /// [`RasterSource::read_window_f32_into`] before the mask band.
+    fn read_f32_unmasked_into(
         &self,
         band: usize,
         window: Window,
@@ -583,6 +635,100 @@ impl RasterSource for GdalRaster {
         self.raster_io(band, &window, out)?;
         info.encoding.decode_f32_in_place(info.data_type, out);
         Ok(true)
+    }
+
+    /// Make the cells of `window` that `band`'s mask band marks invalid
+    /// (mask value 0) NaN; nothing for bands without one.
+    fn apply_mask<T: MaskableCell>(
+        &self,
+        band: usize,
+        window: &Window,
+        cells: &mut [T],
+    ) -> Result<()> {
+        if !self
+            .masked
+            .get(band.wrapping_sub(1))
+            .copied()
+            .unwrap_or(false)
+            || window.is_empty()
+        {
+            return Ok(());
+        }
+        let read_error = |reason: String| Error::Read {
+            source_name: self.name.clone(),
+            band,
+            reason: format!("its mask band: {reason}"),
+        };
+        let dataset = self.take_handle()?;
+        let result = quietly(|| {
+            dataset.rasterband(band).and_then(|rasterband| {
+                rasterband.open_mask_band()?.read_as::<u8>(
+                    (window.col_off as isize, window.row_off as isize),
+                    (window.cols, window.rows),
+                    (window.cols, window.rows),
+                    None,
+                )
+            })
+        });
+        self.return_handle(dataset);
+        let (_, mask) = result
+            .map_err(|e| read_error(e.to_string()))?
+            .into_shape_and_vec();
+        for (cell, &m) in cells.iter_mut().zip(&mask) {
+            if m == 0 {
+                *cell = T::NAN;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl RasterSource for GdalRaster {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn grid(&self) -> &Grid {
+        &self.grid
+    }
+
+    fn band_count(&self) -> usize {
+        self.bands.len()
+    }
+
+    fn band_info(&self, band: usize) -> Result<BandInfo> {
+        check_band(&self.name, band, self.band_count())?;
+        self.bands[band - 1].clone().map_err(|reason| Error::Read {
+            source_name: self.name.clone(),
+            band,
+            reason,
+        })
+    }
+
+    fn read_window_f64(&self, band: usize, window: Window) -> Result<Array2<f64>> {
+        let mut values = self.decoded_window(band, window)?;
+        if let Some(cells) = values.as_slice_mut() {
+            self.apply_mask(band, &window, cells)?;
+        }
+        Ok(values)
+    }
+
+    fn read_window_f64_into(&self, band: usize, window: Window, out: &mut Vec<f64>) -> Result<()> {
+        self.read_f64_unmasked_into(band, window, out)?;
+        self.apply_mask(band, &window, out)
+    }
+
+    fn read_window_f32_into(
+        &self,
+        band: usize,
+        window: Window,
+        out: &mut Vec<f32>,
+    ) -> Result<bool> {
+        let read = self.read_f32_unmasked_into(band, window, out)?;
+        if read {
+            self.apply_mask(band, &window, out)?;
+        }
+        Ok(read)
     }
 
     fn read_window<T: CellType>(&self, band: usize, window: Window) -> Result<Array2<T>> {

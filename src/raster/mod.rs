@@ -4,9 +4,13 @@
 //! Bands are numbered from 1, as in GDAL and on the command line.
 //!
 //! # Validity (the mask convention)
-//! A cell is **valid** when it is not NaN and not equal to the band's
+//! A cell is **valid** when it is not NaN, not equal to the band's
 //! nodata value (compared in the band's own data type, so a Float32
-//! band's `-999.9` matches). Reads as `f64`
+//! band's `-999.9` matches, and exactly for 64-bit integers), and, for
+//! `GdalRaster`, not masked by the band's GDAL mask (an internal or
+//! `.msk` mask, a per-dataset mask, an alpha band: mask value 0 is
+//! invalid; `RasterOptions::ignore_mask` turns this off). Typed reads do
+//! not apply the mask. Reads as `f64`
 //! ([`RasterSource::read_window_f64`]) return valid cells as
 //! `raw * scale + offset` and invalid cells as NaN, so that
 //! "valid" is exactly `!value.is_nan()` downstream. Typed reads
@@ -33,7 +37,7 @@ pub use cell::{CellEncoding, CellType, DataType, IoType};
 #[cfg(feature = "gdal")]
 pub use gdal_source::{GdalRaster, RasterOptions};
 pub use memory::Raster;
-pub use mosaic::Mosaic;
+pub use mosaic::{MOSAIC_ALIGNMENT_TOL, Mosaic};
 pub use resampled::{Quantity, Resampled};
 
 use ndarray::Array2;

@@ -33,6 +33,10 @@ pub struct Mosaic<'a> {
     name: String,
 }
 
+/// How far (in cells) a tile may lie from the mosaic's cell lattice and be
+/// placed on its nearest cell.
+pub const MOSAIC_ALIGNMENT_TOL: f64 = 0.01;
+
 impl<'a> Mosaic<'a> {
     /// Band `band` of every tile, on the union of their grids.
     pub fn new(tiles: Vec<&'a (dyn RasterSource + Sync)>, band: usize) -> Result<Self> {
@@ -89,7 +93,13 @@ impl<'a> Mosaic<'a> {
             let t = tile.grid().transform();
             let col = (t.origin_x - west) / t0.pixel_width;
             let row = (t.origin_y - north) / t0.pixel_height;
-            if (col - col.round()).abs() > 1e-6 || (row - row.round()).abs() > 1e-6 {
+            // As gdalbuildvrt does, a tile goes on the nearest cell of the
+            // mosaic's lattice: cell sizes stored rounded (EOG's 0.0041666667
+            // for 1/240 degree) leave tiles' offsets a few thousandths of a
+            // cell from whole numbers. Farther than that, they do not tile.
+            if (col - col.round()).abs() > MOSAIC_ALIGNMENT_TOL
+                || (row - row.round()).abs() > MOSAIC_ALIGNMENT_TOL
+            {
                 return Err(mismatch(
                     tile,
                     "its cells are not aligned on the same lattice",
