@@ -27,7 +27,7 @@ use cli::{Args, Failure};
 use terralux::coverage::CoverageMode;
 use terralux::progress::Progress;
 use terralux::raster::RasterOptions;
-use terralux::stats::{Stat, Weighting};
+use terralux::stats::{ModeTies, Stat, Weighting};
 use terralux::write::{self, CsvOptions, InputFile, OutputSet, RunRecord, VectorFormat};
 use terralux::zones::{BadGeometry, ZoneOptions, ZoneSet};
 use terralux::{Crs, GdalRaster, RasterSource, ZonalStats};
@@ -48,6 +48,10 @@ const OPTIONS: &[&str] = &[
     "--threads",
     "--output",
     "--roll-up",
+    "--min-coverage-frac",
+    "--default-value",
+    "--default-weight",
+    "--mode-ties",
 ];
 const SWITCHES: &[&str] = &[
     "--area-weighted",
@@ -70,7 +74,8 @@ USAGE
         [--stats LIST] [--coverage exact|center|all-touched] [--weights PATH]
         [--area-weighted] [--zones-crs CRS] [--raster-crs CRS] [--gcj02] [--threads N] [--quiet]
         [--roll-up FIELD]... [--keep-bad-geometry] [--csv-safe] [--allow-raw-vrt]
-        [--snap-grid] [--ignore-mask] --output PATH
+        [--snap-grid] [--ignore-mask] [--min-coverage-frac F] [--default-value V]
+        [--default-weight W] [--mode-ties smallest|exactextract] --output PATH
 
 INPUTS
   --raster PATH      Raster to summarise: any GDAL path (file, HDF5:\"f.h5\"://..., /vsi...).
@@ -103,10 +108,17 @@ INPUTS
 WHAT TO COMPUTE
   --stats LIST       Comma-separated statistics (default count,sum,mean,min,max,stdev):
                      count sum mean min max variance stdev cv median pNN (p10, p90, p99.5...)
-                     majority minority variety weighted_sum weighted_mean valid_frac outside_frac
+                     majority minority variety unique frac weighted_sum weighted_mean
+                     weighted_variance weighted_stdev weighted_frac valid_frac outside_frac
   --coverage MODE    exact (default): the exact share of each cell inside the zone;
                      center: cells whose centre is inside; all-touched: every cell touched.
-  --weights PATH     A raster on the same grid (band 1) for weighted_sum and weighted_mean.
+  --weights PATH     A raster on the same grid (band 1) for the weighted_* statistics.
+  --min-coverage-frac F
+                     Leave out cells whose coverage fraction is below F (0..1; default 0).
+  --default-value V  Use V for invalid cells (nodata, NaN, masked) instead of skipping them.
+  --default-weight W Use W where the weights raster is invalid instead of skipping the cell.
+  --mode-ties RULE   majority on a tie: smallest (default: the smaller value) or
+                     exactextract (the larger value, as exactextract chooses).
   --area-weighted    Weight cells by their covered area in km2 (WGS84 ellipsoid) instead of
                      by their coverage fraction.
 
@@ -173,6 +185,10 @@ struct Request {
     allow_raw_vrt: bool,
     snap_grid: bool,
     ignore_mask: bool,
+    min_coverage_frac: Option<f64>,
+    default_value: Option<f64>,
+    default_weight: Option<f64>,
+    mode_ties: ModeTies,
     roll_ups: Vec<String>,
     output: Output,
 }
@@ -274,7 +290,7 @@ fn parse_request() -> Result<Option<Request>, Failure> {
     }
     if stats.iter().any(Stat::needs_weights_raster) && args.value("--weights").is_none() {
         return Err(Failure::Usage(
-            "weighted_sum and weighted_mean need --weights PATH".into(),
+            "the weighted_* statistics (weighted_sum, weighted_mean, weighted_variance, weighted_stdev, weighted_frac) need --weights PATH".into(),
         ));
     }
     Ok(Some(Request {
@@ -301,9 +317,33 @@ fn parse_request() -> Result<Option<Request>, Failure> {
         allow_raw_vrt: args.switch("--allow-raw-vrt"),
         snap_grid: args.switch("--snap-grid"),
         ignore_mask: args.switch("--ignore-mask"),
+        min_coverage_frac: number_option(&args, "--min-coverage-frac")?,
+        default_value: number_option(&args, "--default-value")?,
+        default_weight: number_option(&args, "--default-weight")?,
+        mode_ties: match args.value("--mode-ties") {
+            None | Some("smallest") => ModeTies::Smallest,
+            Some("exactextract") => ModeTies::Exactextract,
+            Some(other) => {
+                return Err(Failure::Usage(format!(
+                    "--mode-ties takes smallest or exactextract, not '{other}'"
+                )));
+            }
+        },
         roll_ups,
         output,
     }))
+}
+
+/// A finite number given to `flag`, if given.
+fn number_option(args: &Args, flag: &str) -> Result<Option<f64>, Failure> {
+    args.value(flag)
+        .map(|raw| {
+            raw.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| Failure::Usage(format!("{flag} takes a number, not '{raw}'")))
+        })
+        .transpose()
 }
 
 /// A missing-CRS error with the flag that states one.
@@ -435,6 +475,16 @@ fn run() -> Result<(), Failure> {
     if let Some(n) = request.threads {
         engine = engine.threads(n);
     }
+    if let Some(fraction) = request.min_coverage_frac {
+        engine = engine.min_coverage_frac(fraction);
+    }
+    if let Some(value) = request.default_value {
+        engine = engine.default_value(value);
+    }
+    if let Some(weight) = request.default_weight {
+        engine = engine.default_weight(weight);
+    }
+    engine = engine.mode_ties(request.mode_ties);
     let roll_up_fields: Vec<&str> = request.roll_ups.iter().map(String::as_str).collect();
     let (table, levels) = engine.run_with_roll_ups(&roll_up_fields)?;
     progress.finish();

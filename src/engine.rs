@@ -30,7 +30,7 @@ use crate::grid::{Grid, Window};
 use crate::raster::RasterSource;
 use crate::results::{LayerInfo, Provenance, ZonalTable, ZoneStats, name_columns};
 use crate::rollup::Grouping;
-use crate::stats::{Accumulator, RunWeights, Stat, StatValue, Weighting, ZoneFacts};
+use crate::stats::{Accumulator, ModeTies, RunWeights, Stat, StatValue, Weighting, ZoneFacts};
 use crate::zones::{Attributes, ZoneSet};
 
 /// A raster that the engine's workers can share.
@@ -129,6 +129,10 @@ pub struct ZonalStats<'a> {
     coverage: Option<&'a CoverageIndex>,
     chunk_cells: usize,
     progress: Option<&'a (dyn Fn(usize, usize) + Sync)>,
+    min_coverage_frac: f64,
+    default_value: Option<f64>,
+    default_weight: Option<f64>,
+    mode_ties: ModeTies,
 }
 
 impl<'a> ZonalStats<'a> {
@@ -153,6 +157,10 @@ impl<'a> ZonalStats<'a> {
             coverage: None,
             chunk_cells: DEFAULT_CHUNK_CELLS,
             progress: None,
+            min_coverage_frac: 0.0,
+            default_value: None,
+            default_weight: None,
+            mode_ties: ModeTies::Smallest,
         }
     }
 
@@ -216,6 +224,151 @@ impl<'a> ZonalStats<'a> {
     /// Call `report(done, total)` (in chunks) as the run goes.
     pub fn on_progress(mut self, report: &'a (dyn Fn(usize, usize) + Sync)) -> Self {
         self.progress = Some(report);
+        self
+    }
+
+    /// Leave out, for every statistic, each cell whose coverage fraction is
+    /// below `fraction` (exactextract's `min_coverage_frac`: a cell is kept
+    /// when its fraction is at least `fraction`). Default 0: every covered
+    /// cell counts. A left-out cell is as if the zone did not touch it,
+    /// except that `valid_frac` still measures the zone's whole area (the
+    /// cell counts as not valid there); `area_km2` and `outside_frac` are
+    /// properties of the geometry and do not change. The test uses the
+    /// coverage fraction even with [`Weighting::None`] or
+    /// [`Weighting::AreaKm2`]. A fraction outside [0, 1] or NaN makes
+    /// [`ZonalStats::run`] fail.
+    ///
+    /// ```
+    /// # fn main() -> terralux::Result<()> {
+    /// use geo_types::{polygon, MultiPolygon};
+    /// use ndarray::array;
+    /// use terralux::stats::{Stat, StatValue};
+    /// use terralux::zones::{Attributes, Zone, ZoneId, ZoneSet};
+    /// use terralux::{GeoTransform, Grid, Raster, ZonalStats};
+    /// let grid = Grid::new(GeoTransform::new(0.0, 1.0, 1.0, -1.0)?, 1, 2)?;
+    /// let raster = Raster::new(grid, array![[2.0, 6.0]])?;
+    /// // All of the first cell, a quarter of the second.
+    /// let zone = Zone {
+    ///     id: ZoneId::Int(1),
+    ///     attributes: Attributes::default(),
+    ///     geometry: MultiPolygon(vec![polygon![(x: 0.0, y: 0.0), (x: 1.25, y: 0.0), (x: 1.25, y: 1.0), (x: 0.0, y: 1.0)]]),
+    /// };
+    /// let zones = ZoneSet::new(vec![zone], None);
+    /// let run = ZonalStats::new(&zones).band(&raster, 1).stats(&[Stat::Count, Stat::Sum]);
+    /// assert_eq!(run.run()?.zones[0].values, [StatValue::Number(1.25), StatValue::Number(3.5)]);
+    /// let table = run.min_coverage_frac(0.5).run()?;
+    /// assert_eq!(table.zones[0].values, [StatValue::Number(1.0), StatValue::Number(2.0)]);
+    /// assert_eq!(table.provenance.min_coverage_frac, 0.5);
+    /// # let zones = ZoneSet::new(vec![], None);
+    /// assert!(ZonalStats::new(&zones).band(&raster, 1).min_coverage_frac(1.5).run().is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn min_coverage_frac(mut self, fraction: f64) -> Self {
+        self.min_coverage_frac = fraction;
+        self
+    }
+
+    /// Give invalid cells (nodata, NaN, masked) the value `value` instead of
+    /// skipping them (exactextract's `default_value`), for every statistic
+    /// and every band of the run: they count in `count`, `sum`, quantiles,
+    /// categories and the night-light indicators, and as valid in
+    /// `valid_frac`. Cells left out by [`ZonalStats::min_coverage_frac`]
+    /// stay out. A value that is not finite makes [`ZonalStats::run`] fail.
+    ///
+    /// ```
+    /// # fn main() -> terralux::Result<()> {
+    /// use geo_types::{polygon, MultiPolygon};
+    /// use ndarray::array;
+    /// use terralux::stats::{Stat, StatValue};
+    /// use terralux::zones::{Attributes, Zone, ZoneId, ZoneSet};
+    /// use terralux::{GeoTransform, Grid, Raster, ZonalStats};
+    /// let grid = Grid::new(GeoTransform::new(0.0, 1.0, 1.0, -1.0)?, 1, 2)?;
+    /// let raster = Raster::new(grid, array![[4.0, -9999.0]])?.with_nodata(Some(-9999.0));
+    /// let zone = Zone {
+    ///     id: ZoneId::Int(1),
+    ///     attributes: Attributes::default(),
+    ///     geometry: MultiPolygon(vec![polygon![(x: 0.0, y: 0.0), (x: 2.0, y: 0.0), (x: 2.0, y: 1.0), (x: 0.0, y: 1.0)]]),
+    /// };
+    /// let zones = ZoneSet::new(vec![zone], None);
+    /// let run = ZonalStats::new(&zones).band(&raster, 1).stats(&[Stat::Count, Stat::Mean]);
+    /// assert_eq!(run.run()?.zones[0].values, [StatValue::Number(1.0), StatValue::Number(4.0)]);
+    /// let table = run.default_value(0.0).run()?;
+    /// assert_eq!(table.zones[0].values, [StatValue::Number(2.0), StatValue::Number(2.0)]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn default_value(mut self, value: f64) -> Self {
+        self.default_value = Some(value);
+        self
+    }
+
+    /// Where the weights raster is invalid, use `weight` (exactextract's
+    /// `default_weight`) instead of leaving the cell out of the statistics
+    /// that use the weights raster (`weighted_*`, `per_capita`,
+    /// `lit_pop_frac`). exactextract's own default is NaN, which makes its
+    /// weighted results NaN as soon as one weight is missing; terralux's
+    /// default leaves such cells out. A weight that is not finite makes
+    /// [`ZonalStats::run`] fail.
+    ///
+    /// ```
+    /// # fn main() -> terralux::Result<()> {
+    /// use geo_types::{polygon, MultiPolygon};
+    /// use ndarray::array;
+    /// use terralux::stats::{Stat, StatValue};
+    /// use terralux::zones::{Attributes, Zone, ZoneId, ZoneSet};
+    /// use terralux::{GeoTransform, Grid, Raster, ZonalStats};
+    /// let grid = Grid::new(GeoTransform::new(0.0, 1.0, 1.0, -1.0)?, 1, 2)?;
+    /// let values = Raster::new(grid.clone(), array![[2.0, 6.0]])?;
+    /// let weights = Raster::new(grid, array![[3.0, f64::NAN]])?;
+    /// let zone = Zone {
+    ///     id: ZoneId::Int(1),
+    ///     attributes: Attributes::default(),
+    ///     geometry: MultiPolygon(vec![polygon![(x: 0.0, y: 0.0), (x: 2.0, y: 0.0), (x: 2.0, y: 1.0), (x: 0.0, y: 1.0)]]),
+    /// };
+    /// let zones = ZoneSet::new(vec![zone], None);
+    /// let run = ZonalStats::new(&zones).band(&values, 1).weights(&weights, 1)
+    ///     .stats(&[Stat::WeightedMean]);
+    /// assert_eq!(run.run()?.zones[0].values, [StatValue::Number(2.0)]);
+    /// // (3 x 2 + 1 x 6) / (3 + 1)
+    /// assert_eq!(run.default_weight(1.0).run()?.zones[0].values, [StatValue::Number(3.0)]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn default_weight(mut self, weight: f64) -> Self {
+        self.default_weight = Some(weight);
+        self
+    }
+
+    /// How `majority` and `minority` break ties (default
+    /// [`ModeTies::Smallest`]; [`ModeTies::Exactextract`] gives `majority`
+    /// the larger value, as exactextract does).
+    ///
+    /// ```
+    /// # fn main() -> terralux::Result<()> {
+    /// use geo_types::{polygon, MultiPolygon};
+    /// use ndarray::array;
+    /// use terralux::stats::{ModeTies, Stat, StatValue};
+    /// use terralux::zones::{Attributes, Zone, ZoneId, ZoneSet};
+    /// use terralux::{GeoTransform, Grid, Raster, ZonalStats};
+    /// let grid = Grid::new(GeoTransform::new(0.0, 1.0, 1.0, -1.0)?, 1, 2)?;
+    /// let raster = Raster::new(grid, array![[3.0, 7.0]])?; // one cell each: a tie
+    /// let zone = Zone {
+    ///     id: ZoneId::Int(1),
+    ///     attributes: Attributes::default(),
+    ///     geometry: MultiPolygon(vec![polygon![(x: 0.0, y: 0.0), (x: 2.0, y: 0.0), (x: 2.0, y: 1.0), (x: 0.0, y: 1.0)]]),
+    /// };
+    /// let zones = ZoneSet::new(vec![zone], None);
+    /// let run = ZonalStats::new(&zones).band(&raster, 1).stats(&[Stat::Majority]);
+    /// assert_eq!(run.run()?.zones[0].values, [StatValue::Number(3.0)]);
+    /// let table = run.mode_ties(ModeTies::Exactextract).run()?;
+    /// assert_eq!(table.zones[0].values, [StatValue::Number(7.0)]);
+    /// assert_eq!(table.provenance.mode_ties, ModeTies::Exactextract);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn mode_ties(mut self, ties: ModeTies) -> Self {
+        self.mode_ties = ties;
         self
     }
 
@@ -301,6 +454,25 @@ impl<'a> ZonalStats<'a> {
                 "no statistic was asked for".into(),
             ));
         }
+        if !(0.0..=1.0).contains(&self.min_coverage_frac) {
+            return Err(mismatch(
+                "min_coverage_frac",
+                format!(
+                    "{} is not a coverage fraction in [0, 1]",
+                    self.min_coverage_frac
+                ),
+            ));
+        }
+        for (name, value) in [
+            ("default_value", self.default_value),
+            ("default_weight", self.default_weight),
+        ] {
+            if let Some(v) = value
+                && !v.is_finite()
+            {
+                return Err(mismatch(name, format!("{v} is not a finite number")));
+            }
+        }
         // Two statistics of one name would be two columns of one name.
         for (i, stat) in self.stats.iter().enumerate() {
             let name = stat.name();
@@ -329,7 +501,7 @@ impl<'a> ZonalStats<'a> {
         let all = self.layers.iter().chain(self.weights.iter());
         for (raster, band) in all {
             raster.band_info(*band)?;
-            if !grids_match(&grid, raster.grid()) {
+            if !grid.same_as(raster.grid()) {
                 return Err(mismatch(
                     raster.name(),
                     format!(
@@ -369,7 +541,7 @@ impl<'a> ZonalStats<'a> {
             ));
         }
         if let Some(index) = self.coverage
-            && (index.len() != self.zones.len() || !grids_match(index.grid(), &grid))
+            && (index.len() != self.zones.len() || !index.grid().same_as(&grid))
         {
             return Err(mismatch(
                 "coverage index",
@@ -441,6 +613,10 @@ impl<'a> ZonalStats<'a> {
             row_areas: &row_areas,
             zone_areas,
             index,
+            min_coverage_frac: self.min_coverage_frac,
+            default_value: self.default_value,
+            default_weight: self.default_weight,
+            mode_ties: self.mode_ties,
         };
         let mut finished = Pipeline {
             plan: &plan,
@@ -504,6 +680,10 @@ impl<'a> ZonalStats<'a> {
                 coverage: index.mode(),
                 weighting: self.weighting,
                 stats: self.stats.clone(),
+                min_coverage_frac: self.min_coverage_frac,
+                default_value: self.default_value,
+                default_weight: self.default_weight,
+                mode_ties: self.mode_ties,
                 threads: rayon::current_num_threads(),
                 repaired_zones: self
                     .zones
@@ -520,24 +700,6 @@ impl<'a> ZonalStats<'a> {
             .collect();
         Ok((table, roll_ups))
     }
-}
-
-/// True when two grids have the same shape, transform (to 1e-9 cell) and CRS.
-pub(crate) fn grids_match(a: &Grid, b: &Grid) -> bool {
-    let (ta, tb) = (a.transform(), b.transform());
-    let tolerance = 1e-9 * ta.pixel_width.abs().min(ta.pixel_height.abs());
-    let close = |x: f64, y: f64| (x - y).abs() <= tolerance;
-    let crs_match = match (a.crs(), b.crs()) {
-        (Some(x), Some(y)) => x.matches(y),
-        (None, None) => true,
-        _ => false,
-    };
-    a.shape() == b.shape()
-        && close(ta.origin_x, tb.origin_x)
-        && close(ta.origin_y, tb.origin_y)
-        && close(ta.pixel_width, tb.pixel_width)
-        && close(ta.pixel_height, tb.pixel_height)
-        && crs_match
 }
 
 /// The grid cut into chunks of whole blocks, in file (row-major) order.
@@ -677,6 +839,13 @@ struct Gather<'r, 'a> {
     row_areas: &'r RowAreas,
     zone_areas: &'r [Option<f64>],
     index: &'r CoverageIndex,
+    /// Runs covered less than this are skipped.
+    min_coverage_frac: f64,
+    /// The value of invalid cells (`None`: skipped).
+    default_value: Option<f64>,
+    /// The weight where the weights raster is invalid (`None`: left out).
+    default_weight: Option<f64>,
+    mode_ties: ModeTies,
 }
 
 impl Gather<'_, '_> {
@@ -688,14 +857,27 @@ impl Gather<'_, '_> {
         buffers
             .layers
             .resize_with(self.layers.len(), LayerBuffer::default);
+        // A default value that is not an f32 needs f64 cells (same bits either way).
+        let f32_ok = self.default_value.is_none_or(|d| d as f32 as f64 == d);
         for ((raster, band), buffer) in self.layers.iter().zip(buffers.layers.iter_mut()) {
-            buffer.is_f32 = raster.read_window_f32_into(*band, window, &mut buffer.f32)?;
+            buffer.is_f32 =
+                f32_ok && raster.read_window_f32_into(*band, window, &mut buffer.f32)?;
             if !buffer.is_f32 {
                 raster.read_window_f64_into(*band, window, &mut buffer.f64)?;
+            }
+            if let Some(d) = self.default_value {
+                if buffer.is_f32 {
+                    fill_invalid(&mut buffer.f32, d as f32);
+                } else {
+                    fill_invalid(&mut buffer.f64, d);
+                }
             }
         }
         if let Some((raster, band)) = self.weights {
             raster.read_window_f64_into(band, window, &mut buffers.weights)?;
+            if let Some(d) = self.default_weight {
+                fill_invalid(&mut buffers.weights, d);
+            }
         }
         let weights = self.weights.map(|_| buffers.weights.as_slice());
         let mut out = Vec::with_capacity(zones.len());
@@ -708,7 +890,7 @@ impl Gather<'_, '_> {
                 for run in runs {
                     let start = (run.col as usize).max(window.col_off);
                     let end = (run.col_end() as usize).min(window.col_end());
-                    if start >= end {
+                    if start >= end || run.fraction < self.min_coverage_frac {
                         continue;
                     }
                     let weight = match self.weighting {
@@ -743,7 +925,7 @@ impl Gather<'_, '_> {
     fn empty(&self) -> Vec<Accumulator> {
         self.layers
             .iter()
-            .map(|_| Accumulator::new(self.stats))
+            .map(|_| Accumulator::new(self.stats).with_mode_ties(self.mode_ties))
             .collect()
     }
 
@@ -783,6 +965,13 @@ impl Gather<'_, '_> {
         accs.into_iter()
             .flat_map(|acc| acc.finish(self.stats, facts))
             .collect()
+    }
+}
+
+/// Replace the invalid (NaN) cells of `cells` by `value`.
+fn fill_invalid<T: crate::stats::Value>(cells: &mut [T], value: T) {
+    for cell in cells.iter_mut().filter(|c| c.is_nan()) {
+        *cell = value;
     }
 }
 

@@ -51,11 +51,15 @@
 //! | `stdev` | `sqrt(variance)` | missing |
 //! | `cv` | `stdev / mean` (missing when the mean is 0, NaN when it is not finite) | missing |
 //! | `median`, `pNN` | the smallest `v` whose cumulative weight `Σ_{v_i <= v} w_i` reaches `q W` (`q` = 0.5, NN/100): the inverse of the weighted CDF, never an interpolation (`{0, 0, 0, 10}` has median 0) | missing |
-//! | `majority`, `minority` | the value with the largest / smallest total weight; ties go to the smaller value | missing |
+//! | `majority`, `minority` | the value with the largest / smallest total weight; ties go to the smaller value (see *exactextract's arguments* below for exactextract's rule) | missing |
 //! | `variety` | the number of distinct values | 0 |
 //! | `frac` | for each distinct value, its share `Σ_{v_i = v} w_i / W` | empty |
+//! | `unique` | the distinct values (those `variety` counts), in increasing order, each paired with its total weight `Σ_{v_i = v} w_i` | empty |
 //! | `weighted_sum` | `Σ w_i u_i v_i`, with `u_i` from a weights raster on the same grid (cells where `u_i` is invalid are left out) | 0 |
 //! | `weighted_mean` | `Σ w_i u_i v_i / Σ w_i u_i` | missing |
+//! | `weighted_variance` | `Σ w_i u_i (v_i - m)² / Σ w_i u_i` (population), `m` = `weighted_mean`, over the cells with `w_i u_i > 0` | missing |
+//! | `weighted_stdev` | `sqrt(weighted_variance)` | missing |
+//! | `weighted_frac` | for each distinct value of a cell with `w_i > 0` and a valid `u_i`, its share `Σ_{v_i = v} w_i u_i / Σ w_i u_i` (a share may be 0) | empty |
 //! | `valid_frac` | the share of the zone's area on valid cells: `(Σ_valid c_i / Σ_all c_i) × (1 - outside_frac)` | 0 (missing for a zone of zero area) |
 //! | `outside_frac` | the share of the zone's area outside the raster | (missing for a zone of zero area) |
 //!
@@ -94,10 +98,45 @@
 //! variance is `inf` only when it exceeds `f64::MAX`, and the stdev stays
 //! finite then (the stdev of `{1, 1, 1, 1e300}` is `(1e300 - 1) sqrt(3) / 4`).
 //!
-//! `count` to `cv` equal exactextract's defaults. Quantile comparisons allow
+//! `count` to `cv` equal exactextract's defaults (its
+//! `coefficient_of_variation` is `cv` here); `unique`, `weighted_variance`,
+//! `weighted_stdev` and `weighted_frac` follow exactextract's definitions,
+//! with the differences listed below. `weighted_variance` and `weighted_stdev` merge like
+//! the unweighted moments (Chan's formula on West's weighted moments, the
+//! same scaled arithmetic for values near `f64::MAX`), with the weight
+//! `w_i u_i` per cell. Quantile comparisons allow
 //! a relative tolerance of 1e-12 on the cumulative weight, so that
 //! rounding in a sum of fractions never skips a value the exact arithmetic
 //! would pick.
+//!
+//! ### exactextract's operations and arguments
+//! Where terralux differs from exactextract (0.3) on purpose:
+//! - `unique` is a [`stats::StatValue::Fractions`] list of `(value, total
+//!   weight)` pairs in increasing value order; exactextract returns the
+//!   values alone, in hash-map order. The weights come free with the
+//!   values, and a fixed order keeps outputs identical from run to run.
+//! - `weighted_variance` and `weighted_stdev` leave out cells with
+//!   `w_i u_i <= 0` (a variance with negative weights can be negative);
+//!   exactextract folds negative weights in. With non-negative weights
+//!   (populations, areas) the two agree.
+//! - Cells where the weights raster is invalid are left out of the
+//!   weighted statistics; exactextract gives them its `default_weight`,
+//!   NaN unless set, which makes its weighted results NaN.
+//! - `majority` ties go to the smaller value; exactextract's go to the
+//!   larger (its `minority` ties go to the smaller, as here).
+//!   [`ZonalStats::mode_ties`] with [`stats::ModeTies::Exactextract`] gives
+//!   exactextract's rule.
+//! - exactextract's arguments `min_coverage_frac`, `default_value` and
+//!   `default_weight` belong to each operation there; in terralux they are
+//!   options of the run ([`ZonalStats::min_coverage_frac`],
+//!   [`ZonalStats::default_value`], [`ZonalStats::default_weight`]), seen
+//!   alike by every statistic and recorded in the table's
+//!   [`results::Provenance`], because one accumulator gathers every
+//!   statistic of a band in one pass. Their meanings are exactextract's:
+//!   a cell is kept when its coverage fraction is at least
+//!   `min_coverage_frac` (0, the default, keeps every covered cell);
+//!   invalid cells take `default_value` instead of being skipped;
+//!   invalid weights take `default_weight`.
 //!
 //! ## The pipeline
 //!

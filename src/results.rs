@@ -2,7 +2,7 @@
 
 use crate::coverage::CoverageMode;
 use crate::grid::Grid;
-use crate::stats::{Stat, StatValue, Weighting};
+use crate::stats::{ModeTies, Stat, StatValue, Weighting};
 use crate::zones::{Attributes, ZoneId};
 
 /// One input layer of a zonal run: a band of a raster.
@@ -61,6 +61,18 @@ pub struct Provenance {
     pub weighting: Weighting,
     /// The statistics, as asked.
     pub stats: Vec<Stat>,
+    /// Cells covered less than this fraction were left out (0: none was;
+    /// see [`crate::ZonalStats::min_coverage_frac`]).
+    pub min_coverage_frac: f64,
+    /// The value given to invalid cells (`None`: they were skipped; see
+    /// [`crate::ZonalStats::default_value`]).
+    pub default_value: Option<f64>,
+    /// The weight used where the weights raster is invalid (`None`: those
+    /// cells were left out of the weighted statistics; see
+    /// [`crate::ZonalStats::default_weight`]).
+    pub default_weight: Option<f64>,
+    /// How `majority` and `minority` broke ties (see [`ModeTies`]).
+    pub mode_ties: ModeTies,
     /// Worker threads used.
     pub threads: usize,
     /// Ids of the zones whose geometry was invalid and was measured as

@@ -156,6 +156,45 @@ fn naive(
                 .map(|(&k, &w)| (k as f64 / 1000.0, w / w_total))
                 .collect(),
         ),
+        Stat::Unique => {
+            StatValue::Fractions(cats.iter().map(|(&k, &w)| (k as f64 / 1000.0, w)).collect())
+        }
+        Stat::WeightedVariance | Stat::WeightedStdev => {
+            let both: Vec<_> = cells
+                .iter()
+                .filter(|c| !c.3.is_nan() && c.1 * c.3 > 0.0)
+                .collect();
+            let wu: f64 = both.iter().map(|c| c.1 * c.3).sum();
+            if wu == 0.0 {
+                return StatValue::Missing;
+            }
+            let m = both.iter().map(|c| c.1 * c.3 * c.0).sum::<f64>() / wu;
+            let var = both
+                .iter()
+                .map(|c| c.1 * c.3 * (c.0 - m).powi(2))
+                .sum::<f64>()
+                / wu;
+            n(if *stat == Stat::WeightedStdev {
+                var.sqrt()
+            } else {
+                var
+            })
+        }
+        Stat::WeightedFrac => {
+            let mut wcats: BTreeMap<i64, f64> = BTreeMap::new();
+            for c in cells.iter().filter(|c| !c.3.is_nan() && c.1 > 0.0) {
+                *wcats.entry((c.0 * 1000.0).round() as i64).or_default() += c.1 * c.3;
+            }
+            let total: f64 = wcats.values().sum();
+            StatValue::Fractions(if total == 0.0 {
+                Vec::new()
+            } else {
+                wcats
+                    .iter()
+                    .map(|(&k, &wu)| (k as f64 / 1000.0, wu / total))
+                    .collect()
+            })
+        }
         Stat::WeightedSum => n(cells
             .iter()
             .filter(|c| !c.3.is_nan())

@@ -209,3 +209,65 @@ fn an_alpha_band_masks_its_dataset() {
     // Cells 1, 2, 5, 6: only 2 and 6 are opaque.
     assert_eq!(v, [2.0, 8.0].map(StatValue::Number).to_vec(), "{v:?}");
 }
+
+#[test]
+fn exactextract_arguments_reach_the_binary_and_its_provenance() {
+    let dir = TempDir::new("peer-arguments");
+    let path = dir.join("r.tif");
+    tiff(&path, [100.0, 1.0, 0.0, 34.0, 0.0, -1.0], None);
+    // Cell (0,0) whole, a quarter of (0,1): values 1 and 2.
+    let zones = zones_file(&dir, "[[100,33],[101.25,33],[101.25,34],[100,34],[100,33]]");
+    let run = |extra: &[&str]| {
+        Command::new(example_binary("zonal"))
+            .args(["--raster", &path.display().to_string()])
+            .args(["--zones", &zones.display().to_string()])
+            .args(["--id-field", "code", "--stats", "count,sum,majority"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let stdout = |extra: &[&str]| {
+        let out = run(extra);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(
+        stdout(&["--output", "-"]),
+        "code,count,sum,majority\nz,1.25,1.5,1\n"
+    );
+    assert_eq!(
+        stdout(&["--min-coverage-frac", "0.5", "--output", "-"]),
+        "code,count,sum,majority\nz,1,1,1\n"
+    );
+    let out = run(&["--min-coverage-frac", "x", "--output", "-"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&["--min-coverage-frac", "1.5", "--output", "-"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let output = dir.join("o.csv");
+    stdout(&[
+        "--min-coverage-frac",
+        "0.5",
+        "--mode-ties",
+        "exactextract",
+        "--output",
+        &output.display().to_string(),
+    ]);
+    let provenance = std::fs::read_to_string(terralux::write::provenance_path(&output)).unwrap();
+    assert!(
+        provenance.contains("\"min_coverage_frac\": 0.5"),
+        "{provenance}"
+    );
+    assert!(
+        provenance.contains("\"mode_ties\": \"exactextract\""),
+        "{provenance}"
+    );
+}

@@ -27,7 +27,7 @@ fn testdata_grid_is_as_declared_and_snapped_only_when_asked() {
     // figures), as GDAL, rasterio and exactextract take them.
     assert_eq!(t.pixel_width, 0.0041666667);
     assert_eq!(t.pixel_height, -0.0041666667);
-    assert_eq!(t.origin_x, 105.99791666666999);
+    assert_eq!(t.origin_x, 105.997_916_666_67);
     assert_eq!(t.origin_y, 29.90208333333);
     assert_eq!(raster.declared_grid(), grid);
     let crs = grid.crs().unwrap();

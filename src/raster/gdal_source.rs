@@ -23,7 +23,7 @@ use crate::grid::{GeoTransform, Grid, Window};
 /// assert!(!options.snap_geographic); // cells are where the file says
 /// assert!(!options.allow_raw_vrt);
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RasterOptions {
     /// The CRS to use when the file declares none (a file's own CRS always wins).
     /// Without it, a raster without CRS is an error.
@@ -52,18 +52,6 @@ pub struct RasterOptions {
     /// this option a VRT that has one, or reads from a VRT that has one, is
     /// refused with an [`Error::Open`] saying how to allow it.
     pub allow_raw_vrt: bool,
-}
-
-impl Default for RasterOptions {
-    fn default() -> Self {
-        RasterOptions {
-            assume_crs: None,
-            geotransform: None,
-            snap_geographic: false,
-            ignore_mask: false,
-            allow_raw_vrt: false,
-        }
-    }
 }
 
 /// A raster opened with GDAL (read-only).

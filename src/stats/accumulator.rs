@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{QuantileValues, Stat, StatValue, Value};
+use super::{ModeTies, QuantileValues, Stat, StatValue, Value};
 
 /// Neumaier's compensated sum: exact to about one rounding for any order of magnitudes.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -98,6 +98,27 @@ impl Moments {
             run.scaled,
             magnitude,
         );
+    }
+
+    /// Fold in one value of weight `weight` (West's update: Chan's with a
+    /// part of one value); `magnitude` bounds the zone's values, this one
+    /// included. Weights that are not positive add nothing; an infinite
+    /// value or weight is recorded as `infinite` (the variance is NaN).
+    #[inline]
+    fn add_value(&mut self, weight: f64, value: f64, magnitude: f64) {
+        if weight.is_nan() || weight <= 0.0 {
+            return;
+        }
+        if value.is_infinite() || weight.is_infinite() {
+            self.infinite = true;
+            return;
+        }
+        if self.weight == 0.0 {
+            // The first value is the mean, exactly (not `v w / w`).
+            (self.weight, self.mean) = (weight, value);
+            return;
+        }
+        self.merge_parts(weight, value, 1.0, 0.0, false, magnitude);
     }
 
     /// Fold in `other`; `magnitude` bounds the values of both.
@@ -226,6 +247,10 @@ struct Families {
     quantiles: bool,
     categories: bool,
     weighted: bool,
+    /// Moments weighted by `w u` (weighted_variance, weighted_stdev).
+    weighted_moments: bool,
+    /// `Σ w u` per distinct value (weighted_frac).
+    weighted_categories: bool,
     /// Night-light sums, with the lit threshold.
     lights: bool,
     threshold: f64,
@@ -302,10 +327,14 @@ impl Families {
             categories: stats.iter().any(|s| {
                 matches!(
                     s,
-                    Stat::Majority | Stat::Minority | Stat::Variety | Stat::Frac
+                    Stat::Majority | Stat::Minority | Stat::Variety | Stat::Frac | Stat::Unique
                 )
             }),
             weighted: stats.iter().any(Stat::needs_weights_raster),
+            weighted_moments: stats
+                .iter()
+                .any(|s| matches!(s, Stat::WeightedVariance | Stat::WeightedStdev)),
+            weighted_categories: stats.contains(&Stat::WeightedFrac),
         }
     }
 }
@@ -365,8 +394,14 @@ pub struct Accumulator {
     /// Σ w u v and Σ w u, with u from the weights raster.
     weighted_sum: CompensatedSum,
     weights_total: CompensatedSum,
+    /// Moments weighted by w u (cells with w u > 0).
+    weighted_moments: Moments,
+    /// Σ w u per distinct value, over cells with w > 0 (keyed as `categories`).
+    weighted_categories: HashMap<u64, f64>,
     /// Night-light indicator sums.
     lights: Lights,
+    /// How majority and minority break ties.
+    mode_ties: ModeTies,
 }
 
 impl Accumulator {
@@ -378,6 +413,27 @@ impl Accumulator {
             max: f64::NEG_INFINITY,
             ..Accumulator::default()
         }
+    }
+
+    /// The same accumulator with `ties` as the tie rule of `majority` and
+    /// `minority` (default [`ModeTies::Smallest`]). A merge keeps the rule
+    /// of the accumulator merged into.
+    ///
+    /// ```
+    /// use terralux::stats::{Accumulator, ModeTies, RunWeights, Stat, StatValue, ZoneFacts};
+    /// let stats = [Stat::Majority, Stat::Minority];
+    /// let zone = ZoneFacts { total_coverage: 2.0, outside: Some(0.0), area_km2: None };
+    /// let mut ours = Accumulator::new(&stats);
+    /// let mut theirs = Accumulator::new(&stats).with_mode_ties(ModeTies::Exactextract);
+    /// for acc in [&mut ours, &mut theirs] {
+    ///     acc.add_run(&[3.0, 7.0], &RunWeights::fraction(1.0)); // a tie
+    /// }
+    /// assert_eq!(ours.finish(&stats, &zone), [StatValue::Number(3.0), StatValue::Number(3.0)]);
+    /// assert_eq!(theirs.finish(&stats, &zone), [StatValue::Number(7.0), StatValue::Number(3.0)]);
+    /// ```
+    pub fn with_mode_ties(mut self, ties: ModeTies) -> Self {
+        self.mode_ties = ties;
+        self
     }
 
     /// Add a run of cells that share one coverage fraction, one weight and
@@ -413,10 +469,27 @@ impl Accumulator {
         if self.families.weighted
             && let Some(us) = run.weights
         {
+            // Bounds every value the weighted moments take: a cell with
+            // w u > 0 has w > 0, so the run is in the zone's min and max.
+            let magnitude = self.max.abs().max(self.min.abs());
+            let (moments, categories) = (
+                self.families.weighted_moments,
+                self.families.weighted_categories && weight > 0.0,
+            );
             for (&v, &u) in values.iter().zip(us) {
                 if !v.is_nan() && !u.is_nan() {
-                    self.weighted_sum.add(weight * u * v.to_f64());
+                    let v = v.to_f64();
+                    self.weighted_sum.add(weight * u * v);
                     self.weights_total.add(weight * u);
+                    if moments {
+                        self.weighted_moments.add_value(weight * u, v, magnitude);
+                    }
+                    if categories {
+                        *self
+                            .weighted_categories
+                            .entry(category_key(v))
+                            .or_insert(0.0) += weight * u;
+                    }
                 }
             }
         }
@@ -496,6 +569,15 @@ impl Accumulator {
         }
         self.weighted_sum.merge(&other.weighted_sum);
         self.weights_total.merge(&other.weights_total);
+        self.weighted_moments
+            .merge(&other.weighted_moments, magnitude);
+        if self.weighted_categories.is_empty() {
+            self.weighted_categories = other.weighted_categories;
+        } else {
+            for (k, w) in other.weighted_categories {
+                *self.weighted_categories.entry(k).or_insert(0.0) += w;
+            }
+        }
         self.lights.merge(&other.lights);
     }
 
@@ -515,6 +597,10 @@ impl Accumulator {
         let mean = has_values.then(|| self.weighted_values.value() / w);
         let (variance, stdev) = has_values
             .then(|| self.moments.variance_and_stdev())
+            .unzip();
+        let wm = &self.weighted_moments;
+        let (weighted_variance, weighted_stdev) = (has_values && (wm.weight > 0.0 || wm.infinite))
+            .then(|| wm.variance_and_stdev())
             .unzip();
         let quantiles = if self.families.quantiles {
             let levels: Vec<f64> = stats.iter().filter_map(Stat::quantile_level).collect();
@@ -542,6 +628,7 @@ impl Accumulator {
             .then(|| self.theil())
             .flatten();
         let categories = self.sorted_categories();
+        let prefer_larger = self.mode_ties == ModeTies::Exactextract;
         stats
             .iter()
             .map(|stat| match stat {
@@ -560,8 +647,8 @@ impl Accumulator {
                     _ => StatValue::Missing,
                 },
                 Stat::Median | Stat::Quantile(_) => next_quantile.next().flatten().into(),
-                Stat::Majority => pick_category(&categories, |a, b| a > b).into(),
-                Stat::Minority => pick_category(&categories, |a, b| a < b).into(),
+                Stat::Majority => pick_category(&categories, |a, b| a > b, prefer_larger).into(),
+                Stat::Minority => pick_category(&categories, |a, b| a < b, false).into(),
                 Stat::Variety => StatValue::Number(categories.len() as f64),
                 Stat::Frac => {
                     let total: f64 = categories.iter().map(|c| c.1).sum();
@@ -571,6 +658,10 @@ impl Accumulator {
                         Vec::new()
                     })
                 }
+                Stat::Unique => StatValue::Fractions(categories.clone()),
+                Stat::WeightedFrac => StatValue::Fractions(self.weighted_fractions()),
+                Stat::WeightedVariance => weighted_variance.into(),
+                Stat::WeightedStdev => weighted_stdev.into(),
                 Stat::WeightedSum => StatValue::Number(self.weighted_sum.value()),
                 Stat::WeightedMean => {
                     let total = self.weights_total.value();
@@ -637,6 +728,23 @@ impl Accumulator {
         };
         // T >= 0 mathematically; rounding can leave -1e-16 for a constant zone.
         Some(if t.is_nan() { t } else { t.max(0.0) })
+    }
+
+    /// `(value, share of Σ w u)` in increasing value order, for every value
+    /// of a cell with `w > 0` and a valid `u` (a share may be 0); empty
+    /// when `Σ w u` is 0.
+    fn weighted_fractions(&self) -> Vec<(f64, f64)> {
+        let mut cats: Vec<(f64, f64)> = self
+            .weighted_categories
+            .iter()
+            .map(|(&k, &wu)| (f64::from_bits(k), wu))
+            .collect();
+        cats.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let total: f64 = cats.iter().map(|c| c.1).sum();
+        if total == 0.0 {
+            return Vec::new();
+        }
+        cats.into_iter().map(|(v, wu)| (v, wu / total)).collect()
     }
 
     /// `(value, total weight)` in increasing value order, zero weights left out.
@@ -798,11 +906,16 @@ fn category_key(v: f64) -> u64 {
 }
 
 /// The value whose weight is `better` than every other's; ties keep the smaller value
-/// (categories come sorted by value, and only a strictly better weight replaces).
-fn pick_category(categories: &[(f64, f64)], better: impl Fn(f64, f64) -> bool) -> Option<f64> {
+/// (categories come sorted by value, and only a strictly better weight replaces),
+/// or the larger one with `prefer_larger` (an equal weight replaces too).
+fn pick_category(
+    categories: &[(f64, f64)],
+    better: impl Fn(f64, f64) -> bool,
+    prefer_larger: bool,
+) -> Option<f64> {
     let mut best: Option<(f64, f64)> = None;
     for &(v, w) in categories {
-        if best.is_none_or(|(_, bw)| better(w, bw)) {
+        if best.is_none_or(|(_, bw)| better(w, bw) || (prefer_larger && w == bw)) {
             best = Some((v, w));
         }
     }

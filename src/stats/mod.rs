@@ -94,10 +94,19 @@ pub enum Stat {
     Variety,
     /// The share of weight of each distinct value.
     Frac,
+    /// The distinct values, in increasing order, each with its total weight
+    /// (exactextract's `unique`; see the crate's *Statistics* section).
+    Unique,
     /// Sum weighted by a second raster.
     WeightedSum,
     /// Mean weighted by a second raster.
     WeightedMean,
+    /// Population variance weighted by `w_i u_i`, `u_i` from a second raster.
+    WeightedVariance,
+    /// Square root of [`Stat::WeightedVariance`].
+    WeightedStdev,
+    /// The share of `Σ w_i u_i` of each distinct value, `u_i` from a second raster.
+    WeightedFrac,
     /// The share of the zone's area on valid cells.
     ValidFrac,
     /// The share of the zone's area outside the raster.
@@ -158,8 +167,12 @@ pub const STAT_NAMES: &[&str] = &[
     "minority",
     "variety",
     "frac",
+    "unique",
     "weighted_sum",
     "weighted_mean",
+    "weighted_variance",
+    "weighted_stdev",
+    "weighted_frac",
     "valid_frac",
     "outside_frac",
     "tnl",
@@ -203,8 +216,12 @@ impl Stat {
             "minority" => Stat::Minority,
             "variety" => Stat::Variety,
             "frac" => Stat::Frac,
+            "unique" => Stat::Unique,
             "weighted_sum" => Stat::WeightedSum,
             "weighted_mean" => Stat::WeightedMean,
+            "weighted_variance" => Stat::WeightedVariance,
+            "weighted_stdev" => Stat::WeightedStdev,
+            "weighted_frac" => Stat::WeightedFrac,
             "valid_frac" => Stat::ValidFrac,
             "outside_frac" => Stat::OutsideFrac,
             "tnl" => Stat::Tnl,
@@ -267,8 +284,12 @@ impl Stat {
                     Stat::Minority => "minority",
                     Stat::Variety => "variety",
                     Stat::Frac => "frac",
+                    Stat::Unique => "unique",
                     Stat::WeightedSum => "weighted_sum",
                     Stat::WeightedMean => "weighted_mean",
+                    Stat::WeightedVariance => "weighted_variance",
+                    Stat::WeightedStdev => "weighted_stdev",
+                    Stat::WeightedFrac => "weighted_frac",
                     Stat::ValidFrac => "valid_frac",
                     Stat::OutsideFrac => "outside_frac",
                     Stat::Tnl => "tnl",
@@ -300,8 +321,26 @@ impl Stat {
         }
     }
 
-    /// A one-line definition, for provenance and `--help`.
+    /// A one-line definition, for provenance and `--help` (majority and
+    /// minority ties as [`ModeTies::Smallest`]; see [`Stat::definition_with`]).
+    ///
+    /// ```
+    /// use terralux::stats::Stat;
+    /// assert!(Stat::WeightedVariance.definition().contains("w_i u_i"));
+    /// ```
     pub fn definition(&self) -> String {
+        self.definition_with(ModeTies::Smallest)
+    }
+
+    /// The one-line definition under a run's tie rule for `majority` and
+    /// `minority` (the only statistics whose text depends on it).
+    ///
+    /// ```
+    /// use terralux::stats::{ModeTies, Stat};
+    /// assert!(Stat::Majority.definition_with(ModeTies::Exactextract).contains("larger value"));
+    /// assert_eq!(Stat::Sum.definition_with(ModeTies::Exactextract), Stat::Sum.definition());
+    /// ```
+    pub fn definition_with(&self, ties: ModeTies) -> String {
         match self {
             Stat::Count => {
                 "sum of weights w_i of valid cells (w_i = coverage fraction by default)".into()
@@ -321,12 +360,30 @@ impl Stat {
                 "smallest value v whose cumulative weight reaches {} of the total (inverse weighted CDF, no interpolation)",
                 self.quantile_level().unwrap_or(0.5)
             ),
-            Stat::Majority => "value with the largest total weight (ties: smaller value)".into(),
+            Stat::Majority => match ties {
+                ModeTies::Smallest => {
+                    "value with the largest total weight (ties: smaller value)".into()
+                }
+                ModeTies::Exactextract => {
+                    "value with the largest total weight (ties: larger value, as exactextract)"
+                        .into()
+                }
+            },
             Stat::Minority => "value with the smallest total weight (ties: smaller value)".into(),
             Stat::Variety => "number of distinct valid values".into(),
             Stat::Frac => "share of the total weight of each distinct value".into(),
+            Stat::Unique => {
+                "distinct valid values with w_i > 0, increasing, each with its total weight".into()
+            }
             Stat::WeightedSum => "sum of w_i * u_i * v_i, u_i from the weights raster".into(),
             Stat::WeightedMean => "sum(w_i u_i v_i) / sum(w_i u_i)".into(),
+            Stat::WeightedVariance => {
+                "population variance weighted by w_i u_i: sum(w_i u_i (v_i - m)^2) / sum(w_i u_i), m = weighted_mean, over cells with w_i u_i > 0".into()
+            }
+            Stat::WeightedStdev => "square root of weighted_variance".into(),
+            Stat::WeightedFrac => {
+                "share of sum(w_i u_i) of each distinct value (u_i from the weights raster)".into()
+            }
             Stat::ValidFrac => "share of the zone's area on valid cells".into(),
             Stat::OutsideFrac => "share of the zone's area outside the raster".into(),
             Stat::Tnl => "sum of c_i * v_i (coverage fraction c_i) over valid cells".into(),
@@ -361,7 +418,13 @@ impl Stat {
     pub fn needs_weights_raster(&self) -> bool {
         matches!(
             self,
-            Stat::WeightedSum | Stat::WeightedMean | Stat::PerCapita | Stat::LitPopFrac(_)
+            Stat::WeightedSum
+                | Stat::WeightedMean
+                | Stat::WeightedVariance
+                | Stat::WeightedStdev
+                | Stat::WeightedFrac
+                | Stat::PerCapita
+                | Stat::LitPopFrac(_)
         )
     }
 
@@ -415,6 +478,36 @@ impl Weighting {
     }
 }
 
+/// How `majority` and `minority` choose between values of equal total weight.
+///
+/// A run-level option ([`crate::ZonalStats::mode_ties`]); the default keeps
+/// terralux's rule. exactextract's `RasterStats::mode` returns the *greater*
+/// value on a tie and `minority` the *lower* one; `Exactextract` follows that.
+///
+/// ```
+/// use terralux::stats::ModeTies;
+/// assert_eq!(ModeTies::default(), ModeTies::Smallest);
+/// assert_eq!(ModeTies::Exactextract.name(), "exactextract");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ModeTies {
+    /// The smaller value wins, for both `majority` and `minority` (default).
+    #[default]
+    Smallest,
+    /// exactextract's rule: `majority` takes the larger value, `minority` the smaller.
+    Exactextract,
+}
+
+impl ModeTies {
+    /// `smallest` or `exactextract`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModeTies::Smallest => "smallest",
+            ModeTies::Exactextract => "exactextract",
+        }
+    }
+}
+
 /// One statistic's value for one zone.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StatValue {
@@ -422,7 +515,8 @@ pub enum StatValue {
     Missing,
     /// A number.
     Number(f64),
-    /// `(value, share)` pairs in increasing value order (for `frac`).
+    /// `(value, share)` pairs in increasing value order (for `frac` and
+    /// `weighted_frac`); for `unique`, `(value, total weight)` pairs.
     Fractions(Vec<(f64, f64)>),
 }
 

@@ -174,6 +174,16 @@ pub fn provenance_json(record: &RunRecord<'_>) -> Json {
         ),
         ("coverage", Json::str(p.coverage.name())),
         ("weighting", Json::str(p.weighting.name())),
+        ("min_coverage_frac", Json::Number(p.min_coverage_frac)),
+        (
+            "default_value",
+            p.default_value.map_or(Json::Null, Json::Number),
+        ),
+        (
+            "default_weight",
+            p.default_weight.map_or(Json::Null, Json::Number),
+        ),
+        ("mode_ties", Json::str(p.mode_ties.name())),
         (
             "statistics",
             Json::Array(
@@ -184,7 +194,7 @@ pub fn provenance_json(record: &RunRecord<'_>) -> Json {
                         Json::object([
                             ("column", Json::str(&c.name)),
                             ("statistic", Json::str(c.stat.name())),
-                            ("definition", Json::str(c.stat.definition())),
+                            ("definition", Json::str(c.stat.definition_with(p.mode_ties))),
                         ])
                     })
                     .collect(),
