@@ -58,6 +58,7 @@ const SWITCHES: &[&str] = &[
     "--gcj02",
     "--keep-bad-geometry",
     "--csv-safe",
+    "--frac-columns",
     "--allow-raw-vrt",
     "--snap-grid",
     "--ignore-mask",
@@ -73,7 +74,7 @@ USAGE
   zonal --raster PATH [--band N]... --zones PATH [--layer NAME] [--id-field FIELD]
         [--stats LIST] [--coverage exact|center|all-touched] [--weights PATH]
         [--area-weighted] [--zones-crs CRS] [--raster-crs CRS] [--gcj02] [--threads N] [--quiet]
-        [--roll-up FIELD]... [--keep-bad-geometry] [--csv-safe] [--allow-raw-vrt]
+        [--roll-up FIELD]... [--keep-bad-geometry] [--csv-safe] [--frac-columns] [--allow-raw-vrt]
         [--snap-grid] [--ignore-mask] [--min-coverage-frac F] [--default-value V]
         [--default-weight W] [--mode-ties smallest|exactextract] --output PATH
 
@@ -142,6 +143,8 @@ OUTPUT
                      stores NaN as null, which is said).
   --csv-safe         In CSV, prefix text fields (ids, frac) that begin with = + - @ with a
                      ' so that a spreadsheet does not run them as formulas.
+  --frac-columns     In CSV, write frac and weighted_frac as one column per distinct value,
+                     <stat>_<value> (e.g. frac_3), holding its share (0 when absent).
   --roll-up FIELD    Also roll the zones up by an attribute field (a county's city or
                      province); repeat for several levels. Each level is written to
                      <output stem>_by_<FIELD>.csv beside --output (one row per distinct
@@ -182,6 +185,7 @@ struct Request {
     threads: Option<usize>,
     quiet: bool,
     csv_safe: bool,
+    frac_columns: bool,
     allow_raw_vrt: bool,
     snap_grid: bool,
     ignore_mask: bool,
@@ -314,6 +318,7 @@ fn parse_request() -> Result<Option<Request>, Failure> {
         threads,
         quiet: args.switch("--quiet"),
         csv_safe: args.switch("--csv-safe"),
+        frac_columns: args.switch("--frac-columns"),
         allow_raw_vrt: args.switch("--allow-raw-vrt"),
         snap_grid: args.switch("--snap-grid"),
         ignore_mask: args.switch("--ignore-mask"),
@@ -493,6 +498,7 @@ fn run() -> Result<(), Failure> {
     let id_column = zones.id_field().unwrap_or("fid").to_string();
     let csv_options = CsvOptions {
         formula_safe: request.csv_safe,
+        frac_columns: request.frac_columns,
     };
     match &request.output {
         Output::Stdout => {

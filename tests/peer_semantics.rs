@@ -271,3 +271,45 @@ fn exactextract_arguments_reach_the_binary_and_its_provenance() {
         "{provenance}"
     );
 }
+
+#[test]
+fn frac_columns_spread_categories_over_columns() {
+    let dir = TempDir::new("peer-frac-columns");
+    let path = dir.join("r.tif");
+    tiff(&path, [100.0, 1.0, 0.0, 34.0, 0.0, -1.0], None);
+    let zones = dir.join("z.geojson");
+    // Zone a: cells 1 and 2, whole; zone b: cell 2 whole and half of 3; zone c: outside.
+    std::fs::write(
+        &zones,
+        r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"code":"a"},"geometry":{"type":"Polygon","coordinates":[[[100,33],[102,33],[102,34],[100,34],[100,33]]]}},
+{"type":"Feature","properties":{"code":"b"},"geometry":{"type":"Polygon","coordinates":[[[101,33],[102.5,33],[102.5,34],[101,34],[101,33]]]}},
+{"type":"Feature","properties":{"code":"c"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]}}]}"#,
+    )
+    .unwrap();
+    let out = Command::new(example_binary("zonal"))
+        .args(["--raster", &path.display().to_string()])
+        .args(["--zones", &zones.display().to_string()])
+        .args([
+            "--id-field",
+            "code",
+            "--stats",
+            "count,frac",
+            "--frac-columns",
+        ])
+        .args(["--output", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "code,count,frac_1,frac_2,frac_3\n\
+         a,2,0.5,0.5,0\n\
+         b,1.5,0,0.6666666666666666,0.3333333333333333\n\
+         c,0,,,\n"
+    );
+}

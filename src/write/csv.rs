@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use crate::results::ZonalTable;
-use crate::stats::StatValue;
+use crate::stats::{Stat, StatValue};
 
 /// Write `table` as CSV: the id column (named `id_column`), then one column
 /// per statistic, one row per zone in input order. Numbers are written in
@@ -41,6 +41,13 @@ pub struct CsvOptions {
     /// `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`.
     /// Numbers are never changed. Off by default, since it changes ids.
     pub formula_safe: bool,
+    /// Write each `frac` and `weighted_frac` column as one column per
+    /// distinct value over all zones, `<column>_<value>` (e.g. `frac_3`),
+    /// holding that value's share (0 when the zone has none of it, empty
+    /// when the zone has no valid cell), in increasing value order; a
+    /// land-cover table as spreadsheets want it. Off by default (one
+    /// `value:share;...` column).
+    pub frac_columns: bool,
 }
 
 /// [`write_csv`] with options. Statistic columns whose name equals the id
@@ -62,7 +69,7 @@ pub struct CsvOptions {
 ///     geometry: MultiPolygon(vec![square]) }], None);
 /// let table = ZonalStats::new(&zones).band(&raster, 1).stats(&[Stat::Sum]).run()?;
 /// let mut out = Vec::new();
-/// write_csv_with(&table, "sum", &CsvOptions { formula_safe: true }, &mut out).unwrap();
+/// write_csv_with(&table, "sum", &CsvOptions { formula_safe: true, ..CsvOptions::default() }, &mut out).unwrap();
 /// assert_eq!(String::from_utf8(out).unwrap(), "sum,zs_sum\n'=1+1,-2\n");
 /// # Ok(())
 /// # }
@@ -73,8 +80,8 @@ pub fn write_csv_with(
     options: &CsvOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let stat_names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
-    let names = super::unique_column_names(&[id_column], &stat_names);
+    let layout = Layout::of(table, options.frac_columns);
+    let names = super::unique_column_names(&[id_column], &layout.names);
     let text = |field: &str| -> String {
         if options.formula_safe {
             formula_safe(field).into_owned()
@@ -93,17 +100,75 @@ pub fn write_csv_with(
     for zone in &table.zones {
         line.clear();
         push_field(&mut line, &text(&zone.id.to_string()));
-        for value in &zone.values {
-            line.push(',');
-            match value {
-                StatValue::Fractions(_) => push_field(&mut line, &text(&format_value(value))),
-                _ => push_field(&mut line, &format_value(value)),
+        for (value, spread) in zone.values.iter().zip(&layout.spread) {
+            match (value, spread) {
+                (StatValue::Fractions(pairs), Some(categories)) => {
+                    for category in categories {
+                        line.push(',');
+                        let share = pairs
+                            .iter()
+                            .find(|(v, _)| v.total_cmp(category).is_eq())
+                            .map_or(0.0, |(_, share)| *share);
+                        if !pairs.is_empty() {
+                            line.push_str(&format_value(&StatValue::Number(share)));
+                        }
+                    }
+                }
+                (StatValue::Fractions(_), None) => {
+                    line.push(',');
+                    push_field(&mut line, &text(&format_value(value)));
+                }
+                _ => {
+                    line.push(',');
+                    push_field(&mut line, &format_value(value));
+                }
             }
         }
         line.push('\n');
         out.write_all(line.as_bytes())?;
     }
     out.flush()
+}
+
+/// The CSV's statistic columns: one per table column, or one per category
+/// for `frac` columns spread out.
+struct Layout {
+    names: Vec<String>,
+    /// Per table column: the categories it is spread over, if it is.
+    spread: Vec<Option<Vec<f64>>>,
+}
+
+impl Layout {
+    fn of(table: &ZonalTable, frac_columns: bool) -> Self {
+        let mut names = Vec::new();
+        let mut spread = Vec::new();
+        for (c, column) in table.columns.iter().enumerate() {
+            let is_frac = matches!(column.stat, Stat::Frac | Stat::WeightedFrac);
+            if !(frac_columns && is_frac) {
+                names.push(column.name.clone());
+                spread.push(None);
+                continue;
+            }
+            let mut categories: Vec<f64> = table
+                .zones
+                .iter()
+                .filter_map(|z| match z.values.get(c) {
+                    Some(StatValue::Fractions(pairs)) => Some(pairs.iter().map(|p| p.0)),
+                    _ => None,
+                })
+                .flatten()
+                .collect();
+            categories.sort_by(f64::total_cmp);
+            categories.dedup_by(|a, b| a.total_cmp(b).is_eq());
+            names.extend(
+                categories
+                    .iter()
+                    .map(|v| format!("{}_{}", column.name, format_value(&StatValue::Number(*v)))),
+            );
+            spread.push(Some(categories));
+        }
+        Layout { names, spread }
+    }
 }
 
 /// A text field made safe to open in a spreadsheet: a leading `'` when it
