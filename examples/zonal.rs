@@ -24,7 +24,7 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use cli::{Args, Failure};
-use terralux::coverage::CoverageMode;
+use terralux::coverage::{CoverageIndex, CoverageMode};
 use terralux::progress::Progress;
 use terralux::raster::RasterOptions;
 use terralux::stats::{ModeTies, Stat, Weighting};
@@ -48,6 +48,7 @@ const OPTIONS: &[&str] = &[
     "--threads",
     "--output",
     "--roll-up",
+    "--cells",
     "--min-coverage-frac",
     "--default-value",
     "--default-weight",
@@ -76,7 +77,8 @@ USAGE
         [--area-weighted] [--zones-crs CRS] [--raster-crs CRS] [--gcj02] [--threads N] [--quiet]
         [--roll-up FIELD]... [--keep-bad-geometry] [--csv-safe] [--frac-columns] [--allow-raw-vrt]
         [--snap-grid] [--ignore-mask] [--min-coverage-frac F] [--default-value V]
-        [--default-weight W] [--mode-ties smallest|exactextract] --output PATH
+        [--default-weight W] [--mode-ties smallest|exactextract] [--cells PATH.csv]
+        --output PATH
 
 INPUTS
   --raster PATH      Raster to summarise: any GDAL path (file, HDF5:\"f.h5\"://..., /vsi...).
@@ -145,6 +147,10 @@ OUTPUT
                      ' so that a spreadsheet does not run them as formulas.
   --frac-columns     In CSV, write frac and weighted_frac as one column per distinct value,
                      <stat>_<value> (e.g. frac_3), holding its share (0 when absent).
+  --cells PATH.csv   Also write one row per zone and covered cell: the id, cell_id (row *
+                     cols + col, from 0), row, col, center_x, center_y, coverage, value
+                     (of the first --band; empty when invalid) and weight (--weights):
+                     exactly which cells and fractions each zone used. Not with '-'.
   --roll-up FIELD    Also roll the zones up by an attribute field (a county's city or
                      province); repeat for several levels. Each level is written to
                      <output stem>_by_<FIELD>.csv beside --output (one row per distinct
@@ -194,6 +200,7 @@ struct Request {
     default_weight: Option<f64>,
     mode_ties: ModeTies,
     roll_ups: Vec<String>,
+    cells: Option<PathBuf>,
     output: Output,
 }
 
@@ -287,6 +294,24 @@ fn parse_request() -> Result<Option<Request>, Failure> {
             "--roll-up writes files beside --output, which cannot be '-'".into(),
         ));
     }
+    let cells = args.value("--cells").map(PathBuf::from);
+    if let Some(path) = &cells {
+        if matches!(output, Output::Stdout) {
+            return Err(Failure::Usage(
+                "--cells writes a file beside the run's outputs; --output cannot be '-' then"
+                    .into(),
+            ));
+        }
+        if !path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+        {
+            return Err(Failure::Usage(format!(
+                "--cells must end in .csv, not '{}'",
+                path.display()
+            )));
+        }
+    }
     for (i, field) in roll_ups.iter().enumerate() {
         if roll_ups[..i].contains(field) {
             return Err(Failure::Usage(format!("--roll-up {field} is given twice")));
@@ -335,6 +360,7 @@ fn parse_request() -> Result<Option<Request>, Failure> {
             }
         },
         roll_ups,
+        cells,
         output,
     }))
 }
@@ -375,6 +401,9 @@ fn run() -> Result<(), Failure> {
         cli::declare_with_provenance(&mut outputs, path)?;
         for field in &request.roll_ups {
             cli::declare_with_provenance(&mut outputs, &cli::roll_up_path(path, field))?;
+        }
+        if let Some(cells) = &request.cells {
+            cli::declare_with_provenance(&mut outputs, cells)?;
         }
         outputs.prepare()?;
     }
@@ -468,6 +497,11 @@ fn run() -> Result<(), Failure> {
 
     let progress = Progress::new(PROGRAM, !request.quiet);
     let report = |done: usize, total: usize| progress.update(done, total);
+    // The per-cell table and the statistics share one coverage of the zones.
+    let index = request
+        .cells
+        .as_ref()
+        .map(|_| CoverageIndex::build(&zones, raster.grid(), request.coverage));
     let mut engine = ZonalStats::new(&zones)
         .bands(&raster, &request.bands)
         .stats(&request.stats)
@@ -476,6 +510,9 @@ fn run() -> Result<(), Failure> {
         .on_progress(&report);
     if let Some(w) = &weights {
         engine = engine.weights(w, 1);
+    }
+    if let Some(index) = &index {
+        engine = engine.coverage_index(index);
     }
     if let Some(n) = request.threads {
         engine = engine.threads(n);
@@ -522,6 +559,30 @@ fn run() -> Result<(), Failure> {
                     )?
                 }
             }
+            if let (Some(cells), Some(index)) = (&request.cells, &index) {
+                let weights = weights
+                    .as_ref()
+                    .map(|w| (w as &(dyn RasterSource + Sync), 1));
+                let mut failure = None;
+                outputs
+                    .write(cells, |w| {
+                        terralux::cells::write_cells_csv(
+                            &zones,
+                            index,
+                            &raster,
+                            request.bands[0],
+                            weights,
+                            &id_column,
+                            w,
+                        )
+                        .map_err(|e| {
+                            let message = e.to_string();
+                            failure = Some(e);
+                            std::io::Error::other(message)
+                        })
+                    })
+                    .map_err(|e| failure.take().map_or(e, |f| f))?;
+            }
             for (field, level) in request.roll_ups.iter().zip(&levels) {
                 outputs.write(&cli::roll_up_path(path, field), |w| {
                     write::write_csv_with(level, field, &csv_options, w)
@@ -563,6 +624,16 @@ fn run() -> Result<(), Failure> {
                 outputs: written.clone(),
             };
             cli::stage_provenance(&mut outputs, path, &record(&table))?;
+            if let Some(cells) = &request.cells {
+                let mut cells_record = record(&table);
+                cells_record.notes.push(format!(
+                    "one row per zone and covered cell of band {} (columns: {}), beside {}",
+                    request.bands[0],
+                    terralux::cells::CELL_COLUMNS.join(", "),
+                    path.display()
+                ));
+                cli::stage_provenance(&mut outputs, cells, &cells_record)?;
+            }
             for (field, level) in request.roll_ups.iter().zip(&levels) {
                 let level_path = cli::roll_up_path(path, field);
                 let mut level_record = record(level);

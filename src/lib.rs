@@ -185,6 +185,7 @@
 #![deny(missing_docs)]
 
 pub mod alloc;
+pub mod cells;
 pub mod coverage;
 pub mod crs;
 pub mod engine;

@@ -313,3 +313,45 @@ fn frac_columns_spread_categories_over_columns() {
          c,0,,,\n"
     );
 }
+
+#[test]
+fn the_cells_table_shows_each_cell_a_zone_used() {
+    let dir = TempDir::new("peer-cells");
+    let path = dir.join("r.tif");
+    let mut mask = [255u8; 16];
+    mask[1] = 0; // value 2 masked
+    tiff(&path, [100.0, 1.0, 0.0, 34.0, 0.0, -1.0], Some(mask));
+    // Cells (0,0), (0,1) whole, and the west half of (1,0) and (1,1).
+    let zones = zones_file(&dir, "[[100,32.5],[102,32.5],[102,34],[100,34],[100,32.5]]");
+    let output = dir.join("stats.csv");
+    let cells = dir.join("cells.csv");
+    let out = Command::new(example_binary("zonal"))
+        .args(["--raster", &path.display().to_string()])
+        .args(["--zones", &zones.display().to_string()])
+        .args(["--id-field", "code", "--stats", "count,sum"])
+        .args(["--cells", &cells.display().to_string()])
+        .args(["--output", &output.display().to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&cells).unwrap(),
+        "code,cell_id,row,col,center_x,center_y,coverage,value,weight\n\
+         z,0,0,0,100.5,33.5,1,1,\n\
+         z,1,0,1,101.5,33.5,1,,\n\
+         z,4,1,0,100.5,32.5,0.5,5,\n\
+         z,5,1,1,101.5,32.5,0.5,6,\n"
+    );
+    // The statistics agree with the cells: 1 + 0.5 + 0.5 valid, 1 + 2.5 + 3.
+    assert_eq!(
+        std::fs::read_to_string(&output).unwrap(),
+        "code,count,sum\nz,2,6.5\n"
+    );
+    let provenance = std::fs::read_to_string(terralux::write::provenance_path(&output)).unwrap();
+    assert!(provenance.contains("cells.csv"), "{provenance}");
+    assert!(terralux::write::provenance_path(&cells).exists());
+}

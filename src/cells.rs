@@ -1,0 +1,132 @@
+//! Per-cell output: which cells a zone used, with what coverage and value.
+//!
+//! exactextract's `values`, `coverage`, `weights`, `cell_id` and
+//! `center_x`/`center_y` operations return, per zone, arrays of the cells
+//! it covers; terralux streams the same as one table row per zone and
+//! covered cell, so a user can see exactly which cells and fractions a
+//! zone's statistics used, in bounded memory (one raster row of a zone at
+//! a time).
+
+use std::io::{self, Write};
+
+use crate::coverage::CoverageIndex;
+use crate::error::{Error, Result};
+use crate::grid::Window;
+use crate::raster::RasterSource;
+use crate::stats::StatValue;
+use crate::write::{csv_field, format_value};
+use crate::zones::ZoneSet;
+
+/// The header of [`write_cells_csv`]'s table after the id column.
+pub const CELL_COLUMNS: [&str; 8] = [
+    "cell_id", "row", "col", "center_x", "center_y", "coverage", "value", "weight",
+];
+
+/// Write one CSV row per zone and covered cell, zones in input order and
+/// cells in row-major order: the zone's id (column `id_column`), then
+/// `cell_id` (`row * cols + col`, 0-based, as exactextract numbers cells),
+/// `row`, `col`, the cell centre's `center_x` and `center_y` in the
+/// raster's CRS, its `coverage` fraction, band `band`'s `value` (empty
+/// when the cell is invalid: nodata, NaN or masked) and the `weight`
+/// raster's value (empty without one, or where it is invalid). `index`
+/// is the zones' coverage on the raster's grid, the one a zonal run uses.
+///
+/// ```
+/// # fn main() -> terralux::Result<()> {
+/// use geo_types::{polygon, MultiPolygon};
+/// use ndarray::array;
+/// use terralux::cells::write_cells_csv;
+/// use terralux::coverage::{CoverageIndex, CoverageMode};
+/// use terralux::zones::{Attributes, Zone, ZoneId, ZoneSet};
+/// use terralux::{GeoTransform, Grid, Raster, RasterSource};
+/// let grid = Grid::new(GeoTransform::new(0.0, 1.0, 1.0, -1.0)?, 1, 2)?;
+/// let raster = Raster::new(grid, array![[1.0, f64::NAN]])?;
+/// let square = polygon![(x: 0.5, y: 0.0), (x: 2.0, y: 0.0), (x: 2.0, y: 1.0), (x: 0.5, y: 1.0)];
+/// let zones = ZoneSet::new(vec![Zone { id: ZoneId::Text("z".into()), attributes: Attributes::default(),
+///     geometry: MultiPolygon(vec![square]) }], None);
+/// let index = CoverageIndex::build(&zones, raster.grid(), CoverageMode::Exact);
+/// let mut out = Vec::new();
+/// write_cells_csv(&zones, &index, &raster, 1, None, "code", &mut out)?;
+/// assert_eq!(String::from_utf8(out).unwrap(),
+///     "code,cell_id,row,col,center_x,center_y,coverage,value,weight\n\
+///      z,0,0,0,0.5,0.5,0.5,1,\n\
+///      z,1,0,1,1.5,0.5,1,,\n");
+/// # Ok(())
+/// # }
+/// ```
+pub fn write_cells_csv(
+    zones: &ZoneSet,
+    index: &CoverageIndex,
+    raster: &(dyn RasterSource + Sync),
+    band: usize,
+    weights: Option<(&(dyn RasterSource + Sync), usize)>,
+    id_column: &str,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let grid = index.grid();
+    if !grid.same_as(raster.grid()) {
+        return Err(Error::Mismatch {
+            context: raster.name().to_string(),
+            reason: "the coverage index was built for another grid".into(),
+        });
+    }
+    let io_error = |e: io::Error| Error::Io {
+        path: "cells table".into(),
+        source: e,
+    };
+    let mut line = csv_field(id_column).into_owned();
+    for name in CELL_COLUMNS {
+        line.push(',');
+        line.push_str(name);
+    }
+    line.push('\n');
+    out.write_all(line.as_bytes()).map_err(io_error)?;
+    let cols = grid.cols();
+    let number = |v: f64| format_value(&StatValue::Number(v));
+    let (mut values, mut weight_values) = (Vec::new(), Vec::new());
+    for (zone, coverage) in zones.iter().zip(index.coverages()) {
+        let id = csv_field(&zone.id.to_string()).into_owned();
+        for (row, runs) in coverage.rows() {
+            let (Some(first), Some(last)) = (runs.first(), runs.last()) else {
+                continue;
+            };
+            let (col_off, col_end) = (first.col as usize, last.col_end() as usize);
+            let window = Window::new(row, col_off, 1, col_end - col_off);
+            raster.read_window_f64_into(band, window, &mut values)?;
+            if let Some((w, w_band)) = weights {
+                w.read_window_f64_into(w_band, window, &mut weight_values)?;
+            }
+            for run in runs {
+                for col in run.col as usize..run.col_end() as usize {
+                    let center = grid.cell_center(row, col);
+                    let value = values[col - col_off];
+                    let weight = weights.map(|_| weight_values[col - col_off]);
+                    line.clear();
+                    line.push_str(&id);
+                    for field in [
+                        (row * cols + col).to_string(),
+                        row.to_string(),
+                        col.to_string(),
+                        number(center.x),
+                        number(center.y),
+                        number(run.fraction),
+                        if value.is_nan() {
+                            String::new()
+                        } else {
+                            number(value)
+                        },
+                        weight
+                            .filter(|w| !w.is_nan())
+                            .map_or_else(String::new, number),
+                    ] {
+                        line.push(',');
+                        line.push_str(&field);
+                    }
+                    line.push('\n');
+                    out.write_all(line.as_bytes()).map_err(io_error)?;
+                }
+            }
+        }
+    }
+    out.flush().map_err(io_error)
+}
