@@ -685,15 +685,7 @@ fn run() -> Result<(), Failure> {
         })?,
         Some(kind) => {
             let (long_table, long_zones) = long_form(&series, &original, &names);
-            let lost = write::nan_values_lost(&long_table, kind);
-            if lost > 0 {
-                let note = format!(
-                    "{}: {lost} indicator value(s) are NaN, which a GeoPackage (SQLite) stores as null; a CSV output keeps them as nan",
-                    output.display()
-                );
-                eprintln!("{PROGRAM}: warning: {note}");
-                notes.push(note);
-            }
+            cli::note_nan_in_geopackage(PROGRAM, &output, &long_table, kind, &mut notes);
             outputs.write_with_path(
                 &output,
                 |file| {

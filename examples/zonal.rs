@@ -600,15 +600,7 @@ fn run() -> Result<(), Failure> {
                 .filter_map(cli::snap_note)
                 .collect();
             if let Format::Vector(kind) = format {
-                let lost = write::nan_values_lost(&table, *kind);
-                if lost > 0 {
-                    let note = format!(
-                        "{}: {lost} statistic value(s) are NaN, which a GeoPackage (SQLite) stores as null; a CSV or GeoJSON output keeps them as nan",
-                        path.display()
-                    );
-                    eprintln!("{PROGRAM}: warning: {note}");
-                    notes.push(note);
-                }
+                cli::note_nan_in_geopackage(PROGRAM, path, &table, *kind, &mut notes);
             }
             let finished = SystemTime::now();
             let written = outputs.written();

@@ -73,6 +73,25 @@ fn zonal_args<'a>(raster: &'a str, zones: &'a str, output: &'a str) -> Vec<&'a s
     ]
 }
 
+/// `zonal` over the test raster with `zones` (ids in `code`), `stats`, into `output`.
+fn zonal_on_ntl(zones: &Path, stats: &str, output: &Path) -> Output {
+    run(
+        "zonal",
+        &[
+            "--raster",
+            &s(&testdata("ntl.tif")),
+            "--zones",
+            &s(zones),
+            "--id-field",
+            "code",
+            "--stats",
+            stats,
+            "--output",
+            &s(output),
+        ],
+    )
+}
+
 /// Assert a refusal: exit 2, one line naming `name` and saying it is an input.
 fn assert_refused_as_input(out: &Output, name: &str) {
     let err = stderr(out);
@@ -721,42 +740,14 @@ fn a_case_only_clash_is_renamed_in_a_geopackage() {
         &[r#"{"code":"a","MEAN":1.5}"#, r#"{"code":"b","MEAN":2.5}"#],
     );
     let output = dir.join("out.gpkg");
-    let out = run(
-        "zonal",
-        &[
-            "--raster",
-            &s(&testdata("ntl.tif")),
-            "--zones",
-            &s(&zones),
-            "--id-field",
-            "code",
-            "--stats",
-            "mean",
-            "--output",
-            &s(&output),
-        ],
-    );
+    let out = zonal_on_ntl(&zones, "mean", &output);
     assert!(out.status.success(), "{}", stderr(&out));
     let (names, rows) = read_fields(&output);
     assert_eq!(names, ["code", "MEAN", "zs_mean"]);
     assert_eq!(rows[0][1], Field::Real(1.5));
     assert_eq!(rows[1][1], Field::Real(2.5));
     let csv = dir.join("out.csv");
-    let again = run(
-        "zonal",
-        &[
-            "--raster",
-            &s(&testdata("ntl.tif")),
-            "--zones",
-            &s(&zones),
-            "--id-field",
-            "code",
-            "--stats",
-            "mean",
-            "--output",
-            &s(&csv),
-        ],
-    );
+    let again = zonal_on_ntl(&zones, "mean", &csv);
     assert!(again.status.success(), "{}", stderr(&again));
     for (row, csv_row) in rows.iter().zip(read_csv(&csv)) {
         assert_eq!(row[2].real(), csv_row["mean"].parse::<f64>().unwrap());
@@ -1523,21 +1514,7 @@ fn an_attribute_named_geom_goes_into_a_geopackage() {
         ],
     );
     let output = dir.join("out.gpkg");
-    let out = run(
-        "zonal",
-        &[
-            "--raster",
-            &s(&testdata("ntl.tif")),
-            "--zones",
-            &s(&zones),
-            "--id-field",
-            "code",
-            "--stats",
-            "count",
-            "--output",
-            &s(&output),
-        ],
-    );
+    let out = zonal_on_ntl(&zones, "count", &output);
     assert!(out.status.success(), "{}", stderr(&out));
     let (names, rows) = read_fields(&output);
     let mut sorted = names.clone();
@@ -1621,7 +1598,7 @@ fn extreme_cells_reach_every_format_as_numbers() {
     assert!(rows[1][4].real().is_nan());
     let (_, rows) = read_fields(&outputs[1]);
     assert_eq!(rows[1][4], Field::Null);
-    let note = "1 statistic value(s) are NaN, which a GeoPackage (SQLite) stores as null";
+    let note = "1 value(s) are NaN, which a GeoPackage (SQLite) stores as null";
     assert!(provenance_text(&outputs[1]).contains(note));
 }
 

@@ -245,6 +245,26 @@ pub fn snap_note(raster: &terralux::GdalRaster) -> Option<String> {
     })
 }
 
+/// Say (on stderr, and as a provenance note pushed on `notes`) how many NaN
+/// values of `table` a GeoPackage output at `path` stores as null.
+pub fn note_nan_in_geopackage(
+    program: &str,
+    path: &std::path::Path,
+    table: &terralux::results::ZonalTable,
+    format: terralux::write::VectorFormat,
+    notes: &mut Vec<String>,
+) {
+    let lost = terralux::write::nan_values_lost(table, format);
+    if lost > 0 {
+        let note = format!(
+            "{}: {lost} value(s) are NaN, which a GeoPackage (SQLite) stores as null; a CSV output keeps them as nan",
+            path.display()
+        );
+        eprintln!("{program}: warning: {note}");
+        notes.push(note);
+    }
+}
+
 /// Declare `path` and its provenance file as outputs of `set`.
 pub fn declare_with_provenance(
     set: &mut terralux::write::OutputSet,

@@ -87,151 +87,143 @@ pub fn write_vector_file(
     file: &Path,
     format: VectorFormat,
 ) -> Result<()> {
-    quietly(|| write_layer(table, zones, id_column, path, file, format))
-}
-
-/// The body of [`write_vector_file`], with GDAL's printing silenced.
-fn write_layer(
-    table: &ZonalTable,
-    zones: &ZoneSet,
-    id_column: &str,
-    path: &Path,
-    file: &Path,
-    format: VectorFormat,
-) -> Result<()> {
-    let name = path.display().to_string();
-    // OGR errors come as a bare code: add GDAL's own reason.
-    let gdal_error = |e: gdal::errors::GdalError| {
-        let reason = match (&e, last_error_message()) {
-            (gdal::errors::GdalError::OgrError { .. }, Some(message)) => {
-                format!("{e}: {message}")
+    quietly(|| -> Result<()> {
+        let name = path.display().to_string();
+        // OGR errors come as a bare code: add GDAL's own reason.
+        let gdal_error = |e: gdal::errors::GdalError| {
+            let reason = match (&e, last_error_message()) {
+                (gdal::errors::GdalError::OgrError { .. }, Some(message)) => {
+                    format!("{e}: {message}")
+                }
+                _ => e.to_string(),
+            };
+            Error::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::other(reason),
             }
-            _ => e.to_string(),
         };
-        Error::Io {
-            path: path.to_path_buf(),
-            source: std::io::Error::other(reason),
-        }
-    };
-    let driver = DriverManager::get_driver_by_name(format.driver()).map_err(gdal_error)?;
-    let mut dataset = quietly(|| driver.create_vector_only(file)).map_err(gdal_error)?;
-    let srs = zones.crs().map(|c| c.to_spatial_ref()).transpose()?;
-    let layer_name = layer_name(path);
-    let (id_is_attribute, names) = field_names(table, zones, id_column);
-    let attribute_names = zones.field_names();
-    // GeoPackage calls its own feature-id column `fid`; give it another name when a field needs that one.
-    let needs_fid_field = names.iter().any(|n| n.eq_ignore_ascii_case("fid"));
-    let taken = |candidate: &str| names.iter().any(|n| n.eq_ignore_ascii_case(candidate));
-    let mut layer_options: Vec<String> = Vec::new();
-    match format {
-        VectorFormat::GeoPackage => {
-            if needs_fid_field {
-                layer_options.push("FID=gpkg_fid".into());
+        let driver = DriverManager::get_driver_by_name(format.driver()).map_err(gdal_error)?;
+        let mut dataset = quietly(|| driver.create_vector_only(file)).map_err(gdal_error)?;
+        let srs = zones.crs().map(|c| c.to_spatial_ref()).transpose()?;
+        let layer_name = layer_name(path);
+        let (id_is_attribute, names) = field_names(table, zones, id_column);
+        let attribute_names = zones.field_names();
+        // GeoPackage calls its own feature-id column `fid`; give it another name when a field needs that one.
+        let needs_fid_field = names.iter().any(|n| n.eq_ignore_ascii_case("fid"));
+        let taken = |candidate: &str| names.iter().any(|n| n.eq_ignore_ascii_case(candidate));
+        let mut layer_options: Vec<String> = Vec::new();
+        match format {
+            VectorFormat::GeoPackage => {
+                if needs_fid_field {
+                    layer_options.push("FID=gpkg_fid".into());
+                }
+                // GeoPackage names its geometry column `geom`; a field may need that name.
+                if taken("geom") {
+                    let column = (1..)
+                        .map(|n| format!("geom_{n}"))
+                        .find(|c| !taken(c))
+                        .unwrap_or_default();
+                    layer_options.push(format!("GEOMETRY_NAME={column}"));
+                }
             }
-            // GeoPackage names its geometry column `geom`; a field may need that name.
-            if taken("geom") {
-                let column = (1..)
-                    .map(|n| format!("geom_{n}"))
-                    .find(|c| !taken(c))
-                    .unwrap_or_default();
-                layer_options.push(format!("GEOMETRY_NAME={column}"));
-            }
+            // Infinities and NaN as JSON's usual extension (NaN, Infinity), not null.
+            VectorFormat::GeoJson => layer_options.push("WRITE_NON_FINITE_VALUES=YES".into()),
         }
-        // Infinities and NaN as JSON's usual extension (NaN, Infinity), not null.
-        VectorFormat::GeoJson => layer_options.push("WRITE_NON_FINITE_VALUES=YES".into()),
-    }
-    let layer_options: Vec<&str> = layer_options.iter().map(String::as_str).collect();
-    let layer = quietly(|| {
-        dataset.create_layer(LayerOptions {
-            name: &layer_name,
-            srs: srs.as_ref(),
-            ty: OGRwkbGeometryType::wkbMultiPolygon,
-            options: Some(&layer_options),
+        let layer_options: Vec<&str> = layer_options.iter().map(String::as_str).collect();
+        let layer = quietly(|| {
+            dataset.create_layer(LayerOptions {
+                name: &layer_name,
+                srs: srs.as_ref(),
+                ty: OGRwkbGeometryType::wkbMultiPolygon,
+                options: Some(&layer_options),
+            })
         })
-    })
-    .map_err(gdal_error)?;
-    let mut kinds = Vec::with_capacity(names.len());
-    if !id_is_attribute {
-        let all_int = zones.iter().all(|z| matches!(z.id, ZoneId::Int(_)));
-        kinds.push(if all_int {
-            OGRFieldType::OFTInteger64
-        } else {
-            OGRFieldType::OFTString
-        });
-    }
-    for i in 0..attribute_names.len() {
-        kinds.push(attribute_type(zones, i));
-    }
-    for column in &table.columns {
-        kinds.push(if column.stat == crate::stats::Stat::Frac {
-            OGRFieldType::OFTString
-        } else {
-            OGRFieldType::OFTReal
-        });
-    }
-    for (field, kind) in names.iter().zip(&kinds) {
-        quietly(|| FieldDefn::new(field, *kind).and_then(|f| f.add_to_layer(&layer)))
-            .map_err(gdal_error)?;
-    }
-    // A driver may refuse or rename a field and still report success: every
-    // value below is set by position, so the positions must be the names'.
-    let created: Vec<String> = layer.defn().fields().map(|f| f.name()).collect();
-    if created != names {
-        return Err(Error::Io {
-            path: path.to_path_buf(),
-            source: std::io::Error::other(format!(
-                "the {} driver made the fields [{}] instead of [{}]",
-                format.driver(),
-                created.join(", "),
-                names.join(", ")
-            )),
-        });
-    }
-
-    for (zone, stats) in zones.iter().zip(&table.zones) {
-        let mut feature = gdal::vector::Feature::new(layer.defn()).map_err(gdal_error)?;
-        let mut idx = 0;
+        .map_err(gdal_error)?;
+        let mut kinds = Vec::with_capacity(names.len());
         if !id_is_attribute {
-            match &zone.id {
-                ZoneId::Int(v) => feature.set_field_integer64(idx, *v),
-                ZoneId::Text(s) => feature.set_field_string(idx, s),
+            let all_int = zones.iter().all(|z| matches!(z.id, ZoneId::Int(_)));
+            kinds.push(if all_int {
+                OGRFieldType::OFTInteger64
+            } else {
+                OGRFieldType::OFTString
+            });
+        }
+        for i in 0..attribute_names.len() {
+            kinds.push(attribute_type(zones, i));
+        }
+        for column in &table.columns {
+            kinds.push(if column.stat == crate::stats::Stat::Frac {
+                OGRFieldType::OFTString
+            } else {
+                OGRFieldType::OFTReal
+            });
+        }
+        for (field, kind) in names.iter().zip(&kinds) {
+            quietly(|| FieldDefn::new(field, *kind).and_then(|f| f.add_to_layer(&layer)))
+                .map_err(gdal_error)?;
+        }
+        // A driver may refuse or rename a field and still report success: every
+        // value below is set by position, so the positions must be the names'.
+        let created: Vec<String> = layer.defn().fields().map(|f| f.name()).collect();
+        if created != names {
+            return Err(Error::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::other(format!(
+                    "the {} driver made the fields [{}] instead of [{}]",
+                    format.driver(),
+                    created.join(", "),
+                    names.join(", ")
+                )),
+            });
+        }
+
+        for (zone, stats) in zones.iter().zip(&table.zones) {
+            let mut feature = gdal::vector::Feature::new(layer.defn()).map_err(gdal_error)?;
+            let mut idx = 0;
+            if !id_is_attribute {
+                match &zone.id {
+                    ZoneId::Int(v) => feature.set_field_integer64(idx, *v),
+                    ZoneId::Text(s) => feature.set_field_string(idx, s),
+                }
+                .map_err(gdal_error)?;
+                idx += 1;
             }
-            .map_err(gdal_error)?;
-            idx += 1;
-        }
-        for value in zone.attributes.values() {
-            match value {
-                AttrValue::Null => Ok(()),
-                AttrValue::Int(v) => feature.set_field_integer64(idx, *v),
-                AttrValue::Real(v) => feature.set_field_double(idx, *v),
-                // OGR parses ISO 8601 text into date, date-time and time fields.
-                AttrValue::Text(s)
-                | AttrValue::Date(s)
-                | AttrValue::DateTime(s)
-                | AttrValue::Time(s) => feature.set_field_string(idx, s),
+            for value in zone.attributes.values() {
+                match value {
+                    AttrValue::Null => Ok(()),
+                    AttrValue::Int(v) => feature.set_field_integer64(idx, *v),
+                    AttrValue::Real(v) => feature.set_field_double(idx, *v),
+                    // OGR parses ISO 8601 text into date, date-time and time fields.
+                    AttrValue::Text(s)
+                    | AttrValue::Date(s)
+                    | AttrValue::DateTime(s)
+                    | AttrValue::Time(s) => feature.set_field_string(idx, s),
+                }
+                .map_err(gdal_error)?;
+                idx += 1;
             }
-            .map_err(gdal_error)?;
-            idx += 1;
-        }
-        for value in &stats.values {
-            match value {
-                StatValue::Number(v) => feature.set_field_double(idx, *v).map_err(gdal_error)?,
-                StatValue::Fractions(_) => feature
-                    .set_field_string(idx, &format_value(value))
-                    .map_err(gdal_error)?,
-                StatValue::Missing => feature.set_field_null(idx).map_err(gdal_error)?,
+            for value in &stats.values {
+                match value {
+                    StatValue::Number(v) => {
+                        feature.set_field_double(idx, *v).map_err(gdal_error)?
+                    }
+                    StatValue::Fractions(_) => feature
+                        .set_field_string(idx, &format_value(value))
+                        .map_err(gdal_error)?,
+                    StatValue::Missing => feature.set_field_null(idx).map_err(gdal_error)?,
+                }
+                idx += 1;
             }
-            idx += 1;
+            if !zone.geometry.0.is_empty() {
+                let geometry = zone.geometry.to_gdal().map_err(gdal_error)?;
+                feature.set_geometry(geometry).map_err(gdal_error)?;
+            }
+            quietly(|| feature.create(&layer)).map_err(gdal_error)?;
         }
-        if !zone.geometry.0.is_empty() {
-            let geometry = zone.geometry.to_gdal().map_err(gdal_error)?;
-            feature.set_geometry(geometry).map_err(gdal_error)?;
-        }
-        quietly(|| feature.create(&layer)).map_err(gdal_error)?;
-    }
-    quietly(|| dataset.close()).map_err(|e| Error::Io {
-        path: path.to_path_buf(),
-        source: std::io::Error::other(format!("{name}: {e}")),
+        quietly(|| dataset.close()).map_err(|e| Error::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(format!("{name}: {e}")),
+        })
     })
 }
 
