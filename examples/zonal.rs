@@ -77,7 +77,7 @@ USAGE
         [--area-weighted] [--zones-crs CRS] [--raster-crs CRS] [--gcj02] [--threads N] [--quiet]
         [--roll-up FIELD]... [--keep-bad-geometry] [--csv-safe] [--frac-columns] [--allow-raw-vrt]
         [--snap-grid] [--ignore-mask] [--min-coverage-frac F] [--default-value V]
-        [--default-weight W] [--mode-ties smallest|exactextract] [--cells PATH.csv]
+        [--default-weight W] [--mode-ties exactextract|smallest] [--cells PATH.csv]
         --output PATH
 
 INPUTS
@@ -120,8 +120,9 @@ WHAT TO COMPUTE
                      Leave out cells whose coverage fraction is below F (0..1; default 0).
   --default-value V  Use V for invalid cells (nodata, NaN, masked) instead of skipping them.
   --default-weight W Use W where the weights raster is invalid instead of skipping the cell.
-  --mode-ties RULE   majority on a tie: smallest (default: the smaller value) or
-                     exactextract (the larger value, as exactextract chooses).
+  --mode-ties RULE   Ties of majority: exactextract (default: the larger value, as
+                     exactextract; minority takes the smaller) or smallest (the smaller
+                     value for both, terralux's earlier rule).
   --area-weighted    Weight cells by their covered area in km2 (WGS84 ellipsoid) instead of
                      by their coverage fraction.
 
@@ -351,8 +352,8 @@ fn parse_request() -> Result<Option<Request>, Failure> {
         default_value: number_option(&args, "--default-value")?,
         default_weight: number_option(&args, "--default-weight")?,
         mode_ties: match args.value("--mode-ties") {
-            None | Some("smallest") => ModeTies::Smallest,
-            Some("exactextract") => ModeTies::Exactextract,
+            None | Some("exactextract") => ModeTies::Exactextract,
+            Some("smallest") => ModeTies::Smallest,
             Some(other) => {
                 return Err(Failure::Usage(format!(
                     "--mode-ties takes smallest or exactextract, not '{other}'"

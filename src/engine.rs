@@ -160,7 +160,7 @@ impl<'a> ZonalStats<'a> {
             min_coverage_frac: 0.0,
             default_value: None,
             default_weight: None,
-            mode_ties: ModeTies::Smallest,
+            mode_ties: ModeTies::default(),
         }
     }
 
@@ -341,8 +341,9 @@ impl<'a> ZonalStats<'a> {
     }
 
     /// How `majority` and `minority` break ties (default
-    /// [`ModeTies::Smallest`]; [`ModeTies::Exactextract`] gives `majority`
-    /// the larger value, as exactextract does).
+    /// [`ModeTies::Exactextract`]: `majority` the larger value, `minority`
+    /// the smaller, as exactextract does; [`ModeTies::Smallest`] gives the
+    /// smaller value to both).
     ///
     /// ```
     /// # fn main() -> terralux::Result<()> {
@@ -360,10 +361,10 @@ impl<'a> ZonalStats<'a> {
     /// };
     /// let zones = ZoneSet::new(vec![zone], None);
     /// let run = ZonalStats::new(&zones).band(&raster, 1).stats(&[Stat::Majority]);
-    /// assert_eq!(run.run()?.zones[0].values, [StatValue::Number(3.0)]);
-    /// let table = run.mode_ties(ModeTies::Exactextract).run()?;
-    /// assert_eq!(table.zones[0].values, [StatValue::Number(7.0)]);
-    /// assert_eq!(table.provenance.mode_ties, ModeTies::Exactextract);
+    /// assert_eq!(run.run()?.zones[0].values, [StatValue::Number(7.0)]);
+    /// let table = run.mode_ties(ModeTies::Smallest).run()?;
+    /// assert_eq!(table.zones[0].values, [StatValue::Number(3.0)]);
+    /// assert_eq!(table.provenance.mode_ties, ModeTies::Smallest);
     /// # Ok(())
     /// # }
     /// ```

@@ -49,9 +49,9 @@
 //! | `min`, `max` | smallest / largest `v_i` with `w_i > 0` | missing |
 //! | `variance` | `Σ w_i (v_i - mean)² / W` (population) | missing |
 //! | `stdev` | `sqrt(variance)` | missing |
-//! | `cv` | `stdev / mean` (missing when the mean is 0, NaN when it is not finite) | missing |
+//! | `cv` | `stdev / mean`, divided as numpy and exactextract do (NaN for a zone of zeros, inf when only the mean is 0, NaN when the mean is not finite) | missing |
 //! | `median`, `pNN` | the smallest `v` whose cumulative weight `Σ_{v_i <= v} w_i` reaches `q W` (`q` = 0.5, NN/100): the inverse of the weighted CDF, never an interpolation (`{0, 0, 0, 10}` has median 0) | missing |
-//! | `majority`, `minority` | the value with the largest / smallest total weight; ties go to the smaller value (see *exactextract's arguments* below for exactextract's rule) | missing |
+//! | `majority`, `minority` | the value with the largest / smallest total weight; ties as exactextract breaks them: `majority` to the larger value, `minority` to the smaller ([`stats::ModeTies`]) | missing |
 //! | `variety` | the number of distinct values | 0 |
 //! | `frac` | for each distinct value, its share `Σ_{v_i = v} w_i / W` | empty |
 //! | `unique` | the distinct values (those `variety` counts), in increasing order, each paired with its total weight `Σ_{v_i = v} w_i` | empty |
@@ -122,10 +122,11 @@
 //! - Cells where the weights raster is invalid are left out of the
 //!   weighted statistics; exactextract gives them its `default_weight`,
 //!   NaN unless set, which makes its weighted results NaN.
-//! - `majority` ties go to the smaller value; exactextract's go to the
-//!   larger (its `minority` ties go to the smaller, as here).
-//!   [`ZonalStats::mode_ties`] with [`stats::ModeTies::Exactextract`] gives
-//!   exactextract's rule.
+//! - Ties of `majority` go to the larger value and of `minority` to the
+//!   smaller, as exactextract breaks them (the default,
+//!   [`stats::ModeTies::Exactextract`]); [`ZonalStats::mode_ties`] with
+//!   [`stats::ModeTies::Smallest`] gives the smaller value to both, as
+//!   terralux did before.
 //! - exactextract's arguments `min_coverage_frac`, `default_value` and
 //!   `default_weight` belong to each operation there; in terralux they are
 //!   options of the run ([`ZonalStats::min_coverage_frac`],

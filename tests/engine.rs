@@ -138,7 +138,7 @@ fn naive(
                     None => true,
                     Some((_, bw)) => {
                         if *stat == Stat::Majority {
-                            w > bw
+                            w >= bw
                         } else {
                             w < bw
                         }

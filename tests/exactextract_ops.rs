@@ -120,11 +120,12 @@ fn new_names_parse_print_and_define() {
     let message = Stat::parse("weighted_median").unwrap_err().to_string();
     assert!(message.contains("weighted_stdev") && message.contains("unique"));
     // Definitions of majority follow the tie rule; minority is the same under both.
-    assert!(Stat::Majority.definition().contains("smaller value"));
+    // exactextract's rule is the default.
+    assert!(Stat::Majority.definition().contains("larger value"));
     assert!(
         Stat::Majority
-            .definition_with(ModeTies::Exactextract)
-            .contains("larger value")
+            .definition_with(ModeTies::Smallest)
+            .contains("smaller value")
     );
     assert_eq!(
         Stat::Minority.definition(),
@@ -373,24 +374,26 @@ fn mode_ties_follow_the_rule_asked() {
     // 3 and 7 cover two cells each: a tie for both majority and minority.
     let values = raster(array![[3.0, 7.0], [7.0, 3.0]]);
     let list = stats("majority,minority");
-    let ours = ZonalStats::new(&zones).band(&values, 1).stats(&list);
-    assert_eq!(
-        values_of(&ours),
-        [StatValue::Number(3.0), StatValue::Number(3.0)]
-    );
-    let table = ZonalStats::new(&zones)
+    let smallest = ZonalStats::new(&zones)
         .band(&values, 1)
         .stats(&list)
-        .mode_ties(ModeTies::Exactextract)
-        .run()
-        .unwrap();
-    // exactextract: majority -> the greater value, minority -> the lower one.
+        .mode_ties(ModeTies::Smallest);
+    assert_eq!(
+        values_of(&smallest),
+        [StatValue::Number(3.0), StatValue::Number(3.0)]
+    );
+    let default = ZonalStats::new(&zones).band(&values, 1).stats(&list);
+    let table = default.run().unwrap();
+    // exactextract (the default): majority -> the greater value, minority -> the lower one.
     assert_eq!(
         table.zones[0].values,
         [StatValue::Number(7.0), StatValue::Number(3.0)]
     );
     assert_eq!(table.provenance.mode_ties, ModeTies::Exactextract);
-    assert_eq!(ours.run().unwrap().provenance.mode_ties, ModeTies::Smallest);
+    assert_eq!(
+        smallest.run().unwrap().provenance.mode_ties,
+        ModeTies::Smallest
+    );
 
     // Partial cells: 5 and 9 (fraction 0.5 each) tie for the minority, 1 is the majority.
     let partial = partial_zone();

@@ -416,20 +416,20 @@ impl Accumulator {
     }
 
     /// The same accumulator with `ties` as the tie rule of `majority` and
-    /// `minority` (default [`ModeTies::Smallest`]). A merge keeps the rule
+    /// `minority` (default [`ModeTies::Exactextract`]). A merge keeps the rule
     /// of the accumulator merged into.
     ///
     /// ```
     /// use terralux::stats::{Accumulator, ModeTies, RunWeights, Stat, StatValue, ZoneFacts};
     /// let stats = [Stat::Majority, Stat::Minority];
     /// let zone = ZoneFacts { total_coverage: 2.0, outside: Some(0.0), area_km2: None };
-    /// let mut ours = Accumulator::new(&stats);
-    /// let mut theirs = Accumulator::new(&stats).with_mode_ties(ModeTies::Exactextract);
-    /// for acc in [&mut ours, &mut theirs] {
+    /// let mut smallest = Accumulator::new(&stats).with_mode_ties(ModeTies::Smallest);
+    /// let mut default = Accumulator::new(&stats);
+    /// for acc in [&mut smallest, &mut default] {
     ///     acc.add_run(&[3.0, 7.0], &RunWeights::fraction(1.0)); // a tie
     /// }
-    /// assert_eq!(ours.finish(&stats, &zone), [StatValue::Number(3.0), StatValue::Number(3.0)]);
-    /// assert_eq!(theirs.finish(&stats, &zone), [StatValue::Number(7.0), StatValue::Number(3.0)]);
+    /// assert_eq!(smallest.finish(&stats, &zone), [StatValue::Number(3.0), StatValue::Number(3.0)]);
+    /// assert_eq!(default.finish(&stats, &zone), [StatValue::Number(7.0), StatValue::Number(3.0)]);
     /// ```
     pub fn with_mode_ties(mut self, ties: ModeTies) -> Self {
         self.mode_ties = ties;
@@ -640,8 +640,10 @@ impl Accumulator {
                 Stat::Variance => variance.into(),
                 Stat::Stdev => stdev.into(),
                 Stat::Cv => match (stdev, mean) {
-                    // An overflowed (infinite) mean of finite values leaves no ratio: NaN, not 0.
-                    (Some(sd), Some(m)) if m != 0.0 => {
+                    // stdev / mean as numpy and exactextract divide: 0 / 0 is NaN
+                    // (a zone of zeros), x / 0 infinite. An overflowed (infinite)
+                    // mean of finite values leaves no ratio: NaN, not 0.
+                    (Some(sd), Some(m)) => {
                         StatValue::Number(if m.is_finite() { sd / m } else { f64::NAN })
                     }
                     _ => StatValue::Missing,

@@ -322,14 +322,14 @@ impl Stat {
     }
 
     /// A one-line definition, for provenance and `--help` (majority and
-    /// minority ties as [`ModeTies::Smallest`]; see [`Stat::definition_with`]).
+    /// minority ties as [`ModeTies::Exactextract`], the default; see [`Stat::definition_with`]).
     ///
     /// ```
     /// use terralux::stats::Stat;
     /// assert!(Stat::WeightedVariance.definition().contains("w_i u_i"));
     /// ```
     pub fn definition(&self) -> String {
-        self.definition_with(ModeTies::Smallest)
+        self.definition_with(ModeTies::default())
     }
 
     /// The one-line definition under a run's tie rule for `majority` and
@@ -354,7 +354,7 @@ impl Stat {
             }
             Stat::Stdev => "square root of the weighted population variance".into(),
             Stat::Cv => {
-                "stdev / mean (missing when the mean is 0, nan when it is not finite)".into()
+                "stdev / mean, divided as numpy does (nan for a zone of zeros, inf when only the mean is 0; nan when the mean is not finite)".into()
             }
             Stat::Median | Stat::Quantile(_) => format!(
                 "smallest value v whose cumulative weight reaches {} of the total (inverse weighted CDF, no interpolation)",
@@ -486,15 +486,17 @@ impl Weighting {
 ///
 /// ```
 /// use terralux::stats::ModeTies;
-/// assert_eq!(ModeTies::default(), ModeTies::Smallest);
+/// assert_eq!(ModeTies::default(), ModeTies::Exactextract);
 /// assert_eq!(ModeTies::Exactextract.name(), "exactextract");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ModeTies {
-    /// The smaller value wins, for both `majority` and `minority` (default).
-    #[default]
+    /// The smaller value wins, for both `majority` and `minority`
+    /// (terralux's rule before 0.2, `--mode-ties smallest`).
     Smallest,
-    /// exactextract's rule: `majority` takes the larger value, `minority` the smaller.
+    /// exactextract's rule (default, so that results equal the peer's):
+    /// `majority` takes the larger value, `minority` the smaller.
+    #[default]
     Exactextract,
 }
 
