@@ -318,6 +318,11 @@ fn parse_request() -> Result<Option<Request>, Failure> {
             return Err(Failure::Usage(format!("--roll-up {field} is given twice")));
         }
     }
+    if args.value("--default-weight").is_some() && args.value("--weights").is_none() {
+        return Err(Failure::Usage(
+            "--default-weight is the weight where --weights is invalid; give --weights PATH".into(),
+        ));
+    }
     if stats.iter().any(Stat::needs_weights_raster) && args.value("--weights").is_none() {
         return Err(Failure::Usage(
             "the weighted_* statistics (weighted_sum, weighted_mean, weighted_variance, weighted_stdev, weighted_frac) need --weights PATH".into(),
@@ -348,7 +353,15 @@ fn parse_request() -> Result<Option<Request>, Failure> {
         allow_raw_vrt: args.switch("--allow-raw-vrt"),
         snap_grid: args.switch("--snap-grid"),
         ignore_mask: args.switch("--ignore-mask"),
-        min_coverage_frac: number_option(&args, "--min-coverage-frac")?,
+        min_coverage_frac: number_option(&args, "--min-coverage-frac")?
+            .map(|f| {
+                (0.0..=1.0).contains(&f).then_some(f).ok_or_else(|| {
+                    Failure::Usage(format!(
+                        "--min-coverage-frac takes a fraction from 0 to 1, not {f}"
+                    ))
+                })
+            })
+            .transpose()?,
         default_value: number_option(&args, "--default-value")?,
         default_weight: number_option(&args, "--default-weight")?,
         mode_ties: match args.value("--mode-ties") {
@@ -570,9 +583,17 @@ fn run() -> Result<(), Failure> {
                         terralux::cells::write_cells_csv(
                             &zones,
                             index,
-                            &raster,
-                            request.bands[0],
-                            weights,
+                            &terralux::cells::CellLayers {
+                                raster: &raster,
+                                band: request.bands[0],
+                                weights,
+                            },
+                            &terralux::cells::CellOptions {
+                                min_coverage_frac: request.min_coverage_frac.unwrap_or(0.0),
+                                default_value: request.default_value,
+                                default_weight: request.default_weight,
+                                formula_safe: request.csv_safe,
+                            },
                             &id_column,
                             w,
                         )

@@ -14,8 +14,34 @@ use crate::error::{Error, Result};
 use crate::grid::Window;
 use crate::raster::RasterSource;
 use crate::stats::StatValue;
-use crate::write::{csv_field, format_value};
+use crate::write::{csv_field, format_value, formula_safe, unique_column_names};
 use crate::zones::ZoneSet;
+
+/// The band whose cells [`write_cells_csv`] lists, and the weights raster.
+#[derive(Clone, Copy)]
+pub struct CellLayers<'a> {
+    /// The raster.
+    pub raster: &'a (dyn RasterSource + Sync),
+    /// Its band (from 1).
+    pub band: usize,
+    /// The weights raster and band, if any.
+    pub weights: Option<(&'a (dyn RasterSource + Sync), usize)>,
+}
+
+/// What [`write_cells_csv`] applies as a zonal run would, so that the table
+/// shows the cells and values the statistics used.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct CellOptions {
+    /// Leave out cells covered less (see [`crate::ZonalStats::min_coverage_frac`]).
+    pub min_coverage_frac: f64,
+    /// The value of invalid cells (see [`crate::ZonalStats::default_value`]).
+    pub default_value: Option<f64>,
+    /// The weight where the weights raster is invalid (see [`crate::ZonalStats::default_weight`]).
+    pub default_weight: Option<f64>,
+    /// Escape ids that a spreadsheet would run as formulas (see
+    /// [`crate::write::CsvOptions::formula_safe`]).
+    pub formula_safe: bool,
+}
 
 /// The header of [`write_cells_csv`]'s table after the id column.
 pub const CELL_COLUMNS: [&str; 8] = [
@@ -28,14 +54,18 @@ pub const CELL_COLUMNS: [&str; 8] = [
 /// `row`, `col`, the cell centre's `center_x` and `center_y` in the
 /// raster's CRS, its `coverage` fraction, band `band`'s `value` (empty
 /// when the cell is invalid: nodata, NaN or masked) and the `weight`
-/// raster's value (empty without one, or where it is invalid). `index`
-/// is the zones' coverage on the raster's grid, the one a zonal run uses.
+/// raster's value (empty without one, or where it is invalid), for the
+/// band and weights of `layers`, with
+/// `options` applied as the zonal run applies them. A column named like
+/// the id column is renamed as [`crate::write::unique_column_names`] says.
+/// `index` is the zones' coverage on the raster's grid, the one a zonal
+/// run uses.
 ///
 /// ```
 /// # fn main() -> terralux::Result<()> {
 /// use geo_types::{polygon, MultiPolygon};
 /// use ndarray::array;
-/// use terralux::cells::write_cells_csv;
+/// use terralux::cells::{write_cells_csv, CellLayers};
 /// use terralux::coverage::{CoverageIndex, CoverageMode};
 /// use terralux::zones::{Attributes, Zone, ZoneId, ZoneSet};
 /// use terralux::{GeoTransform, Grid, Raster, RasterSource};
@@ -46,7 +76,8 @@ pub const CELL_COLUMNS: [&str; 8] = [
 ///     geometry: MultiPolygon(vec![square]) }], None);
 /// let index = CoverageIndex::build(&zones, raster.grid(), CoverageMode::Exact);
 /// let mut out = Vec::new();
-/// write_cells_csv(&zones, &index, &raster, 1, None, "code", &mut out)?;
+/// let layers = CellLayers { raster: &raster, band: 1, weights: None };
+/// write_cells_csv(&zones, &index, &layers, &Default::default(), "code", &mut out)?;
 /// assert_eq!(String::from_utf8(out).unwrap(),
 ///     "code,cell_id,row,col,center_x,center_y,coverage,value,weight\n\
 ///      z,0,0,0,0.5,0.5,0.5,1,\n\
@@ -57,12 +88,16 @@ pub const CELL_COLUMNS: [&str; 8] = [
 pub fn write_cells_csv(
     zones: &ZoneSet,
     index: &CoverageIndex,
-    raster: &(dyn RasterSource + Sync),
-    band: usize,
-    weights: Option<(&(dyn RasterSource + Sync), usize)>,
+    layers: &CellLayers<'_>,
+    options: &CellOptions,
     id_column: &str,
     out: &mut dyn Write,
 ) -> Result<()> {
+    let CellLayers {
+        raster,
+        band,
+        weights,
+    } = *layers;
     let grid = index.grid();
     if !grid.same_as(raster.grid()) {
         return Err(Error::Mismatch {
@@ -74,10 +109,18 @@ pub fn write_cells_csv(
         path: "cells table".into(),
         source: e,
     };
-    let mut line = csv_field(id_column).into_owned();
-    for name in CELL_COLUMNS {
+    let text = |field: &str| -> String {
+        let field = if options.formula_safe {
+            formula_safe(field)
+        } else {
+            field.into()
+        };
+        csv_field(&field).into_owned()
+    };
+    let mut line = text(id_column);
+    for name in unique_column_names(&[id_column], &CELL_COLUMNS) {
         line.push(',');
-        line.push_str(name);
+        line.push_str(&text(&name));
     }
     line.push('\n');
     out.write_all(line.as_bytes()).map_err(io_error)?;
@@ -85,7 +128,7 @@ pub fn write_cells_csv(
     let number = |v: f64| format_value(&StatValue::Number(v));
     let (mut values, mut weight_values) = (Vec::new(), Vec::new());
     for (zone, coverage) in zones.iter().zip(index.coverages()) {
-        let id = csv_field(&zone.id.to_string()).into_owned();
+        let id = text(&zone.id.to_string());
         for (row, runs) in coverage.rows() {
             let (Some(first), Some(last)) = (runs.first(), runs.last()) else {
                 continue;
@@ -97,10 +140,24 @@ pub fn write_cells_csv(
                 w.read_window_f64_into(w_band, window, &mut weight_values)?;
             }
             for run in runs {
+                if run.fraction < options.min_coverage_frac - crate::engine::COVERAGE_FRAC_TOL {
+                    continue;
+                }
                 for col in run.col as usize..run.col_end() as usize {
                     let center = grid.cell_center(row, col);
-                    let value = values[col - col_off];
-                    let weight = weights.map(|_| weight_values[col - col_off]);
+                    let mut value = values[col - col_off];
+                    if value.is_nan()
+                        && let Some(default) = options.default_value
+                    {
+                        value = default;
+                    }
+                    let weight = weights.map(|_| {
+                        let w = weight_values[col - col_off];
+                        match options.default_weight {
+                            Some(default) if w.is_nan() => default,
+                            _ => w,
+                        }
+                    });
                     line.clear();
                     line.push_str(&id);
                     for field in [

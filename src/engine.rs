@@ -229,7 +229,9 @@ impl<'a> ZonalStats<'a> {
 
     /// Leave out, for every statistic, each cell whose coverage fraction is
     /// below `fraction` (exactextract's `min_coverage_frac`: a cell is kept
-    /// when its fraction is at least `fraction`). Default 0: every covered
+    /// when its fraction is at least `fraction`, to within
+    /// [`COVERAGE_FRAC_TOL`] so that a cell covered exactly at the threshold
+    /// is kept whatever the rounding of its computed fraction). Default 0: every covered
     /// cell counts. A left-out cell is as if the zone did not touch it,
     /// except that `valid_frac` still measures the zone's whole area (the
     /// cell counts as not valid there); `area_km2` and `outside_frac` are
@@ -831,6 +833,11 @@ impl RowAreas {
     }
 }
 
+/// How far below `min_coverage_frac` a computed coverage fraction may be
+/// and still count as at the threshold: fractions are sums of trapezoids,
+/// exact to a few units in the last place.
+pub const COVERAGE_FRAC_TOL: f64 = 1e-9;
+
 /// What a worker needs to gather one chunk.
 struct Gather<'r, 'a> {
     layers: &'r [(SharedRaster<'a>, usize)],
@@ -891,7 +898,9 @@ impl Gather<'_, '_> {
                 for run in runs {
                     let start = (run.col as usize).max(window.col_off);
                     let end = (run.col_end() as usize).min(window.col_end());
-                    if start >= end || run.fraction < self.min_coverage_frac {
+                    // A cell covered exactly at the threshold is kept, whatever the
+                    // last bits of its computed fraction (0.8 may come out 0.7999999999999998).
+                    if start >= end || run.fraction < self.min_coverage_frac - COVERAGE_FRAC_TOL {
                         continue;
                     }
                     let weight = match self.weighting {

@@ -246,11 +246,12 @@ fn exactextract_arguments_reach_the_binary_and_its_provenance() {
     let out = run(&["--min-coverage-frac", "x", "--output", "-"]);
     assert_eq!(out.status.code(), Some(2));
     let out = run(&["--min-coverage-frac", "1.5", "--output", "-"]);
+    assert_eq!(out.status.code(), Some(2));
+    // A cell covered exactly at the threshold is kept (0.25 computed as 0.25 or
+    // a few units of the last place off).
     assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        stdout(&["--min-coverage-frac", "0.25", "--output", "-"]),
+        "code,count,sum,majority\nz,1.25,1.5,1\n"
     );
     let output = dir.join("o.csv");
     stdout(&[
@@ -354,4 +355,96 @@ fn the_cells_table_shows_each_cell_a_zone_used() {
     let provenance = std::fs::read_to_string(terralux::write::provenance_path(&output)).unwrap();
     assert!(provenance.contains("cells.csv"), "{provenance}");
     assert!(terralux::write::provenance_path(&cells).exists());
+}
+
+#[test]
+fn lists_of_values_are_text_in_every_format() {
+    let dir = TempDir::new("peer-lists");
+    let path = dir.join("r.tif");
+    tiff(&path, [100.0, 1.0, 0.0, 34.0, 0.0, -1.0], None);
+    let zones = zones_file(&dir, "[[100,33],[102,33],[102,34],[100,34],[100,33]]");
+    for name in ["o.gpkg", "o.geojson"] {
+        let output = dir.join(name);
+        let out = Command::new(example_binary("zonal"))
+            .args(["--raster", &path.display().to_string()])
+            .args(["--zones", &zones.display().to_string()])
+            .args(["--id-field", "code", "--stats", "frac,unique,weighted_frac"])
+            .args(["--weights", &path.display().to_string()])
+            .args(["--output", &output.display().to_string()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        use gdal::vector::LayerAccess;
+        // GDAL's GeoJSON reader would guess "1:0.5" to be a time: read text as text.
+        let ds = gdal::Dataset::open_ex(
+            &output,
+            gdal::DatasetOptions {
+                open_options: Some(&["DATE_AS_STRING=YES"]),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let mut layer = ds.layer(0).unwrap();
+        let feature = layer.features().next().unwrap();
+        let text = |i: usize| feature.field_as_string(i).unwrap().unwrap();
+        // Cells 1 and 2, weighted by themselves: 1/3 and 2/3.
+        assert_eq!(text(1), "1:0.5;2:0.5", "{name}");
+        assert_eq!(text(2), "1:1;2:1", "{name}");
+        assert_eq!(
+            text(3),
+            "1:0.3333333333333333;2:0.6666666666666666",
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn the_cells_table_applies_the_run_options_and_names_its_columns_apart() {
+    let dir = TempDir::new("peer-cells-options");
+    let path = dir.join("r.tif");
+    let mut mask = [255u8; 16];
+    mask[1] = 0;
+    tiff(&path, [100.0, 1.0, 0.0, 34.0, 0.0, -1.0], Some(mask));
+    let zones = dir.join("z.geojson");
+    std::fs::write(
+        &zones,
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"value":"=1+1"},"geometry":{"type":"Polygon","coordinates":[[[100,32.5],[102,32.5],[102,34],[100,34],[100,32.5]]]}}]}"#,
+    )
+    .unwrap();
+    let cells = dir.join("cells.csv");
+    let out = Command::new(example_binary("zonal"))
+        .args(["--raster", &path.display().to_string()])
+        .args(["--zones", &zones.display().to_string()])
+        .args(["--id-field", "value", "--stats", "count,sum"])
+        .args([
+            "--min-coverage-frac",
+            "0.6",
+            "--default-value",
+            "7",
+            "--csv-safe",
+        ])
+        .args(["--cells", &cells.display().to_string()])
+        .args(["--output", &dir.join("o.csv").display().to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The half-covered cells are left out; the masked one takes the default value.
+    assert_eq!(
+        std::fs::read_to_string(&cells).unwrap(),
+        "value,cell_id,row,col,center_x,center_y,coverage,zs_value,weight\n\
+         '=1+1,0,0,0,100.5,33.5,1,1,\n\
+         '=1+1,1,0,1,101.5,33.5,1,7,\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("o.csv")).unwrap(),
+        "value,count,sum\n'=1+1,2,8\n"
+    );
 }

@@ -105,10 +105,10 @@ pub fn write_csv_with(
                 (StatValue::Fractions(pairs), Some(categories)) => {
                     for category in categories {
                         line.push(',');
+                        // Pairs come in increasing value order.
                         let share = pairs
-                            .iter()
-                            .find(|(v, _)| v.total_cmp(category).is_eq())
-                            .map_or(0.0, |(_, share)| *share);
+                            .binary_search_by(|(v, _)| v.total_cmp(category))
+                            .map_or(0.0, |i| pairs[i].1);
                         if !pairs.is_empty() {
                             line.push_str(&format_value(&StatValue::Number(share)));
                         }

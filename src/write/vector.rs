@@ -152,7 +152,14 @@ pub fn write_vector_file(
             kinds.push(attribute_type(zones, i));
         }
         for column in &table.columns {
-            kinds.push(if column.stat == crate::stats::Stat::Frac {
+            // Lists of values (frac, weighted_frac, unique) are text, as in CSV.
+            let is_list = matches!(
+                column.stat,
+                crate::stats::Stat::Frac
+                    | crate::stats::Stat::WeightedFrac
+                    | crate::stats::Stat::Unique
+            );
+            kinds.push(if is_list {
                 OGRFieldType::OFTString
             } else {
                 OGRFieldType::OFTReal
