@@ -1640,3 +1640,109 @@ fn date_ids_stay_iso_8601_dates() {
     let csv = std::fs::read_to_string(dir.join("out.csv")).unwrap();
     assert!(csv.starts_with("day,count\n2023-01-03,"), "{csv}");
 }
+
+// ------------------------------------------------ messages, through the binaries
+
+#[test]
+fn a_table_in_another_encoding_is_named_with_its_line() {
+    let dir = TempDir::new("trust-gbk");
+    let table = dir.join("gbk.csv");
+    // "code,name" then a row whose name is 渝中 in GBK (not UTF-8).
+    let mut bytes = b"code,light,name\n500101,1,ok\n500102,2,".to_vec();
+    bytes.extend([0xD3, 0xE5, 0xD6, 0xD0]);
+    bytes.push(b'\n');
+    std::fs::write(&table, bytes).unwrap();
+    let out = run(
+        "poverty_index",
+        &[
+            "--table",
+            &s(&table),
+            "--zones",
+            &s(&testdata("counties.gpkg")),
+            "--id-field",
+            "code",
+            "--indicators",
+            "light",
+            "--output",
+            &s(&dir.join("index.csv")),
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("gbk.csv, line 3: not valid UTF-8"), "{err}");
+    assert!(err.contains("GBK"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert_eq!(files_in(dir.path()), ["gbk.csv"]);
+}
+
+#[test]
+fn gdals_own_reason_reaches_the_message() {
+    let dir = TempDir::new("trust-geojson-size");
+    let zones = zones_with(&dir, "z.geojson", &[r#"{"code":"a"}"#]);
+    // A 1 MB object limit (GDAL reads it from the environment): the file is bigger.
+    let big = format!(
+        r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","properties":{{"code":"a","pad":"{}"}},"geometry":{{"type":"Polygon","coordinates":[[[106.1,29.6],[106.2,29.6],[106.2,29.7],[106.1,29.6]]]}}}}]}}"#,
+        "x".repeat(3 << 20)
+    );
+    std::fs::write(&zones, big).unwrap();
+    let out = Command::new(example_binary("zonal"))
+        .env("OGR_GEOJSON_MAX_OBJ_SIZE", "1")
+        .args(zonal_args(
+            &s(&testdata("ntl.tif")),
+            &s(&zones),
+            &s(&dir.join("o.csv")),
+        ))
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("OGR_GEOJSON_MAX_OBJ_SIZE"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn control_characters_in_ids_leave_the_maps_valid_xml() {
+    let dir = TempDir::new("trust-xml");
+    let zones = dir.join("z.gpkg");
+    let status = Command::new("ogr2ogr")
+        .args([
+            "-f",
+            "GPKG",
+            &s(&zones),
+            &s(&testdata("counties.gpkg")),
+            "-sql",
+            "SELECT geom, code || char(1) || char(27) AS code, name FROM counties",
+        ])
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{}", stderr(&status));
+    let output = dir.join("index.csv");
+    let out = run(
+        "poverty_index",
+        &[
+            "--raster",
+            &s(&testdata("ntl.tif")),
+            "--zones",
+            &s(&zones),
+            "--id-field",
+            "code",
+            "--indicators",
+            "mean,max",
+            "--output",
+            &s(&output),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    // An independent XML parser (python3's) reads the SVG.
+    let parsed = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])",
+            &s(&dir.join("index.svg")),
+        ])
+        .output()
+        .unwrap();
+    assert!(parsed.status.success(), "{}", stderr(&parsed));
+    let svg = std::fs::read_to_string(dir.join("index.svg")).unwrap();
+    assert!(!svg.contains('\u{1}') && !svg.contains('\u{1b}'));
+}

@@ -17,7 +17,7 @@ use crate::error::Result;
 pub fn check_output_folder(target: &Path) -> Result<()> {
     let mut set = OutputSet::new();
     set.output(target)?;
-    set.prepare()
+    set.check_folders()
 }
 
 /// Write `target` through `write` into a temporary file beside it, check

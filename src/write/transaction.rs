@@ -641,11 +641,22 @@ impl OutputSet {
     /// and remove temporary files that dead processes left beside the
     /// outputs.
     pub fn prepare(&mut self) -> Result<()> {
+        for output in &self.outputs {
+            let folder = folder_of(&output.canonical).to_path_buf();
+            remove_leftovers(&folder, &output.target, &self.inputs);
+        }
+        self.check_folders()
+    }
+
+    /// Check that every output folder accepts a new file and that no
+    /// GeoPackage output has a SQLite log beside it; changes nothing
+    /// (no leftover is removed: without the run's inputs, a file named like
+    /// one may be an input).
+    pub fn check_folders(&self) -> Result<()> {
         let mut probed = BTreeSet::new();
         for output in &self.outputs {
             check_no_sqlite_companions(&output.target)?;
             let folder = folder_of(&output.canonical).to_path_buf();
-            remove_leftovers(&folder, &output.target, &self.inputs);
             if probed.insert(folder.clone()) {
                 let probe = temporary_path_for(&output.target);
                 // create_new: never through a link planted under the name.

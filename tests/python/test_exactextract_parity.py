@@ -32,6 +32,9 @@ def _check(zonal, raster, zones_path, ee_zones, stats, *, extra=(), weights=None
     ee = parity.run_exactextract(raster, ee_zones, stats, weights=weights)
     problems = parity.compare_tables(stats, tl, ee, weighted=weights is not None)
     worst = parity.max_relative_difference(stats, tl, ee)
+    # The figures of the README (`scripts/python-tests.sh -s -k counties`).
+    print(f"\n{raster.name if hasattr(raster, 'name') else raster}: largest relative "
+          f"differences from exactextract: {worst}")
     assert not problems, (
         f"{len(problems)} disagreement(s) with exactextract:\n  " + "\n  ".join(problems[:40])
         + f"\nlargest relative differences: {worst}")
