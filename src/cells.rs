@@ -98,6 +98,7 @@ pub fn write_cells_csv(
         band,
         weights,
     } = *layers;
+    index.check_zones(zones)?;
     let grid = index.grid();
     if !grid.same_as(raster.grid()) {
         return Err(Error::Mismatch {

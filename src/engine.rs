@@ -543,13 +543,14 @@ impl<'a> ZonalStats<'a> {
                 ),
             ));
         }
-        if let Some(index) = self.coverage
-            && (index.len() != self.zones.len() || !index.grid().same_as(&grid))
-        {
-            return Err(mismatch(
-                "coverage index",
-                "it was built for other zones or another grid".into(),
-            ));
+        if let Some(index) = self.coverage {
+            index.check_zones(self.zones)?;
+            if !index.grid().same_as(&grid) {
+                return Err(mismatch(
+                    "coverage index",
+                    format!("it was built for another grid than {}'s", first.name()),
+                ));
+            }
         }
         if self.weighting == Weighting::AreaKm2 {
             grid.cell_area_km2(0)

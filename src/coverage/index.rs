@@ -5,13 +5,18 @@ use std::sync::OnceLock;
 use rayon::prelude::*;
 
 use super::{Coverage, CoverageMode};
+use crate::error::{Error, Result};
 use crate::grid::Grid;
-use crate::zones::ZoneSet;
+use crate::zones::{Fingerprint, ZoneSet};
 
 /// The coverage of every zone of a [`ZoneSet`] on one grid, in zone order.
 ///
 /// Computed once (in parallel over zones) and reused for every band,
-/// raster and date on the same grid.
+/// raster and date on the same grid. The index knows the zones it was
+/// built for by their [`Fingerprint`] (ids and coordinates): a run given
+/// the index with other zones, even as many, is refused
+/// ([`CoverageIndex::check_zones`]) instead of measuring them with the
+/// wrong coverage.
 ///
 /// ```
 /// # fn main() -> terralux::Result<()> {
@@ -29,6 +34,9 @@ use crate::zones::ZoneSet;
 /// let index = CoverageIndex::build(&zones, &grid, CoverageMode::Exact);
 /// assert_eq!(index.len(), 2);
 /// assert_eq!(index.coverage(1).fraction_at(0, 1), 0.5);
+/// let other = ZoneSet::new(vec![zone(1, 0.0), zone(2, 1.0)], Some(Crs::wgs84()));
+/// assert!(index.check_zones(&zones).is_ok());
+/// assert!(index.check_zones(&other).is_err()); // as many zones, not the same
 /// # Ok(())
 /// # }
 /// ```
@@ -37,6 +45,8 @@ pub struct CoverageIndex {
     grid: Grid,
     mode: CoverageMode,
     coverages: Vec<Coverage>,
+    /// The zones the coverages are of.
+    zones: Fingerprint,
     /// Each zone's area in km^2, computed on first use (the same for every
     /// band, raster and date run on this index).
     zone_areas: OnceLock<Vec<Option<f64>>>,
@@ -54,8 +64,35 @@ impl CoverageIndex {
             grid: grid.clone(),
             mode,
             coverages,
+            zones: zones.fingerprint(),
             zone_areas: OnceLock::new(),
         }
+    }
+
+    /// The fingerprint of the zones the index was built for.
+    pub fn zones_fingerprint(&self) -> Fingerprint {
+        self.zones
+    }
+
+    /// `Ok` when `zones` are the zones the index was built for (same ids
+    /// and coordinates, in the same order); otherwise an error naming
+    /// `zones`' source and both fingerprints.
+    pub fn check_zones(&self, zones: &ZoneSet) -> Result<()> {
+        let given = zones.fingerprint();
+        if given == self.zones {
+            return Ok(());
+        }
+        Err(Error::Mismatch {
+            context: "coverage index".into(),
+            reason: format!(
+                "it was built for other zones (fingerprint {}, {} zones) than those of {} \
+                 (fingerprint {given}, {} zones); build the index from these zones",
+                self.zones,
+                self.coverages.len(),
+                zones.source_name(),
+                zones.len()
+            ),
+        })
     }
 
     /// The grid the coverages are on.
@@ -86,7 +123,7 @@ impl CoverageIndex {
     /// Each zone's area in km^2 (see `zone_area_km2`), in zone order,
     /// computed once per index: a repaired zone's is its repaired
     /// geometry's, as its coverage is. `zones` must be those the index was
-    /// built from.
+    /// built from (the engine checks with [`CoverageIndex::check_zones`]).
     pub(crate) fn zone_areas_km2(&self, zones: &ZoneSet) -> &[Option<f64>] {
         self.zone_areas.get_or_init(|| {
             zones

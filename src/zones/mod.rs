@@ -7,6 +7,7 @@
 //! raster's CRS with [`ZoneSet::reprojected`] and convert Chinese web-map
 //! boundaries from GCJ-02 with [`ZoneSet::gcj02_to_wgs84`].
 
+mod fingerprint;
 pub mod gcj02;
 #[cfg(feature = "gdal")]
 mod ogr;
@@ -15,6 +16,9 @@ mod reproject;
 
 #[cfg(feature = "gdal")]
 pub use ogr::{BadGeometry, ZoneOptions};
+pub use fingerprint::Fingerprint;
+
+use fingerprint::FingerprintCache;
 
 use std::fmt;
 use std::sync::Arc;
@@ -172,6 +176,7 @@ pub struct ZoneSet {
     layer: String,
     id_field: Option<String>,
     field_names: Arc<[String]>,
+    fingerprint: FingerprintCache,
 }
 
 impl ZoneSet {
@@ -188,7 +193,14 @@ impl ZoneSet {
             layer: String::new(),
             id_field: None,
             field_names,
+            fingerprint: FingerprintCache::default(),
         }
+    }
+
+    /// What identifies these zones: their ids and coordinates, in order
+    /// (see [`Fingerprint`]). Computed once and kept with the set.
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.fingerprint.get(&self.zones)
     }
 
     /// The zones, in input order.
@@ -279,6 +291,7 @@ impl ZoneSet {
             });
         }
         self.crs = Some(Crs::wgs84());
+        self.fingerprint = FingerprintCache::default();
         Ok(self)
     }
 

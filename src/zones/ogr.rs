@@ -203,6 +203,7 @@ impl ZoneSet {
             layer: layer_name,
             id_field: options.id_field.clone(),
             field_names,
+            fingerprint: Default::default(),
         })
     }
 }

@@ -83,6 +83,7 @@ impl ZoneSet {
             layer: self.layer.clone(),
             id_field: self.id_field.clone(),
             field_names: self.field_names.clone(),
+            fingerprint: Default::default(),
         })
     }
 }
