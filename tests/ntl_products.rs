@@ -1,5 +1,6 @@
 //! Night-light products: names, Black Marble tile grids, DMSP calibration tables.
 
+mod common;
 use terralux::ntl::Product;
 use terralux::ntl::blackmarble::{BlackMarbleName, check_bounds, tile_grid};
 use terralux::ntl::dmsp::{Calibration, SatYear, calibrate};
@@ -73,6 +74,19 @@ fn black_marble_names_and_layer_paths_for_both_collections() {
     );
     let c2 = BlackMarbleName::parse("VNP46A2.A2015060.h29v05.002.2021.h5").unwrap();
     assert_eq!(c2.date(), "2015-03-01");
+    // Day 366 of a year of 365 days is no date (it once became 2015-13-01).
+    assert_eq!(
+        BlackMarbleName::parse("VNP46A2.A2015366.h29v05.002.2021.h5"),
+        None
+    );
+    assert_eq!(
+        BlackMarbleName::parse("VNP46A2.A2015000.h29v05.002.2021.h5"),
+        None
+    );
+    assert_eq!(
+        BlackMarbleName::parse("VNP46A2.A2015365.h29v05.002.2021.h5").map(|n| n.date()),
+        Some("2015-12-31".to_string())
+    );
     assert_eq!(
         c2.data_fields_group(),
         "HDFEOS/GRIDS/VIIRS_Grid_DNB_2d/Data Fields"
@@ -108,37 +122,38 @@ fn products_are_recognised_from_names() {
     assert!(Product::from_name("counties.gpkg").is_none());
 }
 
-/// The DMSP tables as DOMAIN.md states them, read from shared/DOMAIN.md beside the
-/// checkout when it is there (the project's CI has it); otherwise the spot checks below.
+/// The DMSP calibration tables as published (DOMAIN.md §1c), from their copy in
+/// `testdata/dmsp_calibration.csv`: every row, every run.
 #[test]
 fn dmsp_tables_reproduce_the_published_coefficients() {
-    let domain = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/DOMAIN.md");
-    if let Ok(text) = std::fs::read_to_string(&domain) {
-        let mut checked = 0;
-        for line in text.lines().filter(|l| l.starts_with("|F")) {
-            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
-            // Two tables side by side: |sat-yr|C0|C1|C2| |sat-yr|C0|C1|C2|
-            for start in [1, 6] {
-                let Some(sy) = cells.get(start).and_then(|s| SatYear::from_name(s)) else {
-                    continue;
-                };
-                let c: Vec<f64> = cells[start + 1..start + 4]
-                    .iter()
-                    .map(|v| v.parse().unwrap())
-                    .collect();
-                assert_eq!(
-                    Calibration::Elvidge2014.coefficients(sy),
-                    Some([c[0], c[1], c[2]]),
-                    "{sy}"
-                );
-                checked += 1;
+    let table = terralux::table::Table::read(&common::testdata("dmsp_calibration.csv")).unwrap();
+    let (mut elvidge, mut li_zhou) = (0, 0);
+    for row in table.rows() {
+        let sy = SatYear::from_name(&row[1]).unwrap_or_else(|| panic!("{}", row[1]));
+        let c: Vec<f64> = row[2..5].iter().map(|v| v.parse().unwrap()).collect();
+        let method = match row[0].as_str() {
+            "elvidge2014" => {
+                elvidge += 1;
+                Calibration::Elvidge2014
             }
-        }
+            "lizhou2017" => {
+                li_zhou += 1;
+                Calibration::LiZhou2017
+            }
+            other => panic!("unknown method {other}"),
+        };
         assert_eq!(
-            checked, 33,
-            "every satellite-year of the Elvidge 2014 table"
+            method.coefficients(sy),
+            Some([c[0], c[1], c[2]]),
+            "{} {sy}",
+            row[0]
         );
     }
+    assert_eq!(
+        (elvidge, li_zhou),
+        (33, 19),
+        "every satellite-year of both tables"
+    );
     let f = |satellite, year| SatYear { satellite, year };
     assert_eq!(
         Calibration::Elvidge2014.coefficients(f(12, 1999)),
@@ -241,13 +256,28 @@ fn trends_match_hand_computations() {
         (single.ols_slope, single.sen_slope, single.p_value),
         (None, None, None)
     );
-    // Monthly labels become decimal years, so slopes are per year.
+    // Monthly labels become decimal years at the start of the month (days
+    // 0, 31 and 59 of 2014), so slopes are per year of elapsed time: by hand,
+    // day deviations -30, 1, 29 against -1, 0, 1 give 59 / 1742 a day.
     let months: Vec<f64> = ["2014-01", "2014-02", "2014-03"]
         .iter()
         .map(|d| decimal_year(d).unwrap())
         .collect();
     let per_year = trend(&months, &[1.0, 2.0, 3.0]);
-    assert!((per_year.ols_slope.unwrap() - 12.0).abs() < 1e-9);
+    assert!((per_year.ols_slope.unwrap() - 59.0 / 1742.0 * 365.0).abs() < 1e-9);
+    // A month label and its first day are the same time; days that do not exist are no time.
+    assert_eq!(decimal_year("2014-07"), decimal_year("2014-07-01"));
+    for bad in [
+        "2014-02-31",
+        "2015-02-29",
+        "2014-13",
+        "2014-00-10",
+        "2014-7-1x",
+        "-2014",
+    ] {
+        assert_eq!(decimal_year(bad), None, "{bad}");
+    }
+    assert_eq!(decimal_year("2016-02-29"), Some(2016.0 + 59.0 / 366.0));
 }
 
 #[test]

@@ -38,6 +38,8 @@ impl BlackMarbleName {
     /// assert_eq!((n.product.as_str(), n.year, n.day_of_year, n.h, n.v, n.collection), ("VNP46A2", 2015, 1, 8, 5, 1));
     /// assert_eq!(n.date(), "2015-01-01");
     /// assert!(BlackMarbleName::parse("VNP46A2.A2015001.h36v05.001.x.h5").is_none()); // no tile h36
+    /// assert!(BlackMarbleName::parse("VNP46A2.A2015366.h08v05.001.x.h5").is_none()); // 2015 has 365 days
+    /// assert_eq!(BlackMarbleName::parse("VNP46A2.A2016366.h08v05.001.x.h5").unwrap().date(), "2016-12-31");
     /// ```
     pub fn parse(name: &str) -> Option<BlackMarbleName> {
         let file = name.rsplit(['/', '\\']).next().unwrap_or(name);
@@ -55,8 +57,9 @@ impl BlackMarbleName {
         let (h, v) = tile.strip_prefix('h')?.split_once('v')?;
         let (h, v): (u8, u8) = (h.parse().ok()?, v.parse().ok()?);
         let collection: u16 = parts.next()?.parse().ok()?;
-        let valid =
-            (1..=366).contains(&day_of_year) && h < 36 && v < 18 && (1..=2).contains(&collection);
+        // Day 366 exists in leap years only.
+        let real_day = chrono::NaiveDate::from_yo_opt(year.into(), day_of_year.into()).is_some();
+        let valid = real_day && h < 36 && v < 18 && (1..=2).contains(&collection);
         valid.then(|| BlackMarbleName {
             product: product.to_string(),
             year,
@@ -74,17 +77,11 @@ impl BlackMarbleName {
 
     /// The acquisition date as `YYYY-MM-DD`.
     pub fn date(&self) -> String {
-        let lengths = super::calendar::month_lengths(self.year as i32);
-        let mut day = self.day_of_year as u32;
-        let mut month = 1;
-        for len in lengths {
-            if day <= len {
-                break;
-            }
-            day -= len;
-            month += 1;
-        }
-        format!("{:04}-{:02}-{:02}", self.year, month, day)
+        // `parse` admits only days that exist, so the fallback is never taken.
+        chrono::NaiveDate::from_yo_opt(self.year.into(), self.day_of_year.into()).map_or_else(
+            || format!("{:04}-day-{:03}", self.year, self.day_of_year),
+            |d| d.format("%Y-%m-%d").to_string(),
+        )
     }
 
     /// The HDF5 group of the product's data fields, which differs between collections.

@@ -141,36 +141,37 @@ fn erfc(x: f64) -> f64 {
     poly * (-x * x).exp()
 }
 
-/// A date label as a decimal year: `2014` -> 2014.0, `2014-07` -> 2014.5,
-/// `2015-01-01` -> 2015.0 (day of year over the year's length).
+/// A date label as a decimal year: the start of the period it names, in
+/// days elapsed over the year's length. `2014` -> 2014.0, `2014-07` and
+/// `2014-07-01` alike -> 2014 + 181/365, `2016-12-31` -> 2016 + 365/366.
+/// A label that is not a real date (`2014-02-31`, `2014-13`) is `None`.
 ///
 /// ```
 /// use terralux::ntl::trend::decimal_year;
 /// assert_eq!(decimal_year("2014"), Some(2014.0));
-/// assert_eq!(decimal_year("2014-07"), Some(2014.5));
+/// assert_eq!(decimal_year("2014-07"), Some(2014.0 + 181.0 / 365.0));
+/// assert_eq!(decimal_year("2014-07"), decimal_year("2014-07-01"));
 /// assert_eq!(decimal_year("2016-12-31"), Some(2016.0 + 365.0 / 366.0));
+/// assert_eq!(decimal_year("2014-02-31"), None);
 /// assert_eq!(decimal_year("Q3"), None);
 /// ```
 pub fn decimal_year(label: &str) -> Option<f64> {
-    let parts: Vec<&str> = label.split('-').collect();
-    let year: i32 = parts.first()?.parse().ok()?;
-    let leap = super::calendar::is_leap(year);
-    match parts.len() {
-        1 => Some(year as f64),
-        2 => {
-            let month: u32 = parts[1].parse().ok().filter(|m| (1..=12).contains(m))?;
-            Some(year as f64 + (month - 1) as f64 / 12.0)
-        }
-        3 => {
-            let month: usize = parts[1].parse().ok().filter(|m| (1..=12).contains(m))?;
-            let day: u32 = parts[2].parse().ok().filter(|d| (1..=31).contains(d))?;
-            let lengths = super::calendar::month_lengths(year);
-            let day_of_year: u32 = lengths[..month - 1].iter().sum::<u32>() + day;
-            let days = if leap { 366.0 } else { 365.0 };
-            Some(year as f64 + (day_of_year - 1) as f64 / days)
-        }
-        _ => None,
+    use chrono::{Datelike, NaiveDate};
+    let mut parts = label.split('-');
+    let number = |part: Option<&str>| -> Option<u32> {
+        part.filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))?
+            .parse()
+            .ok()
+    };
+    let year = i32::try_from(number(parts.next())?).ok()?;
+    let month = parts.next().map_or(Some(1), |m| number(Some(m)))?;
+    let day = parts.next().map_or(Some(1), |d| number(Some(d)))?;
+    if parts.next().is_some() {
+        return None;
     }
+    let date = NaiveDate::from_ymd_opt(year, month, day)?;
+    let days_in_year = if date.leap_year() { 366.0 } else { 365.0 };
+    Some(year as f64 + date.ordinal0() as f64 / days_in_year)
 }
 
 #[cfg(test)]

@@ -39,6 +39,7 @@ impl VnlName {
     /// assert_eq!(m.tile.as_deref(), Some("75N060E"));
     /// assert_eq!(m.layer, "cf_cvg");
     /// assert_eq!(m.date(), "2014-01");
+    /// assert!(VnlName::parse("SVDNB_npp_20141301-20141331_75N060E_vcmcfg_v10_c1.avg_rade9h.tif").is_none());
     /// ```
     pub fn parse(name: &str) -> Option<VnlName> {
         let file = name.rsplit(['/', '\\']).next().unwrap_or(name);
@@ -58,8 +59,13 @@ impl VnlName {
             }
             "SVDNB" => {
                 let (start, end) = fields.get(2)?.split_once('-')?;
-                let digits = |s: &str| s.len() == 8 && s.chars().all(|c| c.is_ascii_digit());
-                if !digits(start) || !digits(end) {
+                // Eight digits of a day that exists (not 20141301 or 20140231).
+                let day = |s: &str| {
+                    s.len() == 8
+                        && s.chars().all(|c| c.is_ascii_digit())
+                        && chrono::NaiveDate::parse_from_str(s, "%Y%m%d").is_ok()
+                };
+                if !day(start) || !day(end) {
                     return None;
                 }
                 Some(VnlName {
