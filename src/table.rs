@@ -1,6 +1,15 @@
 //! Reading per-zone tables from CSV (RFC 4180: quoted fields, doubled
-//! quotes, commas and line breaks inside quotes), such as terralux's own
-//! outputs, to build indices from.
+//! quotes, delimiters and line breaks inside quotes, CRLF or LF), such as
+//! terralux's own outputs or a spreadsheet's export, to build indices from.
+//!
+//! The delimiter is a comma, a semicolon or a tab: the one the header line
+//! uses most (outside quotes), or the one given in [`TableOptions`]. Text is
+//! UTF-8 (a byte-order mark is skipped), or any encoding given by its WHATWG
+//! label (`gbk`, `gb18030`, `big5`, `shift_jis`, `windows-1252`...). A
+//! quoted field must end at its closing quote: `"a"b` is an error naming
+//! the line, not the text `ab` (the `csv` crate and Python's default
+//! reader accept it and drop the quotes; that is why this reader is not
+//! the `csv` crate).
 //!
 //! ```
 //! use terralux::table::Table;
@@ -13,6 +22,91 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
+
+/// How to read a table file: the delimiter and the encoding, each found
+/// from the file when not given.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use terralux::table::{Table, TableOptions};
+/// let path = std::env::temp_dir().join(format!("terralux-gbk-doc-{}.csv", std::process::id()));
+/// std::fs::write(&path, b"code;name\r\n1;\xD3\xE5\xB1\xB1\r\n")?; // GBK, as Excel saves it in China
+/// let options = TableOptions { encoding: Some("gbk".into()), ..TableOptions::default() };
+/// let table = Table::read_with(&path, &options)?;
+/// assert_eq!(table.column("name")?, ["渝北"]);
+/// std::fs::remove_file(&path)?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableOptions {
+    /// The field delimiter; `None`: the header's most used of `,`, `;` and tab.
+    pub delimiter: Option<char>,
+    /// The text encoding as a WHATWG label (`gbk`, `utf-8`, `windows-1252`...);
+    /// `None`: UTF-8.
+    pub encoding: Option<String>,
+}
+
+/// The delimiters found by themselves, in order of preference on a tie.
+const DELIMITERS: [char; 3] = [',', ';', '\t'];
+
+/// The delimiter of `text`: the most used of [`DELIMITERS`] outside quotes
+/// on its first line (a comma when none is).
+fn detect_delimiter(text: &str) -> char {
+    let mut counts = [0usize; 3];
+    let mut quoted = false;
+    for c in text.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '\n' if !quoted => break,
+            c if !quoted => {
+                if let Some(i) = DELIMITERS.iter().position(|&d| d == c) {
+                    counts[i] += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    let best = (0..3).fold(0, |best, i| if counts[i] > counts[best] { i } else { best });
+    DELIMITERS[best]
+}
+
+/// `bytes` decoded from the encoding labelled `label`, or an error naming
+/// `source` and the line of the first byte that is not of that encoding.
+fn decoded_text(bytes: &[u8], label: &str, source: &str) -> Result<String> {
+    let encoding = encoding_rs::Encoding::for_label(label.trim().as_bytes()).ok_or_else(|| {
+        Error::Mismatch {
+            context: source.to_string(),
+            reason: format!(
+                "unknown encoding '{label}' (use a WHATWG label such as utf-8, gbk, gb18030, \
+                 big5, shift_jis or windows-1252)"
+            ),
+        }
+    })?;
+    if encoding == encoding_rs::UTF_8 {
+        return utf8_text(bytes, source).map(str::to_string);
+    }
+    let mut decoder = encoding.new_decoder_without_bom_handling();
+    let mut text = String::with_capacity(
+        decoder
+            .max_utf8_buffer_length_without_replacement(bytes.len())
+            .unwrap_or(bytes.len() * 3),
+    );
+    let (result, read) = decoder.decode_to_string_without_replacement(bytes, &mut text, true);
+    match result {
+        encoding_rs::DecoderResult::InputEmpty => Ok(text),
+        _ => {
+            let line = 1 + bytes[..read.min(bytes.len())]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            Err(Error::Mismatch {
+                context: format!("{source}, line {line}"),
+                reason: format!("not valid {} text", encoding.name()),
+            })
+        }
+    }
+}
 
 /// `bytes` as UTF-8 text without its byte-order mark, or an error naming
 /// `source` and the line where the first byte that is not UTF-8 is.
@@ -68,21 +162,55 @@ impl Table {
     /// # }
     /// ```
     pub fn read(path: &Path) -> Result<Self> {
+        Self::read_with(path, &TableOptions::default())
+    }
+
+    /// Read a CSV file with `options` (delimiter, encoding); see
+    /// [`TableOptions`].
+    pub fn read_with(path: &Path, options: &TableOptions) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|source| Error::Io {
             path: path.to_path_buf(),
             source,
         })?;
         let source = path.display().to_string();
-        Self::parse(utf8_text(&bytes, &source)?, &source)
+        let text = match &options.encoding {
+            None => utf8_text(&bytes, &source)?.to_string(),
+            Some(label) => decoded_text(&bytes, label, &source)?,
+        };
+        Self::parse_with(&text, &source, options.delimiter)
     }
 
-    /// Parse CSV `text`; `source` names it in errors.
+    /// Parse CSV `text`, delimiter found from the header; `source` names it in errors.
     pub fn parse(text: &str, source: &str) -> Result<Self> {
+        Self::parse_with(text, source, None)
+    }
+
+    /// Parse CSV `text` with fields separated by `delimiter` (`None`: the
+    /// header's most used of `,`, `;` and tab); `source` names it in errors.
+    ///
+    /// ```
+    /// use terralux::table::Table;
+    /// let semicolons = Table::parse_with("code;density\n1;0,5\n", "t.csv", None)?;
+    /// assert_eq!(semicolons.column("density")?, ["0,5"]);
+    /// let tabs = Table::parse("code\tname\n1\tYubei\n", "t.tsv")?;
+    /// assert_eq!(tabs.column("name")?, ["Yubei"]);
+    /// let err = Table::parse("a,b\n\"x\"y,1\n", "t.csv").unwrap_err().to_string();
+    /// assert!(err.starts_with("t.csv, line 2: text after the closing quote"), "{err}");
+    /// # Ok::<(), terralux::Error>(())
+    /// ```
+    pub fn parse_with(text: &str, source: &str, delimiter: Option<char>) -> Result<Self> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let delimiter = delimiter.unwrap_or_else(|| detect_delimiter(text));
+        if matches!(delimiter, '"' | '\r' | '\n') {
+            return Err(Error::Mismatch {
+                context: source.to_string(),
+                reason: format!("{delimiter:?} cannot be a delimiter"),
+            });
+        }
         let fail = |line: usize, reason: String| Error::Mismatch {
             context: format!("{source}, line {line}"),
             reason,
         };
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut records: Vec<(usize, Vec<String>)> = Vec::new();
         let mut field = String::new();
         let mut record: Vec<String> = Vec::new();
@@ -96,7 +224,20 @@ impl Table {
                     chars.next();
                     field.push('"');
                 }
-                (true, '"') => quoted = false,
+                (true, '"') => {
+                    quoted = false;
+                    if chars
+                        .peek()
+                        .is_some_and(|&n| n != delimiter && n != '\r' && n != '\n')
+                    {
+                        return Err(fail(
+                            line,
+                            "text after the closing quote of a field (quote the whole field, \
+                             and double any quote inside it)"
+                                .into(),
+                        ));
+                    }
+                }
                 (true, c) => {
                     if c == '\n' {
                         line += 1;
@@ -104,7 +245,7 @@ impl Table {
                     field.push(c);
                 }
                 (false, '"') if field.is_empty() => quoted = true,
-                (false, ',') => record.push(std::mem::take(&mut field)),
+                (false, c) if c == delimiter => record.push(std::mem::take(&mut field)),
                 (false, '\r') if chars.peek() == Some(&'\n') => {}
                 (false, '\n') => {
                     record.push(std::mem::take(&mut field));
