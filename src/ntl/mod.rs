@@ -3,13 +3,15 @@
 //! calibration (DOMAIN.md §1).
 
 pub mod blackmarble;
-mod calendar;
 pub mod dmsp;
+mod indicators;
 pub mod mask;
 pub mod population;
 pub mod series;
 pub mod trend;
 pub mod vnl;
+
+pub use indicators::{INDICATOR_NAMES, IndicatorSet};
 
 /// A night-light product family, as recognised from a file name.
 #[derive(Debug, Clone, PartialEq)]

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::results::ZonalTable;
 use crate::stats::Stat;
 use crate::write::{csv_field, csv_record, format_value};
-use crate::zones::ZoneSet;
+use crate::zones::{AttrValue, Attributes, Zone, ZoneSet};
 
 /// One date of a series: a band of a raster, with its date label (`2014`, `2014-01`, `2015-01-01`).
 pub struct Dated<'a> {
@@ -136,6 +136,60 @@ impl Series {
                 trend(&times, &values)
             })
             .collect()
+    }
+
+    /// The long table as one table over a zone set of one zone per zone
+    /// and date (`zones` repeated date by date, each with a `date`
+    /// attribute after its own), for the vector writers. The columns, with
+    /// their statistics, are the first date's table's; `None` for a series
+    /// of no dates.
+    ///
+    /// ```
+    /// # fn main() -> terralux::Result<()> {
+    /// use geo_types::{polygon, MultiPolygon};
+    /// use ndarray::array;
+    /// use terralux::ntl::series::{Dated, run_series};
+    /// use terralux::stats::{Stat, StatValue};
+    /// use terralux::zones::{AttrValue, Attributes, Zone, ZoneId, ZoneSet};
+    /// use terralux::{GeoTransform, Grid, Raster};
+    /// let grid = Grid::new(GeoTransform::new(0.0, 1.0, 1.0, -1.0)?, 1, 1)?;
+    /// let (a, b) = (Raster::new(grid.clone(), array![[1.0]])?, Raster::new(grid, array![[2.0]])?);
+    /// let zone = Zone { id: ZoneId::Int(7), attributes: Attributes::default(),
+    ///     geometry: MultiPolygon(vec![polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0), (x: 0.0, y: 1.0)]]) };
+    /// let zones = ZoneSet::new(vec![zone], None);
+    /// let dates = [
+    ///     Dated { date: "2014".into(), raster: &a, band: 1, weights: None },
+    ///     Dated { date: "2015".into(), raster: &b, band: 1, weights: None },
+    /// ];
+    /// let series = run_series(&zones, &dates, &[Stat::Max], None, &|_, _| {})?;
+    /// let (table, long) = series.long_form(&zones).unwrap();
+    /// assert_eq!(long.len(), 2);
+    /// assert_eq!(long.zones()[1].attributes.get("date"), Some(&AttrValue::Text("2015".into())));
+    /// assert_eq!(table.zones[1].values, [StatValue::Number(2.0)]);
+    /// assert_eq!(table.columns[0].stat, Stat::Max);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn long_form(&self, zones: &ZoneSet) -> Option<(ZonalTable, ZoneSet)> {
+        let mut table = self.tables.first()?.clone();
+        table.zones.clear();
+        let mut field_names: Vec<String> = zones.field_names().to_vec();
+        field_names.push("date".to_string());
+        let field_names: std::sync::Arc<[String]> = field_names.into();
+        let mut long = Vec::with_capacity(zones.len() * self.dates.len());
+        for (date, dated) in self.dates.iter().zip(&self.tables) {
+            for (zone, stats) in zones.iter().zip(&dated.zones) {
+                let mut values = zone.attributes.values().to_vec();
+                values.push(AttrValue::Text(date.clone()));
+                long.push(Zone {
+                    id: zone.id.clone(),
+                    attributes: Attributes::new(field_names.clone(), values),
+                    geometry: zone.geometry.clone(),
+                });
+                table.zones.push(stats.clone());
+            }
+        }
+        Some((table, ZoneSet::new(long, zones.crs().cloned())))
     }
 
     /// Write the long table as CSV: the id column, `date`, then one column per

@@ -1,0 +1,218 @@
+//! Bugs of logic that lived in the binaries or in hand-written code, fixed
+//! in the library (issue "Library-first"): each test failed before.
+
+mod common;
+
+use geo_types::{MultiPolygon, polygon};
+use ndarray::array;
+use terralux::coverage::{CoverageIndex, CoverageMode};
+use terralux::ntl::IndicatorSet;
+use terralux::ntl::series::{Dated, run_series};
+use terralux::stats::{Stat, StatValue};
+use terralux::table::{Table, TableOptions};
+use terralux::zones::{Attributes, Zone, ZoneId, ZoneSet};
+use terralux::{Crs, GeoTransform, Grid, Raster, RasterSource, ZonalStats};
+
+use common::TempDir;
+
+fn rectangle(id: i64, x0: f64, x1: f64) -> Zone {
+    Zone {
+        id: ZoneId::Int(id),
+        attributes: Attributes::default(),
+        geometry: MultiPolygon(vec![
+            polygon![(x: x0, y: 0.0), (x: x1, y: 0.0), (x: x1, y: 1.0), (x: x0, y: 1.0)],
+        ]),
+    }
+}
+
+fn grid() -> Grid {
+    Grid::new(GeoTransform::new(0.0, 1.0, 1.0, -1.0).unwrap(), 1, 4)
+        .unwrap()
+        .with_crs(Crs::wgs84())
+}
+
+#[test]
+fn a_coverage_index_refuses_other_zones_of_the_same_size() {
+    let raster = Raster::new(grid(), array![[1.0, 2.0, 3.0, 4.0]]).unwrap();
+    let built_for = ZoneSet::new(vec![rectangle(1, 0.0, 1.0)], Some(Crs::wgs84()));
+    let other = ZoneSet::new(vec![rectangle(1, 2.0, 4.0)], Some(Crs::wgs84()));
+    let index = CoverageIndex::build(&built_for, raster.grid(), CoverageMode::Exact);
+    let run = |zones: &ZoneSet| {
+        ZonalStats::new(zones)
+            .band(&raster, 1)
+            .stats(&[Stat::Sum])
+            .coverage_index(&index)
+            .run()
+    };
+    // The right zones: 1. Before, the other zones (one zone, like the index's)
+    // got the first zone's coverage and a sum of 1 instead of 7.
+    assert_eq!(
+        run(&built_for).unwrap().zones[0].values,
+        [StatValue::Number(1.0)]
+    );
+    let err = run(&other).unwrap_err().to_string();
+    assert!(
+        err.starts_with("coverage index: it was built for other zones (fingerprint "),
+        "{err}"
+    );
+    // The same zones read again (a clone, or equal zones built anew) are accepted.
+    let again = ZoneSet::new(vec![rectangle(1, 0.0, 1.0)], Some(Crs::wgs84()));
+    assert!(index.check_zones(&again).is_ok());
+    assert!(run(&again).is_ok());
+    // Another id is another zone set too.
+    let renamed = ZoneSet::new(vec![rectangle(2, 0.0, 1.0)], Some(Crs::wgs84()));
+    assert!(index.check_zones(&renamed).is_err());
+}
+
+#[test]
+fn the_fingerprint_follows_a_change_of_coordinates() {
+    // In Chongqing (GCJ-02 leaves coordinates outside China alone).
+    let mut chongqing = rectangle(1, 106.0, 107.0);
+    use geo::MapCoordsInPlace;
+    chongqing
+        .geometry
+        .map_coords_in_place(|c| geo_types::Coord {
+            x: c.x,
+            y: c.y + 29.0,
+        });
+    let zones = ZoneSet::new(vec![chongqing], Some(Crs::wgs84()));
+    let before = zones.fingerprint();
+    // GCJ-02 conversion moves every vertex: a fingerprint kept from before would be stale.
+    let converted = zones.clone().gcj02_to_wgs84().unwrap();
+    assert_ne!(converted.fingerprint(), before);
+    assert_eq!(zones.fingerprint(), before);
+}
+
+#[test]
+fn indicator_columns_keep_their_own_statistics_without_population() {
+    let raster = Raster::new(grid(), array![[0.0, 1.0, 3.0, 4.0]]).unwrap();
+    let zones = ZoneSet::new(vec![rectangle(1, 0.0, 4.0)], Some(Crs::wgs84()));
+    let set = IndicatorSet {
+        threshold: 2.0,
+        dn_max: None,
+        population: false,
+    };
+    let dates = [
+        Dated {
+            date: "2014".into(),
+            raster: &raster,
+            band: 1,
+            weights: None,
+        },
+        Dated {
+            date: "2015".into(),
+            raster: &raster,
+            band: 1,
+            weights: None,
+        },
+    ];
+    let mut series = run_series(&zones, &dates, &set.stats(), Some(1), &|_, _| {}).unwrap();
+    for table in &mut series.tables {
+        set.complete(table);
+    }
+    let (long, long_zones) = series.long_form(&zones).unwrap();
+    assert_eq!(long_zones.len(), 2);
+    let named: Vec<(&str, Stat)> = long
+        .columns
+        .iter()
+        .map(|c| (c.name.as_str(), c.stat))
+        .collect();
+    // Before, the binary gave the columns after per_capita the statistics of
+    // the columns two places further on (per_capita was gini, theil area_km2...).
+    assert_eq!(
+        named[8..],
+        [
+            ("per_capita", Stat::PerCapita),
+            ("lit_pop_frac", Stat::LitPopFrac(2.0)),
+            ("gini", Stat::Gini),
+            ("theil", Stat::Theil),
+            ("area_km2", Stat::AreaKm2),
+            ("valid_frac", Stat::ValidFrac),
+        ]
+    );
+    for zone in &long.zones {
+        assert_eq!(zone.values.len(), 14);
+        assert_eq!(zone.values[0], StatValue::Number(8.0), "tnl");
+        assert!(zone.values[8].is_missing() && zone.values[9].is_missing());
+        assert_eq!(zone.values[13], StatValue::Number(1.0), "valid_frac");
+        // Gini of 0, 1, 3, 4 by hand: Σ|xi - xj| over ordered pairs = 2 (1+3+4+2+3+1) = 28,
+        // over 2 n² mean = 2 * 16 * 2 = 64.
+        assert_eq!(zone.values[10], StatValue::Number(28.0 / 64.0), "gini");
+    }
+}
+
+#[test]
+fn tables_from_spreadsheets_semicolons_tabs_and_gbk() {
+    let dir = TempDir::new("spreadsheet-tables");
+    let path = dir.join("t.csv");
+    // Excel in a European locale: semicolons, CRLF, a byte-order mark.
+    std::fs::write(
+        &path,
+        "\u{feff}code;name;density\r\n1;\"Yu; zhong\";2.5\r\n",
+    )
+    .unwrap();
+    let table = Table::read(&path).unwrap();
+    assert_eq!(table.header(), ["code", "name", "density"]);
+    assert_eq!(table.column("name").unwrap(), ["Yu; zhong"]);
+    assert_eq!(table.numbers("density").unwrap(), [Some(2.5)]);
+    // Tabs.
+    std::fs::write(&path, "code\tdensity\n1\t2.5\n").unwrap();
+    assert_eq!(
+        Table::read(&path).unwrap().numbers("density").unwrap(),
+        [Some(2.5)]
+    );
+    // A delimiter given overrides the guess: one column with commas in it.
+    let options = TableOptions {
+        delimiter: Some(';'),
+        ..TableOptions::default()
+    };
+    std::fs::write(&path, "name\nYuzhong, CQ\n").unwrap();
+    assert_eq!(
+        Table::read_with(&path, &options)
+            .unwrap()
+            .column("name")
+            .unwrap(),
+        ["Yuzhong, CQ"]
+    );
+    // GBK, read when the encoding is given: "渝北" is D3 E5 B1 B1.
+    std::fs::write(&path, b"code,name\n500112,\xD3\xE5\xB1\xB1\n").unwrap();
+    let gbk = TableOptions {
+        encoding: Some("GBK".into()),
+        ..TableOptions::default()
+    };
+    assert_eq!(
+        Table::read_with(&path, &gbk)
+            .unwrap()
+            .column("name")
+            .unwrap(),
+        ["渝北"]
+    );
+    // Bytes that are not GBK either name their line; an unknown label is named.
+    std::fs::write(&path, b"code,name\n1,a\n2,\xFF\xFF\n").unwrap();
+    let err = Table::read_with(&path, &gbk).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        format!("{}, line 3: not valid GBK text", path.display())
+    );
+    let klingon = TableOptions {
+        encoding: Some("klingon".into()),
+        ..TableOptions::default()
+    };
+    let err = Table::read_with(&path, &klingon).unwrap_err().to_string();
+    assert!(err.contains("unknown encoding 'klingon'"), "{err}");
+}
+
+#[test]
+fn text_after_a_closing_quote_is_an_error_not_dropped_quotes() {
+    // Before, "a"b was read as ab.
+    let err = Table::parse("code,name\n1,\"a\"b\n", "t.csv")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("t.csv, line 2: text after the closing quote of a field"),
+        "{err}"
+    );
+    // A quote inside an unquoted field is kept as it is; doubled quotes inside quotes are one.
+    let table = Table::parse("code,name\n1,a\"b\n2,\"say \"\"hi\"\"\"\n", "t.csv").unwrap();
+    assert_eq!(table.column("name").unwrap(), ["a\"b", "say \"hi\""]);
+}
