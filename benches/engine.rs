@@ -254,5 +254,37 @@ fn series(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, coverage, accumulation, pipeline, series);
+/// The fingerprint a `CoverageIndex` keeps of its zones: a SHA-256 of every
+/// vertex, paid once per index built with `CoverageIndex::build`.
+fn fingerprint(c: &mut Criterion) {
+    let mut rng = Rng(3);
+    let grid = grid(2000, 2000);
+    let zones = zones(&mut rng, &grid, 40, 50, 2000);
+    let vertices: usize = zones
+        .iter()
+        .map(|z| {
+            z.geometry
+                .0
+                .iter()
+                .map(|p| p.exterior().0.len())
+                .sum::<usize>()
+        })
+        .sum();
+    let mut group = c.benchmark_group("fingerprint");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(vertices as u64));
+    group.bench_function("vertices", |b| {
+        b.iter(|| black_box(zones.clone()).fingerprint())
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    coverage,
+    accumulation,
+    pipeline,
+    series,
+    fingerprint
+);
 criterion_main!(benches);

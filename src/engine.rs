@@ -564,7 +564,8 @@ impl<'a> ZonalStats<'a> {
         let index = match self.coverage {
             Some(index) => index,
             None => {
-                built = CoverageIndex::build(self.zones, grid, self.mode);
+                // Used for this run only: no fingerprint to check later.
+                built = CoverageIndex::build_for_one_run(self.zones, grid, self.mode);
                 &built
             }
         };

@@ -45,8 +45,9 @@ pub struct CoverageIndex {
     grid: Grid,
     mode: CoverageMode,
     coverages: Vec<Coverage>,
-    /// The zones the coverages are of.
-    zones: Fingerprint,
+    /// The zones the coverages are of (`None` for an index the engine
+    /// builds for one run and never hands out).
+    zones: Option<Fingerprint>,
     /// Each zone's area in km^2, computed on first use (the same for every
     /// band, raster and date run on this index).
     zone_areas: OnceLock<Vec<Option<f64>>>,
@@ -55,6 +56,15 @@ pub struct CoverageIndex {
 impl CoverageIndex {
     /// Compute the coverage of every zone (coordinates in the grid's CRS).
     pub fn build(zones: &ZoneSet, grid: &Grid, mode: CoverageMode) -> Self {
+        CoverageIndex {
+            zones: Some(zones.fingerprint()),
+            ..Self::build_for_one_run(zones, grid, mode)
+        }
+    }
+
+    /// [`CoverageIndex::build`] without the fingerprint (a hash of every
+    /// vertex), for the index a run builds, uses and drops.
+    pub(crate) fn build_for_one_run(zones: &ZoneSet, grid: &Grid, mode: CoverageMode) -> Self {
         let coverages = zones
             .zones()
             .par_iter()
@@ -64,22 +74,20 @@ impl CoverageIndex {
             grid: grid.clone(),
             mode,
             coverages,
-            zones: zones.fingerprint(),
+            zones: None,
             zone_areas: OnceLock::new(),
         }
-    }
-
-    /// The fingerprint of the zones the index was built for.
-    pub fn zones_fingerprint(&self) -> Fingerprint {
-        self.zones
     }
 
     /// `Ok` when `zones` are the zones the index was built for (same ids
     /// and coordinates, in the same order); otherwise an error naming
     /// `zones`' source and both fingerprints.
     pub fn check_zones(&self, zones: &ZoneSet) -> Result<()> {
+        let Some(built_for) = self.zones else {
+            return Ok(());
+        };
         let given = zones.fingerprint();
-        if given == self.zones {
+        if given == built_for {
             return Ok(());
         }
         Err(Error::Mismatch {
@@ -87,7 +95,7 @@ impl CoverageIndex {
             reason: format!(
                 "it was built for other zones (fingerprint {}, {} zones) than those of {} \
                  (fingerprint {given}, {} zones); build the index from these zones",
-                self.zones,
+                built_for,
                 self.coverages.len(),
                 zones.source_name(),
                 zones.len()
