@@ -171,6 +171,17 @@ pub enum Error {
         reason: String,
     },
 
+    /// A request that cannot be carried out as asked, whatever the data:
+    /// an option out of range, inputs that cannot go in one run (a mistake
+    /// of the caller; the binaries exit with code 2 on it).
+    #[error("{context}: {reason}")]
+    Request {
+        /// The option or inputs at fault.
+        context: String,
+        /// What is wrong and what to do.
+        reason: String,
+    },
+
     /// The worker thread pool could not be built.
     #[error("cannot start {threads} worker threads: {reason}")]
     Threads {

@@ -3,6 +3,9 @@
 //! calibration (DOMAIN.md §1).
 
 pub mod blackmarble;
+mod collection;
+#[cfg(feature = "gdal")]
+mod county;
 pub mod dmsp;
 mod indicators;
 pub mod mask;
@@ -11,6 +14,9 @@ pub mod series;
 pub mod trend;
 pub mod vnl;
 
+pub use collection::{Collection, CollectionFile, ProductChoice, cf_cvg_path};
+#[cfg(feature = "gdal")]
+pub use county::{CountyNtlOptions, CountyNtlRun, RunEvent, county_ntl};
 pub use indicators::{INDICATOR_NAMES, IndicatorSet};
 
 /// A night-light product family, as recognised from a file name.

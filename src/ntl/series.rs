@@ -138,6 +138,75 @@ impl Series {
             .collect()
     }
 
+    /// Write each zone's trend of every column as CSV: the id column,
+    /// `indicator` (named `names`, or the tables' own column names), `n`,
+    /// `ols_slope`, `sen_slope`, `mann_kendall_s`, `mann_kendall_z`,
+    /// `p_value`, `annual_growth` (see [`Trend`]); one row per zone and
+    /// column, zones in input order; a missing figure is an empty field.
+    ///
+    /// ```
+    /// # fn main() -> terralux::Result<()> {
+    /// use geo_types::{polygon, MultiPolygon};
+    /// use ndarray::array;
+    /// use terralux::ntl::series::{Dated, run_series};
+    /// use terralux::stats::Stat;
+    /// use terralux::zones::{Attributes, Zone, ZoneId, ZoneSet};
+    /// use terralux::{GeoTransform, Grid, Raster};
+    /// let grid = Grid::new(GeoTransform::new(0.0, 1.0, 1.0, -1.0)?, 1, 1)?;
+    /// let years: Vec<Raster<f64>> = [1.0, 2.0, 3.0].iter().map(|&v| Raster::new(grid.clone(), array![[v]])).collect::<Result<_, _>>()?;
+    /// let zone = Zone { id: ZoneId::Int(7), attributes: Attributes::default(),
+    ///     geometry: MultiPolygon(vec![polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0), (x: 0.0, y: 1.0)]]) };
+    /// let zones = ZoneSet::new(vec![zone], None);
+    /// let dates: Vec<Dated<'_>> = years.iter().zip(["2014", "2015", "2016"])
+    ///     .map(|(r, d)| Dated { date: d.into(), raster: r, band: 1, weights: None }).collect();
+    /// let series = run_series(&zones, &dates, &[Stat::Sum], None, &|_, _| {})?;
+    /// let mut out = Vec::new();
+    /// series.write_trends_csv("code", None, &mut out).unwrap();
+    /// let text = String::from_utf8(out).unwrap();
+    /// assert!(text.starts_with("code,indicator,n,ols_slope,sen_slope,"));
+    /// assert!(text.lines().nth(1).unwrap().starts_with("7,sum,3,1,1,3,"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn write_trends_csv(
+        &self,
+        id_column: &str,
+        names: Option<&[String]>,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        let opt = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x}"));
+        writeln!(
+            out,
+            "{},indicator,n,ols_slope,sen_slope,mann_kendall_s,mann_kendall_z,p_value,annual_growth",
+            csv_field(id_column)
+        )?;
+        let Some(table) = self.tables.first() else {
+            return out.flush();
+        };
+        let own: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
+        let names = names.unwrap_or(&own);
+        let per_column: Vec<Vec<Trend>> = (0..names.len()).map(|c| self.trends(c)).collect();
+        for (z, zone) in table.zones.iter().enumerate() {
+            let id = csv_field(&zone.id.to_string()).into_owned();
+            for (name, trends) in names.iter().zip(&per_column) {
+                let t = &trends[z];
+                writeln!(
+                    out,
+                    "{id},{},{},{},{},{},{},{},{}",
+                    csv_field(name),
+                    t.n,
+                    opt(t.ols_slope),
+                    opt(t.sen_slope),
+                    t.mann_kendall_s,
+                    opt(t.mann_kendall_z),
+                    opt(t.p_value),
+                    opt(t.annual_growth)
+                )?;
+            }
+        }
+        out.flush()
+    }
+
     /// The long table as one table over a zone set of one zone per zone
     /// and date (`zones` repeated date by date, each with a `date`
     /// attribute after its own), for the vector writers. The columns, with

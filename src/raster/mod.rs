@@ -31,6 +31,8 @@ mod memory;
 mod mosaic;
 mod resampled;
 #[cfg(feature = "gdal")]
+mod snap_note;
+#[cfg(feature = "gdal")]
 mod vrt;
 
 pub use cell::{CellEncoding, CellType, DataType, IoType};
@@ -264,8 +266,18 @@ pub(crate) fn fill_buffer(values: &Array2<f64>, out: &mut Vec<f64>) {
     out.extend(values.iter().copied());
 }
 
-/// Check that `band` is in `1..=band_count`.
-pub(crate) fn check_band(source_name: &str, band: usize, band_count: usize) -> Result<()> {
+/// Check that `band` is in `1..=band_count`: an error naming `source_name`
+/// otherwise. For [`RasterSource`] implementations of one band or a few.
+///
+/// ```
+/// use terralux::raster::check_band;
+/// assert!(check_band("lights.tif", 1, 1).is_ok());
+/// assert_eq!(
+///     check_band("lights.tif", 2, 1).unwrap_err().to_string(),
+///     "lights.tif: band 2 does not exist (the raster has 1 band(s), numbered from 1)"
+/// );
+/// ```
+pub fn check_band(source_name: &str, band: usize, band_count: usize) -> Result<()> {
     if band == 0 || band > band_count {
         return Err(Error::BandOutOfRange {
             source_name: source_name.to_string(),

@@ -11,6 +11,8 @@
 mod atomic;
 mod columns;
 mod csv;
+#[cfg(feature = "gdal")]
+mod format;
 pub(crate) mod json;
 mod provenance;
 mod transaction;
@@ -22,6 +24,8 @@ pub use columns::unique_column_names;
 pub use csv::{
     CsvOptions, csv_field, csv_record, format_value, formula_safe, write_csv, write_csv_with,
 };
+#[cfg(feature = "gdal")]
+pub use format::Format;
 pub use json::Json;
 pub use provenance::{
     InputFile, RunRecord, output_json, provenance_json, provenance_path, provenance_text, rfc3339,

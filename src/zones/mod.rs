@@ -11,12 +11,14 @@ mod fingerprint;
 pub mod gcj02;
 #[cfg(feature = "gdal")]
 mod ogr;
+mod prepare;
 #[cfg(feature = "gdal")]
 mod reproject;
 
+pub use fingerprint::Fingerprint;
 #[cfg(feature = "gdal")]
 pub use ogr::{BadGeometry, ZoneOptions};
-pub use fingerprint::Fingerprint;
+pub use prepare::{PrepareOptions, PrepareStep, PreparedZones};
 
 use fingerprint::FingerprintCache;
 

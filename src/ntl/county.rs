@@ -1,0 +1,385 @@
+//! The county night-light workflow: a [`Collection`] of dated files and a
+//! zone set in, the standard indicators per zone and date out, with every
+//! product's masks, calibration, mosaics and population handled as the
+//! `county_ntl` binary does.
+
+use std::path::PathBuf;
+
+use super::dmsp::{Calibrated, Calibration};
+use super::mask::{Keep, MaskLayer, Masked, Negatives};
+use super::population::Population;
+use super::series::{Dated, Series, run_series};
+use super::{Collection, IndicatorSet, Product, blackmarble};
+use crate::error::{Error, Result};
+use crate::raster::{GdalRaster, Mosaic, Quantity, RasterOptions, RasterSource, Resampled};
+use crate::write::InputFile;
+use crate::zones::{PrepareOptions, ZoneSet};
+
+/// How to run the indicators over a collection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CountyNtlOptions {
+    /// The lit threshold; `None`: the product's ([`Collection::default_threshold`]).
+    pub threshold: Option<f64>,
+    /// A population raster (people per cell) for `per_capita` and
+    /// `lit_pop_frac`, split by area onto the lights' grid when it differs.
+    pub population: Option<PathBuf>,
+    /// What negative radiance means (default: dark, 0).
+    pub negatives: Negatives,
+    /// DMSP inter-calibration (`None`: raw DN).
+    pub calibration: Option<Calibration>,
+    /// The Black Marble layer; `None`: the product's default.
+    pub bm_layer: Option<String>,
+    /// CRS override and GCJ-02 conversion of the zones.
+    pub zones: PrepareOptions,
+    /// Worker threads (`None`: all cores).
+    pub threads: Option<usize>,
+    /// How rasters are opened (raw VRTs, `--snap-grid`, masks).
+    pub raster_options: RasterOptions,
+}
+
+impl Default for CountyNtlOptions {
+    fn default() -> Self {
+        CountyNtlOptions {
+            threshold: None,
+            population: None,
+            negatives: Negatives::Zero,
+            calibration: Some(Calibration::Elvidge2014),
+            bm_layer: None,
+            zones: PrepareOptions::default(),
+            threads: None,
+            raster_options: RasterOptions::default(),
+        }
+    }
+}
+
+/// What a run tells while it goes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RunEvent<'a> {
+    /// Something that changes the results and that the user must know
+    /// (a missing mask, two files of one date); also in [`CountyNtlRun::notes`].
+    Warning(&'a str),
+    /// A fact about the inputs (DMSP saturation, a snapped grid); also in the notes.
+    Note(&'a str),
+    /// A step taken (reprojecting the zones); in the provenance's transformations.
+    Step(&'a str),
+    /// `done` of `total` dates measured.
+    Progress {
+        /// Dates done.
+        done: usize,
+        /// Dates in all.
+        total: usize,
+    },
+}
+
+/// The results of a run and what the provenance needs.
+#[derive(Debug, Clone)]
+pub struct CountyNtlRun {
+    /// One table per date, in date order, with the [`IndicatorSet`]'s columns.
+    pub series: Series,
+    /// The indicators measured.
+    pub indicators: IndicatorSet,
+    /// The zones as given (after any CRS override and GCJ-02 conversion,
+    /// before reprojection), for outputs with geometry.
+    pub zones: ZoneSet,
+    /// The zones' CRS as their source declared it.
+    pub zones_crs_as_read: Option<String>,
+    /// What was done to the zones, in order.
+    pub zone_transformations: Vec<String>,
+    /// Every input file (rasters, masks, population, zones), for the provenance.
+    pub inputs: Vec<InputFile>,
+    /// The warnings and notes of the run, in order.
+    pub notes: Vec<String>,
+}
+
+/// Run the standard indicators ([`IndicatorSet`]) of `collection` over
+/// `zones`: each file masked (VNL `cf_cvg`, Black Marble quality flags) or
+/// calibrated (DMSP), the files of one date mosaicked, one coverage of the
+/// zones for every date. `on_event` hears warnings, notes, steps and
+/// progress as they happen.
+///
+/// ```
+/// # fn main() -> terralux::Result<()> {
+/// use terralux::ntl::{Collection, CountyNtlOptions, ProductChoice, county_ntl};
+/// use terralux::zones::{ZoneOptions, ZoneSet};
+/// let data = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata");
+/// let collection = Collection::from_paths(vec![format!("{data}/ntl.tif").into()], ProductChoice::Auto)?;
+/// let zones = ZoneSet::read(format!("{data}/counties.gpkg"), &ZoneOptions { id_field: Some("code".into()), ..Default::default() })?;
+/// let run = county_ntl(&collection, zones, &CountyNtlOptions::default(), &|_| {})?;
+/// let table = &run.series.tables[0];
+/// assert_eq!(table.columns[0].name, "tnl");
+/// assert_eq!(table.columns.len(), 14);
+/// # Ok(())
+/// # }
+/// ```
+pub fn county_ntl(
+    collection: &Collection,
+    zones: ZoneSet,
+    options: &CountyNtlOptions,
+    on_event: &(dyn Fn(RunEvent<'_>) + Sync),
+) -> Result<CountyNtlRun> {
+    let mut notes = Vec::new();
+    let mut note = |text: String, warning: bool| {
+        on_event(if warning {
+            RunEvent::Warning(&text)
+        } else {
+            RunEvent::Note(&text)
+        });
+        notes.push(text);
+    };
+    let files = &collection.files;
+    let is_bm = collection.is_black_marble();
+    let is_dmsp = collection.is_dmsp();
+    let threshold = options
+        .threshold
+        .unwrap_or_else(|| collection.default_threshold());
+    let opened = |path: &std::path::Path| GdalRaster::open_with(path, &options.raster_options);
+
+    // Every raster and its mask or calibration.
+    let rasters: Vec<GdalRaster> = if is_bm {
+        Vec::new()
+    } else {
+        files
+            .iter()
+            .map(|f| opened(&f.path))
+            .collect::<Result<_>>()?
+    };
+    for raster in &rasters {
+        if let Some(text) = raster.snap_note() {
+            note(text, false);
+        }
+    }
+    let companions: Vec<Option<GdalRaster>> = if is_bm {
+        Vec::new()
+    } else {
+        files
+            .iter()
+            .map(|f| f.companion.as_deref().map(opened).transpose())
+            .collect::<Result<_>>()?
+    };
+    for warning in collection.warnings() {
+        note(warning, true);
+    }
+    // Black Marble: each tile's layer with its quality masks.
+    let bm_tiles: Vec<(String, GdalRaster, Vec<(GdalRaster, Keep)>)> = files
+        .iter()
+        .filter_map(|f| match &f.product {
+            Some(Product::BlackMarble(name)) => Some((
+                f,
+                options
+                    .bm_layer
+                    .as_deref()
+                    .unwrap_or(blackmarble::default_layer(name)),
+            )),
+            _ => None,
+        })
+        .map(|(f, layer)| {
+            Ok((
+                f.date.clone(),
+                blackmarble::open_layer(&f.path, layer)?,
+                blackmarble::default_masks(&f.path, layer)?,
+            ))
+        })
+        .collect::<Result<_>>()?;
+    let bm_masked: Vec<Masked<'_>> = bm_tiles
+        .iter()
+        .map(|(_, tile, masks)| {
+            Masked::new(tile, 1, blackmarble::mask_layers(masks), options.negatives)
+        })
+        .collect::<Result<_>>()?;
+    // One source per file (masked or calibrated), in file order.
+    let mut per_file: Vec<Box<dyn RasterSource + Sync + '_>> = Vec::new();
+    let mut file_dates: Vec<String> = Vec::new();
+    for (masked, (date, _, _)) in bm_masked.iter().zip(&bm_tiles) {
+        per_file.push(Box::new(masked));
+        file_dates.push(date.clone());
+    }
+    for ((file, raster), companion) in files.iter().zip(&rasters).zip(&companions) {
+        let source: Box<dyn RasterSource + Sync> = match &file.product {
+            Some(Product::Dmsp(sat_year)) => {
+                let coefficients = options
+                    .calibration
+                    .map(|table| {
+                        table
+                            .coefficients(*sat_year)
+                            .ok_or_else(|| Error::Mismatch {
+                                context: file.path.display().to_string(),
+                                reason: format!(
+                                    "the {} table has no coefficients for {sat_year}",
+                                    table.name()
+                                ),
+                            })
+                    })
+                    .transpose()?;
+                Box::new(Calibrated::new(raster, 1, coefficients)?)
+            }
+            _ => {
+                let masks = companion
+                    .iter()
+                    .map(|m| MaskLayer {
+                        raster: m,
+                        band: 1,
+                        keep: Keep::NonZero,
+                    })
+                    .collect();
+                Box::new(Masked::new(raster, 1, masks, options.negatives)?)
+            }
+        };
+        per_file.push(source);
+        file_dates.push(file.date.clone());
+    }
+    // One source per date: the tiles of one date (Black Marble, VNL monthly) as a mosaic.
+    let labels = collection.dates();
+    let members = |date: &String| -> Vec<usize> {
+        (0..file_dates.len())
+            .filter(|&i| &file_dates[i] == date)
+            .collect()
+    };
+    let mosaics: Vec<Option<Mosaic<'_>>> = labels
+        .iter()
+        .map(|date| {
+            let tiles = members(date);
+            if tiles.len() == 1 {
+                return Ok(None);
+            }
+            let refs = tiles
+                .iter()
+                .map(|&i| per_file[i].as_ref() as &(dyn RasterSource + Sync))
+                .collect();
+            Mosaic::new(refs, 1).map(Some)
+        })
+        .collect::<Result<_>>()?;
+    let sources: Vec<&(dyn RasterSource + Sync)> = labels
+        .iter()
+        .zip(&mosaics)
+        .map(|(date, mosaic)| match mosaic {
+            Some(m) => m as &(dyn RasterSource + Sync),
+            None => per_file[members(date)[0]].as_ref(),
+        })
+        .collect();
+    let grid = sources[0].grid().clone();
+    let raster_crs = grid.crs().cloned().ok_or_else(|| Error::MissingCrs {
+        source_name: files[0].path.display().to_string(),
+    })?;
+
+    // Population on the lights' grid; negative and infinite cells are not people.
+    let population_raster = options.population.as_deref().map(opened).transpose()?;
+    let population_checked = population_raster
+        .as_ref()
+        .map(|p| Population::new(p, 1))
+        .transpose()?;
+    if let Some(p) = &population_checked {
+        let invalid = p.invalid_cells()?;
+        if invalid.total() > 0 {
+            note(
+                format!(
+                    "{}: {} negative and {} infinite cell(s) are not people counts; left out of per_capita and lit_pop_frac as invalid",
+                    p.name(),
+                    invalid.negative,
+                    invalid.infinite
+                ),
+                true,
+            );
+        }
+    }
+    let population: Option<Box<dyn RasterSource + Sync + '_>> = match &population_checked {
+        Some(p) if p.grid().same_as(&grid) => Some(Box::new(p)),
+        Some(p) => Some(Box::new(Resampled::new(
+            p,
+            grid.clone(),
+            Quantity::Extensive,
+        )?)),
+        None => None,
+    };
+
+    // The zones in the rasters' CRS; outputs keep them as given.
+    let prepare = PrepareOptions {
+        keep_as_given: true,
+        ..options.zones.clone()
+    };
+    let zones_source = zones.source_name().to_string();
+    let prepared = zones.prepare_for(&raster_crs, &prepare)?;
+    for step in &prepared.steps {
+        if let Some(message) = step.message() {
+            on_event(RunEvent::Step(&message));
+        }
+    }
+    // DMSP saturates at DN 63 in city cores: say how much.
+    for (file, raster) in files.iter().zip(&rasters) {
+        if matches!(file.product, Some(Product::Dmsp(_))) {
+            let (saturated, valid) = super::dmsp::saturation(raster, 1)?;
+            let share = if valid > 0 {
+                100.0 * saturated as f64 / valid as f64
+            } else {
+                0.0
+            };
+            note(
+                format!(
+                    "{}: {saturated} of {valid} valid cells saturated at DN 63 ({share:.2}%)",
+                    file.path.display()
+                ),
+                false,
+            );
+        }
+    }
+
+    // One pass per date through one coverage index.
+    let indicators = IndicatorSet {
+        threshold,
+        dn_max: is_dmsp.then_some(63.0),
+        population: population.is_some(),
+    };
+    let dates: Vec<Dated<'_>> = labels
+        .iter()
+        .zip(&sources)
+        .map(|(date, source)| Dated {
+            date: date.clone(),
+            raster: *source,
+            band: 1,
+            weights: population
+                .as_deref()
+                .map(|p| (p as &(dyn RasterSource + Sync), 1)),
+        })
+        .collect();
+    let mut series = run_series(
+        &prepared.zones,
+        &dates,
+        &indicators.stats(),
+        options.threads,
+        &|done, total| on_event(RunEvent::Progress { done, total }),
+    )?;
+    for table in &mut series.tables {
+        indicators.complete(table);
+    }
+
+    let mut inputs: Vec<InputFile> = files
+        .iter()
+        .map(|f| InputFile::describe(&format!("raster {}", f.date), &f.path.display().to_string()))
+        .collect();
+    for file in files {
+        if let Some(c) = &file.companion {
+            inputs.push(InputFile::describe(
+                &format!("cf_cvg mask {}", file.date),
+                &c.display().to_string(),
+            ));
+        }
+    }
+    if let Some(p) = &options.population {
+        inputs.push(InputFile::describe("population", &p.display().to_string()));
+    }
+    inputs.push(InputFile::describe("zones", &zones_source));
+    let zone_transformations = prepared.transformations();
+    let zones_crs_as_read = prepared.crs_as_read.clone();
+    let zones = match prepared.as_given {
+        Some(given) => given,
+        None => prepared.zones,
+    };
+    Ok(CountyNtlRun {
+        series,
+        indicators,
+        zones,
+        zones_crs_as_read,
+        zone_transformations,
+        inputs,
+        notes,
+    })
+}
