@@ -289,6 +289,10 @@ impl fmt::Display for Window {
 /// # Ok(())
 /// # }
 /// ```
+///
+/// `==` is identity of the stored numbers and CRS text, for tests; whether
+/// two rasters' cells coincide (so that one coverage serves both) is
+/// [`Grid::same_as`], the one "same grid" test of terralux.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Grid {
     transform: GeoTransform,
