@@ -83,8 +83,17 @@ impl Json {
     }
 }
 
-/// A number in full (shortest round-trip form); non-finite as `null`.
-pub(crate) fn write_number(out: &mut String, v: f64) {
+/// Append `v` in full (shortest round-trip form, no exponent: `1`, `0.1`,
+/// `1000000000000000000000`); non-finite as `null`.
+///
+/// ```
+/// let mut out = String::new();
+/// terralux::write::json::write_number(&mut out, 1.0);
+/// out.push(',');
+/// terralux::write::json::write_number(&mut out, f64::NAN);
+/// assert_eq!(out, "1,null");
+/// ```
+pub fn write_number(out: &mut String, v: f64) {
     if v.is_finite() {
         let _ = write!(out, "{v}");
     } else {
@@ -92,8 +101,15 @@ pub(crate) fn write_number(out: &mut String, v: f64) {
     }
 }
 
-/// A JSON string literal with escapes.
-pub(crate) fn write_string(out: &mut String, s: &str) {
+/// Append `s` as a JSON string literal (quotes, backslashes and control
+/// characters escaped).
+///
+/// ```
+/// let mut out = String::new();
+/// terralux::write::json::write_string(&mut out, "a\"b\n");
+/// assert_eq!(out, r#""a\"b\n""#);
+/// ```
+pub fn write_string(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {

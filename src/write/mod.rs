@@ -13,7 +13,7 @@ mod columns;
 mod csv;
 #[cfg(feature = "gdal")]
 mod format;
-pub(crate) mod json;
+pub mod json;
 mod provenance;
 mod transaction;
 #[cfg(feature = "gdal")]
