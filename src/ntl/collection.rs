@@ -90,6 +90,19 @@ pub struct CollectionFile {
 }
 
 impl CollectionFile {
+    /// The path GDAL opens: `/vsigzip/PATH` for a gzipped file (EOG ships
+    /// `.tif.gz`), the path itself otherwise.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use terralux::ntl::gdal_path;
+    /// assert_eq!(gdal_path(Path::new("d/a.average_masked.dat.tif.gz")), Path::new("/vsigzip/d/a.average_masked.dat.tif.gz"));
+    /// assert_eq!(gdal_path(Path::new("d/a.tif")), Path::new("d/a.tif"));
+    /// ```
+    pub fn gdal_path(&self) -> PathBuf {
+        gdal_path(&self.path)
+    }
+
     /// What the file covers within its date: a tile id, or `None` for a whole product.
     pub fn tile(&self) -> Option<String> {
         match &self.product {
@@ -154,14 +167,14 @@ impl Collection {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                [".tif", ".tiff", ".h5"].iter().any(|e| name.ends_with(e)) && !is_companion(&name)
+                RASTER_ENDINGS.iter().any(|e| name.ends_with(e)) && !is_companion(&name)
             })
             .collect();
         paths.sort();
         if paths.is_empty() {
             return Err(Error::Mismatch {
                 context: folder.display().to_string(),
-                reason: "no raster (.tif, .h5) to read".into(),
+                reason: "no raster (.tif, .tif.gz, .h5) to read".into(),
             });
         }
         Ok(paths)
@@ -170,7 +183,7 @@ impl Collection {
     /// The rasters of `folder` (see [`Collection::list_folder`]); with a
     /// product other than `Auto`, only that product's files are kept.
     pub fn from_folder(folder: &Path, choice: ProductChoice) -> Result<Self> {
-        let mut collection = Self::build(Self::list_folder(folder)?, choice);
+        let mut collection = Self::build(Self::list_folder(folder)?, choice)?;
         if choice != ProductChoice::Auto {
             collection.files.retain(|f| f.product.is_some());
         }
@@ -181,17 +194,17 @@ impl Collection {
     /// The files given. A file that is not of the chosen product is read as
     /// a plain raster (so a series of one product cannot take it).
     pub fn from_paths(paths: Vec<PathBuf>, choice: ProductChoice) -> Result<Self> {
-        let collection = Self::build(paths, choice);
+        let collection = Self::build(paths, choice)?;
         collection.check()?;
         Ok(collection)
     }
 
-    fn build(paths: Vec<PathBuf>, choice: ProductChoice) -> Self {
+    fn build(paths: Vec<PathBuf>, choice: ProductChoice) -> Result<Self> {
         let files = paths
             .into_iter()
             .map(|path| {
                 let name = path.display().to_string();
-                let product = Product::from_name(&name).filter(|p| choice.admits(Some(p)));
+                let product = Product::recognise(&name)?.filter(|p| choice.admits(Some(p)));
                 let date = product.as_ref().map(Product::date).unwrap_or_else(|| {
                     path.file_name()
                         .map(|n| {
@@ -201,20 +214,20 @@ impl Collection {
                         .unwrap_or_default()
                 });
                 let companion = match product {
-                    Some(Product::Vnl(_)) | None => {
-                        cf_cvg_path(&path).filter(|companion| companion.exists())
-                    }
+                    Some(Product::Vnl(_)) | None => cf_cvg_candidates(&path)
+                        .into_iter()
+                        .find(|companion| companion.exists()),
                     _ => None,
                 };
-                CollectionFile {
+                Ok(CollectionFile {
                     path,
                     date,
                     product,
                     companion,
-                }
+                })
             })
-            .collect();
-        Collection { files, choice }
+            .collect::<Result<_>>()?;
+        Ok(Collection { files, choice })
     }
 
     /// One product family, and one file at least.
@@ -278,7 +291,7 @@ impl Collection {
         for file in &self.files {
             if matches!(file.product, Some(Product::Vnl(_)))
                 && file.companion.is_none()
-                && let Some(expected) = cf_cvg_path(&file.path)
+                && let Some(expected) = cf_cvg_candidates(&file.path).into_iter().next()
             {
                 warnings.push(format!(
                     "{}: no cf_cvg companion ({}) beside it; measured without the cloud-free coverage mask (cells never observed count as dark)",
@@ -304,6 +317,53 @@ impl Collection {
         }
         warnings
     }
+}
+
+/// The endings of the files a folder is read for.
+const RASTER_ENDINGS: [&str; 5] = [".tif", ".tiff", ".tif.gz", ".tiff.gz", ".h5"];
+
+/// The path GDAL opens for `path`: through `/vsigzip/` when it ends in
+/// `.gz` (and is not a GDAL virtual path already).
+pub fn gdal_path(path: &Path) -> PathBuf {
+    let text = path.to_string_lossy();
+    if text.ends_with(".gz") && !text.starts_with("/vsi") {
+        PathBuf::from(format!("/vsigzip/{text}"))
+    } else {
+        path.to_path_buf()
+    }
+}
+
+/// Where the `cf_cvg` companion of a VNL layer may be, most likely first:
+/// beside it with the layer's own suffix (`.dat.tif.gz`), then as EOG names
+/// monthly companions (`.cf_cvg.tif`, also for `.avg_rade9h.masked.tif`),
+/// plain or gzipped. Empty for the companion itself. A `/vsigzip/` path is
+/// looked up as the real file.
+fn cf_cvg_candidates(path: &Path) -> Vec<PathBuf> {
+    let real = path
+        .to_str()
+        .and_then(|p| p.strip_prefix("/vsigzip/"))
+        .map_or_else(|| path.to_path_buf(), PathBuf::from);
+    let Some(same_suffix) = cf_cvg_path(&real) else {
+        return Vec::new();
+    };
+    let stem = real
+        .file_name()
+        .map(|n| {
+            n.to_string_lossy()
+                .split('.')
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+        .unwrap_or_default();
+    let mut candidates = vec![same_suffix];
+    for suffix in ["tif", "dat.tif", "tif.gz", "dat.tif.gz"] {
+        let candidate = real.with_file_name(format!("{stem}.cf_cvg.{suffix}"));
+        if !candidates.contains(&candidate) {
+            candidates.push(candidate);
+        }
+    }
+    candidates
 }
 
 /// Companions and population rasters in a product folder.

@@ -9,7 +9,7 @@ use super::dmsp::{Calibrated, Calibration};
 use super::mask::{Keep, MaskLayer, Masked, Negatives};
 use super::population::Population;
 use super::series::{Dated, Series, run_series};
-use super::{Collection, IndicatorSet, Product, blackmarble};
+use super::{Collection, IndicatorSet, Product, blackmarble, gdal_path};
 use crate::error::{Error, Result};
 use crate::raster::{GdalRaster, Mosaic, Quantity, RasterOptions, RasterSource, Resampled};
 use crate::write::InputFile;
@@ -140,7 +140,7 @@ pub fn county_ntl(
     } else {
         files
             .iter()
-            .map(|f| opened(&f.path))
+            .map(|f| opened(&f.gdal_path()))
             .collect::<Result<_>>()?
     };
     for raster in &rasters {
@@ -153,7 +153,12 @@ pub fn county_ntl(
     } else {
         files
             .iter()
-            .map(|f| f.companion.as_deref().map(opened).transpose())
+            .map(|f| {
+                f.companion
+                    .as_deref()
+                    .map(|c| opened(&gdal_path(c)))
+                    .transpose()
+            })
             .collect::<Result<_>>()?
     };
     for warning in collection.warnings() {
