@@ -70,6 +70,12 @@ impl BlackMarbleName {
         })
     }
 
+    /// True for the daily at-sensor product (A1), whose radiance is not
+    /// BRDF-corrected and which has no `Mandatory_Quality_Flag`.
+    pub fn is_at_sensor(&self) -> bool {
+        self.product.ends_with("A1")
+    }
+
     /// True for the monthly (A3) and yearly (A4) composites.
     pub fn is_composite(&self) -> bool {
         self.product.ends_with("A3") || self.product.ends_with("A4")
@@ -169,22 +175,93 @@ pub fn check_bounds(
     }
 }
 
-/// The radiance layer read by default: `DNB_BRDF-Corrected_NTL` for the
-/// daily products (A1, A2), `AllAngle_Composite_Snow_Free` for the monthly
-/// and yearly composites (A3, A4).
+/// The radiance layer read by default, as the World Bank's tools
+/// (blackmarblepy, blackmarbler) choose it: `DNB_At_Sensor_Radiance_500m`
+/// for VNP46A1 (the only radiance it has), `Gap_Filled_DNB_BRDF-Corrected_NTL`
+/// for VNP46A2 (cloudy and poor cells replaced by the latest good
+/// retrieval), `NearNadir_Composite_Snow_Free` for the monthly and yearly
+/// composites (A3, A4).
+///
+/// ```
+/// use terralux::ntl::blackmarble::{BlackMarbleName, default_layer};
+/// let name = |n| BlackMarbleName::parse(n).unwrap();
+/// assert_eq!(default_layer(&name("VNP46A1.A2020100.h28v06.002.2021.h5")), "DNB_At_Sensor_Radiance_500m");
+/// assert_eq!(default_layer(&name("VNP46A2.A2020100.h28v06.002.2021.h5")), "Gap_Filled_DNB_BRDF-Corrected_NTL");
+/// assert_eq!(default_layer(&name("VNP46A3.A2020061.h28v06.001.2021.h5")), "NearNadir_Composite_Snow_Free");
+/// ```
 pub fn default_layer(name: &BlackMarbleName) -> &'static str {
     if name.is_composite() {
-        "AllAngle_Composite_Snow_Free"
+        "NearNadir_Composite_Snow_Free"
+    } else if name.is_at_sensor() {
+        "DNB_At_Sensor_Radiance_500m"
     } else {
-        "DNB_BRDF-Corrected_NTL"
+        "Gap_Filled_DNB_BRDF-Corrected_NTL"
     }
+}
+
+/// Which of a tile's quality layers mask its radiance.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MaskPolicy {
+    /// Only fill: the layer's own `_FillValue` and the cells its quality
+    /// layer marks as fill (255). What blackmarblepy and blackmarbler do by
+    /// default, and the default here: results compare with theirs, and the
+    /// default A2 layer is gap-filled, which same-day flags would undo.
+    #[default]
+    Fill,
+    /// Fill, and the quality flags: daily layers keep `Mandatory_Quality_Flag`
+    /// 0 or 1 (A2) and cells not cloudy (bits 6-7 of `QF_Cloud_Mask`
+    /// 2 or 3) nor snow (bit 10); composites keep `_Quality` 0 (not poor,
+    /// not gap-filled). A gap-filled layer gets no same-day flags (they
+    /// describe the retrieval the filling replaced): fill only.
+    Strict,
+    /// No quality layer at all: only the radiance layer's own `_FillValue`.
+    None,
+}
+
+impl MaskPolicy {
+    /// The name on the command line: `fill`, `strict`, `none`.
+    pub fn name(self) -> &'static str {
+        match self {
+            MaskPolicy::Fill => "fill",
+            MaskPolicy::Strict => "strict",
+            MaskPolicy::None => "none",
+        }
+    }
+}
+
+impl std::str::FromStr for MaskPolicy {
+    type Err = Error;
+
+    /// ```
+    /// use terralux::ntl::blackmarble::MaskPolicy;
+    /// assert_eq!("strict".parse::<MaskPolicy>().unwrap(), MaskPolicy::Strict);
+    /// assert!("all".parse::<MaskPolicy>().is_err());
+    /// ```
+    fn from_str(s: &str) -> Result<Self> {
+        [MaskPolicy::Fill, MaskPolicy::Strict, MaskPolicy::None]
+            .into_iter()
+            .find(|p| p.name() == s)
+            .ok_or_else(|| Error::Request {
+                context: "--masks".into(),
+                reason: format!("takes fill, strict or none, not '{s}'"),
+            })
+    }
+}
+
+/// The composite layer a `_Num` (observations) or `_Std` (deviation) layer
+/// belongs to, whose `_Quality` describes it.
+fn composite_base(layer: &str) -> &str {
+    layer
+        .strip_suffix("_Num")
+        .or_else(|| layer.strip_suffix("_Std"))
+        .unwrap_or(layer)
 }
 
 #[cfg(feature = "gdal")]
 mod reading {
     use std::path::Path;
 
-    use super::{BlackMarbleName, check_bounds, tile_grid};
+    use super::{BlackMarbleName, MaskPolicy, check_bounds, tile_grid};
     use crate::crs::Crs;
     use crate::error::{Error, Result};
     use crate::ntl::mask::{Keep, MaskLayer};
@@ -264,34 +341,73 @@ mod reading {
         raster.with_band_encoding(1, encoding)
     }
 
-    /// The default quality masks of a tile, as `(layer raster, rule)`:
-    /// for daily products (A1, A2), `Mandatory_Quality_Flag` 0 or 1 (high
-    /// quality, persistent or ephemeral; 2 poor and 255 fill are dropped) and,
-    /// when the file has it, `QF_Cloud_Mask` without bit 7 (probably or
-    /// confidently cloudy) and bit 10 (snow or ice); for composites (A3, A4),
-    /// `<layer>_Quality` 0 (good; poor, gap-filled and fill dropped).
-    pub fn default_masks(path: &Path, layer: &str) -> Result<Vec<(GdalRaster, Keep)>> {
+    /// The quality masks of `layer` of a tile under `policy` (see
+    /// [`MaskPolicy`]), as `(layer raster, rule)`. A `_Num` or `_Std`
+    /// composite layer is masked by its composite's `_Quality`.
+    pub fn masks(path: &Path, layer: &str, policy: MaskPolicy) -> Result<Vec<(GdalRaster, Keep)>> {
         let file = path.display().to_string();
         let name = BlackMarbleName::parse(&file).ok_or_else(|| Error::Open {
             source_name: file.clone(),
             reason: "not a Black Marble file name".into(),
         })?;
+        let gap_filled = layer.starts_with("Gap_Filled_");
+        let strict = policy == MaskPolicy::Strict && !gap_filled;
         let mut masks = Vec::new();
-        if name.is_composite() {
-            masks.push((
-                open_layer(path, &format!("{layer}_Quality"))?,
-                Keep::OneOf(vec![0.0]),
-            ));
-        } else {
-            masks.push((
-                open_layer(path, "Mandatory_Quality_Flag")?,
-                Keep::OneOf(vec![0.0, 1.0]),
-            ));
-            if let Ok(cloud) = open_layer(path, "QF_Cloud_Mask") {
-                masks.push((cloud, Keep::BitsClear((1 << 7) | (1 << 10))));
+        match policy {
+            MaskPolicy::None => {}
+            _ if name.is_composite() => {
+                let quality = format!("{}_Quality", super::composite_base(layer));
+                // 0 good, 1 poor, 2 gap-filled; 255 (fill) reads as invalid.
+                let keep = if strict {
+                    vec![0.0]
+                } else {
+                    vec![0.0, 1.0, 2.0]
+                };
+                masks.push((open_layer(path, &quality)?, Keep::OneOf(keep)));
+            }
+            _ => {
+                if !name.is_at_sensor() {
+                    // 0, 1 high quality, 2 poor; 255 (fill) reads as invalid.
+                    let keep = if strict {
+                        vec![0.0, 1.0]
+                    } else {
+                        vec![0.0, 1.0, 2.0]
+                    };
+                    masks.push((
+                        open_layer(path, "Mandatory_Quality_Flag")?,
+                        Keep::OneOf(keep),
+                    ));
+                }
+                if strict && let Ok(cloud) = open_layer(path, "QF_Cloud_Mask") {
+                    // Bit 7 is set for "probably" (2) and "confidently" (3) cloudy; bit 10 snow/ice.
+                    masks.push((cloud, Keep::BitsClear((1 << 7) | (1 << 10))));
+                }
             }
         }
         Ok(masks)
+    }
+
+    /// The strict masks of `layer` ([`MaskPolicy::Strict`]); see [`masks`].
+    pub fn default_masks(path: &Path, layer: &str) -> Result<Vec<(GdalRaster, Keep)>> {
+        masks(path, layer, MaskPolicy::Strict)
+    }
+
+    /// The default radiance layer of the tile ([`super::default_layer`]),
+    /// under the other name collection 2 may give A1's
+    /// (`DNB_At_Sensor_Radiance`) when the file has no `_500m` layer.
+    pub fn open_default_layer(path: &Path) -> Result<(GdalRaster, &'static str)> {
+        let file = path.display().to_string();
+        let name = BlackMarbleName::parse(&file).ok_or_else(|| Error::Open {
+            source_name: file.clone(),
+            reason: "not a Black Marble file name".into(),
+        })?;
+        let layer = super::default_layer(&name);
+        match open_layer(path, layer) {
+            Err(e) if name.is_at_sensor() => open_layer(path, "DNB_At_Sensor_Radiance")
+                .map(|r| (r, "DNB_At_Sensor_Radiance"))
+                .map_err(|_| e),
+            other => other.map(|r| (r, layer)),
+        }
     }
 
     /// `masks` (from [`default_masks`]) as the mask layers of a [`Masked`](crate::ntl::mask::Masked) raster.
@@ -308,4 +424,4 @@ mod reading {
 }
 
 #[cfg(feature = "gdal")]
-pub use reading::{default_masks, mask_layers, open_layer};
+pub use reading::{default_masks, mask_layers, masks, open_default_layer, open_layer};

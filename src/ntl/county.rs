@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use super::blackmarble::MaskPolicy;
 use super::dmsp::{Calibrated, Calibration};
 use super::mask::{Keep, MaskLayer, Masked, Negatives};
 use super::population::Population;
@@ -27,8 +28,11 @@ pub struct CountyNtlOptions {
     pub negatives: Negatives,
     /// DMSP inter-calibration (`None`: raw DN).
     pub calibration: Option<Calibration>,
-    /// The Black Marble layer; `None`: the product's default.
+    /// The Black Marble layer; `None`: the product's default
+    /// ([`blackmarble::default_layer`]).
     pub bm_layer: Option<String>,
+    /// Which Black Marble quality layers mask the radiance (default: fill only).
+    pub bm_masks: MaskPolicy,
     /// CRS override and GCJ-02 conversion of the zones.
     pub zones: PrepareOptions,
     /// Worker threads (`None`: all cores).
@@ -45,6 +49,7 @@ impl Default for CountyNtlOptions {
             negatives: Negatives::Zero,
             calibration: Some(Calibration::Elvidge2014),
             bm_layer: None,
+            bm_masks: MaskPolicy::Fill,
             zones: PrepareOptions::default(),
             threads: None,
             raster_options: RasterOptions::default(),
@@ -165,26 +170,41 @@ pub fn county_ntl(
         note(warning, true);
     }
     // Black Marble: each tile's layer with its quality masks.
+    let mut bm_layers: Vec<String> = Vec::new();
     let bm_tiles: Vec<(String, GdalRaster, Vec<(GdalRaster, Keep)>)> = files
         .iter()
-        .filter_map(|f| match &f.product {
-            Some(Product::BlackMarble(name)) => Some((
-                f,
-                options
-                    .bm_layer
-                    .as_deref()
-                    .unwrap_or(blackmarble::default_layer(name)),
-            )),
-            _ => None,
-        })
-        .map(|(f, layer)| {
-            Ok((
-                f.date.clone(),
-                blackmarble::open_layer(&f.path, layer)?,
-                blackmarble::default_masks(&f.path, layer)?,
-            ))
+        .filter(|f| matches!(f.product, Some(Product::BlackMarble(_))))
+        .map(|f| {
+            let (radiance, layer) = match &options.bm_layer {
+                Some(layer) => (blackmarble::open_layer(&f.path, layer)?, layer.as_str()),
+                None => blackmarble::open_default_layer(&f.path)?,
+            };
+            if !bm_layers.iter().any(|l| l == layer) {
+                bm_layers.push(layer.to_string());
+            }
+            let masks = blackmarble::masks(&f.path, layer, options.bm_masks)?;
+            Ok((f.date.clone(), radiance, masks))
         })
         .collect::<Result<_>>()?;
+    if !bm_layers.is_empty() {
+        let policy = options.bm_masks;
+        let gap_filled = bm_layers.iter().any(|l| l.starts_with("Gap_Filled_"));
+        note(
+            format!(
+                "Black Marble layer {}, masks '{}'{}",
+                bm_layers.join(", "),
+                policy.name(),
+                match policy {
+                    MaskPolicy::Fill => " (fill values only, as blackmarblepy and blackmarbler)",
+                    MaskPolicy::Strict if gap_filled =>
+                        " (no same-day quality flags on the gap-filled layer: fill values only there)",
+                    MaskPolicy::Strict => " (quality, cloud and snow flags)",
+                    MaskPolicy::None => " (no quality layer; the layer's own fill value only)",
+                }
+            ),
+            false,
+        );
+    }
     let bm_masked: Vec<Masked<'_>> = bm_tiles
         .iter()
         .map(|(_, tile, masks)| {

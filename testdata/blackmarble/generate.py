@@ -1,4 +1,4 @@
-"""Black Marble VNP46A2 fixtures for terralux's tests (collections 1 and 2).
+"""Black Marble VNP46A1/A2 fixtures for terralux's tests (collections 1 and 2).
 
     python3 -m venv /tmp/h5 && /tmp/h5/bin/pip install h5py numpy
     /tmp/h5/bin/python testdata/blackmarble/generate.py   # from the repository root
@@ -18,8 +18,14 @@ N = 2400
 HERE = Path(__file__).parent
 
 
-def tile(path, collection, h, v, factor):
-    """Radiance 0.5 nW everywhere, 50 nW in a block over the test counties, fill and flags in known places."""
+def tile(path, collection, h, v, factor, product="A2"):
+    """Radiance 0.5 nW everywhere, 50 nW in a block over the test counties, fill and flags in known places.
+
+    A2 tiles have the BRDF-corrected layer, whose poor and cloudy cells hold
+    a poor retrieval (5 nW instead of 50), and the gap-filled layer, where
+    those cells hold the good value again; A1 tiles have the at-sensor
+    radiance (the BRDF layer's values) and the cloud mask, no quality flag.
+    """
     radiance = np.full((N, N), 0.5, dtype=np.float64)
     if (h, v) == (28, 6):
         radiance[48:96, 1464:1512] = 50.0  # 106.1-106.3 E, 29.6-29.8 N
@@ -34,6 +40,12 @@ def tile(path, collection, h, v, factor):
     cloud = np.zeros((N, N), dtype=np.uint16)
     cloud[80:86, 1500:1510] |= 0b11 << 6  # confident cloudy
     cloud[86:89, 1500:1510] |= 1 << 10  # snow/ice
+    gap_filled = radiance.copy()
+    if (h, v) == (28, 6):
+        retrieved = radiance.copy()
+        retrieved[70:76, 1480:1490] = 5.0 * factor  # the poor retrieval
+        retrieved[80:89, 1500:1510] = 5.0 * factor  # under cloud and snow
+        radiance = retrieved
     with h5py.File(path, "w") as f:
         f.attrs["HorizontalTileNumber"] = np.int32(h)
         f.attrs["VerticalTileNumber"] = np.int32(v)
@@ -44,21 +56,27 @@ def tile(path, collection, h, v, factor):
         f.attrs["SouthBoundingCoord"] = north - 10
         group = f.require_group("HDFEOS/GRIDS/VNP_Grid_DNB/Data Fields" if collection == 1 else "HDFEOS/GRIDS/VIIRS_Grid_DNB_2d/Data Fields")
         opts = dict(chunks=(240, 240), compression="gzip", compression_opts=9)
-        if collection == 1:
-            raw = np.round(radiance * 10).astype(np.uint16)
-            raw[fill] = 65535
-            ntl = group.create_dataset("DNB_BRDF-Corrected_NTL", data=raw, **opts)
-            ntl.attrs["_FillValue"] = np.uint16(65535)
-            ntl.attrs["scale_factor"] = np.float32(0.1)
-        else:
-            raw = radiance.astype(np.float32)
-            raw[fill] = -999.9
-            ntl = group.create_dataset("DNB_BRDF-Corrected_NTL", data=raw, **opts)
-            ntl.attrs["_FillValue"] = np.float32(-999.9)
-            ntl.attrs["scale_factor"] = np.float32(1.0)
-        ntl.attrs["add_offset"] = np.float32(0.0)
-        q = group.create_dataset("Mandatory_Quality_Flag", data=quality, **opts)
-        q.attrs["_FillValue"] = np.uint8(255)
+        layers = {"DNB_At_Sensor_Radiance_500m": radiance} if product == "A1" else {
+            "DNB_BRDF-Corrected_NTL": radiance,
+            "Gap_Filled_DNB_BRDF-Corrected_NTL": gap_filled,
+        }
+        for layer, values in layers.items():
+            if collection == 1:
+                raw = np.round(values * 10).astype(np.uint16)
+                raw[fill] = 65535
+                ntl = group.create_dataset(layer, data=raw, **opts)
+                ntl.attrs["_FillValue"] = np.uint16(65535)
+                ntl.attrs["scale_factor"] = np.float32(0.1)
+            else:
+                raw = values.astype(np.float32)
+                raw[fill] = -999.9
+                ntl = group.create_dataset(layer, data=raw, **opts)
+                ntl.attrs["_FillValue"] = np.float32(-999.9)
+                ntl.attrs["scale_factor"] = np.float32(1.0)
+            ntl.attrs["add_offset"] = np.float32(0.0)
+        if product == "A2":
+            q = group.create_dataset("Mandatory_Quality_Flag", data=quality, **opts)
+            q.attrs["_FillValue"] = np.uint8(255)
         c = group.create_dataset("QF_Cloud_Mask", data=cloud, **opts)
         c.attrs["_FillValue"] = np.uint16(65535)
 
@@ -70,6 +88,8 @@ def main():
     for day, factor in (("100", 1.0), ("101", 1.2)):
         for h in (28, 29):
             tile(HERE / "c2" / f"VNP46A2.A2020{day}.h{h}v06.002.2021125000000.h5", 2, h, 6, factor)
+    (HERE / "a1").mkdir(exist_ok=True)
+    tile(HERE / "a1" / "VNP46A1.A2020100.h28v06.002.2021125000000.h5", 2, 28, 6, 1.0, "A1")
 
 
 if __name__ == "__main__":
