@@ -233,3 +233,94 @@ fn monthly_masked_layers_find_their_cf_cvg_companion() {
         "tnl without the unobserved cell"
     );
 }
+
+/// A 2 x 2 DMSP-like Byte GeoTIFF (255 = nodata, as the product declares).
+fn write_dn(path: &Path, values: [u8; 4]) {
+    let driver = DriverManager::get_driver_by_name("GTiff").unwrap();
+    let mut ds = driver
+        .create_with_band_type::<u8, _>(path, 2, 2, 1)
+        .unwrap();
+    ds.set_geo_transform(&[106.0, 0.01, 0.0, 30.0, 0.0, -0.01])
+        .unwrap();
+    ds.set_spatial_ref(&gdal::spatial_ref::SpatialRef::from_epsg(4326).unwrap())
+        .unwrap();
+    let mut band = ds.rasterband(1).unwrap();
+    band.set_no_data_value(Some(255.0)).unwrap();
+    band.write((0, 0), (2, 2), &mut Buffer::new((2, 2), values.to_vec()))
+        .unwrap();
+}
+
+#[test]
+fn dmsp_years_of_two_satellites_are_their_mean_after_calibration() {
+    use terralux::ntl::dmsp::Calibration;
+    let tmp = TempDir::new("dmsp-pairs");
+    let f14 = [10u8, 20, 255, 30];
+    let f15 = [20u8, 255, 255, 40];
+    write_dn(&tmp.join("F142000.v4b_web.stable_lights.avg_vis.tif"), f14);
+    write_dn(&tmp.join("F152000.v4b_web.stable_lights.avg_vis.tif"), f15);
+    write_dn(&tmp.join("F162008.v4b_web.stable_lights.avg_vis.tif"), f15);
+    let collection = Collection::from_folder(tmp.path(), ProductChoice::Dmsp).unwrap();
+    assert_eq!(collection.dates(), ["2000", "2008"]);
+    assert!(
+        collection.warnings().is_empty(),
+        "{:?}",
+        collection.warnings()
+    );
+    let tnl = |calibration, notes: &std::sync::Mutex<Vec<String>>| {
+        let options = CountyNtlOptions {
+            calibration,
+            ..CountyNtlOptions::default()
+        };
+        let run = county_ntl(&collection, zones(), &options, &|event| {
+            if let terralux::ntl::RunEvent::Note(text) = event {
+                notes.lock().unwrap().push(text.to_string());
+            }
+        })
+        .unwrap();
+        let value = |t: usize| run.series.tables[t].zones[0].values[0].as_f64().unwrap();
+        (value(0), value(1))
+    };
+    let notes = std::sync::Mutex::new(Vec::new());
+    // Raw DN: cell means 15, 20 (F14 alone), none, 35.
+    assert_eq!(tnl(None, &notes), (15.0 + 20.0 + 35.0, 20.0 + 40.0));
+    assert!(
+        notes
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|n| n.starts_with("2000: ") && n.contains("averaged")),
+        "{:?}",
+        notes.lock().unwrap()
+    );
+    // Elvidge 2014 (DOMAIN.md §1c): F142000 [1.0988, 1.3155, -0.0053], F152000 [0.1254, 1.0452, -0.0010].
+    let cal = |c: [f64; 3], dn: f64| (c[0] + c[1] * dn + c[2] * dn * dn).clamp(0.0, 63.0);
+    let (a, b) = ([1.0988, 1.3155, -0.0053], [0.1254, 1.0452, -0.0010]);
+    let expected_2000 =
+        (cal(a, 10.0) + cal(b, 20.0)) / 2.0 + cal(a, 20.0) + (cal(a, 30.0) + cal(b, 40.0)) / 2.0;
+    let elvidge = std::sync::Mutex::new(Vec::new());
+    let got = tnl(Some(Calibration::Elvidge2014), &elvidge);
+    assert!(
+        (got.0 - expected_2000).abs() < 1e-9,
+        "{got:?} vs {expected_2000}"
+    );
+    // Li & Zhou list no F152000 (F15 from 2003 only): its DN are used as they are, and said.
+    let li_zhou = std::sync::Mutex::new(Vec::new());
+    let got = tnl(Some(Calibration::LiZhou2017), &li_zhou);
+    let f14_li_zhou = [-0.0781, 1.4588, -0.0073];
+    let expected_2000 = (cal(f14_li_zhou, 10.0) + 20.0) / 2.0
+        + cal(f14_li_zhou, 20.0)
+        + (cal(f14_li_zhou, 30.0) + 40.0) / 2.0;
+    assert!(
+        (got.0 - expected_2000).abs() < 1e-9,
+        "{got:?} vs {expected_2000}"
+    );
+    assert!(
+        li_zhou
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|n| n.contains("lists no coefficients for F152000")),
+        "{:?}",
+        li_zhou.lock().unwrap()
+    );
+}

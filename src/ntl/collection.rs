@@ -285,7 +285,7 @@ impl Collection {
 
     /// What would otherwise change silently, one sentence each: a VNL
     /// layer without its `cf_cvg` mask, two files of one date over the
-    /// same tile.
+    /// same tile (but DMSP's two satellites of one year, which are averaged).
     pub fn warnings(&self) -> Vec<String> {
         let mut warnings = Vec::new();
         for file in &self.files {
@@ -300,7 +300,8 @@ impl Collection {
                 ));
             }
         }
-        for (i, file) in self.files.iter().enumerate() {
+        // DMSP years of two satellites are averaged, not mosaicked: nothing to warn of.
+        for (i, file) in self.files.iter().enumerate().filter(|_| !self.is_dmsp()) {
             let tile = file.tile();
             if let Some(earlier) = self.files[..i]
                 .iter()

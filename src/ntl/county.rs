@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use super::blackmarble::MaskPolicy;
-use super::dmsp::{Calibrated, Calibration};
+use super::dmsp::{Calibrated, Calibration, SatelliteMean};
 use super::mask::{Keep, MaskLayer, Masked, Negatives};
 use super::population::Population;
 use super::series::{Dated, Series, run_series};
@@ -221,20 +221,33 @@ pub fn county_ntl(
     for ((file, raster), companion) in files.iter().zip(&rasters).zip(&companions) {
         let source: Box<dyn RasterSource + Sync> = match &file.product {
             Some(Product::Dmsp(sat_year)) => {
-                let coefficients = options
-                    .calibration
-                    .map(|table| {
-                        table
-                            .coefficients(*sat_year)
-                            .ok_or_else(|| Error::Mismatch {
+                let coefficients = match options.calibration {
+                    None => None,
+                    Some(table) => match table.coefficients(*sat_year) {
+                        Some(c) => Some(c),
+                        // Li & Zhou calibrate some satellite-years only; the others are their reference.
+                        None if table == Calibration::LiZhou2017 => {
+                            note(
+                                format!(
+                                    "{}: the {} table lists no coefficients for {sat_year}; its DN are used as they are",
+                                    file.path.display(),
+                                    table.name()
+                                ),
+                                false,
+                            );
+                            None
+                        }
+                        None => {
+                            return Err(Error::Mismatch {
                                 context: file.path.display().to_string(),
                                 reason: format!(
                                     "the {} table has no coefficients for {sat_year}",
                                     table.name()
                                 ),
-                            })
-                    })
-                    .transpose()?;
+                            });
+                        }
+                    },
+                };
                 Box::new(Calibrated::new(raster, 1, coefficients)?)
             }
             _ => {
@@ -259,25 +272,39 @@ pub fn county_ntl(
             .filter(|&i| &file_dates[i] == date)
             .collect()
     };
-    let mosaics: Vec<Option<Mosaic<'_>>> = labels
+    // DMSP years of two satellites are averaged after calibration instead.
+    let combined: Vec<Option<Box<dyn RasterSource + Sync + '_>>> = labels
         .iter()
         .map(|date| {
             let tiles = members(date);
             if tiles.len() == 1 {
                 return Ok(None);
             }
-            let refs = tiles
+            let refs: Vec<&(dyn RasterSource + Sync)> = tiles
                 .iter()
                 .map(|&i| per_file[i].as_ref() as &(dyn RasterSource + Sync))
                 .collect();
-            Mosaic::new(refs, 1).map(Some)
+            let source: Box<dyn RasterSource + Sync> = if is_dmsp {
+                let names: Vec<String> = refs.iter().map(|r| r.name().to_string()).collect();
+                note(
+                    format!(
+                        "{date}: {} averaged cell by cell after calibration",
+                        names.join(" and ")
+                    ),
+                    false,
+                );
+                Box::new(SatelliteMean::new(refs)?)
+            } else {
+                Box::new(Mosaic::new(refs, 1)?)
+            };
+            Ok(Some(source))
         })
         .collect::<Result<_>>()?;
     let sources: Vec<&(dyn RasterSource + Sync)> = labels
         .iter()
-        .zip(&mosaics)
-        .map(|(date, mosaic)| match mosaic {
-            Some(m) => m as &(dyn RasterSource + Sync),
+        .zip(&combined)
+        .map(|(date, combined)| match combined {
+            Some(c) => c.as_ref(),
             None => per_file[members(date)[0]].as_ref(),
         })
         .collect();

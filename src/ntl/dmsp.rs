@@ -260,6 +260,118 @@ impl crate::raster::RasterSource for Calibrated<'_> {
     }
 }
 
+/// The mean of several (calibrated) DMSP rasters of one year on one grid:
+/// years flown by two satellites (F10/F12 1994, F12/F14 1997-1999,
+/// F14/F15 2000-2003, F15/F16 2004-2007, F16/F18 2008-2009... as DOMAIN.md
+/// §1c lists them) are averaged after calibration, as Elvidge et al. 2014
+/// and Li & Zhou 2017 build their series. A cell valid in one satellite
+/// only takes that value; a cell valid in none is invalid.
+///
+/// ```
+/// # fn main() -> terralux::Result<()> {
+/// use ndarray::array;
+/// use terralux::ntl::dmsp::SatelliteMean;
+/// use terralux::{GeoTransform, Grid, Raster, RasterSource};
+/// let grid = Grid::new(GeoTransform::new(0.0, 1.0, 1.0, -1.0)?, 1, 3)?;
+/// let f14 = Raster::new(grid.clone(), array![[10.0, f64::NAN, f64::NAN]])?;
+/// let f15 = Raster::new(grid, array![[20.0, 7.0, f64::NAN]])?;
+/// let mean = SatelliteMean::new(vec![&f14, &f15])?;
+/// let v = mean.read_window_f64(1, mean.grid().full_window())?;
+/// assert_eq!((v[[0, 0]], v[[0, 1]]), (15.0, 7.0));
+/// assert!(v[[0, 2]].is_nan());
+/// # Ok(())
+/// # }
+/// ```
+pub struct SatelliteMean<'a> {
+    members: Vec<&'a (dyn crate::raster::RasterSource + Sync)>,
+    name: String,
+}
+
+impl<'a> SatelliteMean<'a> {
+    /// The mean of band 1 of `members`, which must share one grid
+    /// ([`Grid::same_as`](crate::grid::Grid::same_as)).
+    pub fn new(
+        members: Vec<&'a (dyn crate::raster::RasterSource + Sync)>,
+    ) -> crate::error::Result<Self> {
+        let first = members
+            .first()
+            .ok_or_else(|| crate::error::Error::Request {
+                context: "DMSP satellite mean".into(),
+                reason: "no raster to average".into(),
+            })?;
+        if let Some(other) = members.iter().find(|m| !m.grid().same_as(first.grid())) {
+            return Err(crate::error::Error::Mismatch {
+                context: other.name().to_string(),
+                reason: format!(
+                    "its grid differs from {}'s; the satellites of one year are averaged cell by cell",
+                    first.name()
+                ),
+            });
+        }
+        let names: Vec<&str> = members.iter().map(|m| m.name()).collect();
+        let name = format!("mean of {}", names.join(" and "));
+        Ok(SatelliteMean { members, name })
+    }
+}
+
+impl crate::raster::RasterSource for SatelliteMean<'_> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn grid(&self) -> &crate::grid::Grid {
+        self.members[0].grid()
+    }
+
+    fn band_count(&self) -> usize {
+        1
+    }
+
+    fn band_info(&self, band: usize) -> crate::error::Result<crate::raster::BandInfo> {
+        crate::raster::check_band(&self.name, band, 1)?;
+        let info = self.members[0].band_info(1)?;
+        Ok(crate::raster::BandInfo {
+            band: 1,
+            data_type: crate::raster::DataType::F64,
+            encoding: crate::raster::CellEncoding::default(),
+            block_shape: info.block_shape,
+        })
+    }
+
+    fn read_window_f64(
+        &self,
+        band: usize,
+        window: crate::grid::Window,
+    ) -> crate::error::Result<ndarray::Array2<f64>> {
+        crate::raster::check_band(&self.name, band, 1)?;
+        let mut sum = ndarray::Array2::<f64>::zeros((window.rows, window.cols));
+        let mut count = ndarray::Array2::<f64>::zeros((window.rows, window.cols));
+        for member in &self.members {
+            let values = member.read_window_f64(1, window)?;
+            ndarray::Zip::from(&mut sum)
+                .and(&mut count)
+                .and(&values)
+                .for_each(|s, n, &v| {
+                    if !v.is_nan() {
+                        *s += v;
+                        *n += 1.0;
+                    }
+                });
+        }
+        Ok(ndarray::Zip::from(&sum)
+            .and(&count)
+            .map_collect(|&s, &n| if n > 0.0 { s / n } else { f64::NAN }))
+    }
+
+    fn read_window<T: crate::raster::CellType>(
+        &self,
+        band: usize,
+        window: crate::grid::Window,
+    ) -> crate::error::Result<ndarray::Array2<T>> {
+        Ok(self.read_window_f64(band, window)?.mapv(T::from_f64))
+    }
+}
+
 /// How many valid cells of a DMSP band are saturated (DN 63), and how many
 /// are valid, read in row bands (DMSP sums and means understate bright city
 /// cores; this says by how much they may).
