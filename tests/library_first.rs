@@ -6,8 +6,8 @@ mod common;
 use geo_types::{MultiPolygon, polygon};
 use ndarray::array;
 use terralux::coverage::{CoverageIndex, CoverageMode};
-use terralux::ntl::IndicatorSet;
 use terralux::ntl::series::{Dated, run_series};
+use terralux::ntl::{IndicatorSet, Normaliser};
 use terralux::stats::{Stat, StatValue};
 use terralux::table::{Table, TableOptions};
 use terralux::zones::{Attributes, Zone, ZoneId, ZoneSet};
@@ -89,7 +89,7 @@ fn indicator_columns_keep_their_own_statistics_without_population() {
     let zones = ZoneSet::new(vec![rectangle(1, 0.0, 4.0)], Some(Crs::wgs84()));
     let set = IndicatorSet {
         threshold: 2.0,
-        dn_max: None,
+        normaliser: Normaliser::RunMaximum,
         population: false,
     };
     let dates = [
@@ -107,9 +107,7 @@ fn indicator_columns_keep_their_own_statistics_without_population() {
         },
     ];
     let mut series = run_series(&zones, &dates, &set.stats(), Some(1), &|_, _| {}).unwrap();
-    for table in &mut series.tables {
-        set.complete(table);
-    }
+    assert_eq!(set.complete(&mut series.tables), Some(4.0));
     let (long, long_zones) = series.long_form(&zones).unwrap();
     assert_eq!(long_zones.len(), 2);
     let named: Vec<(&str, Stat)> = long
@@ -215,4 +213,50 @@ fn text_after_a_closing_quote_is_an_error_not_dropped_quotes() {
     // A quote inside an unquoted field is kept as it is; doubled quotes inside quotes are one.
     let table = Table::parse("code,name\n1,a\"b\n2,\"say \"\"hi\"\"\"\n", "t.csv").unwrap();
     assert_eq!(table.column("name").unwrap(), ["a\"b", "say \"hi\""]);
+}
+
+#[test]
+fn ali_and_cnli_rank_a_uniformly_dim_county_below_a_bright_one() {
+    // Zone 1: four cells of 1.0 (dim, all lit above 0.5); zone 2: 10, 20, 40, 60.
+    let grid = Grid::new(GeoTransform::new(0.0, 1.0, 1.0, -1.0).unwrap(), 1, 8)
+        .unwrap()
+        .with_crs(Crs::wgs84());
+    let raster = Raster::new(grid, array![[1.0, 1.0, 1.0, 1.0, 10.0, 20.0, 40.0, 60.0]]).unwrap();
+    let zones = ZoneSet::new(
+        vec![rectangle(1, 0.0, 4.0), rectangle(2, 4.0, 8.0)],
+        Some(Crs::wgs84()),
+    );
+    let set = IndicatorSet {
+        threshold: 0.5,
+        normaliser: Normaliser::RunMaximum,
+        population: false,
+    };
+    let mut tables = vec![
+        ZonalStats::new(&zones)
+            .band(&raster, 1)
+            .stats(&set.stats())
+            .run()
+            .unwrap(),
+    ];
+    assert_eq!(set.complete(&mut tables), Some(60.0));
+    let value = |z: usize, c: usize| tables[0].zones[z].values[c].as_f64().unwrap();
+    // By hand: ALI = mean lit / 60, dim 1/60, bright 32.5/60; every cell lit, so CNLI = ALI x 1.
+    // Each zone's own maximum made the dim county score 1 (1/1) above the bright one (32.5/60).
+    assert!((value(0, 6) - 1.0 / 60.0).abs() < 1e-12);
+    assert!((value(1, 6) - 32.5 / 60.0).abs() < 1e-12);
+    assert!(value(0, 6) < value(1, 6) && value(0, 7) < value(1, 7));
+    // A fixed normaliser is used as given.
+    let fixed = IndicatorSet {
+        normaliser: Normaliser::Fixed(100.0),
+        ..set
+    };
+    let mut tables = vec![
+        ZonalStats::new(&zones)
+            .band(&raster, 1)
+            .stats(&fixed.stats())
+            .run()
+            .unwrap(),
+    ];
+    assert_eq!(fixed.complete(&mut tables), Some(100.0));
+    assert!((tables[0].zones[1].values[6].as_f64().unwrap() - 0.325).abs() < 1e-12);
 }

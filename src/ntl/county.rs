@@ -10,7 +10,7 @@ use super::dmsp::{Calibrated, Calibration, SatelliteMean};
 use super::mask::{Keep, MaskLayer, Masked, Negatives};
 use super::population::Population;
 use super::series::{Dated, Series, run_series};
-use super::{Collection, IndicatorSet, Product, blackmarble, gdal_path};
+use super::{Collection, IndicatorSet, Normaliser, Product, blackmarble, gdal_path};
 use crate::error::{Error, Result};
 use crate::raster::{GdalRaster, Mosaic, Quantity, RasterOptions, RasterSource, Resampled};
 use crate::write::InputFile;
@@ -33,6 +33,9 @@ pub struct CountyNtlOptions {
     pub bm_layer: Option<String>,
     /// Which Black Marble quality layers mask the radiance (default: fill only).
     pub bm_masks: MaskPolicy,
+    /// What ALI and CNLI divide by; `None`: 63 for DMSP, else the largest
+    /// value of any zone on any date of the run.
+    pub light_max: Option<f64>,
     /// CRS override and GCJ-02 conversion of the zones.
     pub zones: PrepareOptions,
     /// Worker threads (`None`: all cores).
@@ -50,6 +53,7 @@ impl Default for CountyNtlOptions {
             calibration: Some(Calibration::Elvidge2014),
             bm_layer: None,
             bm_masks: MaskPolicy::Fill,
+            light_max: None,
             zones: PrepareOptions::default(),
             threads: None,
             raster_options: RasterOptions::default(),
@@ -375,9 +379,14 @@ pub fn county_ntl(
     }
 
     // One pass per date through one coverage index.
+    let normaliser = match (options.light_max, is_dmsp) {
+        (Some(max), _) => Normaliser::Fixed(max),
+        (None, true) => Normaliser::Fixed(63.0),
+        (None, false) => Normaliser::RunMaximum,
+    };
     let indicators = IndicatorSet {
         threshold,
-        dn_max: is_dmsp.then_some(63.0),
+        normaliser,
         population: population.is_some(),
     };
     let dates: Vec<Dated<'_>> = labels
@@ -399,9 +408,22 @@ pub fn county_ntl(
         options.threads,
         &|done, total| on_event(RunEvent::Progress { done, total }),
     )?;
-    for table in &mut series.tables {
-        indicators.complete(table);
-    }
+    let used = indicators.complete(&mut series.tables);
+    note(
+        match (normaliser, used) {
+            (Normaliser::Fixed(n), _) if options.light_max.is_some() => {
+                format!("ali and cnli divided by {n} (given)")
+            }
+            (Normaliser::Fixed(n), _) => format!("ali and cnli divided by {n} (DMSP's largest DN)"),
+            (Normaliser::RunMaximum, Some(n)) => format!(
+                "ali and cnli divided by {n}, the largest value of any zone on any date of the run (give --light-max to fix it across runs)"
+            ),
+            (Normaliser::RunMaximum, None) => {
+                "ali and cnli missing: the run has no valid value".into()
+            }
+        },
+        false,
+    );
 
     let mut inputs: Vec<InputFile> = files
         .iter()

@@ -17,7 +17,7 @@ pub mod vnl;
 pub use collection::{Collection, CollectionFile, ProductChoice, cf_cvg_path, gdal_path};
 #[cfg(feature = "gdal")]
 pub use county::{CountyNtlOptions, CountyNtlRun, RunEvent, county_ntl};
-pub use indicators::{INDICATOR_NAMES, IndicatorSet};
+pub use indicators::{INDICATOR_NAMES, IndicatorSet, Normaliser};
 
 /// A night-light product family, as recognised from a file name.
 #[derive(Debug, Clone, PartialEq)]
