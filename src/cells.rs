@@ -53,7 +53,8 @@ pub const CELL_COLUMNS: [&str; 8] = [
 /// `cell_id` (`row * cols + col`, 0-based, as exactextract numbers cells),
 /// `row`, `col`, the cell centre's `center_x` and `center_y` in the
 /// raster's CRS, its `coverage` fraction, band `band`'s `value` (empty
-/// when the cell is invalid: nodata, NaN or masked) and the `weight`
+/// when the cell is invalid: nodata, NaN or masked; all the digits of a
+/// 64-bit integer band's values, as the statistics see them) and the `weight`
 /// raster's value (empty without one, or where it is invalid), for the
 /// band and weights of `layers`, with
 /// `options` applied as the zonal run applies them. A column named like
@@ -127,7 +128,10 @@ pub fn write_cells_csv(
     out.write_all(line.as_bytes()).map_err(io_error)?;
     let cols = grid.cols();
     let number = |v: f64| format_value(&StatValue::Number(v));
-    let (mut values, mut weight_values) = (Vec::new(), Vec::new());
+    let (mut values, mut weight_values, mut exact) = (Vec::new(), Vec::new(), Vec::new());
+    // A default value that is an integer stays exact beside a 64-bit band's values.
+    let exact_default = options.default_value.and_then(crate::engine::exact_integer);
+    let exact_ok = options.default_value.is_none() || exact_default.is_some();
     for (zone, coverage) in zones.iter().zip(index.coverages()) {
         let id = text(&zone.id.to_string());
         for (row, runs) in coverage.rows() {
@@ -136,7 +140,11 @@ pub fn write_cells_csv(
             };
             let (col_off, col_end) = (first.col as usize, last.col_end() as usize);
             let window = Window::new(row, col_off, 1, col_end - col_off);
-            raster.read_window_f64_into(band, window, &mut values)?;
+            let is_exact =
+                exact_ok && raster.read_window_exact_into(band, window, &mut values, &mut exact)?;
+            if !is_exact {
+                raster.read_window_f64_into(band, window, &mut values)?;
+            }
             if let Some((w, w_band)) = weights {
                 w.read_window_f64_into(w_band, window, &mut weight_values)?;
             }
@@ -147,10 +155,14 @@ pub fn write_cells_csv(
                 for col in run.col as usize..run.col_end() as usize {
                     let center = grid.cell_center(row, col);
                     let mut value = values[col - col_off];
+                    let mut exact_value = is_exact
+                        .then(|| exact.get(col - col_off).copied())
+                        .flatten();
                     if value.is_nan()
                         && let Some(default) = options.default_value
                     {
                         value = default;
+                        exact_value = exact_value.and(exact_default);
                     }
                     let weight = weights.map(|_| {
                         let w = weight_values[col - col_off];
@@ -168,10 +180,10 @@ pub fn write_cells_csv(
                         number(center.x),
                         number(center.y),
                         number(run.fraction),
-                        if value.is_nan() {
-                            String::new()
-                        } else {
-                            number(value)
+                        match exact_value {
+                            _ if value.is_nan() => String::new(),
+                            Some(v) => v.to_string(),
+                            None => number(value),
                         },
                         weight
                             .filter(|w| !w.is_nan())

@@ -869,15 +869,46 @@ impl Gather<'_, '_> {
             .resize_with(self.layers.len(), LayerBuffer::default);
         // A default value that is not an f32 needs f64 cells (same bits either way).
         let f32_ok = self.default_value.is_none_or(|d| d as f32 as f64 == d);
+        // 64-bit integer bands are read exactly too, unless a default value is not an integer.
+        let exact_default = self.default_value.map(exact_integer);
+        let exact_ok = exact_default.is_none_or(|d| d.is_some());
         for ((raster, band), buffer) in self.layers.iter().zip(buffers.layers.iter_mut()) {
             buffer.is_f32 =
                 f32_ok && raster.read_window_f32_into(*band, window, &mut buffer.f32)?;
-            if !buffer.is_f32 {
+            buffer.is_exact = !buffer.is_f32
+                && exact_ok
+                && raster.read_window_exact_into(
+                    *band,
+                    window,
+                    &mut buffer.f64,
+                    &mut buffer.exact,
+                )?;
+            if buffer.is_exact
+                && (buffer.f64.len() != window.cell_count()
+                    || buffer.exact.len() != window.cell_count())
+            {
+                return Err(Error::Shape {
+                    source_name: raster.name().to_string(),
+                    reason: format!(
+                        "an exact read of band {band} gave {} values and {} integers for a window of {} cells",
+                        buffer.f64.len(),
+                        buffer.exact.len(),
+                        window.cell_count()
+                    ),
+                });
+            }
+            if !buffer.is_f32 && !buffer.is_exact {
                 raster.read_window_f64_into(*band, window, &mut buffer.f64)?;
             }
             if let Some(d) = self.default_value {
                 if buffer.is_f32 {
                     fill_invalid(&mut buffer.f32, d as f32);
+                } else if let (true, Some(Some(exact))) = (buffer.is_exact, exact_default) {
+                    for (cell, int) in buffer.f64.iter_mut().zip(buffer.exact.iter_mut()) {
+                        if cell.is_nan() {
+                            (*cell, *int) = (d, exact);
+                        }
+                    }
                 } else {
                     fill_invalid(&mut buffer.f64, d);
                 }
@@ -921,6 +952,12 @@ impl Gather<'_, '_> {
                     for (acc, layer) in accs.iter_mut().zip(&buffers.layers) {
                         if layer.is_f32 {
                             acc.add_run(&layer.f32[cells.clone()], &run_weights);
+                        } else if layer.is_exact {
+                            acc.add_run_exact(
+                                &layer.f64[cells.clone()],
+                                &layer.exact[cells.clone()],
+                                &run_weights,
+                            );
                         } else {
                             acc.add_run(&layer.f64[cells.clone()], &run_weights);
                         }
@@ -980,6 +1017,12 @@ impl Gather<'_, '_> {
     }
 }
 
+/// `value` as an exact integer, when it is one (`i128` holds every integral
+/// `f64` below 2^127 in magnitude).
+pub(crate) fn exact_integer(value: f64) -> Option<i128> {
+    (value.fract() == 0.0 && value.abs() < 2f64.powi(127)).then_some(value as i128)
+}
+
 /// Replace the invalid (NaN) cells of `cells` by `value`.
 fn fill_invalid<T: crate::stats::Value>(cells: &mut [T], value: T) {
     for cell in cells.iter_mut().filter(|c| c.is_nan()) {
@@ -994,12 +1037,16 @@ struct Buffers {
     weights: Vec<f64>,
 }
 
-/// One band's cells for the current chunk: `f32` when that loses nothing, else `f64`.
+/// One band's cells for the current chunk: `f32` when that loses nothing, else
+/// `f64`, and for a 64-bit integer band the exact values beside the `f64` ones.
 #[derive(Default)]
 struct LayerBuffer {
     is_f32: bool,
     f32: Vec<f32>,
     f64: Vec<f64>,
+    /// `exact` holds the cells' exact values (`f64` their validity and nearest `f64`).
+    is_exact: bool,
+    exact: Vec<i128>,
 }
 
 /// The chunk pipeline: workers claim chunks in file order, gather them, and

@@ -98,6 +98,29 @@
 //! variance is `inf` only when it exceeds `f64::MAX`, and the stdev stays
 //! finite then (the stdev of `{1, 1, 1, 1e300}` is `(1e300 - 1) sqrt(3) / 4`).
 //!
+//! ### Exact 64-bit integers
+//! The values of a 64-bit integer band (GDAL Int64 or UInt64, with scale 1
+//! and offset 0: [`raster::CellEncoding::exact_integers`]) are kept exactly,
+//! beyond the 2^53 where an `f64` starts rounding them: `min`, `max`,
+//! `median` and `pNN` (inverted-CDF selections, so always one of the
+//! values), `majority` and `minority` are [`stats::StatValue::Integer`];
+//! `variety` counts the exact distinct values; `frac`, `weighted_frac`
+//! and `unique` are [`stats::StatValue::IntegerFractions`], keyed by the
+//! exact values. The moments (`count`, `sum`, `mean`, `variance`,
+//! `stdev`, `cv`, the `weighted_*` moments), `gini`, `theil` and the
+//! night-light indicators are `f64`, computed from each value's nearest
+//! `f64`. Writers keep every digit: CSV (the zonal table, `--frac-columns`
+//! names `frac_<value>`, the cells table's `value`), GeoJSON and
+//! GeoPackage (Integer64 fields; a column holding a UInt64 value beyond
+//! `i64::MAX` is text of the digits, OGR having no unsigned 64-bit field).
+//! Below 2^53 the text is the same as that of any other integer band.
+//! Validity is unchanged (the nodata value is compared as the band's own
+//! integer). A scaled band's values are not integers, and take the `f64`
+//! path; so do a band's values when [`ZonalStats::default_value`] is not
+//! an integer. Such bands keep 16 bytes a cell for quantiles (`f64` bands
+//! 4 or 8). Sources that derive values ([`raster::Mosaic`],
+//! [`raster::Resampled`], the `ntl` masks) are read as `f64`.
+//!
 //! `count` to `cv` equal exactextract's defaults (its
 //! `coefficient_of_variation` is `cv` here); `unique`, `weighted_variance`,
 //! `weighted_stdev` and `weighted_frac` follow exactextract's definitions,

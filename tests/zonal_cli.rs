@@ -120,7 +120,8 @@ fn csv_output_matches_the_library_and_hand_computed_values() {
                     "full precision"
                 ),
                 StatValue::Missing => assert_eq!(field, ""),
-                StatValue::Fractions(_) => unreachable!(),
+                StatValue::Integer(v) => assert_eq!(field, &v.to_string()),
+                StatValue::Fractions(_) | StatValue::IntegerFractions(_) => unreachable!(),
             }
         }
     }

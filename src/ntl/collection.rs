@@ -35,13 +35,13 @@ impl ProductChoice {
 
     /// True when `product` (recognised from a name, or `None`) is of this choice.
     pub fn admits(self, product: Option<&Product>) -> bool {
-        match (self, product) {
-            (ProductChoice::Auto, _) => true,
-            (ProductChoice::Vnl, Some(Product::Vnl(_)))
-            | (ProductChoice::BlackMarble, Some(Product::BlackMarble(_)))
-            | (ProductChoice::Dmsp, Some(Product::Dmsp(_))) => true,
-            _ => false,
-        }
+        matches!(
+            (self, product),
+            (ProductChoice::Auto, _)
+                | (ProductChoice::Vnl, Some(Product::Vnl(_)))
+                | (ProductChoice::BlackMarble, Some(Product::BlackMarble(_)))
+                | (ProductChoice::Dmsp, Some(Product::Dmsp(_)))
+        )
     }
 }
 

@@ -16,6 +16,9 @@ use crate::raster::{GdalRaster, Mosaic, Quantity, RasterOptions, RasterSource, R
 use crate::write::InputFile;
 use crate::zones::{PrepareOptions, ZoneSet};
 
+/// A Black Marble tile of a date: its radiance layer and quality masks.
+type BlackMarbleTile = (String, GdalRaster, Vec<(GdalRaster, Keep)>);
+
 /// How to run the indicators over a collection.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CountyNtlOptions {
@@ -175,7 +178,7 @@ pub fn county_ntl(
     }
     // Black Marble: each tile's layer with its quality masks.
     let mut bm_layers: Vec<String> = Vec::new();
-    let bm_tiles: Vec<(String, GdalRaster, Vec<(GdalRaster, Keep)>)> = files
+    let bm_tiles: Vec<BlackMarbleTile> = files
         .iter()
         .filter(|f| matches!(f.product, Some(Product::BlackMarble(_))))
         .map(|f| {

@@ -108,6 +108,15 @@ pub trait CellType:
     fn from_f64(v: f64) -> Self;
     /// True for a float NaN.
     fn is_nan(self) -> bool;
+    /// The value as an exact integer: `Some` for the integer types (all of
+    /// whose values `i128` holds), `None` for floats.
+    ///
+    /// ```
+    /// use terralux::raster::CellType;
+    /// assert_eq!(u64::MAX.to_i128(), Some(u64::MAX as i128));
+    /// assert_eq!(2.0f32.to_i128(), None);
+    /// ```
+    fn to_i128(self) -> Option<i128>;
     /// The cell value that equals a band's nodata value, if the type can
     /// hold it: floats round to their precision (so a Float32 band's
     /// `-999.9` matches); integers need an exact, in-range whole number.
@@ -127,6 +136,9 @@ macro_rules! int_cell {
             }
             fn is_nan(self) -> bool {
                 false
+            }
+            fn to_i128(self) -> Option<i128> {
+                Some(self as i128)
             }
             fn nodata_as_cell(nodata: f64) -> Option<Self> {
                 let fits = nodata.fract() == 0.0
@@ -151,6 +163,9 @@ macro_rules! float_cell {
             }
             fn is_nan(self) -> bool {
                 <$t>::is_nan(self)
+            }
+            fn to_i128(self) -> Option<i128> {
+                None
             }
             fn nodata_as_cell(nodata: f64) -> Option<Self> {
                 (!nodata.is_nan()).then(|| nodata as $t)
@@ -296,6 +311,27 @@ impl CellEncoding {
             DataType::U8 | DataType::I8 | DataType::U16 | DataType::I16 | DataType::F32
         );
         small && self.scale == 1.0 && self.offset == 0.0
+    }
+
+    /// True when the values of a band of `data_type` with this encoding are
+    /// read as exact integers as well as `f64`
+    /// ([`RasterSource::read_window_exact_into`](super::RasterSource::read_window_exact_into)):
+    /// Int64 and UInt64 bands, unscaled (scale 1, offset 0). Other integer
+    /// bands are exact in `f64` already; a scaled band's values are not
+    /// integers.
+    ///
+    /// ```
+    /// use terralux::raster::{CellEncoding, DataType};
+    /// let plain = CellEncoding::default();
+    /// assert!(plain.exact_integers(DataType::U64) && plain.exact_integers(DataType::I64));
+    /// assert!(!plain.exact_integers(DataType::I32));
+    /// let scaled = CellEncoding { scale: 0.5, ..CellEncoding::default() };
+    /// assert!(!scaled.exact_integers(DataType::I64));
+    /// ```
+    pub fn exact_integers(&self, data_type: DataType) -> bool {
+        matches!(data_type, DataType::I64 | DataType::U64)
+            && self.scale == 1.0
+            && self.offset == 0.0
     }
 
     /// Decode, in place, cells converted exactly to `f32` from a band of

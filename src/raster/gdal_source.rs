@@ -550,22 +550,76 @@ impl GdalRaster {
             DataType::U32 => enc.decode(self.read_raw::<u32>(band, &window)?.view()),
             DataType::I32 => enc.decode(self.read_raw::<i32>(band, &window)?.view()),
             DataType::U64 => {
-                let nodata = match self.exact_nodata(band) {
-                    Some(ExactNodata::U64(v)) => Some(v),
-                    _ => enc.nodata.and_then(u64::nodata_as_cell),
-                };
+                let nodata = self.nodata_u64(band, &enc);
                 enc.decode_with_nodata(self.read_raw::<u64>(band, &window)?.view(), nodata)
             }
             DataType::I64 => {
-                let nodata = match self.exact_nodata(band) {
-                    Some(ExactNodata::I64(v)) => Some(v),
-                    _ => enc.nodata.and_then(i64::nodata_as_cell),
-                };
+                let nodata = self.nodata_i64(band, &enc);
                 enc.decode_with_nodata(self.read_raw::<i64>(band, &window)?.view(), nodata)
             }
             DataType::F32 => enc.decode(self.read_raw::<f32>(band, &window)?.view()),
             DataType::F64 => enc.decode(self.read_raw::<f64>(band, &window)?.view()),
         })
+    }
+
+    /// The nodata of a UInt64 band as a cell: as declared, or as `enc` says.
+    fn nodata_u64(&self, band: usize, enc: &CellEncoding) -> Option<u64> {
+        match self.exact_nodata(band) {
+            Some(ExactNodata::U64(v)) => Some(v),
+            _ => enc.nodata.and_then(u64::nodata_as_cell),
+        }
+    }
+
+    /// The nodata of an Int64 band as a cell: as declared, or as `enc` says.
+    fn nodata_i64(&self, band: usize, enc: &CellEncoding) -> Option<i64> {
+        match self.exact_nodata(band) {
+            Some(ExactNodata::I64(v)) => Some(v),
+            _ => enc.nodata.and_then(i64::nodata_as_cell),
+        }
+    }
+
+    /// [`RasterSource::read_window_exact_into`] before the mask band: the
+    /// raw cells read once, both buffers derived from them.
+    fn read_exact_unmasked_into(
+        &self,
+        band: usize,
+        window: Window,
+        values: &mut Vec<f64>,
+        exact: &mut Vec<i128>,
+    ) -> Result<bool> {
+        let info = self.band_info(band)?;
+        if !info.encoding.exact_integers(info.data_type) {
+            return Ok(false);
+        }
+        fn fill<T: CellType>(
+            raw: &Array2<T>,
+            nodata: Option<T>,
+            values: &mut Vec<f64>,
+            exact: &mut Vec<i128>,
+        ) {
+            values.clear();
+            exact.clear();
+            for &v in raw.iter() {
+                values.push(if Some(v) == nodata {
+                    f64::NAN
+                } else {
+                    v.to_f64()
+                });
+                exact.push(v.to_i128().unwrap_or_default());
+            }
+        }
+        match info.data_type {
+            DataType::U64 => {
+                let nodata = self.nodata_u64(band, &info.encoding);
+                fill(&self.read_raw::<u64>(band, &window)?, nodata, values, exact);
+            }
+            DataType::I64 => {
+                let nodata = self.nodata_i64(band, &info.encoding);
+                fill(&self.read_raw::<i64>(band, &window)?, nodata, values, exact);
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
     }
 
     /// [`RasterSource::read_window_f64_into`] before the mask band.
@@ -715,6 +769,20 @@ impl RasterSource for GdalRaster {
         let read = self.read_f32_unmasked_into(band, window, out)?;
         if read {
             self.apply_mask(band, &window, out)?;
+        }
+        Ok(read)
+    }
+
+    fn read_window_exact_into(
+        &self,
+        band: usize,
+        window: Window,
+        values: &mut Vec<f64>,
+        exact: &mut Vec<i128>,
+    ) -> Result<bool> {
+        let read = self.read_exact_unmasked_into(band, window, values, exact)?;
+        if read {
+            self.apply_mask(band, &window, values)?;
         }
         Ok(read)
     }

@@ -2,7 +2,9 @@
 
 use ndarray::{Array2, ArrayView2, s};
 
-use super::{BandInfo, CellEncoding, CellType, RasterSource, check_band, check_window};
+use super::{
+    BandInfo, CellEncoding, CellType, DataType, RasterSource, check_band, check_window, fill_buffer,
+};
 use crate::error::{Error, Result};
 use crate::grid::{Grid, Window};
 
@@ -143,6 +145,12 @@ impl<T: CellType> RasterSource for Raster<T> {
 
     fn read_window_f64_into(&self, band: usize, window: Window, out: &mut Vec<f64>) -> Result<()> {
         let view = self.band_window(band, &window)?;
+        if matches!(T::DATA_TYPE, DataType::I64 | DataType::U64) {
+            // Compare with the nodata in the cells' own type: beyond 2^53 an
+            // f64 comparison would also match the cells next to it.
+            fill_buffer(&self.encoding.decode(view), out);
+            return Ok(());
+        }
         out.clear();
         out.extend(view.iter().map(|v| v.to_f64()));
         self.encoding.decode_f64_in_place(T::DATA_TYPE, out);
@@ -159,9 +167,38 @@ impl<T: CellType> RasterSource for Raster<T> {
             return Ok(false);
         }
         let view = self.band_window(band, &window)?;
-        out.clear();
-        out.extend(view.iter().map(|v| v.to_f64() as f32));
+        // Written out (not `extend`), so that the copy is inlined here whatever
+        // the codegen units: a loop of one conversion and store per cell.
+        out.resize(view.len(), 0.0);
+        for (cell, &v) in out.iter_mut().zip(view.iter()) {
+            *cell = v.to_f64() as f32;
+        }
         self.encoding.decode_f32_in_place(T::DATA_TYPE, out);
+        Ok(true)
+    }
+
+    fn read_window_exact_into(
+        &self,
+        band: usize,
+        window: Window,
+        values: &mut Vec<f64>,
+        exact: &mut Vec<i128>,
+    ) -> Result<bool> {
+        if !self.encoding.exact_integers(T::DATA_TYPE) {
+            return Ok(false);
+        }
+        let view = self.band_window(band, &window)?;
+        let nodata = self.encoding.nodata.and_then(T::nodata_as_cell);
+        values.clear();
+        exact.clear();
+        for &v in view.iter() {
+            values.push(if Some(v) == nodata {
+                f64::NAN
+            } else {
+                v.to_f64()
+            });
+            exact.push(v.to_i128().unwrap_or_default());
+        }
         Ok(true)
     }
 

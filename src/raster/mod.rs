@@ -117,6 +117,45 @@ pub trait RasterSource {
         Ok(false)
     }
 
+    /// Read a window of a 64-bit integer band (Int64 or UInt64, unscaled:
+    /// see [`CellEncoding::exact_integers`]) as exact integers and return
+    /// `true`: `values` as [`RasterSource::read_window_f64_into`] fills it
+    /// (row-major, invalid cells NaN: nodata compared exactly, NaN, the GDAL
+    /// mask; valid cells the nearest `f64`), and `exact` with each cell's
+    /// integer, in the same order (for an invalid cell, whatever the file
+    /// holds: `values` says which cells are valid). For any other band
+    /// leave both alone and return `false` (the default, also that of
+    /// derived sources: mosaics, resampled and masked views), and the caller
+    /// reads `f64`.
+    ///
+    /// ```
+    /// # fn main() -> terralux::Result<()> {
+    /// use ndarray::array;
+    /// use terralux::{GeoTransform, Grid, Raster, RasterSource};
+    /// let grid = Grid::new(GeoTransform::new(0.0, 1.0, 1.0, -1.0)?, 1, 3)?;
+    /// let big = u64::MAX - 1;
+    /// let raster = Raster::new(grid.clone(), array![[big, 7, 0]])?.with_nodata(Some(0.0));
+    /// let (mut values, mut exact) = (Vec::new(), Vec::new());
+    /// assert!(raster.read_window_exact_into(1, grid.full_window(), &mut values, &mut exact)?);
+    /// assert_eq!(&exact[..2], &[big as i128, 7]);
+    /// assert_eq!(values[0], big as f64); // 2^64: the nearest f64
+    /// assert!(values[2].is_nan()); // nodata
+    /// let small = Raster::new(grid.clone(), array![[1u16, 2, 3]])?;
+    /// assert!(!small.read_window_exact_into(1, grid.full_window(), &mut values, &mut exact)?);
+    /// # Ok(())
+    /// # }
+    /// ```
+    fn read_window_exact_into(
+        &self,
+        band: usize,
+        window: Window,
+        values: &mut Vec<f64>,
+        exact: &mut Vec<i128>,
+    ) -> Result<bool> {
+        let _ = (band, window, values, exact);
+        Ok(false)
+    }
+
     /// Read a window of `band` as raw cells of type `T` (converted from the
     /// band's own type if different; no scaling, nodata kept as is).
     fn read_window<T: CellType>(&self, band: usize, window: Window) -> Result<Array2<T>>
@@ -194,6 +233,16 @@ impl<R: RasterSource> RasterSource for &R {
         out: &mut Vec<f32>,
     ) -> Result<bool> {
         (**self).read_window_f32_into(band, window, out)
+    }
+
+    fn read_window_exact_into(
+        &self,
+        band: usize,
+        window: Window,
+        values: &mut Vec<f64>,
+        exact: &mut Vec<i128>,
+    ) -> Result<bool> {
+        (**self).read_window_exact_into(band, window, values, exact)
     }
 
     fn read_window<T: CellType>(&self, band: usize, window: Window) -> Result<Array2<T>> {

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use super::quantile::ExactValues;
 use super::{ModeTies, QuantileValues, Stat, StatValue, Value};
 
 /// Neumaier's compensated sum: exact to about one rounding for any order of magnitudes.
@@ -339,6 +340,87 @@ impl Families {
     }
 }
 
+/// What an accumulator keeps exactly of runs of a 64-bit integer band
+/// ([`Accumulator::add_run_exact`]), in place of the `f64` categories and
+/// quantile values.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Exact {
+    /// The smallest and largest value of a valid cell with `w > 0`.
+    range: Option<(i128, i128)>,
+    /// Total weight per distinct value.
+    categories: HashMap<i128, f64>,
+    /// Σ w u per distinct value, over cells with w > 0.
+    weighted_categories: HashMap<i128, f64>,
+    /// Values kept for quantiles.
+    quantile_values: ExactValues,
+}
+
+impl Exact {
+    fn merge(&mut self, other: Exact) {
+        self.range = match (self.range, other.range) {
+            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+            (a, b) => a.or(b),
+        };
+        for (mine, theirs) in [
+            (&mut self.categories, other.categories),
+            (&mut self.weighted_categories, other.weighted_categories),
+        ] {
+            if mine.is_empty() {
+                *mine = theirs;
+            } else {
+                for (k, w) in theirs {
+                    *mine.entry(k).or_insert(0.0) += w;
+                }
+            }
+        }
+        self.quantile_values.merge(other.quantile_values);
+    }
+
+    /// `(value, total weight)` in increasing value order, zero weights left out.
+    fn sorted_categories(&self) -> Vec<(i128, f64)> {
+        let mut cats: Vec<(i128, f64)> = self
+            .categories
+            .iter()
+            .filter(|(_, w)| **w > 0.0)
+            .map(|(&k, &w)| (k, w))
+            .collect();
+        cats.sort_by_key(|a| a.0);
+        cats
+    }
+
+    /// As [`Accumulator::weighted_fractions`], with exact values.
+    fn weighted_fractions(&self) -> Vec<(i128, f64)> {
+        let mut cats: Vec<(i128, f64)> = self
+            .weighted_categories
+            .iter()
+            .map(|(&k, &wu)| (k, wu))
+            .collect();
+        cats.sort_by_key(|a| a.0);
+        shares(cats)
+    }
+}
+
+/// Each pair's weight as a share of their total, in the same order; empty
+/// when the total is 0.
+fn shares<K: Copy>(pairs: Vec<(K, f64)>) -> Vec<(K, f64)> {
+    let total: f64 = pairs.iter().map(|c| c.1).sum();
+    if total == 0.0 {
+        return Vec::new();
+    }
+    pairs.into_iter().map(|(v, w)| (v, w / total)).collect()
+}
+
+/// A zone's categories, `f64` or exact (64-bit integer bands).
+enum Categories {
+    Float(Vec<(f64, f64)>),
+    Exact(Vec<(i128, f64)>),
+}
+
+/// An exact value, or missing.
+fn integer(v: Option<i128>) -> StatValue {
+    v.map_or(StatValue::Missing, StatValue::Integer)
+}
+
 /// Everything needed to finish a zone's statistics, gathered cell run by
 /// cell run and mergeable with another accumulator of the same zone.
 ///
@@ -348,6 +430,11 @@ impl Families {
 /// Infinite values are values and results follow numpy (a sum with `inf`
 /// is `inf`, the variance NaN); the variance is exact up to `f64::MAX`
 /// (see the crate's *Statistics* section).
+///
+/// Runs of a 64-bit integer band added with [`Accumulator::add_run_exact`]
+/// keep `min`, `max`, the quantiles and the categories as exact integers
+/// ([`StatValue::Integer`], [`StatValue::IntegerFractions`]); the moments
+/// stay `f64`.
 ///
 /// ```
 /// use terralux::stats::{Accumulator, Stat, StatValue};
@@ -402,6 +489,11 @@ pub struct Accumulator {
     lights: Lights,
     /// How majority and minority break ties.
     mode_ties: ModeTies,
+    /// What exact runs keep (`None` until one adds a valid cell).
+    exact: Option<Box<Exact>>,
+    /// Valid cells came through [`Accumulator::add_run`]: the accumulator
+    /// is an `f64` one, and exact runs are added as `f64` (never both).
+    inexact: bool,
 }
 
 impl Accumulator {
@@ -440,8 +532,62 @@ impl Accumulator {
     /// one cell area (see [`RunWeights`]); NaN values are invalid and skipped,
     /// infinite values are values.
     pub fn add_run<T: Value>(&mut self, values: &[T], run: &RunWeights<'_>) {
+        self.add_run_with(values, None, run);
+    }
+
+    /// [`Accumulator::add_run`] for a run of a 64-bit integer band: `values`
+    /// as read in `f64` (NaN marks invalid cells; valid ones the nearest
+    /// `f64`), and `exact[i]` the exact value of cell `i` (whatever it is
+    /// for an invalid cell). The moments (count, sum, mean, variance...)
+    /// come from `values`, as for any band; `min`, `max`, the quantiles,
+    /// `majority`, `minority`, `variety`, `unique`, `frac` and
+    /// `weighted_frac` from `exact`, exactly. Only the first
+    /// `min(values.len(), exact.len())` cells are taken. An accumulator that
+    /// already took valid cells through [`Accumulator::add_run`] (or merged
+    /// one that did) takes exact runs as `add_run` would, and merging an
+    /// exact accumulator with such one rounds the exact values to `f64`.
+    ///
+    /// ```
+    /// use terralux::stats::{Accumulator, RunWeights, Stat, StatValue, ZoneFacts};
+    /// let stats = [Stat::Max, Stat::Majority, Stat::Variety, Stat::Median];
+    /// let big = 1i128 << 62;
+    /// let exact = [big, big + 1, big + 1, 0];
+    /// let values: Vec<f64> = vec![big as f64, big as f64, big as f64, f64::NAN]; // the last invalid
+    /// let mut acc = Accumulator::new(&stats);
+    /// acc.add_run_exact(&values, &exact, &RunWeights::fraction(1.0));
+    /// let zone = ZoneFacts { total_coverage: 4.0, outside: Some(0.0), area_km2: None };
+    /// assert_eq!(acc.finish(&stats, &zone), [
+    ///     StatValue::Integer(big + 1),
+    ///     StatValue::Integer(big + 1),
+    ///     StatValue::Number(2.0),
+    ///     StatValue::Integer(big + 1),
+    /// ]);
+    /// ```
+    pub fn add_run_exact(&mut self, values: &[f64], exact: &[i128], run: &RunWeights<'_>) {
+        let n = values.len().min(exact.len());
+        self.add_run_with(&values[..n], Some(&exact[..n]), run);
+    }
+
+    /// [`Accumulator::add_run`], with the cells' exact values when they are
+    /// those of a 64-bit integer band (as long as `exact`).
+    fn add_run_with<T: Value>(
+        &mut self,
+        values: &[T],
+        exact: Option<&[i128]>,
+        run: &RunWeights<'_>,
+    ) {
         let Some(moments) = run_moments(values) else {
             return;
+        };
+        let exact = match exact {
+            Some(ints) if !self.inexact => Some(ints),
+            _ => {
+                if self.exact.is_some() {
+                    self.make_inexact();
+                }
+                self.inexact = true;
+                None
+            }
         };
         let (fraction, weight) = (run.fraction, run.weight);
         let n = moments.n;
@@ -455,10 +601,12 @@ impl Accumulator {
             let magnitude = self.max.abs().max(self.min.abs());
             self.moments.add_run(weight, &moments, magnitude);
         }
-        if self.families.quantiles {
+        if let Some(ints) = exact {
+            self.add_exact(values, ints, weight);
+        } else if self.families.quantiles {
             self.quantile_values.add(values, weight);
         }
-        if self.families.categories {
+        if self.families.categories && exact.is_none() {
             for &v in values.iter().filter(|v| !v.is_nan()) {
                 *self
                     .categories
@@ -476,6 +624,7 @@ impl Accumulator {
                 self.families.weighted_moments,
                 self.families.weighted_categories && weight > 0.0,
             );
+            let float_categories = categories && exact.is_none();
             for (&v, &u) in values.iter().zip(us) {
                 if !v.is_nan() && !u.is_nan() {
                     let v = v.to_f64();
@@ -484,7 +633,7 @@ impl Accumulator {
                     if moments {
                         self.weighted_moments.add_value(weight * u, v, magnitude);
                     }
-                    if categories {
+                    if float_categories {
                         *self
                             .weighted_categories
                             .entry(category_key(v))
@@ -492,10 +641,75 @@ impl Accumulator {
                     }
                 }
             }
+            if categories && let Some(ints) = exact {
+                let exact = self.exact.get_or_insert_with(Box::default);
+                for ((v, &u), &k) in values.iter().zip(us).zip(ints) {
+                    if !v.is_nan() && !u.is_nan() {
+                        *exact.weighted_categories.entry(k).or_insert(0.0) += weight * u;
+                    }
+                }
+            }
         }
         if self.families.lights {
             self.add_lights(values, run, &moments);
         }
+    }
+
+    /// The exact state of a run of a 64-bit integer band (see
+    /// [`Accumulator::add_run_exact`]): range, quantile values, categories.
+    fn add_exact<T: Value>(&mut self, values: &[T], ints: &[i128], weight: f64) {
+        let families = self.families;
+        let exact = self.exact.get_or_insert_with(Box::default);
+        let valid = || {
+            values
+                .iter()
+                .zip(ints)
+                .filter(|(v, _)| !v.is_nan())
+                .map(|(_, &k)| k)
+        };
+        if weight > 0.0 {
+            let range = valid().fold(exact.range, |range, k| match range {
+                Some((lo, hi)) => Some((lo.min(k), hi.max(k))),
+                None => Some((k, k)),
+            });
+            exact.range = range;
+        }
+        if families.quantiles {
+            exact.quantile_values.add(values, ints, weight);
+        }
+        if families.categories {
+            for k in valid() {
+                *exact.categories.entry(k).or_insert(0.0) += weight;
+            }
+        }
+    }
+
+    /// Turn the exact state into the `f64` one (values rounded to the
+    /// nearest `f64`), for an accumulator that takes `f64` runs too. Keys
+    /// are folded in increasing order, so the sums are the same every run.
+    #[cold]
+    fn make_inexact(&mut self) {
+        let Some(exact) = self.exact.take() else {
+            return;
+        };
+        let Exact {
+            categories,
+            weighted_categories,
+            quantile_values,
+            ..
+        } = *exact;
+        for (map, into) in [
+            (categories, &mut self.categories),
+            (weighted_categories, &mut self.weighted_categories),
+        ] {
+            let mut pairs: Vec<(i128, f64)> = map.into_iter().collect();
+            pairs.sort_by_key(|a| a.0);
+            for (k, w) in pairs {
+                *into.entry(category_key(k as f64)).or_insert(0.0) += w;
+            }
+        }
+        self.quantile_values.merge(quantile_values.to_f64());
+        self.inexact = true;
     }
 
     /// The night-light sums of a run whose valid cells `moments` describes.
@@ -550,7 +764,20 @@ impl Accumulator {
     }
 
     /// Fold `other` (gathered over other cells of the same zone) into this one.
-    pub fn merge(&mut self, other: Accumulator) {
+    pub fn merge(&mut self, mut other: Accumulator) {
+        // Exact with exact merges exactly; exact with f64 becomes f64.
+        if other.inexact && self.exact.is_some() {
+            self.make_inexact();
+        }
+        if self.inexact && other.exact.is_some() {
+            other.make_inexact();
+        }
+        self.inexact |= other.inexact;
+        match (&mut self.exact, other.exact.take()) {
+            (Some(mine), Some(theirs)) => mine.merge(*theirs),
+            (slot @ None, Some(theirs)) => *slot = Some(theirs),
+            (_, None) => {}
+        }
         self.weight.merge(&other.weight);
         self.weighted_values.merge(&other.weighted_values);
         self.valid_coverage.merge(&other.valid_coverage);
@@ -602,18 +829,37 @@ impl Accumulator {
         let (weighted_variance, weighted_stdev) = (has_values && (wm.weight > 0.0 || wm.infinite))
             .then(|| wm.variance_and_stdev())
             .unzip();
-        let quantiles = if self.families.quantiles {
+        let mut exact = self.exact.take();
+        let quantiles: Vec<StatValue> = if self.families.quantiles {
             let levels: Vec<f64> = stats.iter().filter_map(Stat::quantile_level).collect();
-            self.quantile_values.quantiles(&levels)
+            match &mut exact {
+                Some(e) => e
+                    .quantile_values
+                    .quantiles(&levels)
+                    .into_iter()
+                    .map(integer)
+                    .collect(),
+                None => self
+                    .quantile_values
+                    .quantiles(&levels)
+                    .into_iter()
+                    .map(StatValue::from)
+                    .collect(),
+            }
         } else {
             Vec::new()
         };
         let mut next_quantile = quantiles.into_iter();
         let gini = if stats.contains(&Stat::Gini) && has_values && self.min >= 0.0 {
-            self.quantile_values.gini()
+            match &exact {
+                Some(e) => e.quantile_values.to_f64().gini(),
+                None => self.quantile_values.gini(),
+            }
         } else {
             None
         };
+        // The exact range, when the values are exact (`None` leaves the f64 one).
+        let range = exact.as_ref().and_then(|e| e.range);
         let l = &self.lights;
         // Missing only for an empty denominator; non-finite values pass through (inf/inf is NaN).
         let ratio = |a: f64, b: f64| (b != 0.0).then(|| a / b);
@@ -627,16 +873,27 @@ impl Accumulator {
         let theil = (has_values && self.min >= 0.0)
             .then(|| self.theil())
             .flatten();
-        let categories = self.sorted_categories();
+        let categories = match &exact {
+            Some(e) => Categories::Exact(e.sorted_categories()),
+            None => Categories::Float(self.sorted_categories()),
+        };
         let prefer_larger = self.mode_ties == ModeTies::Exactextract;
+        let majority = |a: f64, b: f64| a > b;
+        let minority = |a: f64, b: f64| a < b;
         stats
             .iter()
             .map(|stat| match stat {
                 Stat::Count => StatValue::Number(w),
                 Stat::Sum => StatValue::Number(self.weighted_values.value()),
                 Stat::Mean => mean.into(),
-                Stat::Min => has_values.then_some(self.min).into(),
-                Stat::Max => has_values.then_some(self.max).into(),
+                Stat::Min => match range {
+                    Some((lo, _)) if has_values => StatValue::Integer(lo),
+                    _ => has_values.then_some(self.min).into(),
+                },
+                Stat::Max => match range {
+                    Some((_, hi)) if has_values => StatValue::Integer(hi),
+                    _ => has_values.then_some(self.max).into(),
+                },
                 Stat::Variance => variance.into(),
                 Stat::Stdev => stdev.into(),
                 Stat::Cv => match (stdev, mean) {
@@ -648,20 +905,33 @@ impl Accumulator {
                     }
                     _ => StatValue::Missing,
                 },
-                Stat::Median | Stat::Quantile(_) => next_quantile.next().flatten().into(),
-                Stat::Majority => pick_category(&categories, |a, b| a > b, prefer_larger).into(),
-                Stat::Minority => pick_category(&categories, |a, b| a < b, false).into(),
-                Stat::Variety => StatValue::Number(categories.len() as f64),
-                Stat::Frac => {
-                    let total: f64 = categories.iter().map(|c| c.1).sum();
-                    StatValue::Fractions(if total > 0.0 {
-                        categories.iter().map(|&(v, cw)| (v, cw / total)).collect()
-                    } else {
-                        Vec::new()
-                    })
+                Stat::Median | Stat::Quantile(_) => {
+                    next_quantile.next().unwrap_or(StatValue::Missing)
                 }
-                Stat::Unique => StatValue::Fractions(categories.clone()),
-                Stat::WeightedFrac => StatValue::Fractions(self.weighted_fractions()),
+                Stat::Majority => match &categories {
+                    Categories::Float(c) => pick_category(c, majority, prefer_larger).into(),
+                    Categories::Exact(c) => integer(pick_category(c, majority, prefer_larger)),
+                },
+                Stat::Minority => match &categories {
+                    Categories::Float(c) => pick_category(c, minority, false).into(),
+                    Categories::Exact(c) => integer(pick_category(c, minority, false)),
+                },
+                Stat::Variety => StatValue::Number(match &categories {
+                    Categories::Float(c) => c.len() as f64,
+                    Categories::Exact(c) => c.len() as f64,
+                }),
+                Stat::Frac => match &categories {
+                    Categories::Float(c) => StatValue::Fractions(fractions(c)),
+                    Categories::Exact(c) => StatValue::IntegerFractions(fractions(c)),
+                },
+                Stat::Unique => match &categories {
+                    Categories::Float(c) => StatValue::Fractions(c.clone()),
+                    Categories::Exact(c) => StatValue::IntegerFractions(c.clone()),
+                },
+                Stat::WeightedFrac => match &exact {
+                    Some(e) => StatValue::IntegerFractions(e.weighted_fractions()),
+                    None => StatValue::Fractions(self.weighted_fractions()),
+                },
                 Stat::WeightedVariance => weighted_variance.into(),
                 Stat::WeightedStdev => weighted_stdev.into(),
                 Stat::WeightedSum => StatValue::Number(self.weighted_sum.value()),
@@ -742,11 +1012,7 @@ impl Accumulator {
             .map(|(&k, &wu)| (f64::from_bits(k), wu))
             .collect();
         cats.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let total: f64 = cats.iter().map(|c| c.1).sum();
-        if total == 0.0 {
-            return Vec::new();
-        }
-        cats.into_iter().map(|(v, wu)| (v, wu / total)).collect()
+        shares(cats)
     }
 
     /// `(value, total weight)` in increasing value order, zero weights left out.
@@ -907,19 +1173,156 @@ fn category_key(v: f64) -> u64 {
     }
 }
 
+/// `frac`: each category's share of the total weight, in the same order
+/// (empty when the total is not positive).
+fn fractions<K: Copy>(categories: &[(K, f64)]) -> Vec<(K, f64)> {
+    let total: f64 = categories.iter().map(|c| c.1).sum();
+    if total > 0.0 {
+        categories.iter().map(|&(v, cw)| (v, cw / total)).collect()
+    } else {
+        Vec::new()
+    }
+}
+
 /// The value whose weight is `better` than every other's; ties keep the smaller value
 /// (categories come sorted by value, and only a strictly better weight replaces),
 /// or the larger one with `prefer_larger` (an equal weight replaces too).
-fn pick_category(
-    categories: &[(f64, f64)],
+fn pick_category<K: Copy>(
+    categories: &[(K, f64)],
     better: impl Fn(f64, f64) -> bool,
     prefer_larger: bool,
-) -> Option<f64> {
-    let mut best: Option<(f64, f64)> = None;
+) -> Option<K> {
+    let mut best: Option<(K, f64)> = None;
     for &(v, w) in categories {
         if best.is_none_or(|(_, bw)| better(w, bw) || (prefer_larger && w == bw)) {
             best = Some((v, w));
         }
     }
     best.map(|(v, _)| v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STATS: [Stat; 10] = [
+        Stat::Count,
+        Stat::Min,
+        Stat::Max,
+        Stat::Median,
+        Stat::Quantile(90.0),
+        Stat::Majority,
+        Stat::Minority,
+        Stat::Variety,
+        Stat::Frac,
+        Stat::Unique,
+    ];
+
+    fn zone() -> ZoneFacts {
+        ZoneFacts {
+            total_coverage: 100.0,
+            outside: Some(0.0),
+            area_km2: None,
+        }
+    }
+
+    /// Runs of 2^62 + k (k = 0..6 repeating), NaN every 5th cell, with
+    /// whole and partial weights.
+    fn runs() -> Vec<(Vec<f64>, Vec<i128>, f64)> {
+        let base = 1i128 << 62;
+        (0..12)
+            .map(|r| {
+                let ints: Vec<i128> = (0..9).map(|i| base + (r * 9 + i) % 7).collect();
+                let values = ints
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &k)| {
+                        if (r + i as i128) % 5 == 0 {
+                            f64::NAN
+                        } else {
+                            k as f64
+                        }
+                    })
+                    .collect();
+                (values, ints, if r % 3 == 0 { 0.375 } else { 1.0 })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn exact_runs_merge_as_one_pass_wherever_they_are_cut() {
+        let runs = runs();
+        let mut whole = Accumulator::new(&STATS);
+        for (v, k, w) in &runs {
+            whole.add_run_exact(v, k, &RunWeights::fraction(*w));
+        }
+        let expected = whole.finish(&STATS, &zone());
+        assert!(matches!(expected[1], StatValue::Integer(_)));
+        assert_eq!(expected[7], StatValue::Number(7.0), "{expected:?}");
+        for cut in 0..=runs.len() {
+            let (mut left, mut right) = (Accumulator::new(&STATS), Accumulator::new(&STATS));
+            for (i, (v, k, w)) in runs.iter().enumerate() {
+                let acc = if i < cut { &mut left } else { &mut right };
+                acc.add_run_exact(v, k, &RunWeights::fraction(*w));
+            }
+            left.merge(right);
+            assert_eq!(left.finish(&STATS, &zone()), expected, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn exact_and_f64_runs_together_are_f64() {
+        // Whole weights: sums of 1s, the same in any order.
+        let runs: Vec<_> = runs().into_iter().map(|(v, k, _)| (v, k)).collect();
+        let mut float = Accumulator::new(&STATS);
+        for (v, _) in &runs {
+            float.add_run(v, &RunWeights::fraction(1.0));
+        }
+        let expected = float.finish(&STATS, &zone());
+        // Every value is 2^62 as f64: one category.
+        assert_eq!(expected[7], StatValue::Number(1.0));
+        for first_float in [false, true] {
+            let mut mixed = Accumulator::new(&STATS);
+            let mut other = Accumulator::new(&STATS);
+            for (i, (v, k)) in runs.iter().enumerate() {
+                let acc = if i % 2 == 0 { &mut mixed } else { &mut other };
+                if (i % 2 == 0) == first_float {
+                    acc.add_run(v, &RunWeights::fraction(1.0));
+                } else {
+                    acc.add_run_exact(v, k, &RunWeights::fraction(1.0));
+                }
+            }
+            mixed.merge(other);
+            assert_eq!(mixed.finish(&STATS, &zone()), expected);
+            // And within one accumulator.
+            let mut one = Accumulator::new(&STATS);
+            for (i, (v, k)) in runs.iter().enumerate() {
+                if (i % 2 == 0) == first_float {
+                    one.add_run(v, &RunWeights::fraction(1.0));
+                } else {
+                    one.add_run_exact(v, k, &RunWeights::fraction(1.0));
+                }
+            }
+            assert_eq!(one.finish(&STATS, &zone()), expected);
+        }
+    }
+
+    #[test]
+    fn an_empty_run_does_not_make_an_accumulator_f64() {
+        let mut acc = Accumulator::new(&[Stat::Min]);
+        acc.add_run(&[f64::NAN, f64::NAN], &RunWeights::fraction(1.0));
+        let big = (1i128 << 62) + 1;
+        acc.add_run_exact(&[big as f64], &[big], &RunWeights::fraction(1.0));
+        assert_eq!(acc.finish(&[Stat::Min], &zone()), [StatValue::Integer(big)]);
+    }
+
+    #[test]
+    fn exact_runs_longer_than_their_integers_are_cut() {
+        let mut acc = Accumulator::new(&[Stat::Count, Stat::Max]);
+        acc.add_run_exact(&[1.0, 2.0, 3.0], &[1, 2], &RunWeights::fraction(1.0));
+        assert_eq!(
+            acc.finish(&[Stat::Count, Stat::Max], &zone()),
+            [StatValue::Number(2.0), StatValue::Integer(2)]
+        );
+    }
 }

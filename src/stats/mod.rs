@@ -8,7 +8,12 @@
 //! results are also bit-identical whatever the number of threads.
 //!
 //! Every statistic's exact definition is in the crate documentation
-//! ([`crate`], section *Statistics*).
+//! ([`crate`], section *Statistics*). The values of 64-bit integer bands
+//! are kept exactly by the statistics that are values of the raster (`min`,
+//! `max`, quantiles, `majority`, `minority`, `variety`, `unique`, `frac`,
+//! `weighted_frac`: [`StatValue::Integer`], [`StatValue::IntegerFractions`],
+//! through [`Accumulator::add_run_exact`]); moments stay `f64` (section
+//! *Exact 64-bit integers*).
 
 mod accumulator;
 mod quantile;
@@ -511,6 +516,22 @@ impl ModeTies {
 }
 
 /// One statistic's value for one zone.
+///
+/// The statistics that are values of the raster (`min`, `max`, `median`,
+/// `pNN`, `majority`, `minority`) of a 64-bit integer band (Int64 or
+/// UInt64, scale 1 and offset 0) are [`StatValue::Integer`], exactly the
+/// cell's value, and its `frac`, `weighted_frac` and `unique` are
+/// [`StatValue::IntegerFractions`]; every other statistic, and every
+/// statistic of other bands, is a [`StatValue::Number`] or
+/// [`StatValue::Fractions`] (see the crate's *Statistics* section).
+///
+/// ```
+/// use terralux::stats::StatValue;
+/// let v = StatValue::Integer(2397083434877565865);
+/// assert_eq!(v.as_integer(), Some(2397083434877565865));
+/// assert_eq!(v.as_f64(), Some(2397083434877565865u64 as f64)); // the nearest f64
+/// assert_eq!(StatValue::Number(5.0).as_integer(), None);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum StatValue {
     /// No value (e.g. the mean of a zone without valid cells).
@@ -520,13 +541,31 @@ pub enum StatValue {
     /// `(value, share)` pairs in increasing value order (for `frac` and
     /// `weighted_frac`); for `unique`, `(value, total weight)` pairs.
     Fractions(Vec<(f64, f64)>),
+    /// An exact integer: a value of a 64-bit integer band (`min`, `max`,
+    /// `median`, `pNN`, `majority`, `minority`), which an `f64` could only
+    /// round beyond 2^53.
+    Integer(i128),
+    /// [`StatValue::Fractions`] of a 64-bit integer band: `(value, share)`
+    /// pairs (`(value, total weight)` for `unique`) in increasing value
+    /// order, each value an exact integer.
+    IntegerFractions(Vec<(i128, f64)>),
 }
 
 impl StatValue {
-    /// The number, if this is one.
+    /// The number, if this is one; an [`StatValue::Integer`] as the
+    /// nearest `f64` (exact up to 2^53).
     pub fn as_f64(&self) -> Option<f64> {
         match self {
             StatValue::Number(v) => Some(*v),
+            StatValue::Integer(v) => Some(*v as f64),
+            _ => None,
+        }
+    }
+
+    /// The exact integer, if this is a [`StatValue::Integer`].
+    pub fn as_integer(&self) -> Option<i128> {
+        match self {
+            StatValue::Integer(v) => Some(*v),
             _ => None,
         }
     }

@@ -157,6 +157,75 @@ impl QuantileValues {
     }
 }
 
+/// The values a zone of a 64-bit integer band keeps for its quantiles,
+/// as exact integers: unit-weight values and `(value, weight)` pairs, as
+/// [`QuantileValues`] keeps them (16 bytes a whole cell). The selection is
+/// [`QuantileValues`]'s, on the integers: for values below 2^53 the same
+/// value, and the same cumulative sums bit for bit.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct ExactValues {
+    units: Vec<i128>,
+    weighted: Vec<(i128, f64)>,
+}
+
+impl ExactValues {
+    /// Keep the cells of `exact` whose `values` are not NaN, each with weight
+    /// `weight` (non-positive weights are dropped). `exact[i]` is cell `i`.
+    pub(super) fn add<T: Value>(&mut self, values: &[T], exact: &[i128], weight: f64) {
+        if weight <= 0.0 {
+            return;
+        }
+        let valid = values
+            .iter()
+            .zip(exact)
+            .filter(|(v, _)| !v.is_nan())
+            .map(|(_, &k)| k);
+        if weight != 1.0 {
+            self.weighted.extend(valid.map(|k| (k, weight)));
+        } else {
+            self.units.extend(valid);
+        }
+    }
+
+    /// Take over the values of `other`.
+    pub(super) fn merge(&mut self, other: ExactValues) {
+        if self.units.is_empty() && self.weighted.is_empty() {
+            *self = other;
+            return;
+        }
+        self.units.extend_from_slice(&other.units);
+        self.weighted.extend_from_slice(&other.weighted);
+    }
+
+    /// The values as `f64` (the nearest one beyond 2^53), for what is not
+    /// exact (the Gini coefficient) or an accumulator that also took `f64` runs.
+    pub(super) fn to_f64(&self) -> QuantileValues {
+        let mut values = QuantileValues::default();
+        let units: Vec<f64> = self.units.iter().map(|&k| k as f64).collect();
+        values.add(&units, 1.0);
+        values
+            .weighted
+            .extend(self.weighted.iter().map(|&(k, w)| (k as f64, w)));
+        values
+    }
+
+    /// The quantile at each level, as [`QuantileValues::quantiles`] selects
+    /// it; reorders the kept values.
+    pub(super) fn quantiles(&mut self, levels: &[f64]) -> Vec<Option<i128>> {
+        self.weighted.sort_by_key(|a| a.0);
+        let weighted = Weighted::new(&self.weighted);
+        let total = self.units.len() as f64 + weighted.total();
+        if total <= 0.0 {
+            return vec![None; levels.len()];
+        }
+        let targets: Vec<f64> = levels
+            .iter()
+            .map(|q| q.clamp(0.0, 1.0) * total * (1.0 - 1e-12))
+            .collect();
+        histogram_select(&self.units, &weighted, &targets)
+    }
+}
+
 impl QuantileValues {
     /// The Gini coefficient of the kept values,
     /// `Σ_i Σ_j w_i w_j |x_i - x_j| / (2 W² μ)`, computed in one walk over the
@@ -229,13 +298,13 @@ const SCALE_ABOVE: f64 = f64::from_bits((1023 + 500) << 52);
 const SCALE_DOWN: f64 = f64::from_bits((1023 - 600) << 52);
 
 /// Weighted pairs sorted by value, with their total weight.
-struct Weighted<'a> {
-    pairs: &'a [(f64, f64)],
+struct Weighted<'a, K = f64> {
+    pairs: &'a [(K, f64)],
     total: f64,
 }
 
-impl<'a> Weighted<'a> {
-    fn new(pairs: &'a [(f64, f64)]) -> Self {
+impl<'a, K> Weighted<'a, K> {
+    fn new(pairs: &'a [(K, f64)]) -> Self {
         Weighted {
             pairs,
             total: pairs.iter().map(|p| p.1).sum(),
@@ -266,23 +335,59 @@ fn bucket(v: f64) -> usize {
     (key >> (32 - BUCKET_BITS)) as usize
 }
 
+/// A value the selection orders: an `f64` (in total order, where `==`
+/// groups -0 with 0) or an exact integer (64-bit bands).
+trait Key: Copy + PartialEq {
+    /// The value's bucket: buckets increase with the value.
+    fn bucket(self) -> usize;
+    /// The smaller of two values.
+    fn smaller(self, other: Self) -> Self;
+    /// Sort values in increasing order.
+    fn sort(values: &mut [Self]);
+}
+
+impl Key for f64 {
+    fn bucket(self) -> usize {
+        bucket(self)
+    }
+    fn smaller(self, other: f64) -> f64 {
+        self.min(other)
+    }
+    fn sort(values: &mut [f64]) {
+        values.sort_unstable_by(f64::total_cmp);
+    }
+}
+
+impl Key for i128 {
+    /// The bucket of the nearest `f64` (the conversion keeps the order).
+    fn bucket(self) -> usize {
+        bucket(self as f64)
+    }
+    fn smaller(self, other: i128) -> i128 {
+        self.min(other)
+    }
+    fn sort(values: &mut [i128]) {
+        values.sort_unstable();
+    }
+}
+
 /// For each target weight, the smallest value whose cumulative weight
 /// reaches it, over unit-weight `units` and the weighted pairs.
 ///
 /// Two linear passes instead of a sort: a histogram of weight per bucket
 /// finds the bucket where each target is crossed, then only the values in
 /// those buckets are collected, sorted and walked.
-fn histogram_select<T: Copy + Into<f64>>(
+fn histogram_select<K: Key, T: Copy + Into<K>>(
     units: &[T],
-    weighted: &Weighted<'_>,
+    weighted: &Weighted<'_, K>,
     targets: &[f64],
-) -> Vec<Option<f64>> {
+) -> Vec<Option<K>> {
     let mut mass = vec![0.0f64; BUCKETS];
     for &u in units {
-        mass[bucket(u.into())] += 1.0;
+        mass[u.into().bucket()] += 1.0;
     }
     for &(v, w) in weighted.pairs {
-        mass[bucket(v)] += w;
+        mass[v.bucket()] += w;
     }
     // The bucket where each target is reached, and the weight below it.
     let last_nonempty = mass.iter().rposition(|&m| m > 0.0);
@@ -304,21 +409,21 @@ fn histogram_select<T: Copy + Into<f64>>(
     let mut wanted: Vec<usize> = found.iter().flatten().map(|f| f.0).collect();
     wanted.sort_unstable();
     wanted.dedup();
-    let mut members: Vec<Vec<f64>> = vec![Vec::new(); wanted.len()];
+    let mut members: Vec<Vec<K>> = vec![Vec::new(); wanted.len()];
     if !wanted.is_empty() {
         let mut slot = vec![usize::MAX; BUCKETS];
         for (i, &b) in wanted.iter().enumerate() {
             slot[b] = i;
         }
         for &u in units {
-            let v: f64 = u.into();
-            let i = slot[bucket(v)];
+            let v: K = u.into();
+            let i = slot[v.bucket()];
             if i != usize::MAX {
                 members[i].push(v);
             }
         }
         for m in &mut members {
-            m.sort_unstable_by(f64::total_cmp);
+            K::sort(m);
         }
     }
     targets
@@ -327,8 +432,8 @@ fn histogram_select<T: Copy + Into<f64>>(
         .map(|(&target, found)| {
             let (b, below) = (*found)?;
             let i = wanted.binary_search(&b).ok()?;
-            let in_bucket = |p: &(f64, f64)| bucket(p.0) == b;
-            let start = weighted.pairs.partition_point(|p| bucket(p.0) < b);
+            let in_bucket = |p: &(K, f64)| p.0.bucket() == b;
+            let start = weighted.pairs.partition_point(|p| p.0.bucket() < b);
             let pairs = &weighted.pairs[start..];
             let pairs = &pairs[..pairs.iter().take_while(|p| in_bucket(p)).count()];
             walk(&members[i], pairs, below, target)
@@ -339,13 +444,13 @@ fn histogram_select<T: Copy + Into<f64>>(
 /// Walk sorted unit values and sorted weighted pairs of one bucket in value
 /// order, starting from the weight `below` the bucket; return the first
 /// value whose cumulative weight reaches `target` (else the bucket's largest).
-fn walk(units: &[f64], pairs: &[(f64, f64)], below: f64, target: f64) -> Option<f64> {
+fn walk<K: Key>(units: &[K], pairs: &[(K, f64)], below: f64, target: f64) -> Option<K> {
     let (mut i, mut j) = (0, 0);
     let mut cumulative = below;
     let mut last = None;
     while i < units.len() || j < pairs.len() {
         let v = match (units.get(i), pairs.get(j)) {
-            (Some(&u), Some(&(p, _))) => u.min(p),
+            (Some(&u), Some(&(p, _))) => u.smaller(p),
             (Some(&u), None) => u,
             (None, Some(&(p, _))) => p,
             (None, None) => break,
@@ -423,6 +528,55 @@ mod tests {
             let got = values.quantiles(&levels);
             for (q, g) in levels.iter().zip(got) {
                 assert_eq!(g, by_sorting(&pairs, *q), "case {case}, q {q}");
+            }
+        }
+    }
+
+    #[test]
+    fn exact_selection_equals_sorting_integers() {
+        let mut state = 987654321u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state >> 11
+        };
+        for case in 0..200 {
+            // Values a few apart near 2^62 (one f64), or spread over all of u64.
+            let base: i128 = [1 << 62, 0, -(1 << 62), u64::MAX as i128 - 64][case % 4];
+            let spread = if case % 5 == 0 { 1u64 << 52 } else { 40 };
+            let mut values = ExactValues::default();
+            let mut pairs: Vec<(i128, f64)> = Vec::new();
+            for _ in 0..(next() % 150) {
+                let v = base + (next() % spread) as i128;
+                let w = if next() % 4 == 0 {
+                    (next() % 1000) as f64 / 1000.0
+                } else {
+                    1.0
+                };
+                values.add(&[v as f64], &[v], w);
+                if w > 0.0 {
+                    pairs.push((v, w));
+                }
+            }
+            values.add(&[f64::NAN], &[base], 1.0); // invalid: not kept
+            pairs.sort_by_key(|a| a.0);
+            let total: f64 = pairs.iter().map(|p| p.1).sum();
+            let levels = [0.0, 0.1, 0.5, 0.9, 1.0];
+            let got = values.quantiles(&levels);
+            for (q, g) in levels.iter().zip(got) {
+                let want = (total > 0.0).then(|| {
+                    let target = q * total * (1.0 - 1e-12);
+                    let mut cumulative = 0.0;
+                    for &(v, w) in &pairs {
+                        cumulative += w;
+                        if cumulative >= target {
+                            return v;
+                        }
+                    }
+                    pairs[pairs.len() - 1].0
+                });
+                assert_eq!(g, want, "case {case}, q {q}");
             }
         }
     }

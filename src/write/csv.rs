@@ -7,8 +7,10 @@ use crate::stats::{Stat, StatValue};
 
 /// Write `table` as CSV: the id column (named `id_column`), then one column
 /// per statistic, one row per zone in input order. Numbers are written in
-/// full (shortest round-trip form), missing values as empty fields, and
-/// `frac` as `value:share` pairs joined by `;` in increasing value order.
+/// full (shortest round-trip form), exact integers (the values of a 64-bit
+/// integer band, [`StatValue::Integer`]) as all their digits, missing values
+/// as empty fields, and `frac` as `value:share` pairs joined by `;` in
+/// increasing value order.
 ///
 /// ```
 /// # fn main() -> terralux::Result<()> {
@@ -45,8 +47,9 @@ pub struct CsvOptions {
     /// distinct value over all zones, `<column>_<value>` (e.g. `frac_3`),
     /// holding that value's share (0 when the zone has none of it, empty
     /// when the zone has no valid cell), in increasing value order; a
-    /// land-cover table as spreadsheets want it. Off by default (one
-    /// `value:share;...` column).
+    /// land-cover table as spreadsheets want it (a 64-bit integer band's
+    /// values with all their digits, `frac_2397083434877565865`). Off by
+    /// default (one `value:share;...` column).
     pub frac_columns: bool,
 }
 
@@ -102,19 +105,33 @@ pub fn write_csv_with(
         push_field(&mut line, &text(&zone.id.to_string()));
         for (value, spread) in zone.values.iter().zip(&layout.spread) {
             match (value, spread) {
-                (StatValue::Fractions(pairs), Some(categories)) => {
+                (StatValue::Fractions(_) | StatValue::IntegerFractions(_), Some(categories)) => {
                     for category in categories {
                         line.push(',');
                         // Pairs come in increasing value order.
-                        let share = pairs
-                            .binary_search_by(|(v, _)| v.total_cmp(category))
-                            .map_or(0.0, |i| pairs[i].1);
-                        if !pairs.is_empty() {
+                        let (share, empty) = match (value, category) {
+                            (StatValue::Fractions(pairs), Category::Float(c)) => (
+                                pairs
+                                    .binary_search_by(|(v, _)| v.total_cmp(c))
+                                    .map_or(0.0, |i| pairs[i].1),
+                                pairs.is_empty(),
+                            ),
+                            (StatValue::IntegerFractions(pairs), Category::Integer(c)) => (
+                                pairs
+                                    .binary_search_by(|(v, _)| v.cmp(c))
+                                    .map_or(0.0, |i| pairs[i].1),
+                                pairs.is_empty(),
+                            ),
+                            (StatValue::Fractions(pairs), _) => (0.0, pairs.is_empty()),
+                            (StatValue::IntegerFractions(pairs), _) => (0.0, pairs.is_empty()),
+                            _ => (0.0, true),
+                        };
+                        if !empty {
                             line.push_str(&format_value(&StatValue::Number(share)));
                         }
                     }
                 }
-                (StatValue::Fractions(_), None) => {
+                (StatValue::Fractions(_) | StatValue::IntegerFractions(_), None) => {
                     line.push(',');
                     push_field(&mut line, &text(&format_value(value)));
                 }
@@ -135,7 +152,38 @@ pub fn write_csv_with(
 struct Layout {
     names: Vec<String>,
     /// Per table column: the categories it is spread over, if it is.
-    spread: Vec<Option<Vec<f64>>>,
+    spread: Vec<Option<Vec<Category>>>,
+}
+
+/// A distinct value of a `frac` column spread out: an `f64`, or an exact
+/// integer (64-bit integer bands).
+#[derive(Debug, Clone, Copy)]
+enum Category {
+    Float(f64),
+    Integer(i128),
+}
+
+impl Category {
+    /// Increasing value (an integer and a float of the same `f64` value: the integer first).
+    fn order(&self, other: &Category) -> std::cmp::Ordering {
+        match (self, other) {
+            (Category::Float(a), Category::Float(b)) => a.total_cmp(b),
+            (Category::Integer(a), Category::Integer(b)) => a.cmp(b),
+            (Category::Integer(a), Category::Float(b)) => {
+                (*a as f64).total_cmp(b).then(std::cmp::Ordering::Less)
+            }
+            (Category::Float(a), Category::Integer(b)) => {
+                a.total_cmp(&(*b as f64)).then(std::cmp::Ordering::Greater)
+            }
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            Category::Float(v) => format_value(&StatValue::Number(*v)),
+            Category::Integer(v) => v.to_string(),
+        }
+    }
 }
 
 impl Layout {
@@ -149,21 +197,24 @@ impl Layout {
                 spread.push(None);
                 continue;
             }
-            let mut categories: Vec<f64> = table
-                .zones
-                .iter()
-                .filter_map(|z| match z.values.get(c) {
-                    Some(StatValue::Fractions(pairs)) => Some(pairs.iter().map(|p| p.0)),
-                    _ => None,
-                })
-                .flatten()
-                .collect();
-            categories.sort_by(f64::total_cmp);
-            categories.dedup_by(|a, b| a.total_cmp(b).is_eq());
+            let mut categories: Vec<Category> = Vec::new();
+            for zone in &table.zones {
+                match zone.values.get(c) {
+                    Some(StatValue::Fractions(pairs)) => {
+                        categories.extend(pairs.iter().map(|p| Category::Float(p.0)))
+                    }
+                    Some(StatValue::IntegerFractions(pairs)) => {
+                        categories.extend(pairs.iter().map(|p| Category::Integer(p.0)))
+                    }
+                    _ => {}
+                }
+            }
+            categories.sort_by(Category::order);
+            categories.dedup_by(|a, b| a.order(b).is_eq());
             names.extend(
                 categories
                     .iter()
-                    .map(|v| format!("{}_{}", column.name, format_value(&StatValue::Number(*v)))),
+                    .map(|v| format!("{}_{}", column.name, v.text())),
             );
             spread.push(Some(categories));
         }
@@ -189,8 +240,9 @@ pub fn formula_safe(field: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// A statistic's value as text: full number (`inf`, `-inf` and `nan` for
-/// non-finite ones, as numpy and pandas read them), empty when missing,
-/// `v:share;...` for fractions.
+/// non-finite ones, as numpy and pandas read them), an exact integer with
+/// all its digits (for values below 2^53 the same text as the number),
+/// empty when missing, `v:share;...` for fractions.
 ///
 /// ```
 /// use terralux::stats::StatValue;
@@ -198,6 +250,10 @@ pub fn formula_safe(field: &str) -> std::borrow::Cow<'_, str> {
 /// assert_eq!(format_value(&StatValue::Number(0.1)), "0.1");
 /// assert_eq!(format_value(&StatValue::Number(f64::NEG_INFINITY)), "-inf");
 /// assert_eq!(format_value(&StatValue::Missing), "");
+/// assert_eq!(format_value(&StatValue::Integer(2397083434877565865)), "2397083434877565865");
+/// assert_eq!(format_value(&StatValue::Number(2397083434877565865u64 as f64)), "2397083434877566000");
+/// assert_eq!(format_value(&StatValue::Integer(5)), format_value(&StatValue::Number(5.0)));
+/// assert_eq!(format_value(&StatValue::IntegerFractions(vec![(-3, 0.25), (7, 0.75)])), "-3:0.25;7:0.75");
 /// ```
 pub fn format_value(value: &StatValue) -> String {
     match value {
@@ -207,6 +263,12 @@ pub fn format_value(value: &StatValue) -> String {
         StatValue::Number(v) if *v > 0.0 => "inf".to_string(),
         StatValue::Number(_) => "-inf".to_string(),
         StatValue::Fractions(pairs) => pairs
+            .iter()
+            .map(|(v, share)| format!("{v}:{share}"))
+            .collect::<Vec<_>>()
+            .join(";"),
+        StatValue::Integer(v) => v.to_string(),
+        StatValue::IntegerFractions(pairs) => pairs
             .iter()
             .map(|(v, share)| format!("{v}:{share}"))
             .collect::<Vec<_>>()

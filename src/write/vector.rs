@@ -37,7 +37,11 @@ impl VectorFormat {
 /// with the zone's geometry (in `zones`' CRS), the id field, every
 /// attribute, and one field per statistic column (real numbers, with
 /// infinities and NaN kept as such, or text for `frac`; missing values are
-/// null). A statistic column whose name clashes with the id, an attribute
+/// null). A column of exact integers ([`StatValue::Integer`]: `min`, `max`,
+/// quantiles, `majority`, `minority` of a 64-bit integer band) is an
+/// Integer64 field, so that every digit is kept; OGR has no unsigned 64-bit
+/// field, so a column with a value beyond `i64::MAX` (UInt64 bands) is a text
+/// field of the values' decimal digits instead (exact, never rounded). A statistic column whose name clashes with the id, an attribute
 /// or another column (ignoring case) is renamed as
 /// [`unique_column_names`](super::unique_column_names) says (`zs_<name>`).
 /// The file is written under a temporary name, re-read to check it, and
@@ -151,7 +155,7 @@ pub fn write_vector_file(
         for i in 0..attribute_names.len() {
             kinds.push(attribute_type(zones, i));
         }
-        for column in &table.columns {
+        for (c, column) in table.columns.iter().enumerate() {
             // Lists of values (frac, weighted_frac, unique) are text, as in CSV.
             let is_list = matches!(
                 column.stat,
@@ -162,7 +166,7 @@ pub fn write_vector_file(
             kinds.push(if is_list {
                 OGRFieldType::OFTString
             } else {
-                OGRFieldType::OFTReal
+                stat_field_type(table, c)
             });
         }
         for (field, kind) in names.iter().zip(&kinds) {
@@ -210,11 +214,23 @@ pub fn write_vector_file(
                 idx += 1;
             }
             for value in &stats.values {
+                let kind = kinds.get(idx).copied().unwrap_or(OGRFieldType::OFTReal);
                 match value {
                     StatValue::Number(v) => {
                         feature.set_field_double(idx, *v).map_err(gdal_error)?
                     }
-                    StatValue::Fractions(_) => feature
+                    StatValue::Integer(v) => match i64::try_from(*v) {
+                        Ok(v) if kind == OGRFieldType::OFTInteger64 => {
+                            feature.set_field_integer64(idx, v).map_err(gdal_error)?
+                        }
+                        _ if kind == OGRFieldType::OFTReal => feature
+                            .set_field_double(idx, *v as f64)
+                            .map_err(gdal_error)?,
+                        _ => feature
+                            .set_field_string(idx, &v.to_string())
+                            .map_err(gdal_error)?,
+                    },
+                    StatValue::Fractions(_) | StatValue::IntegerFractions(_) => feature
                         .set_field_string(idx, &format_value(value))
                         .map_err(gdal_error)?,
                     StatValue::Missing => feature.set_field_null(idx).map_err(gdal_error)?,
@@ -253,6 +269,28 @@ pub fn nan_values_lost(table: &ZonalTable, format: VectorFormat) -> usize {
             .flat_map(|z| &z.values)
             .filter(|v| matches!(v, StatValue::Number(x) if x.is_nan()))
             .count(),
+    }
+}
+
+/// The OGR type of statistic column `c` (not a list): Integer64 when every
+/// value is an exact integer that fits (at least one), text when one does
+/// not (a UInt64 value beyond `i64::MAX`), else real.
+fn stat_field_type(table: &ZonalTable, c: usize) -> OGRFieldType::Type {
+    let values = || {
+        table
+            .zones
+            .iter()
+            .filter_map(move |z| z.values.get(c))
+            .filter(|v| !v.is_missing())
+    };
+    let integers =
+        values().next().is_some() && values().all(|v| matches!(v, StatValue::Integer(_)));
+    if !integers {
+        OGRFieldType::OFTReal
+    } else if values().all(|v| matches!(v, StatValue::Integer(i) if i64::try_from(*i).is_ok())) {
+        OGRFieldType::OFTInteger64
+    } else {
+        OGRFieldType::OFTString
     }
 }
 
