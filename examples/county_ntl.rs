@@ -11,6 +11,8 @@
 //! Run with `--help` for every flag. Exit codes: 0 success, 2 usage error,
 //! 1 any other error.
 
+#[path = "common/args.rs"]
+mod args;
 #[path = "common/cli.rs"]
 mod cli;
 
@@ -18,7 +20,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use cli::{Args, Failure};
+use clap::{Parser, ValueEnum};
+use cli::Failure;
 use terralux::ntl::Product;
 use terralux::ntl::blackmarble;
 use terralux::ntl::dmsp::{Calibrated, Calibration};
@@ -34,30 +37,6 @@ use terralux::zones::{AttrValue, Attributes, Zone, ZoneOptions, ZoneSet};
 use terralux::{GdalRaster, RasterSource};
 
 const PROGRAM: &str = "county_ntl";
-const OPTIONS: &[&str] = &[
-    "--raster",
-    "--dir",
-    "--zones",
-    "--layer",
-    "--id-field",
-    "--threshold",
-    "--population",
-    "--product",
-    "--negatives",
-    "--calibration",
-    "--bm-layer",
-    "--trends",
-    "--threads",
-    "--output",
-];
-const SWITCHES: &[&str] = &[
-    "--gcj02",
-    "--quiet",
-    "--allow-raw-vrt",
-    "--snap-grid",
-    "--help",
-    "-h",
-];
 /// The output columns after the id and the date, in order.
 const INDICATORS: [&str; 14] = [
     "tnl",
@@ -76,91 +55,198 @@ const INDICATORS: [&str; 14] = [
     "valid_frac",
 ];
 
-const HELP: &str = "\
-county_ntl: night-light indicators per county and date
+const USAGE: &str = "\
+county_ntl --raster PATH... | --dir FOLDER --zones PATH [--layer NAME] [--id-field FIELD]
+                  [--gcj02] [--threshold T] [--population PATH] [--product auto|vnl|blackmarble|dmsp]
+                  [--threads N] [--quiet] [--allow-raw-vrt] [--snap-grid] --output PATH";
 
-USAGE
-  county_ntl --raster PATH... | --dir FOLDER --zones PATH [--layer NAME] [--id-field FIELD]
-             [--gcj02] [--threshold T] [--population PATH] [--product auto|vnl|blackmarble|dmsp]
-             [--threads N] [--quiet] [--allow-raw-vrt] [--snap-grid] --output PATH
-
-INPUTS
-  --raster PATH...   Night-light rasters, one per date or tile (several paths after one flag, or the
-                     flag repeated). Tiles of one date (Black Marble tiles, VNL monthly
-                     tiles) are joined into one mosaic; every date must then cover the same
-                     grid: the coverage of every county is computed once and reused.
-  --dir FOLDER       Every raster (.tif, .h5) in FOLDER instead, in name order; EOG cf_cvg
-                     companions and population files are not taken as dates.
-  --zones PATH       County polygons (GeoPackage, Shapefile, GeoJSON...).
-  --layer NAME       Layer of the zones file.
-  --id-field FIELD   Field with the county ids (default: feature ids, column 'fid').
-  --gcj02            The zones are GCJ-02 (Chinese web maps); convert them to WGS84.
-  --population PATH  Population raster (people per cell) for per_capita and lit_pop_frac; on
-                     another grid it is split or summed by area, never copied.
-
-PRODUCTS
-  --product P        auto (default: from the file names), vnl, dmsp or blackmarble.
-                     VNL: a '<name>.cf_cvg.<rest>' companion beside a layer masks the cells
-                     with no cloud-free observation (cf_cvg = 0: no data, not dark).
-                     DMSP: 255 is nodata; values are inter-calibrated by satellite-year.
-  --calibration C    DMSP inter-calibration: elvidge2014 (default), lizhou2017 or none.
-  --negatives N      Negative radiance: zero (default) or invalid.
-  --threshold T      Lit threshold (default 0.5 nW/cm2/sr for VIIRS, 7 DN for DMSP).
-  --bm-layer NAME    Black Marble layer (default DNB_BRDF-Corrected_NTL for A1/A2,
-                     AllAngle_Composite_Snow_Free for A3/A4), e.g.
-                     Gap_Filled_DNB_BRDF-Corrected_NTL. Quality masks by default: the
-                     mandatory flag 0 or 1, no cloud (QF_Cloud_Mask bit 7), no snow (bit 10).
-
-OUTPUT
-  --output PATH      .csv or .gpkg. One row per county and date: the id, 'date' (from the
-                     product's name, else the file stem), then
-                     tnl tnl_area mean density lit_area_km2 lit_frac ali cnli per_capita
-                     lit_pop_frac gini theil area_km2 valid_frac
-                     (definitions: crate docs, section Statistics). per_capita and
-                     lit_pop_frac are empty without --population. A <output>.provenance.json
-                     is written beside it; files are written atomically.
-  --trends PATH      Also write per-county trends over the dates (.csv): for every indicator,
-                     the number of dates, OLS slope and Sen's slope per year, the
-                     Mann-Kendall S, Z and two-sided p-value, and the annual growth rate.
-  --threads N        Worker threads (default: all cores). Results do not depend on it.
-  --quiet            No progress bar.
-  --allow-raw-vrt    Read VRT files with VRTRawRasterBand bands (raw bytes of any other
-                     file); refused by default.
-  --snap-grid        Snap geographic grids whose cell size is within 1e-6 of 1/n degree to
-                     exactly 1/n (EOG's 0.0041666667 as 1/240). Default: cells are where
-                     the files declare them. Recorded in the provenance.
-
+const AFTER_HELP: &str = "\
 EXAMPLE
   cargo run --release --example county_ntl -- --dir testdata/products/vnl \\
       --zones testdata/counties.gpkg --id-field code \\
-      --population testdata/products/population_30s.tif --output out/county_ntl.csv
-";
+      --population testdata/products/population_30s.tif --output out/county_ntl.csv";
+
+/// The command line as given: every flag of `county_ntl`, and its `--help`.
+#[derive(Parser)]
+#[command(
+    about = "county_ntl: night-light indicators per county and date",
+    long_about = None,
+    override_usage = USAGE,
+    after_help = AFTER_HELP
+)]
+struct Cli {
+    /// Night-light rasters, one per date or tile (several paths after one flag, or the
+    /// flag repeated). Tiles of one date (Black Marble tiles, VNL monthly
+    /// tiles) are joined into one mosaic; every date must then cover the same
+    /// grid: the coverage of every county is computed once and reused.
+    #[arg(long, value_name = "PATH", num_args = 1.., help_heading = "INPUTS",
+          verbatim_doc_comment)]
+    raster: Vec<PathBuf>,
+    /// Every raster (.tif, .h5) in FOLDER instead, in name order; EOG cf_cvg
+    /// companions and population files are not taken as dates.
+    #[arg(
+        long,
+        value_name = "FOLDER",
+        help_heading = "INPUTS",
+        verbatim_doc_comment
+    )]
+    dir: Option<PathBuf>,
+    /// County polygons (GeoPackage, Shapefile, GeoJSON...).
+    #[arg(
+        long,
+        value_name = "PATH",
+        help_heading = "INPUTS",
+        verbatim_doc_comment
+    )]
+    zones: Option<PathBuf>,
+    /// Layer of the zones file.
+    #[arg(long, value_name = "NAME", value_parser = args::text(), help_heading = "INPUTS",
+          verbatim_doc_comment)]
+    layer: Option<String>,
+    /// Field with the county ids (default: feature ids, column 'fid').
+    #[arg(long, value_name = "FIELD", value_parser = args::text(), help_heading = "INPUTS",
+          verbatim_doc_comment)]
+    id_field: Option<String>,
+    /// The zones are GCJ-02 (Chinese web maps); convert them to WGS84.
+    #[arg(long, help_heading = "INPUTS", verbatim_doc_comment)]
+    gcj02: bool,
+    /// Population raster (people per cell) for per_capita and lit_pop_frac; on
+    /// another grid it is split or summed by area, never copied.
+    #[arg(
+        long,
+        value_name = "PATH",
+        help_heading = "INPUTS",
+        verbatim_doc_comment
+    )]
+    population: Option<PathBuf>,
+
+    /// auto (default: from the file names), vnl, dmsp or blackmarble.
+    /// VNL: a '<name>.cf_cvg.<rest>' companion beside a layer masks the cells
+    /// with no cloud-free observation (cf_cvg = 0: no data, not dark).
+    /// DMSP: 255 is nodata; values are inter-calibrated by satellite-year.
+    #[arg(
+        long,
+        value_name = "P",
+        value_enum,
+        default_value = "auto",
+        help_heading = "PRODUCTS",
+        verbatim_doc_comment
+    )]
+    product: ProductChoice,
+    /// DMSP inter-calibration: elvidge2014 (default), lizhou2017 or none.
+    #[arg(
+        long,
+        value_name = "C",
+        value_enum,
+        default_value = "elvidge2014",
+        help_heading = "PRODUCTS",
+        verbatim_doc_comment
+    )]
+    calibration: CalibrationChoice,
+    /// Negative radiance: zero (default) or invalid.
+    #[arg(
+        long,
+        value_name = "N",
+        value_enum,
+        default_value = "zero",
+        help_heading = "PRODUCTS",
+        verbatim_doc_comment
+    )]
+    negatives: NegativesChoice,
+    /// Lit threshold (default 0.5 nW/cm2/sr for VIIRS, 7 DN for DMSP).
+    #[arg(long, value_name = "T", value_parser = args::number(), allow_negative_numbers = true,
+          help_heading = "PRODUCTS", verbatim_doc_comment)]
+    threshold: Option<f64>,
+    /// Black Marble layer (default DNB_BRDF-Corrected_NTL for A1/A2,
+    /// AllAngle_Composite_Snow_Free for A3/A4), e.g.
+    /// Gap_Filled_DNB_BRDF-Corrected_NTL. Quality masks by default: the
+    /// mandatory flag 0 or 1, no cloud (QF_Cloud_Mask bit 7), no snow (bit 10).
+    #[arg(long, value_name = "NAME", value_parser = args::text(), help_heading = "PRODUCTS",
+          verbatim_doc_comment)]
+    bm_layer: Option<String>,
+
+    /// .csv or .gpkg. One row per county and date: the id, 'date' (from the
+    /// product's name, else the file stem), then
+    /// tnl tnl_area mean density lit_area_km2 lit_frac ali cnli per_capita
+    /// lit_pop_frac gini theil area_km2 valid_frac
+    /// (definitions: crate docs, section Statistics). per_capita and
+    /// lit_pop_frac are empty without --population. A <output>.provenance.json
+    /// is written beside it; files are written atomically.
+    #[arg(
+        long,
+        value_name = "PATH",
+        help_heading = "OUTPUT",
+        verbatim_doc_comment
+    )]
+    output: Option<PathBuf>,
+    /// Also write per-county trends over the dates (.csv): for every indicator,
+    /// the number of dates, OLS slope and Sen's slope per year, the
+    /// Mann-Kendall S, Z and two-sided p-value, and the annual growth rate.
+    #[arg(
+        long,
+        value_name = "PATH",
+        help_heading = "OUTPUT",
+        verbatim_doc_comment
+    )]
+    trends: Option<PathBuf>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, value_name = "N", value_parser = args::threads(), allow_negative_numbers = true,
+          help_heading = "OUTPUT", verbatim_doc_comment)]
+    threads: Option<usize>,
+    /// No progress bar.
+    #[arg(long, help_heading = "OUTPUT", verbatim_doc_comment)]
+    quiet: bool,
+    /// Read VRT files with VRTRawRasterBand bands (raw bytes of any other
+    /// file); refused by default.
+    #[arg(long, help_heading = "OUTPUT", verbatim_doc_comment)]
+    allow_raw_vrt: bool,
+    /// Snap geographic grids whose cell size is within 1e-6 of 1/n degree to
+    /// exactly 1/n (EOG's 0.0041666667 as 1/240). Default: cells are where
+    /// the files declare them. Recorded in the provenance.
+    #[arg(long, help_heading = "OUTPUT", verbatim_doc_comment)]
+    snap_grid: bool,
+}
+
+/// `--product`.
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum ProductChoice {
+    Auto,
+    Vnl,
+    Blackmarble,
+    Dmsp,
+}
+
+impl ProductChoice {
+    /// The name on the command line.
+    fn name(self) -> &'static str {
+        match self {
+            ProductChoice::Auto => "auto",
+            ProductChoice::Vnl => "vnl",
+            ProductChoice::Blackmarble => "blackmarble",
+            ProductChoice::Dmsp => "dmsp",
+        }
+    }
+}
+
+/// `--calibration`.
+#[derive(Clone, Copy, ValueEnum)]
+enum CalibrationChoice {
+    Elvidge2014,
+    #[value(name = "lizhou2017")]
+    LiZhou2017,
+    None,
+}
+
+/// `--negatives`.
+#[derive(Clone, Copy, ValueEnum)]
+enum NegativesChoice {
+    Zero,
+    Invalid,
+}
 
 fn main() -> ExitCode {
     cli::start(PROGRAM);
     cli::exit_with(PROGRAM, run())
-}
-
-/// `--raster a b c` becomes `--raster a --raster b --raster c`.
-fn expand_raster_lists(args: Vec<String>) -> Vec<String> {
-    let mut out = Vec::with_capacity(args.len());
-    let mut in_rasters = false;
-    for arg in args {
-        if arg == "--raster" {
-            in_rasters = true;
-            continue;
-        }
-        if arg.starts_with("--") {
-            in_rasters = false;
-            out.push(arg);
-        } else if in_rasters {
-            out.push("--raster".to_string());
-            out.push(arg);
-        } else {
-            out.push(arg);
-        }
-    }
-    out
 }
 
 /// A Black Marble tile: its date, radiance layer and quality masks.
@@ -177,8 +263,9 @@ fn is_companion(name: &str) -> bool {
     name.contains(".cf_cvg.") || name.contains("cf_cvg") || name.starts_with("population")
 }
 
-fn list_dir(dir: &str) -> Result<Vec<PathBuf>, Failure> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Failure::Run(format!("{dir}: {e}")))?;
+fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, Failure> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| Failure::Run(format!("{}: {e}", dir.display())))?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
@@ -192,7 +279,8 @@ fn list_dir(dir: &str) -> Result<Vec<PathBuf>, Failure> {
     paths.sort();
     if paths.is_empty() {
         return Err(Failure::Run(format!(
-            "{dir}: no raster (.tif, .h5) to read"
+            "{}: no raster (.tif, .h5) to read",
+            dir.display()
         )));
     }
     Ok(paths)
@@ -222,13 +310,12 @@ fn tile_of(product: &Option<Product>) -> Option<String> {
 }
 
 fn run() -> Result<(), Failure> {
-    let args = Args::parse(expand_raster_lists(cli::arguments()?), OPTIONS, SWITCHES)?;
-    if args.switch("--help") || args.switch("-h") {
-        return cli::write_stdout(|w| w.write_all(HELP.as_bytes()));
-    }
+    let Some(args) = cli::parse::<Cli>(PROGRAM)? else {
+        return Ok(());
+    };
     let started = SystemTime::now();
-    let paths: Vec<PathBuf> = match (args.values("--raster"), args.value("--dir")) {
-        (r, None) if !r.is_empty() => r.iter().map(PathBuf::from).collect(),
+    let paths: Vec<PathBuf> = match (&args.raster, &args.dir) {
+        (r, None) if !r.is_empty() => r.clone(),
         (r, Some(dir)) if r.is_empty() => list_dir(dir)?,
         (r, Some(_)) if !r.is_empty() => {
             return Err(Failure::Usage("give --raster or --dir, not both".into()));
@@ -239,8 +326,14 @@ fn run() -> Result<(), Failure> {
             ));
         }
     };
-    let zones_path = args.required("--zones")?.to_string();
-    let output = PathBuf::from(args.required("--output")?);
+    let zones_path = args
+        .zones
+        .clone()
+        .ok_or_else(|| Failure::Usage("--zones is required".into()))?;
+    let output = args
+        .output
+        .clone()
+        .ok_or_else(|| Failure::Usage("--output is required".into()))?;
     let format = match output
         .extension()
         .and_then(|e| e.to_str())
@@ -256,45 +349,19 @@ fn run() -> Result<(), Failure> {
             )));
         }
     };
-    let product_choice = args.value("--product").unwrap_or("auto");
-    if !["auto", "vnl", "blackmarble", "dmsp"].contains(&product_choice) {
-        return Err(Failure::Usage(format!(
-            "--product takes auto, vnl, blackmarble or dmsp, not '{product_choice}'"
-        )));
-    }
-    let negatives = match args.value("--negatives").unwrap_or("zero") {
-        "zero" => Negatives::Zero,
-        "invalid" => Negatives::Invalid,
-        other => {
-            return Err(Failure::Usage(format!(
-                "--negatives takes zero or invalid, not '{other}'"
-            )));
-        }
+    let product_choice = args.product.name();
+    let negatives = match args.negatives {
+        NegativesChoice::Zero => Negatives::Zero,
+        NegativesChoice::Invalid => Negatives::Invalid,
     };
-    let calibration = match args.value("--calibration").unwrap_or("elvidge2014") {
-        "elvidge2014" => Some(Calibration::Elvidge2014),
-        "lizhou2017" => Some(Calibration::LiZhou2017),
-        "none" => None,
-        other => {
-            return Err(Failure::Usage(format!(
-                "--calibration takes elvidge2014, lizhou2017 or none, not '{other}'"
-            )));
-        }
+    let calibration = match args.calibration {
+        CalibrationChoice::Elvidge2014 => Some(Calibration::Elvidge2014),
+        CalibrationChoice::LiZhou2017 => Some(Calibration::LiZhou2017),
+        CalibrationChoice::None => None,
     };
-    let threshold = args
-        .value("--threshold")
-        .map(|t| {
-            t.parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite())
-                .ok_or_else(|| Failure::Usage(format!("--threshold takes a number, not '{t}'")))
-        })
-        .transpose()?;
-    let threads = args
-        .value("--threads")
-        .map(|t| args.number("--threads", t, 1).and_then(cli::check_threads))
-        .transpose()?;
-    let trends_path = args.value("--trends").map(PathBuf::from);
+    let threshold = args.threshold;
+    let threads = args.threads;
+    let trends_path = args.trends.clone();
     if let Some(t) = &trends_path
         && !t.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"))
     {
@@ -305,16 +372,20 @@ fn run() -> Result<(), Failure> {
     }
     // Every input and output resolved before any work: no output may be an input.
     let mut outputs = OutputSet::new();
-    if let Some(dir) = args.value("--dir") {
-        outputs.input_folder(Path::new(dir))?;
+    if let Some(dir) = &args.dir {
+        outputs.input_folder(dir)?;
     }
     for path in &paths {
-        outputs.input(&path.to_string_lossy())?;
+        // A file found in --dir is also recorded by its own path above.
+        match &args.dir {
+            Some(_) => outputs.input(&path.to_string_lossy())?,
+            None => outputs.input(cli::path_text("--raster", path)?)?,
+        }
     }
-    if let Some(p) = args.value("--population") {
-        outputs.input(p)?;
+    if let Some(p) = &args.population {
+        outputs.input(cli::path_text("--population", p)?)?;
     }
-    outputs.input(&zones_path)?;
+    outputs.input(cli::path_text("--zones", &zones_path)?)?;
     cli::declare_with_provenance(&mut outputs, &output)?;
     if let Some(t) = &trends_path {
         cli::declare_with_provenance(&mut outputs, t)?;
@@ -359,7 +430,7 @@ fn run() -> Result<(), Failure> {
         })
         .collect();
     // A folder keeps only the chosen product's files; a series is one product.
-    let inputs: Vec<Input> = if args.value("--dir").is_some() && product_choice != "auto" {
+    let inputs: Vec<Input> = if args.dir.is_some() && product_choice != "auto" {
         inputs.into_iter().filter(|i| i.product.is_some()).collect()
     } else {
         inputs
@@ -395,8 +466,8 @@ fn run() -> Result<(), Failure> {
     let threshold = threshold.unwrap_or(if is_dmsp { 7.0 } else { 0.5 });
 
     let raster_options = RasterOptions {
-        allow_raw_vrt: args.switch("--allow-raw-vrt"),
-        snap_geographic: args.switch("--snap-grid"),
+        allow_raw_vrt: args.allow_raw_vrt,
+        snap_geographic: args.snap_grid,
         ..RasterOptions::default()
     };
     // Open every raster, its mask or calibration.
@@ -461,7 +532,8 @@ fn run() -> Result<(), Failure> {
         .filter_map(|i| match &i.product {
             Some(Product::BlackMarble(name)) => Some((
                 i,
-                args.value("--bm-layer")
+                args.bm_layer
+                    .as_deref()
                     .unwrap_or(blackmarble::default_layer(name)),
             )),
             _ => None,
@@ -554,7 +626,8 @@ fn run() -> Result<(), Failure> {
 
     // Population: split by area onto the lights' grid when its grid differs.
     let population_raster = args
-        .value("--population")
+        .population
+        .as_ref()
         .map(|p| GdalRaster::open_with(p, &raster_options))
         .transpose()?;
     // Negative and infinite cells are not people: invalid, and said.
@@ -589,15 +662,15 @@ fn run() -> Result<(), Failure> {
     let zones = ZoneSet::read(
         &zones_path,
         &ZoneOptions {
-            layer: args.value("--layer").map(str::to_string),
-            id_field: args.value("--id-field").map(str::to_string),
+            layer: args.layer.clone(),
+            id_field: args.id_field.clone(),
             ..ZoneOptions::default()
         },
     )?;
     let zones_crs_as_read = zones.crs().map(|c| c.definition().to_string());
     let mut transformations = Vec::new();
     let mut zones = zones;
-    if args.switch("--gcj02") {
+    if args.gcj02 {
         zones = zones.gcj02_to_wgs84()?;
         transformations.push("GCJ-02 to WGS84 (iterated inverse)".to_string());
     }
@@ -654,12 +727,12 @@ fn run() -> Result<(), Failure> {
             ));
         }
     }
-    if !args.switch("--quiet") {
+    if !args.quiet {
         for note in &notes {
             eprintln!("{PROGRAM}: {note}");
         }
     }
-    let progress = Progress::new(PROGRAM, !args.switch("--quiet"));
+    let progress = Progress::new(PROGRAM, !args.quiet);
     let mut series = run_series(&zones, &dates, &stats, threads, &|done, total| {
         progress.update(done, total)
     })?;
@@ -721,10 +794,16 @@ fn run() -> Result<(), Failure> {
             ));
         }
     }
-    if let Some(p) = args.value("--population") {
-        files.push(InputFile::describe("population", p));
+    if let Some(p) = &args.population {
+        files.push(InputFile::describe(
+            "population",
+            cli::path_text("--population", p)?,
+        ));
     }
-    files.push(InputFile::describe("zones", &zones_path));
+    files.push(InputFile::describe(
+        "zones",
+        cli::path_text("--zones", &zones_path)?,
+    ));
     let record = RunRecord {
         command_line: cli::command_line(),
         inputs: files,

@@ -18,6 +18,8 @@
 //! Run with `--help` for every flag. Exit codes: 0 success, 2 usage error,
 //! 1 any other error.
 
+#[path = "common/args.rs"]
+mod args;
 #[path = "common/cli.rs"]
 mod cli;
 
@@ -26,7 +28,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use cli::{Args, Failure};
+use clap::{Parser, ValueEnum};
+use cli::Failure;
 use terralux::index::{
     Aggregation, CompositeIndex, Direction, IndexSpec, Missing, Normalisation, Weights,
     composite_index, ols_r2, pearson, roc_auc, screen_indicators, spearman,
@@ -40,108 +43,257 @@ use terralux::zones::{ZoneOptions, ZoneSet};
 use terralux::{GdalRaster, RasterSource, ZonalStats};
 
 const PROGRAM: &str = "poverty_index";
-const OPTIONS: &[&str] = &[
-    "--table",
-    "--raster",
-    "--band",
-    "--roll-up",
-    "--table-id",
-    "--date",
-    "--zones",
-    "--layer",
-    "--id-field",
-    "--indicators",
-    "--worse",
-    "--normalisation",
-    "--goalposts",
-    "--weights",
-    "--aggregation",
-    "--missing",
-    "--classes",
-    "--group-field",
-    "--label-field",
-    "--reference",
-    "--poor",
-    "--output",
-];
-const SWITCHES: &[&str] = &["--allow-raw-vrt", "--help", "-h"];
 
-const HELP: &str = "\
-poverty_index: a composite index of per-county indicators, with its maps
+const USAGE: &str = "\
+poverty_index --table PATH.csv [--table-id COLUMN] [--date VALUE]
+                     | --raster PATH [--band N] [--roll-up FIELD]...
+                     --zones PATH [--layer NAME] [--id-field FIELD]
+                     [--indicators LIST] [--worse LIST] [--normalisation min-max|z-score|rank]
+                     [--goalposts LIST] [--weights equal|entropy|pca|LIST]
+                     [--aggregation arithmetic|geometric] [--missing propagate|reweight]
+                     [--classes N] [--group-field FIELD] [--label-field FIELD]
+                     [--reference COLUMN] [--poor PATH] [--allow-raw-vrt] --output PATH.csv";
 
-USAGE
-  poverty_index --table PATH.csv [--table-id COLUMN] [--date VALUE]
-                | --raster PATH [--band N] [--roll-up FIELD]...
-                --zones PATH [--layer NAME] [--id-field FIELD]
-                [--indicators LIST] [--worse LIST] [--normalisation min-max|z-score|rank]
-                [--goalposts LIST] [--weights equal|entropy|pca|LIST]
-                [--aggregation arithmetic|geometric] [--missing propagate|reweight]
-                [--classes N] [--group-field FIELD] [--label-field FIELD]
-                [--reference COLUMN] [--poor PATH] [--allow-raw-vrt] --output PATH.csv
-
-INPUTS
-  --table PATH       CSV of indicators, one row per county (e.g. the output of zonal or
-                     county_ntl), with an id column.
-  --table-id COLUMN  The table's id column (default: the --id-field name, else 'fid').
-  --date VALUE       Keep the rows whose 'date' column is VALUE (needed when the table
-                     holds several dates, as county_ntl's does).
-  --raster PATH      Instead of --table: compute the indicators as statistics of this raster
-                     band over the counties (--indicators names them, e.g. mean,p90,valid_frac;
-                     see zonal --help for the list). Zones in another CRS are reprojected.
-  --band N           The raster band (default 1).
-  --roll-up FIELD    With --raster: also build the index of the groups of counties sharing
-                     FIELD (city, province), from the groups' statistics merged in the same
-                     pass, into <stem>_by_<FIELD>.csv (same columns, FIELD as id); repeatable.
-  --zones PATH       The counties (any OGR format); every county gets a row in the output.
-  --layer NAME       Layer of the zones file.
-  --id-field FIELD   Field holding the county ids, matched to the table's id column.
-
-INDEX
-  --indicators LIST  Comma-separated columns to combine (default: every numeric column
-                     but the id and the date).
-  --worse LIST       Indicators where higher is worse (poverty rate, distance...).
-  --normalisation M  min-max (default), z-score or rank.
-  --goalposts LIST   Fixed goalposts instead: name:low:high for every indicator, e.g.
-                     density:0:50,water:0:1 (values clamped to 0..1).
-  --weights W        equal (default), entropy, pca (first principal component), or
-                     name=weight,... for every indicator.
-  --aggregation A    arithmetic (default) or geometric mean.
-  --missing R        propagate (default: a county missing any indicator gets no index)
-                     or reweight (over the indicators it has). Never counted as zero.
-  --classes N        Quantile classes for the class column and the maps (default 5).
-
-VALIDATION
-  --reference COLUMN A table column to compare the score with (e.g. an official poverty
-                     index): Pearson, Spearman and OLS R^2.
-  --poor PATH        A text file of county ids, one per line, officially designated
-                     poor: ROC AUC of the score (lower score = poorer).
-
-MAPS
-  --group-field F    Attribute listing the provinces to zoom to in the HTML map (default:
-                     'province' when the zones have it).
-  --label-field F    Attribute shown beside each county id (default: 'name' when present).
-
-OUTPUT
-  --output PATH.csv  The index table: the id, score (0-100), rank (1 = best), class
-                     (1 = lowest .. N), composite, then each indicator normalised
-                     (<name>_norm); one row per county in zone order, empty when missing.
-                     Beside it: <stem>.png and <stem>.svg (choropleth of the score),
-                     <stem>.html (interactive map of the score and every indicator,
-                     self-contained) and <stem>.csv.provenance.json (inputs, choices,
-                     weights, validation figures, the size and SHA-256 of every file).
-                     The files are written as one set: all of them, or none (the
-                     previous ones stay as they were); an output that is an input is
-                     refused.
-  --allow-raw-vrt    With --raster: read a VRT with VRTRawRasterBand bands (raw bytes of
-                     any other file); refused by default.
-
+const AFTER_HELP: &str = "\
 Exit codes: 0 success, 2 usage error, 1 any other error.
 
 EXAMPLE
   cargo run --release --example poverty_index -- --table out/counties.csv \\
       --zones testdata/counties.gpkg --id-field code --indicators mean,sum,p90 \\
-      --output out/index.csv
-";
+      --output out/index.csv";
+
+/// The command line as given: every flag of `poverty_index`, and its `--help`.
+#[derive(Parser)]
+#[command(
+    about = "poverty_index: a composite index of per-county indicators, with its maps",
+    long_about = None,
+    override_usage = USAGE,
+    after_help = AFTER_HELP
+)]
+struct Cli {
+    /// CSV of indicators, one row per county (e.g. the output of zonal or
+    /// county_ntl), with an id column.
+    #[arg(
+        long,
+        value_name = "PATH",
+        help_heading = "INPUTS",
+        verbatim_doc_comment
+    )]
+    table: Option<PathBuf>,
+    /// The table's id column (default: the --id-field name, else 'fid').
+    #[arg(long, value_name = "COLUMN", value_parser = args::text(), help_heading = "INPUTS",
+          verbatim_doc_comment)]
+    table_id: Option<String>,
+    /// Keep the rows whose 'date' column is VALUE (needed when the table
+    /// holds several dates, as county_ntl's does).
+    #[arg(long, value_name = "VALUE", value_parser = args::text(), help_heading = "INPUTS",
+          verbatim_doc_comment)]
+    date: Option<String>,
+    /// Instead of --table: compute the indicators as statistics of this raster
+    /// band over the counties (--indicators names them, e.g. mean,p90,valid_frac;
+    /// see zonal --help for the list). Zones in another CRS are reprojected.
+    #[arg(
+        long,
+        value_name = "PATH",
+        help_heading = "INPUTS",
+        verbatim_doc_comment
+    )]
+    raster: Option<PathBuf>,
+    /// The raster band (default 1).
+    #[arg(long, value_name = "N", value_parser = args::whole(1), allow_negative_numbers = true,
+          help_heading = "INPUTS", verbatim_doc_comment)]
+    band: Option<usize>,
+    /// With --raster: also build the index of the groups of counties sharing
+    /// FIELD (city, province), from the groups' statistics merged in the same
+    /// pass, into <stem>_by_<FIELD>.csv (same columns, FIELD as id); repeatable.
+    #[arg(long, value_name = "FIELD", value_parser = args::text(), help_heading = "INPUTS",
+          verbatim_doc_comment)]
+    roll_up: Vec<String>,
+    /// The counties (any OGR format); every county gets a row in the output.
+    #[arg(
+        long,
+        value_name = "PATH",
+        help_heading = "INPUTS",
+        verbatim_doc_comment
+    )]
+    zones: Option<PathBuf>,
+    /// Layer of the zones file.
+    #[arg(long, value_name = "NAME", value_parser = args::text(), help_heading = "INPUTS",
+          verbatim_doc_comment)]
+    layer: Option<String>,
+    /// Field holding the county ids, matched to the table's id column.
+    #[arg(long, value_name = "FIELD", value_parser = args::text(), help_heading = "INPUTS",
+          verbatim_doc_comment)]
+    id_field: Option<String>,
+
+    /// Comma-separated columns to combine (default: every numeric column
+    /// but the id and the date).
+    #[arg(long, value_name = "LIST", value_parser = args::text(), help_heading = "INDEX",
+          verbatim_doc_comment)]
+    indicators: Option<String>,
+    /// Indicators where higher is worse (poverty rate, distance...).
+    #[arg(long, value_name = "LIST", value_parser = args::text(), help_heading = "INDEX",
+          verbatim_doc_comment)]
+    worse: Option<String>,
+    /// min-max (default), z-score or rank.
+    #[arg(
+        long,
+        value_name = "M",
+        value_enum,
+        help_heading = "INDEX",
+        verbatim_doc_comment
+    )]
+    normalisation: Option<NormalisationName>,
+    /// Fixed goalposts instead: name:low:high for every indicator, e.g.
+    /// density:0:50,water:0:1 (values clamped to 0..1).
+    #[arg(long, value_name = "LIST", value_parser = args::parser(goalposts),
+          help_heading = "INDEX", verbatim_doc_comment)]
+    goalposts: Option<Vec<(String, (f64, f64))>>,
+    /// equal (default), entropy, pca (first principal component), or
+    /// name=weight,... for every indicator.
+    #[arg(long, value_name = "W", value_parser = args::parser(weights), help_heading = "INDEX",
+          verbatim_doc_comment)]
+    weights: Option<WeightsChoice>,
+    /// arithmetic (default) or geometric mean.
+    #[arg(
+        long,
+        value_name = "A",
+        value_enum,
+        default_value = "arithmetic",
+        help_heading = "INDEX",
+        verbatim_doc_comment
+    )]
+    aggregation: AggregationName,
+    /// propagate (default: a county missing any indicator gets no index)
+    /// or reweight (over the indicators it has). Never counted as zero.
+    #[arg(
+        long,
+        value_name = "R",
+        value_enum,
+        default_value = "propagate",
+        help_heading = "INDEX",
+        verbatim_doc_comment
+    )]
+    missing: MissingName,
+    /// Quantile classes for the class column and the maps (default 5).
+    #[arg(long, value_name = "N", value_parser = args::whole(1), allow_negative_numbers = true,
+          help_heading = "INDEX", verbatim_doc_comment)]
+    classes: Option<usize>,
+
+    /// A table column to compare the score with (e.g. an official poverty
+    /// index): Pearson, Spearman and OLS R^2.
+    #[arg(long, value_name = "COLUMN", value_parser = args::text(),
+          help_heading = "VALIDATION", verbatim_doc_comment)]
+    reference: Option<String>,
+    /// A text file of county ids, one per line, officially designated
+    /// poor: ROC AUC of the score (lower score = poorer).
+    #[arg(
+        long,
+        value_name = "PATH",
+        help_heading = "VALIDATION",
+        verbatim_doc_comment
+    )]
+    poor: Option<PathBuf>,
+
+    /// Attribute listing the provinces to zoom to in the HTML map (default:
+    /// 'province' when the zones have it).
+    #[arg(long, value_name = "F", value_parser = args::text(), help_heading = "MAPS",
+          verbatim_doc_comment)]
+    group_field: Option<String>,
+    /// Attribute shown beside each county id (default: 'name' when present).
+    #[arg(long, value_name = "F", value_parser = args::text(), help_heading = "MAPS",
+          verbatim_doc_comment)]
+    label_field: Option<String>,
+
+    /// The index table: the id, score (0-100), rank (1 = best), class
+    /// (1 = lowest .. N), composite, then each indicator normalised
+    /// (<name>_norm); one row per county in zone order, empty when missing.
+    /// Beside it: <stem>.png and <stem>.svg (choropleth of the score),
+    /// <stem>.html (interactive map of the score and every indicator,
+    /// self-contained) and <stem>.csv.provenance.json (inputs, choices,
+    /// weights, validation figures, the size and SHA-256 of every file).
+    /// The files are written as one set: all of them, or none (the
+    /// previous ones stay as they were); an output that is an input is
+    /// refused.
+    #[arg(
+        long,
+        value_name = "PATH.csv",
+        help_heading = "OUTPUT",
+        verbatim_doc_comment
+    )]
+    output: Option<PathBuf>,
+    /// With --raster: read a VRT with VRTRawRasterBand bands (raw bytes of
+    /// any other file); refused by default.
+    #[arg(long, help_heading = "OUTPUT", verbatim_doc_comment)]
+    allow_raw_vrt: bool,
+}
+
+/// `--normalisation`.
+#[derive(Clone, Copy, ValueEnum)]
+enum NormalisationName {
+    MinMax,
+    ZScore,
+    Rank,
+}
+
+/// `--aggregation`.
+#[derive(Clone, Copy, ValueEnum)]
+enum AggregationName {
+    Arithmetic,
+    Geometric,
+}
+
+/// `--missing`.
+#[derive(Clone, Copy, ValueEnum)]
+enum MissingName {
+    Propagate,
+    Reweight,
+}
+
+/// `--goalposts name:low:high,...`.
+fn goalposts(posts: &str) -> Result<Vec<(String, (f64, f64))>, String> {
+    let mut parsed = Vec::new();
+    for item in posts.split(',') {
+        let parts: Vec<&str> = item.split(':').collect();
+        let numbers = (parts.len() == 3)
+            .then(|| Some((parts[1].parse::<f64>().ok()?, parts[2].parse::<f64>().ok()?)))
+            .flatten();
+        match numbers {
+            Some((lo, hi)) if lo < hi => parsed.push((parts[0].to_string(), (lo, hi))),
+            _ => {
+                return Err(format!(
+                    "takes name:low:high with low below high, not '{item}'"
+                ));
+            }
+        }
+    }
+    Ok(parsed)
+}
+
+/// `--weights equal|entropy|pca|name=weight,...`.
+fn weights(given: &str) -> Result<WeightsChoice, String> {
+    Ok(match given {
+        "equal" => WeightsChoice::Plain(Weights::Equal),
+        "entropy" => WeightsChoice::Plain(Weights::Entropy),
+        "pca" => WeightsChoice::Plain(Weights::FirstPrincipalComponent),
+        given => {
+            let mut parsed = Vec::new();
+            for item in given.split(',') {
+                match item.split_once('=').map(|(n, w)| (n, w.parse::<f64>())) {
+                    Some((name, Ok(w))) if w.is_finite() && w >= 0.0 => {
+                        parsed.push((name.to_string(), w))
+                    }
+                    _ => {
+                        return Err(format!(
+                            "takes equal, entropy, pca or name=weight,... (weights >= 0), not '{item}'"
+                        ));
+                    }
+                }
+            }
+            WeightsChoice::Given(parsed)
+        }
+    })
+}
 
 fn main() -> ExitCode {
     cli::start(PROGRAM);
@@ -151,9 +303,9 @@ fn main() -> ExitCode {
 /// Where the indicators come from.
 enum Source {
     /// A CSV table with one row per county.
-    Table(String),
+    Table(PathBuf),
     /// Statistics of a raster band over the counties (the indicators name them).
-    Raster { path: String, band: usize },
+    Raster { path: PathBuf, band: usize },
 }
 
 /// Everything the command line asks for, checked.
@@ -163,7 +315,7 @@ struct Request {
     roll_ups: Vec<String>,
     table_id: Option<String>,
     date: Option<String>,
-    zones: String,
+    zones: PathBuf,
     layer: Option<String>,
     id_field: Option<String>,
     indicators: Option<Vec<String>>,
@@ -176,15 +328,17 @@ struct Request {
     group_field: Option<String>,
     label_field: Option<String>,
     reference: Option<String>,
-    poor: Option<String>,
+    poor: Option<PathBuf>,
     output: PathBuf,
 }
 
+#[derive(Clone)]
 enum NormalisationChoice {
     Plain(Normalisation),
     Goalposts(Vec<(String, (f64, f64))>),
 }
 
+#[derive(Clone)]
 enum WeightsChoice {
     Plain(Weights),
     Given(Vec<(String, f64)>),
@@ -201,92 +355,36 @@ fn list(raw: Option<&str>) -> Option<Vec<String>> {
 }
 
 fn parse_request() -> Result<Option<Request>, Failure> {
-    let args = Args::parse(cli::arguments()?, OPTIONS, SWITCHES)?;
-    if args.switch("--help") || args.switch("-h") {
-        cli::write_stdout(|w| w.write_all(HELP.as_bytes()))?;
+    let Some(args) = cli::parse::<Cli>(PROGRAM)? else {
         return Ok(None);
-    }
+    };
     let usage = |m: String| Failure::Usage(m);
-    let normalisation = match (args.value("--goalposts"), args.value("--normalisation")) {
+    let normalisation = match (args.goalposts, args.normalisation) {
         (Some(_), Some(_)) => {
             return Err(usage(
                 "give --goalposts or --normalisation, not both".into(),
             ));
         }
-        (Some(posts), None) => {
-            let mut parsed = Vec::new();
-            for item in posts.split(',') {
-                let parts: Vec<&str> = item.split(':').collect();
-                let numbers = (parts.len() == 3)
-                    .then(|| Some((parts[1].parse::<f64>().ok()?, parts[2].parse::<f64>().ok()?)))
-                    .flatten();
-                match numbers {
-                    Some((lo, hi)) if lo < hi => parsed.push((parts[0].to_string(), (lo, hi))),
-                    _ => {
-                        return Err(usage(format!(
-                            "--goalposts takes name:low:high with low below high, not '{item}'"
-                        )));
-                    }
-                }
-            }
-            NormalisationChoice::Goalposts(parsed)
-        }
-        (None, choice) => NormalisationChoice::Plain(match choice.unwrap_or("min-max") {
-            "min-max" => Normalisation::MinMax,
-            "z-score" => Normalisation::ZScore,
-            "rank" => Normalisation::Rank,
-            other => {
-                return Err(usage(format!(
-                    "--normalisation takes min-max, z-score or rank, not '{other}'"
-                )));
-            }
+        (Some(posts), None) => NormalisationChoice::Goalposts(posts),
+        (None, choice) => NormalisationChoice::Plain(match choice {
+            None | Some(NormalisationName::MinMax) => Normalisation::MinMax,
+            Some(NormalisationName::ZScore) => Normalisation::ZScore,
+            Some(NormalisationName::Rank) => Normalisation::Rank,
         }),
     };
-    let weights = match args.value("--weights").unwrap_or("equal") {
-        "equal" => WeightsChoice::Plain(Weights::Equal),
-        "entropy" => WeightsChoice::Plain(Weights::Entropy),
-        "pca" => WeightsChoice::Plain(Weights::FirstPrincipalComponent),
-        given => {
-            let mut parsed = Vec::new();
-            for item in given.split(',') {
-                match item.split_once('=').map(|(n, w)| (n, w.parse::<f64>())) {
-                    Some((name, Ok(w))) if w.is_finite() && w >= 0.0 => {
-                        parsed.push((name.to_string(), w))
-                    }
-                    _ => {
-                        return Err(usage(format!(
-                            "--weights takes equal, entropy, pca or name=weight,... (weights >= 0), not '{item}'"
-                        )));
-                    }
-                }
-            }
-            WeightsChoice::Given(parsed)
-        }
+    let weights = args.weights.unwrap_or(WeightsChoice::Plain(Weights::Equal));
+    let aggregation = match args.aggregation {
+        AggregationName::Arithmetic => Aggregation::Arithmetic,
+        AggregationName::Geometric => Aggregation::Geometric,
     };
-    let aggregation = match args.value("--aggregation").unwrap_or("arithmetic") {
-        "arithmetic" => Aggregation::Arithmetic,
-        "geometric" => Aggregation::Geometric,
-        other => {
-            return Err(usage(format!(
-                "--aggregation takes arithmetic or geometric, not '{other}'"
-            )));
-        }
+    let missing = match args.missing {
+        MissingName::Propagate => Missing::Propagate,
+        MissingName::Reweight => Missing::Reweight,
     };
-    let missing = match args.value("--missing").unwrap_or("propagate") {
-        "propagate" => Missing::Propagate,
-        "reweight" => Missing::Reweight,
-        other => {
-            return Err(usage(format!(
-                "--missing takes propagate or reweight, not '{other}'"
-            )));
-        }
-    };
-    let classes = args
-        .value("--classes")
-        .map(|c| args.number("--classes", c, 1))
-        .transpose()?
-        .unwrap_or(5);
-    let output = PathBuf::from(args.required("--output")?);
+    let classes = args.classes.unwrap_or(5);
+    let output = args
+        .output
+        .ok_or_else(|| usage("--output is required".into()))?;
     if output
         .extension()
         .and_then(|e| e.to_str())
@@ -298,37 +396,32 @@ fn parse_request() -> Result<Option<Request>, Failure> {
             output.display()
         )));
     }
-    let source = match (args.value("--table"), args.value("--raster")) {
-        (Some(table), None) => Source::Table(table.to_string()),
+    let source = match (args.table, args.raster) {
+        (Some(table), None) => Source::Table(table),
         (None, Some(raster)) => {
-            for flag in ["--table-id", "--date", "--reference"] {
-                if args.value(flag).is_some() {
+            for (flag, given) in [
+                ("--table-id", args.table_id.is_some()),
+                ("--date", args.date.is_some()),
+                ("--reference", args.reference.is_some()),
+            ] {
+                if given {
                     return Err(usage(format!("{flag} goes with --table, not --raster")));
                 }
             }
-            if args.value("--indicators").is_none() {
+            if args.indicators.is_none() {
                 return Err(usage(
                     "--raster needs --indicators: the statistics to compute (e.g. mean,p90,valid_frac)".into(),
                 ));
             }
-            let band = args
-                .value("--band")
-                .map(|b| args.number("--band", b, 1))
-                .transpose()?
-                .unwrap_or(1);
             Source::Raster {
-                path: raster.to_string(),
-                band,
+                path: raster,
+                band: args.band.unwrap_or(1),
             }
         }
         (Some(_), Some(_)) => return Err(usage("give --table or --raster, not both".into())),
         (None, None) => return Err(usage("--table or --raster is required".into())),
     };
-    let roll_ups: Vec<String> = args
-        .values("--roll-up")
-        .into_iter()
-        .map(str::to_string)
-        .collect();
+    let roll_ups = args.roll_up;
     if !roll_ups.is_empty() && matches!(source, Source::Table(_)) {
         return Err(usage(
             "--roll-up needs --raster: a roll-up merges the counties' raster statistics, which a table cannot give".into(),
@@ -337,24 +430,26 @@ fn parse_request() -> Result<Option<Request>, Failure> {
     Ok(Some(Request {
         source,
         roll_ups,
-        table_id: args.value("--table-id").map(str::to_string),
-        date: args.value("--date").map(str::to_string),
-        zones: args.required("--zones")?.to_string(),
-        layer: args.value("--layer").map(str::to_string),
-        id_field: args.value("--id-field").map(str::to_string),
-        indicators: list(args.value("--indicators")),
-        worse: list(args.value("--worse")).unwrap_or_default(),
+        table_id: args.table_id,
+        date: args.date,
+        zones: args
+            .zones
+            .ok_or_else(|| usage("--zones is required".into()))?,
+        layer: args.layer,
+        id_field: args.id_field,
+        indicators: list(args.indicators.as_deref()),
+        worse: list(args.worse.as_deref()).unwrap_or_default(),
         normalisation,
         weights,
         aggregation,
         missing,
         classes,
-        group_field: args.value("--group-field").map(str::to_string),
-        label_field: args.value("--label-field").map(str::to_string),
-        reference: args.value("--reference").map(str::to_string),
-        poor: args.value("--poor").map(str::to_string),
+        group_field: args.group_field,
+        label_field: args.label_field,
+        reference: args.reference,
+        poor: args.poor,
         output,
-        allow_raw_vrt: args.switch("--allow-raw-vrt"),
+        allow_raw_vrt: args.allow_raw_vrt,
     }))
 }
 
@@ -394,12 +489,12 @@ fn run() -> Result<(), Failure> {
     // Every input and output resolved before any work: no output may be an input.
     let mut outputs = OutputSet::new();
     match &request.source {
-        Source::Table(path) => outputs.input(path)?,
-        Source::Raster { path, .. } => outputs.input(path)?,
+        Source::Table(path) => outputs.input(cli::path_text("--table", path)?)?,
+        Source::Raster { path, .. } => outputs.input(cli::path_text("--raster", path)?)?,
     }
-    outputs.input(&request.zones)?;
+    outputs.input(cli::path_text("--zones", &request.zones)?)?;
     if let Some(poor) = &request.poor {
-        outputs.input(poor)?;
+        outputs.input(cli::path_text("--poor", poor)?)?;
     }
     cli::declare_with_provenance(&mut outputs, &request.output)?;
     for field in &request.roll_ups {
@@ -421,9 +516,10 @@ fn run() -> Result<(), Failure> {
         Source::Table(path) => from_table(&request, path, &zones)?,
         Source::Raster { path, band } => from_raster(&request, path, *band, &zones)?,
     };
-    gathered
-        .inputs
-        .push(InputFile::describe("zones", &request.zones));
+    gathered.inputs.push(InputFile::describe(
+        "zones",
+        cli::path_text("--zones", &request.zones)?,
+    ));
     let indicators = &gathered.names;
     for name in &request.worse {
         if !indicators.contains(name) {
@@ -507,8 +603,8 @@ fn run() -> Result<(), Failure> {
         validation.push(("ols_r2".into(), figure(ols_r2(&index.scores, values))));
     }
     if let Some(poor) = &request.poor {
-        let text =
-            std::fs::read_to_string(poor).map_err(|e| Failure::Run(format!("{poor}: {e}")))?;
+        let text = std::fs::read_to_string(poor)
+            .map_err(|e| Failure::Run(format!("{}: {e}", poor.display())))?;
         let listed: HashSet<&str> = text
             .lines()
             .map(str::trim)
@@ -525,7 +621,10 @@ fn run() -> Result<(), Failure> {
             .count();
         // Poorer counties should score lower: the AUC of the negated score.
         let negated: Vec<Option<f64>> = index.scores.iter().map(|s| s.map(|v| -v)).collect();
-        validation.push(("poor_list".into(), Json::str(poor)));
+        validation.push((
+            "poor_list".into(),
+            Json::str(cli::path_text("--poor", poor)?),
+        ));
         validation.push(("poor_listed".into(), Json::Int(listed.len() as i64)));
         validation.push(("poor_not_in_zones".into(), Json::Int(unknown as i64)));
         validation.push((
@@ -670,8 +769,8 @@ fn by_zone_rows(columns: &[Vec<Option<f64>>]) -> Vec<Vec<Option<f64>>> {
 }
 
 /// The indicators from a CSV table, matched to the counties by id.
-fn from_table(request: &Request, path: &str, zones: &ZoneSet) -> Result<Gathered, Failure> {
-    let table = one_date(Table::read(Path::new(path))?, request.date.as_deref())?;
+fn from_table(request: &Request, path: &Path, zones: &ZoneSet) -> Result<Gathered, Failure> {
+    let table = one_date(Table::read(path)?, request.date.as_deref())?;
     let id_column = request
         .table_id
         .clone()
@@ -700,7 +799,7 @@ fn from_table(request: &Request, path: &str, zones: &ZoneSet) -> Result<Gathered
     if unmatched_zones == zones.len() {
         return Err(Failure::Run(format!(
             "no county of {} matches an id in column '{id_column}' of {}",
-            request.zones,
+            request.zones.display(),
             table.source()
         )));
     }
@@ -747,7 +846,10 @@ fn from_table(request: &Request, path: &str, zones: &ZoneSet) -> Result<Gathered
         reference,
         unmatched: (unmatched_zones, unmatched_rows),
         levels: Vec::new(),
-        inputs: vec![InputFile::describe("table", path)],
+        inputs: vec![InputFile::describe(
+            "table",
+            cli::path_text("--table", path)?,
+        )],
     })
 }
 
@@ -756,7 +858,7 @@ fn from_table(request: &Request, path: &str, zones: &ZoneSet) -> Result<Gathered
 /// same pass.
 fn from_raster(
     request: &Request,
-    path: &str,
+    path: &Path,
     band: usize,
     zones: &ZoneSet,
 ) -> Result<Gathered, Failure> {
@@ -774,7 +876,7 @@ fn from_raster(
         .grid()
         .crs()
         .cloned()
-        .ok_or_else(|| Failure::Run(format!("{path}: no CRS")))?;
+        .ok_or_else(|| Failure::Run(format!("{}: no CRS", path.display())))?;
     let projected;
     let zones = match zones.crs() {
         Some(crs) if !crs.matches(&raster_crs) => {
@@ -818,7 +920,10 @@ fn from_raster(
                 columns: columns_of(level),
             })
             .collect(),
-        inputs: vec![InputFile::describe("raster", path)],
+        inputs: vec![InputFile::describe(
+            "raster",
+            cli::path_text("--raster", path)?,
+        )],
     })
 }
 

@@ -8,68 +8,69 @@
 //! Exit codes: 0 on success, 2 on a usage error, 1 on any other error
 //! (with a one-line message naming the file, band, layer or field at fault).
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use clap::Parser;
 use geo::{Area, BoundingRect, Intersects};
 use terralux::zones::{ZoneOptions, ZoneSet};
 use terralux::{GdalRaster, RasterSource};
 
-const USAGE: &str = "usage: summary --raster PATH --zones PATH [--layer NAME] [--id-field FIELD]";
+#[path = "common/args.rs"]
+mod args;
 
+const PROGRAM: &str = "summary";
+
+/// The command line: which raster and zones to summarise.
+#[derive(Parser)]
+#[command(
+    about = "Prints the grid, bands and valid-cell statistics of the raster,\n\
+             and the layer, CRS, fields and geometry figures of the zones.",
+    long_about = None,
+    override_usage = "summary --raster PATH --zones PATH [--layer NAME] [--id-field FIELD]"
+)]
 struct Args {
-    raster: String,
-    zones: String,
+    /// The raster (any GDAL path).
+    #[arg(long, value_name = "PATH", verbatim_doc_comment)]
+    raster: Option<PathBuf>,
+    /// The zones (any OGR data source).
+    #[arg(long, value_name = "PATH", verbatim_doc_comment)]
+    zones: Option<PathBuf>,
+    /// Layer of the zones file.
+    #[arg(long, value_name = "NAME", value_parser = args::text(), verbatim_doc_comment)]
     layer: Option<String>,
+    /// Field holding the zone ids (default: feature ids).
+    #[arg(long, value_name = "FIELD", value_parser = args::text(), verbatim_doc_comment)]
     id_field: Option<String>,
 }
 
-fn parse_args() -> Result<Args, String> {
-    let mut raster = None;
-    let mut zones = None;
-    let mut layer = None;
-    let mut id_field = None;
-    let arguments: Vec<String> = std::env::args_os()
-        .skip(1)
-        .map(|a| {
-            a.into_string()
-                .map_err(|raw| format!("argument '{}' is not valid UTF-8", raw.to_string_lossy()))
-        })
-        .collect::<Result<_, _>>()?;
-    let mut args = arguments.into_iter();
-    while let Some(arg) = args.next() {
-        let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
-        match arg.as_str() {
-            "--raster" => raster = Some(value()?),
-            "--zones" => zones = Some(value()?),
-            "--layer" => layer = Some(value()?),
-            "--id-field" => id_field = Some(value()?),
-            "-h" | "--help" => {
-                println!(
-                    "{USAGE}\n\nPrints the grid, bands and valid-cell statistics of the raster,"
-                );
-                println!("and the layer, CRS, fields and geometry figures of the zones.");
-                std::process::exit(0);
-            }
-            other => return Err(format!("unknown argument '{other}'")),
-        }
-    }
-    Ok(Args {
-        raster: raster.ok_or("--raster is required")?,
-        zones: zones.ok_or("--zones is required")?,
-        layer,
-        id_field,
-    })
+/// The arguments, checked; `Ok(None)` when the help or version was printed.
+fn parse_args() -> Result<Option<(Args, PathBuf, PathBuf)>, String> {
+    let Some(mut args) = args::parse::<Args>(PROGRAM)? else {
+        return Ok(None);
+    };
+    let raster = args.raster.take().ok_or("--raster is required")?;
+    let zones = args.zones.take().ok_or("--zones is required")?;
+    Ok(Some((args, raster, zones)))
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(args) => args,
+    let (args, raster, zones) = match parse_args() {
+        Ok(Some(parsed)) => parsed,
+        Ok(None) => return ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("summary: {message}\n{USAGE}");
+            eprintln!("{PROGRAM}: {message} (see '{PROGRAM} --help')");
             return ExitCode::from(2);
         }
     };
-    match run(&args) {
+    // GDAL takes paths as text: one that is not UTF-8 is said, naming its flag.
+    for (flag, path) in [("--raster", &raster), ("--zones", &zones)] {
+        if let Err(message) = args::path_text(flag, path) {
+            eprintln!("{PROGRAM}: {message} (see '{PROGRAM} --help')");
+            return ExitCode::from(2);
+        }
+    }
+    match run(&args, &raster, &zones) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("summary: {e}");
@@ -78,8 +79,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: &Args) -> terralux::Result<()> {
-    let raster = GdalRaster::open(&args.raster)?;
+fn run(args: &Args, raster: &Path, zones: &Path) -> terralux::Result<()> {
+    let raster = GdalRaster::open(raster)?;
     summarise_raster(&raster)?;
     println!();
     let options = ZoneOptions {
@@ -87,7 +88,7 @@ fn run(args: &Args) -> terralux::Result<()> {
         id_field: args.id_field.clone(),
         ..ZoneOptions::default()
     };
-    let zones = ZoneSet::read(&args.zones, &options)?;
+    let zones = ZoneSet::read(zones, &options)?;
     summarise_zones(&zones, &raster)?;
     Ok(())
 }

@@ -16,14 +16,17 @@
 //! 1 any other error (one line on stderr naming the file, band, layer or
 //! field at fault).
 
+#[path = "common/args.rs"]
+mod args;
 #[path = "common/cli.rs"]
 mod cli;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use cli::{Args, Failure};
+use clap::{Parser, ValueEnum};
+use cli::Failure;
 use terralux::coverage::{CoverageIndex, CoverageMode};
 use terralux::progress::Progress;
 use terralux::raster::RasterOptions;
@@ -34,140 +37,230 @@ use terralux::{Crs, GdalRaster, RasterSource, ZonalStats};
 
 const PROGRAM: &str = "zonal";
 const DEFAULT_STATS: &str = "count,sum,mean,min,max,stdev";
-const OPTIONS: &[&str] = &[
-    "--raster",
-    "--band",
-    "--zones",
-    "--layer",
-    "--id-field",
-    "--stats",
-    "--coverage",
-    "--weights",
-    "--zones-crs",
-    "--raster-crs",
-    "--threads",
-    "--output",
-    "--roll-up",
-    "--cells",
-    "--min-coverage-frac",
-    "--default-value",
-    "--default-weight",
-    "--mode-ties",
-];
-const SWITCHES: &[&str] = &[
-    "--area-weighted",
-    "--gcj02",
-    "--keep-bad-geometry",
-    "--csv-safe",
-    "--frac-columns",
-    "--allow-raw-vrt",
-    "--snap-grid",
-    "--ignore-mask",
-    "--quiet",
-    "--help",
-    "-h",
-];
 
-const HELP: &str = "\
-zonal: exact zonal statistics of raster bands over polygon zones
+const USAGE: &str = "\
+zonal --raster PATH [--band N]... --zones PATH [--layer NAME] [--id-field FIELD]
+             [--stats LIST] [--coverage exact|center|all-touched] [--weights PATH]
+             [--area-weighted] [--zones-crs CRS] [--raster-crs CRS] [--gcj02] [--threads N] [--quiet]
+             [--roll-up FIELD]... [--keep-bad-geometry] [--csv-safe] [--frac-columns] [--allow-raw-vrt]
+             [--snap-grid] [--ignore-mask] [--min-coverage-frac F] [--default-value V]
+             [--default-weight W] [--mode-ties exactextract|smallest] [--cells PATH.csv]
+             --output PATH";
 
-USAGE
-  zonal --raster PATH [--band N]... --zones PATH [--layer NAME] [--id-field FIELD]
-        [--stats LIST] [--coverage exact|center|all-touched] [--weights PATH]
-        [--area-weighted] [--zones-crs CRS] [--raster-crs CRS] [--gcj02] [--threads N] [--quiet]
-        [--roll-up FIELD]... [--keep-bad-geometry] [--csv-safe] [--frac-columns] [--allow-raw-vrt]
-        [--snap-grid] [--ignore-mask] [--min-coverage-frac F] [--default-value V]
-        [--default-weight W] [--mode-ties exactextract|smallest] [--cells PATH.csv]
-        --output PATH
-
-INPUTS
-  --raster PATH      Raster to summarise: any GDAL path (file, HDF5:\"f.h5\"://..., /vsi...).
-  --band N           Band to summarise, from 1; repeat for several bands (default 1).
-                     With several bands, columns are named b{N}_{stat}.
-  --zones PATH       Polygon zones: GeoPackage, Shapefile, GeoJSON, FlatGeobuf...
-  --layer NAME       Layer of the zones file (needed when it has several).
-  --id-field FIELD   Field holding the zone ids (default: feature ids, column 'fid').
-  --zones-crs CRS    CRS of the zones, e.g. EPSG:4326; required when the zones file
-                     declares none, and used instead of the declared one when given.
-  --raster-crs CRS   CRS of the raster (and weights), for files that declare none; a
-                     declared CRS always wins.
-  --snap-grid        Snap a geographic grid whose cell size is within 1e-6 of 1/n degree to
-                     exactly 1/n (and its origin to half cells), as EOG's 0.0041666667 is
-                     meant as 1/240. Default: cells are where the file declares them, as
-                     GDAL and exactextract take them. Recorded in the provenance.
-  --ignore-mask      Count cells that the band's GDAL mask marks invalid (an internal or
-                     .msk mask, a per-dataset mask, an alpha band). By default a cell is
-                     valid when it is not nodata, not NaN and not masked.
-  --gcj02            The zones are in GCJ-02 (Chinese web maps); convert them to WGS84.
-  --keep-bad-geometry
-                     A feature without a usable polygon (no geometry, empty, points or
-                     lines, NaN coordinates) is an error naming it; with this switch it
-                     is kept as a zone of no cells (count and sum 0, other statistics
-                     empty) and listed on stderr. Invalid polygons (bow-ties, overlapping parts,
-                     holes outside their shell) are always measured as repaired, as
-                     GEOS's MakeValid would repair them, and listed on stderr and in the
-                     provenance ('repaired').
-
-WHAT TO COMPUTE
-  --stats LIST       Comma-separated statistics (default count,sum,mean,min,max,stdev):
-                     count sum mean min max variance stdev cv median pNN (p10, p90, p99.5...)
-                     majority minority variety unique frac weighted_sum weighted_mean
-                     weighted_variance weighted_stdev weighted_frac valid_frac outside_frac
-  --coverage MODE    exact (default): the exact share of each cell inside the zone;
-                     center: cells whose centre is inside; all-touched: every cell touched.
-  --weights PATH     A raster on the same grid (band 1) for the weighted_* statistics.
-  --min-coverage-frac F
-                     Leave out cells whose coverage fraction is below F (0..1; default 0).
-  --default-value V  Use V for invalid cells (nodata, NaN, masked) instead of skipping them.
-  --default-weight W Use W where the weights raster is invalid instead of skipping the cell.
-  --mode-ties RULE   Ties of majority: exactextract (default: the larger value, as
-                     exactextract; minority takes the smaller) or smallest (the smaller
-                     value for both, terralux's earlier rule).
-  --area-weighted    Weight cells by their covered area in km2 (WGS84 ellipsoid) instead of
-                     by their coverage fraction.
-
-RUNNING
-  --threads N        Worker threads (default: all cores). Results do not depend on it.
-  --quiet            No progress bar (it is only drawn when stderr is a terminal anyway).
-  --allow-raw-vrt    Read VRT files with VRTRawRasterBand bands, which read the raw bytes of
-                     any other file; refused by default, since a VRT from elsewhere could
-                     make the statistics reveal a local file.
-
-OUTPUT
-  --output PATH      .csv, .geojson or .gpkg (chosen by extension); '-' writes CSV to stdout.
-                     CSV: the id column, then one column per statistic, one row per zone in
-                     input order; numbers in full, missing values empty. GeoJSON and
-                     GeoPackage also carry the geometry and the attributes. Every output
-                     file gets a <output>.provenance.json beside it (with the size and
-                     SHA-256 of every output). Files are written under temporary names
-                     (NAME.partial-PID-N.EXT), checked, and all renamed together when
-                     complete; an output that is an input is refused (exit 2).
-                     Non-finite statistics are written as inf, -inf or nan (a GeoPackage
-                     stores NaN as null, which is said).
-  --csv-safe         In CSV, prefix text fields (ids, frac) that begin with = + - @ with a
-                     ' so that a spreadsheet does not run them as formulas.
-  --frac-columns     In CSV, write frac and weighted_frac as one column per distinct value,
-                     <stat>_<value> (e.g. frac_3), holding its share (0 when absent).
-  --cells PATH.csv   Also write one row per zone and covered cell: the id, cell_id (row *
-                     cols + col, from 0), row, col, center_x, center_y, coverage, value
-                     (of the first --band; empty when invalid) and weight (--weights):
-                     exactly which cells and fractions each zone used. Not with '-'.
-  --roll-up FIELD    Also roll the zones up by an attribute field (a county's city or
-                     province); repeat for several levels. Each level is written to
-                     <output stem>_by_<FIELD>.csv beside --output (one row per distinct
-                     value, in order of first appearance, the field as id column), from
-                     the same pass: sums add, means and quantiles are those of the union
-                     of the zones. Every zone needs a value in FIELD. Not with '-'.
-                     Characters of FIELD that cannot be in a file name become '_'.
-
+const AFTER_HELP: &str = "\
 Zones in another CRS than the raster are reprojected to it (said on stderr).
 Exit codes: 0 success, 2 usage error, 1 any other error.
 
 EXAMPLE
   cargo run --release --example zonal -- --raster testdata/ntl.tif \\
       --zones testdata/counties.gpkg --id-field code --stats count,sum,mean,median,p90 \\
-      --output out/counties.csv
-";
+      --output out/counties.csv";
+
+/// The command line as given: every flag of `zonal`, and its `--help`.
+#[derive(Parser)]
+#[command(
+    about = "zonal: exact zonal statistics of raster bands over polygon zones",
+    long_about = None,
+    override_usage = USAGE,
+    after_help = AFTER_HELP
+)]
+struct Cli {
+    /// Raster to summarise: any GDAL path (file, HDF5:"f.h5"://..., /vsi...).
+    #[arg(
+        long,
+        value_name = "PATH",
+        help_heading = "INPUTS",
+        verbatim_doc_comment
+    )]
+    raster: Option<PathBuf>,
+    /// Band to summarise, from 1; repeat for several bands (default 1).
+    /// With several bands, columns are named b{N}_{stat}.
+    #[arg(long, value_name = "N", value_parser = args::whole(1), allow_negative_numbers = true,
+          help_heading = "INPUTS", verbatim_doc_comment)]
+    band: Vec<usize>,
+    /// Polygon zones: GeoPackage, Shapefile, GeoJSON, FlatGeobuf...
+    #[arg(
+        long,
+        value_name = "PATH",
+        help_heading = "INPUTS",
+        verbatim_doc_comment
+    )]
+    zones: Option<PathBuf>,
+    /// Layer of the zones file (needed when it has several).
+    #[arg(long, value_name = "NAME", value_parser = args::text(), help_heading = "INPUTS",
+          verbatim_doc_comment)]
+    layer: Option<String>,
+    /// Field holding the zone ids (default: feature ids, column 'fid').
+    #[arg(long, value_name = "FIELD", value_parser = args::text(), help_heading = "INPUTS",
+          verbatim_doc_comment)]
+    id_field: Option<String>,
+    /// CRS of the zones, e.g. EPSG:4326; required when the zones file
+    /// declares none, and used instead of the declared one when given.
+    #[arg(long, value_name = "CRS", value_parser = args::text(), help_heading = "INPUTS",
+          verbatim_doc_comment)]
+    zones_crs: Option<String>,
+    /// CRS of the raster (and weights), for files that declare none; a
+    /// declared CRS always wins.
+    #[arg(long, value_name = "CRS", value_parser = args::text(), help_heading = "INPUTS",
+          verbatim_doc_comment)]
+    raster_crs: Option<String>,
+    /// Snap a geographic grid whose cell size is within 1e-6 of 1/n degree to
+    /// exactly 1/n (and its origin to half cells), as EOG's 0.0041666667 is
+    /// meant as 1/240. Default: cells are where the file declares them, as
+    /// GDAL and exactextract take them. Recorded in the provenance.
+    #[arg(long, help_heading = "INPUTS", verbatim_doc_comment)]
+    snap_grid: bool,
+    /// Count cells that the band's GDAL mask marks invalid (an internal or
+    /// .msk mask, a per-dataset mask, an alpha band). By default a cell is
+    /// valid when it is not nodata, not NaN and not masked.
+    #[arg(long, help_heading = "INPUTS", verbatim_doc_comment)]
+    ignore_mask: bool,
+    /// The zones are in GCJ-02 (Chinese web maps); convert them to WGS84.
+    #[arg(long, help_heading = "INPUTS", verbatim_doc_comment)]
+    gcj02: bool,
+    /// A feature without a usable polygon (no geometry, empty, points or
+    /// lines, NaN coordinates) is an error naming it; with this switch it
+    /// is kept as a zone of no cells (count and sum 0, other statistics
+    /// empty) and listed on stderr. Invalid polygons (bow-ties, overlapping parts,
+    /// holes outside their shell) are always measured as repaired, as
+    /// GEOS's MakeValid would repair them, and listed on stderr and in the
+    /// provenance ('repaired').
+    #[arg(long, help_heading = "INPUTS", verbatim_doc_comment)]
+    keep_bad_geometry: bool,
+
+    /// Comma-separated statistics (default count,sum,mean,min,max,stdev):
+    /// count sum mean min max variance stdev cv median pNN (p10, p90, p99.5...)
+    /// majority minority variety unique frac weighted_sum weighted_mean
+    /// weighted_variance weighted_stdev weighted_frac valid_frac outside_frac
+    /// Exact on Int64/UInt64: min max median pNN majority minority unique frac.
+    #[arg(long, value_name = "LIST", value_parser = args::text(),
+          help_heading = "WHAT TO COMPUTE", verbatim_doc_comment)]
+    stats: Option<String>,
+    /// exact (default): the exact share of each cell inside the zone;
+    /// center: cells whose centre is inside; all-touched: every cell touched.
+    #[arg(
+        long,
+        value_name = "MODE",
+        value_enum,
+        default_value = "exact",
+        help_heading = "WHAT TO COMPUTE",
+        verbatim_doc_comment
+    )]
+    coverage: Coverage,
+    /// A raster on the same grid (band 1) for the weighted_* statistics.
+    #[arg(
+        long,
+        value_name = "PATH",
+        help_heading = "WHAT TO COMPUTE",
+        verbatim_doc_comment
+    )]
+    weights: Option<PathBuf>,
+    /// Leave out cells whose coverage fraction is below F (0..1; default 0).
+    #[arg(long, value_name = "F", value_parser = args::fraction(), allow_negative_numbers = true,
+          help_heading = "WHAT TO COMPUTE", verbatim_doc_comment)]
+    min_coverage_frac: Option<f64>,
+    /// Use V for invalid cells (nodata, NaN, masked) instead of skipping them.
+    #[arg(long, value_name = "V", value_parser = args::number(), allow_negative_numbers = true,
+          help_heading = "WHAT TO COMPUTE", verbatim_doc_comment)]
+    default_value: Option<f64>,
+    /// Use W where the weights raster is invalid instead of skipping the cell.
+    #[arg(long, value_name = "W", value_parser = args::number(), allow_negative_numbers = true,
+          help_heading = "WHAT TO COMPUTE", verbatim_doc_comment)]
+    default_weight: Option<f64>,
+    /// Ties of majority: exactextract (default: the larger value, as
+    /// exactextract; minority takes the smaller) or smallest (the smaller
+    /// value for both, terralux's earlier rule).
+    #[arg(
+        long,
+        value_name = "RULE",
+        value_enum,
+        default_value = "exactextract",
+        help_heading = "WHAT TO COMPUTE",
+        verbatim_doc_comment
+    )]
+    mode_ties: Ties,
+    /// Weight cells by their covered area in km2 (WGS84 ellipsoid) instead of
+    /// by their coverage fraction.
+    #[arg(long, help_heading = "WHAT TO COMPUTE", verbatim_doc_comment)]
+    area_weighted: bool,
+
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, value_name = "N", value_parser = args::threads(), allow_negative_numbers = true,
+          help_heading = "RUNNING", verbatim_doc_comment)]
+    threads: Option<usize>,
+    /// No progress bar (it is only drawn when stderr is a terminal anyway).
+    #[arg(long, help_heading = "RUNNING", verbatim_doc_comment)]
+    quiet: bool,
+    /// Read VRT files with VRTRawRasterBand bands, which read the raw bytes of
+    /// any other file; refused by default, since a VRT from elsewhere could
+    /// make the statistics reveal a local file.
+    #[arg(long, help_heading = "RUNNING", verbatim_doc_comment)]
+    allow_raw_vrt: bool,
+
+    /// .csv, .geojson or .gpkg (chosen by extension); '-' writes CSV to stdout.
+    /// CSV: the id column, then one column per statistic, one row per zone in
+    /// input order; numbers in full, missing values empty. GeoJSON and
+    /// GeoPackage also carry the geometry and the attributes. Every output
+    /// file gets a <output>.provenance.json beside it (with the size and
+    /// SHA-256 of every output). Files are written under temporary names
+    /// (NAME.partial-PID-N.EXT), checked, and all renamed together when
+    /// complete; an output that is an input is refused (exit 2).
+    /// Non-finite statistics are written as inf, -inf or nan (a GeoPackage
+    /// stores NaN as null, which is said).
+    #[arg(
+        long,
+        value_name = "PATH",
+        help_heading = "OUTPUT",
+        verbatim_doc_comment
+    )]
+    output: Option<PathBuf>,
+    /// In CSV, prefix text fields (ids, frac) that begin with = + - @ with a
+    /// ' so that a spreadsheet does not run them as formulas.
+    #[arg(long, help_heading = "OUTPUT", verbatim_doc_comment)]
+    csv_safe: bool,
+    /// In CSV, write frac and weighted_frac as one column per distinct value,
+    /// <stat>_<value> (e.g. frac_3), holding its share (0 when absent).
+    #[arg(long, help_heading = "OUTPUT", verbatim_doc_comment)]
+    frac_columns: bool,
+    /// Also write one row per zone and covered cell: the id, cell_id (row *
+    /// cols + col, from 0), row, col, center_x, center_y, coverage, value
+    /// (of the first --band; empty when invalid) and weight (--weights):
+    /// exactly which cells and fractions each zone used. Not with '-'.
+    #[arg(
+        long,
+        value_name = "PATH.csv",
+        help_heading = "OUTPUT",
+        verbatim_doc_comment
+    )]
+    cells: Option<PathBuf>,
+    /// Also roll the zones up by an attribute field (a county's city or
+    /// province); repeat for several levels. Each level is written to
+    /// <output stem>_by_<FIELD>.csv beside --output (one row per distinct
+    /// value, in order of first appearance, the field as id column), from
+    /// the same pass: sums add, means and quantiles are those of the union
+    /// of the zones. Every zone needs a value in FIELD. Not with '-'.
+    /// Characters of FIELD that cannot be in a file name become '_'.
+    #[arg(long, value_name = "FIELD", value_parser = args::text(), help_heading = "OUTPUT",
+          verbatim_doc_comment)]
+    roll_up: Vec<String>,
+}
+
+/// `--coverage`.
+#[derive(Clone, Copy, ValueEnum)]
+enum Coverage {
+    Exact,
+    #[value(alias = "centre")]
+    Center,
+    #[value(alias = "all_touched")]
+    AllTouched,
+}
+
+/// `--mode-ties`.
+#[derive(Clone, Copy, ValueEnum)]
+enum Ties {
+    Exactextract,
+    Smallest,
+}
 
 fn main() -> ExitCode {
     cli::start(PROGRAM);
@@ -176,14 +269,14 @@ fn main() -> ExitCode {
 
 /// Everything the command line asks for, checked.
 struct Request {
-    raster: String,
+    raster: PathBuf,
     bands: Vec<usize>,
-    zones: String,
+    zones: PathBuf,
     layer: Option<String>,
     id_field: Option<String>,
     stats: Vec<Stat>,
     coverage: CoverageMode,
-    weights: Option<String>,
+    weights: Option<PathBuf>,
     weighting: Weighting,
     zones_crs: Option<Crs>,
     raster_crs: Option<Crs>,
@@ -217,17 +310,12 @@ enum Format {
 }
 
 fn parse_request() -> Result<Option<Request>, Failure> {
-    let args = Args::parse(cli::arguments()?, OPTIONS, SWITCHES)?;
-    if args.switch("--help") || args.switch("-h") {
-        cli::write_stdout(|w| w.write_all(HELP.as_bytes()))?;
+    let Some(args) = cli::parse::<Cli>(PROGRAM)? else {
         return Ok(None);
-    }
-    let bands = match args.values("--band") {
+    };
+    let bands = match args.band {
         v if v.is_empty() => vec![1],
-        v => v
-            .iter()
-            .map(|b| args.number("--band", b, 1))
-            .collect::<Result<_, _>>()?,
+        v => v,
     };
     if let Some(band) = bands
         .iter()
@@ -236,7 +324,7 @@ fn parse_request() -> Result<Option<Request>, Failure> {
     {
         return Err(Failure::Usage(format!("--band {band} is given twice")));
     }
-    let stats = Stat::parse_list(args.value("--stats").unwrap_or(DEFAULT_STATS)).map_err(|e| {
+    let stats = Stat::parse_list(args.stats.as_deref().unwrap_or(DEFAULT_STATS)).map_err(|e| {
         Failure::Usage(match e {
             terralux::Error::UnknownStatistic { name, valid } => {
                 format!("unknown statistic '{name}' in --stats (valid: {valid})")
@@ -245,30 +333,26 @@ fn parse_request() -> Result<Option<Request>, Failure> {
         })
     })?;
     cli::check_unique_stats(&stats, "--stats")?;
-    let coverage = match args.value("--coverage") {
-        None => CoverageMode::Exact,
-        Some(m) => CoverageMode::parse(m).ok_or_else(|| {
-            Failure::Usage(format!(
-                "--coverage takes exact, center or all-touched, not '{m}'"
-            ))
-        })?,
+    let coverage = match args.coverage {
+        Coverage::Exact => CoverageMode::Exact,
+        Coverage::Center => CoverageMode::Center,
+        Coverage::AllTouched => CoverageMode::AllTouched,
     };
     let zones_crs = args
-        .value("--zones-crs")
+        .zones_crs
+        .as_deref()
         .map(|c| Crs::from_user_input(c).map_err(|e| Failure::Usage(format!("--zones-crs: {e}"))))
         .transpose()?;
     let raster_crs = args
-        .value("--raster-crs")
+        .raster_crs
+        .as_deref()
         .map(|c| Crs::from_user_input(c).map_err(|e| Failure::Usage(format!("--raster-crs: {e}"))))
         .transpose()?;
-    let threads = args
-        .value("--threads")
-        .map(|t| args.number("--threads", t, 1).and_then(cli::check_threads))
-        .transpose()?;
-    let output = match args.required("--output")? {
-        "-" => Output::Stdout,
-        path => {
-            let extension = Path::new(path)
+    let output = match args.output {
+        None => return Err(Failure::Usage("--output is required".into())),
+        Some(path) if path.as_os_str() == "-" => Output::Stdout,
+        Some(path) => {
+            let extension = path
                 .extension()
                 .and_then(|e| e.to_str())
                 .map(str::to_ascii_lowercase);
@@ -278,24 +362,21 @@ fn parse_request() -> Result<Option<Request>, Failure> {
                 Some("gpkg") => Format::Vector(VectorFormat::GeoPackage),
                 _ => {
                     return Err(Failure::Usage(format!(
-                        "--output must end in .csv, .geojson or .gpkg (or be '-'), not '{path}'"
+                        "--output must end in .csv, .geojson or .gpkg (or be '-'), not '{}'",
+                        path.display()
                     )));
                 }
             };
-            Output::File(PathBuf::from(path), format)
+            Output::File(path, format)
         }
     };
-    let roll_ups: Vec<String> = args
-        .values("--roll-up")
-        .into_iter()
-        .map(str::to_string)
-        .collect();
+    let roll_ups = args.roll_up;
     if !roll_ups.is_empty() && matches!(output, Output::Stdout) {
         return Err(Failure::Usage(
             "--roll-up writes files beside --output, which cannot be '-'".into(),
         ));
     }
-    let cells = args.value("--cells").map(PathBuf::from);
+    let cells = args.cells;
     if let Some(path) = &cells {
         if matches!(output, Output::Stdout) {
             return Err(Failure::Usage(
@@ -318,77 +399,56 @@ fn parse_request() -> Result<Option<Request>, Failure> {
             return Err(Failure::Usage(format!("--roll-up {field} is given twice")));
         }
     }
-    if args.value("--default-weight").is_some() && args.value("--weights").is_none() {
+    if args.default_weight.is_some() && args.weights.is_none() {
         return Err(Failure::Usage(
             "--default-weight is the weight where --weights is invalid; give --weights PATH".into(),
         ));
     }
-    if stats.iter().any(Stat::needs_weights_raster) && args.value("--weights").is_none() {
+    if stats.iter().any(Stat::needs_weights_raster) && args.weights.is_none() {
         return Err(Failure::Usage(
             "the weighted_* statistics (weighted_sum, weighted_mean, weighted_variance, weighted_stdev, weighted_frac) need --weights PATH".into(),
         ));
     }
     Ok(Some(Request {
-        raster: args.required("--raster")?.to_string(),
+        raster: args
+            .raster
+            .ok_or_else(|| Failure::Usage("--raster is required".into()))?,
         bands,
-        zones: args.required("--zones")?.to_string(),
-        layer: args.value("--layer").map(str::to_string),
-        id_field: args.value("--id-field").map(str::to_string),
+        zones: args
+            .zones
+            .ok_or_else(|| Failure::Usage("--zones is required".into()))?,
+        layer: args.layer,
+        id_field: args.id_field,
         stats,
         coverage,
-        weights: args.value("--weights").map(str::to_string),
-        weighting: if args.switch("--area-weighted") {
+        weights: args.weights,
+        weighting: if args.area_weighted {
             Weighting::AreaKm2
         } else {
             Weighting::Fraction
         },
         zones_crs,
         raster_crs,
-        gcj02: args.switch("--gcj02"),
-        keep_bad_geometry: args.switch("--keep-bad-geometry"),
-        threads,
-        quiet: args.switch("--quiet"),
-        csv_safe: args.switch("--csv-safe"),
-        frac_columns: args.switch("--frac-columns"),
-        allow_raw_vrt: args.switch("--allow-raw-vrt"),
-        snap_grid: args.switch("--snap-grid"),
-        ignore_mask: args.switch("--ignore-mask"),
-        min_coverage_frac: number_option(&args, "--min-coverage-frac")?
-            .map(|f| {
-                (0.0..=1.0).contains(&f).then_some(f).ok_or_else(|| {
-                    Failure::Usage(format!(
-                        "--min-coverage-frac takes a fraction from 0 to 1, not {f}"
-                    ))
-                })
-            })
-            .transpose()?,
-        default_value: number_option(&args, "--default-value")?,
-        default_weight: number_option(&args, "--default-weight")?,
-        mode_ties: match args.value("--mode-ties") {
-            None | Some("exactextract") => ModeTies::Exactextract,
-            Some("smallest") => ModeTies::Smallest,
-            Some(other) => {
-                return Err(Failure::Usage(format!(
-                    "--mode-ties takes smallest or exactextract, not '{other}'"
-                )));
-            }
+        gcj02: args.gcj02,
+        keep_bad_geometry: args.keep_bad_geometry,
+        threads: args.threads,
+        quiet: args.quiet,
+        csv_safe: args.csv_safe,
+        frac_columns: args.frac_columns,
+        allow_raw_vrt: args.allow_raw_vrt,
+        snap_grid: args.snap_grid,
+        ignore_mask: args.ignore_mask,
+        min_coverage_frac: args.min_coverage_frac,
+        default_value: args.default_value,
+        default_weight: args.default_weight,
+        mode_ties: match args.mode_ties {
+            Ties::Exactextract => ModeTies::Exactextract,
+            Ties::Smallest => ModeTies::Smallest,
         },
         roll_ups,
         cells,
         output,
     }))
-}
-
-/// A finite number given to `flag`, if given.
-fn number_option(args: &Args, flag: &str) -> Result<Option<f64>, Failure> {
-    args.value(flag)
-        .map(|raw| {
-            raw.parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite())
-                .ok_or_else(|| Failure::Usage(format!("{flag} takes a number, not '{raw}'")))
-        })
-        .transpose()
 }
 
 /// A missing-CRS error with the flag that states one.
@@ -406,10 +466,10 @@ fn run() -> Result<(), Failure> {
     let started = SystemTime::now();
     // Every input and output resolved before any work: no output may be an input.
     let mut outputs = OutputSet::new();
-    outputs.input(&request.raster)?;
-    outputs.input(&request.zones)?;
+    outputs.input(cli::path_text("--raster", &request.raster)?)?;
+    outputs.input(cli::path_text("--zones", &request.zones)?)?;
     if let Some(w) = &request.weights {
-        outputs.input(w)?;
+        outputs.input(cli::path_text("--weights", w)?)?;
     }
     if let Output::File(path, _) = &request.output {
         cli::declare_with_provenance(&mut outputs, path)?;
@@ -476,7 +536,7 @@ fn run() -> Result<(), Failure> {
         eprintln!(
             "{PROGRAM}: using --zones-crs {} instead of the CRS declared by {}",
             crs.definition(),
-            request.zones
+            request.zones.display()
         );
         zones = zones.with_crs(crs.clone());
         transformations.push(format!("CRS set to {} (--zones-crs)", crs.definition()));
@@ -489,7 +549,7 @@ fn run() -> Result<(), Failure> {
         .grid()
         .crs()
         .cloned()
-        .ok_or_else(|| Failure::Run(format!("{}: no CRS", request.raster)))?;
+        .ok_or_else(|| Failure::Run(format!("{}: no CRS", request.raster.display())))?;
     let reproject = zones.crs().is_some_and(|c| !c.matches(&raster_crs));
     // Vector outputs carry the zones as given (after any GCJ-02 conversion), not as reprojected;
     // keep a copy only when both happen.
@@ -611,11 +671,14 @@ fn run() -> Result<(), Failure> {
                 })?;
             }
             let mut inputs = vec![
-                InputFile::describe("raster", &request.raster),
-                InputFile::describe("zones", &request.zones),
+                InputFile::describe("raster", cli::path_text("--raster", &request.raster)?),
+                InputFile::describe("zones", cli::path_text("--zones", &request.zones)?),
             ];
             if let Some(w) = &request.weights {
-                inputs.push(InputFile::describe("weights", w));
+                inputs.push(InputFile::describe(
+                    "weights",
+                    cli::path_text("--weights", w)?,
+                ));
             }
             let mut notes: Vec<String> = std::iter::once(&raster)
                 .chain(weights.as_ref())

@@ -1,3 +1,4 @@
+#![cfg(feature = "gdal")]
 //! NASA Black Marble as the World Bank's tools read it: default layers per
 //! product, mask policies, the gap-filled layer, VNP46A1.
 //!

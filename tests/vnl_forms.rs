@@ -1,3 +1,4 @@
+#![cfg(feature = "gdal")]
 //! EOG VIIRS files as they are distributed: every release's name form,
 //! gzipped GeoTIFFs, companions among the real files.
 

@@ -1,10 +1,10 @@
-//! Command-line plumbing shared by the example binaries: a small argument
-//! parser and the exit-code conventions (0 success, 2 usage error, 1 any
+//! Command-line plumbing shared by the example binaries: parsing (on clap,
+//! in `args.rs`, which every binary that uses this module declares as
+//! `mod args`) and the exit-code conventions (0 success, 2 usage error, 1 any
 //! other error, always a one-line message and never a panic backtrace).
 
 #![allow(dead_code)]
 
-use std::collections::HashMap;
 use std::process::ExitCode;
 
 /// Running out of memory ends the program with exit code 1 and a message
@@ -66,87 +66,18 @@ pub fn quiet_panics(program: &'static str) {
     }));
 }
 
-/// Parsed arguments: `--flag value` / `--flag=value` options (repeatable) and switches.
-pub struct Args {
-    values: HashMap<String, Vec<String>>,
-    switches: Vec<String>,
+/// Parse the command line into `T` (see `args`): `Ok(None)` when the help
+/// or the version was printed; a usage error otherwise.
+pub fn parse<T: clap::CommandFactory + clap::FromArgMatches>(
+    program: &'static str,
+) -> Result<Option<T>, Failure> {
+    crate::args::parse(program).map_err(Failure::Usage)
 }
 
-impl Args {
-    /// Parse `args` given the options that take a value and the switches that do not.
-    pub fn parse(
-        args: impl IntoIterator<Item = String>,
-        options: &[&str],
-        switches: &[&str],
-    ) -> Result<Args, Failure> {
-        let mut values: HashMap<String, Vec<String>> = HashMap::new();
-        let mut seen_switches = Vec::new();
-        let mut args = args.into_iter();
-        while let Some(arg) = args.next() {
-            let (name, inline) = match arg.split_once('=') {
-                Some((n, v)) if n.starts_with("--") => (n.to_string(), Some(v.to_string())),
-                _ => (arg.clone(), None),
-            };
-            if options.contains(&name.as_str()) {
-                let value = match inline {
-                    Some(v) => v,
-                    None => args
-                        .next()
-                        .ok_or_else(|| Failure::Usage(format!("{name} needs a value")))?,
-                };
-                values.entry(name).or_default().push(value);
-            } else if switches.contains(&name.as_str()) && inline.is_none() {
-                seen_switches.push(name);
-            } else if name.starts_with('-') && name != "-" {
-                return Err(Failure::Usage(format!("unknown option '{name}'")));
-            } else {
-                return Err(Failure::Usage(format!("unexpected argument '{arg}'")));
-            }
-        }
-        Ok(Args {
-            values,
-            switches: seen_switches,
-        })
-    }
-
-    /// The last value of `name`, if given.
-    pub fn value(&self, name: &str) -> Option<&str> {
-        self.values
-            .get(name)
-            .and_then(|v| v.last())
-            .map(String::as_str)
-    }
-
-    /// Every value of a repeatable option.
-    pub fn values(&self, name: &str) -> Vec<&str> {
-        self.values
-            .get(name)
-            .map(|v| v.iter().map(String::as_str).collect())
-            .unwrap_or_default()
-    }
-
-    /// The value of a required option.
-    pub fn required(&self, name: &str) -> Result<&str, Failure> {
-        self.value(name)
-            .ok_or_else(|| Failure::Usage(format!("{name} is required")))
-    }
-
-    /// True when the switch was given.
-    pub fn switch(&self, name: &str) -> bool {
-        self.switches.iter().any(|s| s == name)
-    }
-
-    /// A value parsed as a whole number of at least `min`.
-    pub fn number(&self, name: &str, raw: &str, min: usize) -> Result<usize, Failure> {
-        raw.parse::<usize>()
-            .ok()
-            .filter(|n| *n >= min)
-            .ok_or_else(|| {
-                Failure::Usage(format!(
-                    "{name} takes a whole number of at least {min}, not '{raw}'"
-                ))
-            })
-    }
+/// `path` as text for a library call that takes `&str`, or a usage error
+/// naming `flag` (see `args::path_text`).
+pub fn path_text<'a>(flag: &str, path: &'a std::path::Path) -> Result<&'a str, Failure> {
+    crate::args::path_text(flag, path).map_err(Failure::Usage)
 }
 
 /// Say on stderr which zones had invalid geometry and were measured as
@@ -188,10 +119,8 @@ pub fn id_list(ids: &[String]) -> String {
 /// `?`, `"`, `<`, `>`, `|`, control characters) becomes `_`; two fields
 /// that end up with one file name are refused by the output set.
 pub fn roll_up_path(output: &std::path::Path, field: &str) -> std::path::PathBuf {
-    let stem = output
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    // The stem as it is (a file name need not be UTF-8); only FIELD is made safe.
+    let mut name = output.file_stem().unwrap_or_default().to_owned();
     let safe: String = field
         .chars()
         .map(|c| {
@@ -202,7 +131,8 @@ pub fn roll_up_path(output: &std::path::Path, field: &str) -> std::path::PathBuf
             }
         })
         .collect();
-    output.with_file_name(format!("{stem}_by_{safe}.csv"))
+    name.push(format!("_by_{safe}.csv"));
+    output.with_file_name(name)
 }
 
 /// Refuse a statistic asked twice (it would be two columns of one name).
@@ -297,19 +227,6 @@ pub fn start(program: &'static str) {
     }
 }
 
-/// The `--threads` limit: a small multiple of the cores (more threads than
-/// that only cost memory and start-up time; results do not depend on it).
-pub fn check_threads(threads: usize) -> Result<usize, Failure> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let limit = (4 * cores).max(8);
-    if threads > limit {
-        return Err(Failure::Usage(format!(
-            "--threads {threads} is more than {limit} (4x the {cores} core(s) of this machine)"
-        )));
-    }
-    Ok(threads)
-}
-
 /// Write to standard output; a reader that stops early (`| head`) ends the
 /// run quietly instead of failing it.
 pub fn write_stdout(
@@ -322,22 +239,6 @@ pub fn write_stdout(
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(Failure::Run(format!("standard output: {e}"))),
     }
-}
-
-/// The program's arguments after its name; one that is not valid UTF-8
-/// (a file name in another encoding) is a usage error, not a panic.
-pub fn arguments() -> Result<Vec<String>, Failure> {
-    std::env::args_os()
-        .skip(1)
-        .map(|a| {
-            a.into_string().map_err(|raw| {
-                Failure::Usage(format!(
-                    "argument '{}' is not valid UTF-8",
-                    raw.to_string_lossy()
-                ))
-            })
-        })
-        .collect()
 }
 
 /// The whole command line as text, for provenance (invalid UTF-8 replaced).

@@ -250,6 +250,7 @@ impl std::str::FromStr for MaskPolicy {
 
 /// The composite layer a `_Num` (observations) or `_Std` (deviation) layer
 /// belongs to, whose `_Quality` describes it.
+#[cfg(feature = "gdal")]
 fn composite_base(layer: &str) -> &str {
     layer
         .strip_suffix("_Num")
