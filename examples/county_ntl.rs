@@ -16,44 +16,22 @@ mod args;
 #[path = "common/cli.rs"]
 mod cli;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
 use clap::{Parser, ValueEnum};
 use cli::Failure;
-use terralux::ntl::Product;
-use terralux::ntl::blackmarble;
-use terralux::ntl::dmsp::{Calibrated, Calibration};
-use terralux::ntl::mask::{Keep, MaskLayer, Masked, Negatives};
-use terralux::ntl::population::Population;
-use terralux::ntl::series::{Dated, run_series};
+use terralux::ntl::blackmarble::MaskPolicy;
+use terralux::ntl::dmsp::Calibration;
+use terralux::ntl::mask::Negatives;
+use terralux::ntl::{Collection, CountyNtlOptions, RunEvent, county_ntl};
 use terralux::progress::Progress;
-use terralux::raster::{Mosaic, Quantity, RasterOptions, Resampled};
-use terralux::results::ZonalTable;
-use terralux::stats::Stat;
-use terralux::write::{self, InputFile, OutputSet, RunRecord, VectorFormat};
-use terralux::zones::{AttrValue, Attributes, Zone, ZoneOptions, ZoneSet};
-use terralux::{GdalRaster, RasterSource};
+use terralux::raster::RasterOptions;
+use terralux::write::{self, Format, OutputSet, RunRecord, VectorFormat};
+use terralux::zones::{PrepareOptions, ZoneOptions, ZoneSet};
 
 const PROGRAM: &str = "county_ntl";
-/// The output columns after the id and the date, in order.
-const INDICATORS: [&str; 14] = [
-    "tnl",
-    "tnl_area",
-    "mean",
-    "density",
-    "lit_area_km2",
-    "lit_frac",
-    "ali",
-    "cnli",
-    "per_capita",
-    "lit_pop_frac",
-    "gini",
-    "theil",
-    "area_km2",
-    "valid_frac",
-];
 
 const USAGE: &str = "\
 county_ntl --raster PATH... | --dir FOLDER --zones PATH [--layer NAME] [--id-field FIELD]
@@ -82,8 +60,8 @@ struct Cli {
     #[arg(long, value_name = "PATH", num_args = 1.., help_heading = "INPUTS",
           verbatim_doc_comment)]
     raster: Vec<PathBuf>,
-    /// Every raster (.tif, .h5) in FOLDER instead, in name order; EOG cf_cvg
-    /// companions and population files are not taken as dates.
+    /// Every raster (.tif, .tif.gz, .h5) in FOLDER instead, in name order; EOG
+    /// cf_cvg companions and population files are not taken as dates.
     #[arg(
         long,
         value_name = "FOLDER",
@@ -121,9 +99,11 @@ struct Cli {
     population: Option<PathBuf>,
 
     /// auto (default: from the file names), vnl, dmsp or blackmarble.
-    /// VNL: a '<name>.cf_cvg.<rest>' companion beside a layer masks the cells
-    /// with no cloud-free observation (cf_cvg = 0: no data, not dark).
-    /// DMSP: 255 is nodata; values are inter-calibrated by satellite-year.
+    /// VNL (every release's name form; .tif.gz read as is): the layer's cf_cvg
+    /// companion beside it masks the cells with no cloud-free observation
+    /// (cf_cvg = 0: no data, not dark).
+    /// DMSP: 255 is nodata; values are inter-calibrated by satellite-year; the
+    /// two satellites of one year are averaged after calibration.
     #[arg(
         long,
         value_name = "P",
@@ -157,13 +137,31 @@ struct Cli {
     #[arg(long, value_name = "T", value_parser = args::number(), allow_negative_numbers = true,
           help_heading = "PRODUCTS", verbatim_doc_comment)]
     threshold: Option<f64>,
-    /// Black Marble layer (default DNB_BRDF-Corrected_NTL for A1/A2,
-    /// AllAngle_Composite_Snow_Free for A3/A4), e.g.
-    /// Gap_Filled_DNB_BRDF-Corrected_NTL. Quality masks by default: the
-    /// mandatory flag 0 or 1, no cloud (QF_Cloud_Mask bit 7), no snow (bit 10).
+    /// Black Marble layer (default, as blackmarblepy and blackmarbler:
+    /// DNB_At_Sensor_Radiance_500m for A1, Gap_Filled_DNB_BRDF-Corrected_NTL
+    /// for A2, NearNadir_Composite_Snow_Free for A3/A4), e.g. DNB_BRDF-Corrected_NTL.
     #[arg(long, value_name = "NAME", value_parser = args::text(), help_heading = "PRODUCTS",
           verbatim_doc_comment)]
     bm_layer: Option<String>,
+    /// Black Marble quality masks: fill (default, as blackmarblepy and
+    /// blackmarbler: fill values only), strict (quality flag 0 or 1, no cloud,
+    /// no snow; composites' _Quality 0; never on a gap-filled layer) or none
+    /// (the layer's own fill value only).
+    #[arg(
+        long,
+        value_name = "M",
+        value_enum,
+        default_value = "fill",
+        help_heading = "PRODUCTS",
+        verbatim_doc_comment
+    )]
+    masks: MasksChoice,
+    /// What ali and cnli divide by (default: 63 for DMSP, else the largest
+    /// value of any county on any date of the run, recorded in the
+    /// provenance); give it to compare runs.
+    #[arg(long, value_name = "L", value_parser = args::number(), help_heading = "PRODUCTS",
+          verbatim_doc_comment)]
+    light_max: Option<f64>,
 
     /// .csv or .gpkg. One row per county and date: the id, 'date' (from the
     /// product's name, else the file stem), then
@@ -217,15 +215,23 @@ enum ProductChoice {
 }
 
 impl ProductChoice {
-    /// The name on the command line.
-    fn name(self) -> &'static str {
+    /// The library's choice.
+    fn choice(self) -> terralux::ntl::ProductChoice {
         match self {
-            ProductChoice::Auto => "auto",
-            ProductChoice::Vnl => "vnl",
-            ProductChoice::Blackmarble => "blackmarble",
-            ProductChoice::Dmsp => "dmsp",
+            ProductChoice::Auto => terralux::ntl::ProductChoice::Auto,
+            ProductChoice::Vnl => terralux::ntl::ProductChoice::Vnl,
+            ProductChoice::Blackmarble => terralux::ntl::ProductChoice::BlackMarble,
+            ProductChoice::Dmsp => terralux::ntl::ProductChoice::Dmsp,
         }
     }
+}
+
+/// `--masks`.
+#[derive(Clone, Copy, ValueEnum)]
+enum MasksChoice {
+    Fill,
+    Strict,
+    None,
 }
 
 /// `--calibration`.
@@ -249,74 +255,43 @@ fn main() -> ExitCode {
     cli::exit_with(PROGRAM, run())
 }
 
-/// A Black Marble tile: its date, radiance layer and quality masks.
-type BlackMarbleTile = (String, GdalRaster, Vec<(GdalRaster, Keep)>);
-
-/// One input raster with its date and recognised product.
-struct Input {
-    path: PathBuf,
-    date: String,
-    product: Option<Product>,
-}
-
-fn is_companion(name: &str) -> bool {
-    name.contains(".cf_cvg.") || name.contains("cf_cvg") || name.starts_with("population")
-}
-
-fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, Failure> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| Failure::Run(format!("{}: {e}", dir.display())))?;
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            [".tif", ".tiff", ".h5"].iter().any(|e| name.ends_with(e)) && !is_companion(&name)
-        })
-        .collect();
-    paths.sort();
-    if paths.is_empty() {
-        return Err(Failure::Run(format!(
-            "{}: no raster (.tif, .h5) to read",
-            dir.display()
-        )));
-    }
-    Ok(paths)
-}
-
-/// The EOG `cf_cvg` companion of a VNL layer, if it is there.
-fn cf_cvg_companion(path: &Path) -> Option<PathBuf> {
-    cf_cvg_name(path).filter(|companion| companion.exists())
-}
-
-/// Where the `cf_cvg` companion of a VNL layer would be (`None` for the companion itself).
-fn cf_cvg_name(path: &Path) -> Option<PathBuf> {
-    let name = path.file_name()?.to_string_lossy().into_owned();
-    let (stem, rest) = name.split_once('.')?;
-    let after_layer = rest.split_once('.').map_or("tif", |(_, r)| r);
-    let companion = path.with_file_name(format!("{stem}.cf_cvg.{after_layer}"));
-    (companion != path).then_some(companion)
-}
-
-/// What a file covers within its date: a tile id, or `None` for a whole product.
-fn tile_of(product: &Option<Product>) -> Option<String> {
-    match product {
-        Some(Product::Vnl(name)) => name.tile.clone(),
-        Some(Product::BlackMarble(name)) => Some(format!("h{:02}v{:02}", name.h, name.v)),
-        _ => None,
-    }
-}
-
 fn run() -> Result<(), Failure> {
     let Some(args) = cli::parse::<Cli>(PROGRAM)? else {
         return Ok(());
     };
     let started = SystemTime::now();
-    let paths: Vec<PathBuf> = match (&args.raster, &args.dir) {
-        (r, None) if !r.is_empty() => r.clone(),
-        (r, Some(dir)) if r.is_empty() => list_dir(dir)?,
+    let (zones_path, output) = match (&args.zones, &args.output) {
+        (None, _) => return Err(Failure::Usage("--zones is required".into())),
+        (_, None) => return Err(Failure::Usage("--output is required".into())),
+        (Some(z), Some(o)) => (z.clone(), o.clone()),
+    };
+    let format = match Format::from_path(&output) {
+        Some(Format::Csv) => None,
+        Some(Format::Vector(VectorFormat::GeoPackage)) => Some(VectorFormat::GeoPackage),
+        _ => {
+            return Err(Failure::Usage(format!(
+                "--output must end in .csv or .gpkg, not '{}'",
+                output.display()
+            )));
+        }
+    };
+    if let Some(t) = &args.trends
+        && Format::from_path(t) != Some(Format::Csv)
+    {
+        return Err(Failure::Usage(format!(
+            "--trends must end in .csv, not '{}'",
+            t.display()
+        )));
+    }
+    let choice = args.product.choice();
+    let collection = match (&args.raster, &args.dir) {
+        (r, None) if !r.is_empty() => {
+            for path in r {
+                cli::path_text("--raster", path)?;
+            }
+            Collection::from_paths(r.clone(), choice)?
+        }
+        (r, Some(dir)) if r.is_empty() => Collection::from_folder(dir, choice)?,
         (r, Some(_)) if !r.is_empty() => {
             return Err(Failure::Usage("give --raster or --dir, not both".into()));
         }
@@ -326,60 +301,15 @@ fn run() -> Result<(), Failure> {
             ));
         }
     };
-    let zones_path = args
-        .zones
-        .clone()
-        .ok_or_else(|| Failure::Usage("--zones is required".into()))?;
-    let output = args
-        .output
-        .clone()
-        .ok_or_else(|| Failure::Usage("--output is required".into()))?;
-    let format = match output
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("csv") => None,
-        Some("gpkg") => Some(VectorFormat::GeoPackage),
-        _ => {
-            return Err(Failure::Usage(format!(
-                "--output must end in .csv or .gpkg, not '{}'",
-                output.display()
-            )));
-        }
-    };
-    let product_choice = args.product.name();
-    let negatives = match args.negatives {
-        NegativesChoice::Zero => Negatives::Zero,
-        NegativesChoice::Invalid => Negatives::Invalid,
-    };
-    let calibration = match args.calibration {
-        CalibrationChoice::Elvidge2014 => Some(Calibration::Elvidge2014),
-        CalibrationChoice::LiZhou2017 => Some(Calibration::LiZhou2017),
-        CalibrationChoice::None => None,
-    };
-    let threshold = args.threshold;
-    let threads = args.threads;
-    let trends_path = args.trends.clone();
-    if let Some(t) = &trends_path
-        && !t.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"))
-    {
-        return Err(Failure::Usage(format!(
-            "--trends must end in .csv, not '{}'",
-            t.display()
-        )));
-    }
     // Every input and output resolved before any work: no output may be an input.
     let mut outputs = OutputSet::new();
     if let Some(dir) = &args.dir {
         outputs.input_folder(dir)?;
     }
-    for path in &paths {
-        // A file found in --dir is also recorded by its own path above.
-        match &args.dir {
-            Some(_) => outputs.input(&path.to_string_lossy())?,
-            None => outputs.input(cli::path_text("--raster", path)?)?,
+    for file in &collection.files {
+        outputs.input(&file.path.to_string_lossy())?;
+        if let Some(companion) = &file.companion {
+            outputs.input(&companion.to_string_lossy())?;
         }
     }
     if let Some(p) = &args.population {
@@ -387,7 +317,7 @@ fn run() -> Result<(), Failure> {
     }
     outputs.input(cli::path_text("--zones", &zones_path)?)?;
     cli::declare_with_provenance(&mut outputs, &output)?;
-    if let Some(t) = &trends_path {
+    if let Some(t) = &args.trends {
         cli::declare_with_provenance(&mut outputs, t)?;
     }
     outputs.prepare()?;
@@ -395,270 +325,6 @@ fn run() -> Result<(), Failure> {
         let _ = gdal::config::set_config_option("GDAL_CACHEMAX", "16");
     }
 
-    // The inputs, their dates and products.
-    let inputs: Vec<Input> = paths
-        .into_iter()
-        .map(|path| {
-            let name = path.display().to_string();
-            let product = match product_choice {
-                "auto" => Product::from_name(&name),
-                _ => Product::from_name(&name).filter(|p| {
-                    matches!(
-                        (p, product_choice),
-                        (Product::Vnl(_), "vnl")
-                            | (Product::Dmsp(_), "dmsp")
-                            | (Product::BlackMarble(_), "blackmarble")
-                    )
-                }),
-            };
-            let date = product.as_ref().map(Product::date).unwrap_or_else(|| {
-                path.file_name()
-                    .map(|n| {
-                        n.to_string_lossy()
-                            .split('.')
-                            .next()
-                            .unwrap_or("")
-                            .to_string()
-                    })
-                    .unwrap_or_default()
-            });
-            Input {
-                path,
-                date,
-                product,
-            }
-        })
-        .collect();
-    // A folder keeps only the chosen product's files; a series is one product.
-    let inputs: Vec<Input> = if args.dir.is_some() && product_choice != "auto" {
-        inputs.into_iter().filter(|i| i.product.is_some()).collect()
-    } else {
-        inputs
-    };
-    let family = |i: &Input| match i.product {
-        Some(Product::Vnl(_)) => "vnl",
-        Some(Product::Dmsp(_)) => "dmsp",
-        Some(Product::BlackMarble(_)) => "blackmarble",
-        None => "other",
-    };
-    if let Some(first) = inputs.first()
-        && let Some(other) = inputs.iter().find(|i| family(i) != family(first))
-    {
-        return Err(Failure::Usage(format!(
-            "{} ({}) and {} ({}) are different products; run them separately or choose one with --product",
-            first.path.display(),
-            family(first),
-            other.path.display(),
-            family(other)
-        )));
-    }
-    if inputs.is_empty() {
-        return Err(Failure::Run(format!(
-            "no {product_choice} raster among the inputs"
-        )));
-    }
-    let is_bm = inputs
-        .iter()
-        .any(|i| matches!(i.product, Some(Product::BlackMarble(_))));
-    let is_dmsp = inputs
-        .iter()
-        .any(|i| matches!(i.product, Some(Product::Dmsp(_))));
-    let threshold = threshold.unwrap_or(if is_dmsp { 7.0 } else { 0.5 });
-
-    let raster_options = RasterOptions {
-        allow_raw_vrt: args.allow_raw_vrt,
-        snap_geographic: args.snap_grid,
-        ..RasterOptions::default()
-    };
-    // Open every raster, its mask or calibration.
-    let mut notes = Vec::new();
-    let rasters: Vec<GdalRaster> = match is_bm {
-        true => Vec::new(),
-        false => inputs
-            .iter()
-            .map(|i| GdalRaster::open_with(&i.path, &raster_options))
-            .collect::<Result<_, _>>()?,
-    };
-    for raster in &rasters {
-        notes.extend(cli::snap_note(raster));
-    }
-    let companions: Vec<Option<GdalRaster>> = inputs
-        .iter()
-        .filter(|_| !is_bm)
-        .map(|i| match i.product {
-            Some(Product::Vnl(_)) | None => cf_cvg_companion(&i.path)
-                .map(|c| GdalRaster::open_with(c, &raster_options))
-                .transpose(),
-            _ => Ok(None),
-        })
-        .collect::<Result<_, _>>()?;
-    // Say what would otherwise change silently: a VNL layer without its
-    // cf_cvg mask, two files of one date over the same tiles.
-    for (input, companion) in inputs.iter().zip(&companions) {
-        if matches!(input.product, Some(Product::Vnl(_)))
-            && companion.is_none()
-            && let Some(expected) = cf_cvg_name(&input.path)
-        {
-            let note = format!(
-                "{}: no cf_cvg companion ({}) beside it; measured without the cloud-free coverage mask (cells never observed count as dark)",
-                input.path.display(),
-                expected.file_name().unwrap_or_default().to_string_lossy()
-            );
-            eprintln!("{PROGRAM}: warning: {note}");
-            notes.push(note);
-        }
-    }
-    for (i, input) in inputs.iter().enumerate() {
-        let tile = tile_of(&input.product);
-        if let Some(earlier) = inputs[..i]
-            .iter()
-            .find(|e| e.date == input.date && tile_of(&e.product) == tile)
-        {
-            let note = format!(
-                "date {}: {} and {} cover the same {}; they are mosaicked and the first file's valid cells win (keep one file per date and tile)",
-                input.date,
-                earlier.path.display(),
-                input.path.display(),
-                tile.map_or("area".to_string(), |t| format!("tile {t}"))
-            );
-            eprintln!("{PROGRAM}: warning: {note}");
-            notes.push(note);
-        }
-    }
-    // Black Marble: each tile's radiance layer with its default quality masks;
-    // the tiles of one date as one mosaic, so a county across tiles counts once.
-    let bm_tiles: Vec<BlackMarbleTile> = inputs
-        .iter()
-        .filter_map(|i| match &i.product {
-            Some(Product::BlackMarble(name)) => Some((
-                i,
-                args.bm_layer
-                    .as_deref()
-                    .unwrap_or(blackmarble::default_layer(name)),
-            )),
-            _ => None,
-        })
-        .map(|(i, layer)| {
-            Ok((
-                i.date.clone(),
-                blackmarble::open_layer(&i.path, layer)?,
-                blackmarble::default_masks(&i.path, layer)?,
-            ))
-        })
-        .collect::<Result<_, terralux::Error>>()?;
-    let bm_masked: Vec<Masked<'_>> = bm_tiles
-        .iter()
-        .map(|(_, tile, masks)| Masked::new(tile, 1, blackmarble::mask_layers(masks), negatives))
-        .collect::<Result<_, _>>()?;
-    // One raster per input (masked, calibrated), then one source per date:
-    // several tiles of one date (Black Marble tiles, VNL monthly tiles) form a mosaic.
-    let mut per_input: Vec<Box<dyn RasterSource + Sync + '_>> = Vec::new();
-    let mut input_dates: Vec<String> = Vec::new();
-    for (masked, (date, _, _)) in bm_masked.iter().zip(&bm_tiles) {
-        per_input.push(Box::new(masked));
-        input_dates.push(date.clone());
-    }
-    for ((input, raster), companion) in inputs.iter().zip(&rasters).zip(&companions) {
-        let source: Box<dyn RasterSource + Sync> = match &input.product {
-            Some(Product::Dmsp(sat_year)) => {
-                let coefficients = match calibration {
-                    Some(table) => Some(table.coefficients(*sat_year).ok_or_else(|| {
-                        Failure::Run(format!(
-                            "{}: the {} table has no coefficients for {sat_year}",
-                            input.path.display(),
-                            table.name()
-                        ))
-                    })?),
-                    None => None,
-                };
-                Box::new(Calibrated::new(raster, 1, coefficients)?)
-            }
-            _ => {
-                let masks = companion
-                    .iter()
-                    .map(|m| MaskLayer {
-                        raster: m,
-                        band: 1,
-                        keep: Keep::NonZero,
-                    })
-                    .collect();
-                Box::new(Masked::new(raster, 1, masks, negatives)?)
-            }
-        };
-        per_input.push(source);
-        input_dates.push(input.date.clone());
-    }
-    let mut labels: Vec<String> = input_dates.clone();
-    labels.sort();
-    labels.dedup();
-    let members = |date: &String| -> Vec<usize> {
-        (0..input_dates.len())
-            .filter(|&i| &input_dates[i] == date)
-            .collect()
-    };
-    let mosaics: Vec<Option<Mosaic<'_>>> = labels
-        .iter()
-        .map(|date| {
-            let tiles = members(date);
-            if tiles.len() == 1 {
-                return Ok(None);
-            }
-            let refs = tiles
-                .iter()
-                .map(|&i| per_input[i].as_ref() as &(dyn RasterSource + Sync))
-                .collect();
-            Mosaic::new(refs, 1).map(Some)
-        })
-        .collect::<Result<_, _>>()?;
-    let sources: Vec<&(dyn RasterSource + Sync)> = labels
-        .iter()
-        .zip(&mosaics)
-        .map(|(date, mosaic)| match mosaic {
-            Some(m) => m as &(dyn RasterSource + Sync),
-            None => per_input[members(date)[0]].as_ref(),
-        })
-        .collect();
-    let grid = sources[0].grid().clone();
-    let raster_crs = grid
-        .crs()
-        .cloned()
-        .ok_or_else(|| Failure::Run(format!("{}: no CRS", inputs[0].path.display())))?;
-
-    // Population: split by area onto the lights' grid when its grid differs.
-    let population_raster = args
-        .population
-        .as_ref()
-        .map(|p| GdalRaster::open_with(p, &raster_options))
-        .transpose()?;
-    // Negative and infinite cells are not people: invalid, and said.
-    let population_checked = population_raster
-        .as_ref()
-        .map(|p| Population::new(p, 1))
-        .transpose()?;
-    if let Some(p) = &population_checked {
-        let invalid = p.invalid_cells()?;
-        if invalid.total() > 0 {
-            let note = format!(
-                "{}: {} negative and {} infinite cell(s) are not people counts; left out of per_capita and lit_pop_frac as invalid",
-                p.name(),
-                invalid.negative,
-                invalid.infinite
-            );
-            eprintln!("{PROGRAM}: warning: {note}");
-            notes.push(note);
-        }
-    }
-    let population: Option<Box<dyn RasterSource + Sync + '_>> = match &population_checked {
-        Some(p) if p.grid().same_as(&grid) => Some(Box::new(p)),
-        Some(p) => Some(Box::new(Resampled::new(
-            p,
-            grid.clone(),
-            Quantity::Extensive,
-        )?)),
-        None => None,
-    };
-
-    // Zones in the rasters' CRS.
     let zones = ZoneSet::read(
         &zones_path,
         &ZoneOptions {
@@ -667,97 +333,57 @@ fn run() -> Result<(), Failure> {
             ..ZoneOptions::default()
         },
     )?;
-    let zones_crs_as_read = zones.crs().map(|c| c.definition().to_string());
-    let mut transformations = Vec::new();
-    let mut zones = zones;
-    if args.gcj02 {
-        zones = zones.gcj02_to_wgs84()?;
-        transformations.push("GCJ-02 to WGS84 (iterated inverse)".to_string());
-    }
-    let original = zones.clone();
-    if zones.crs().is_some_and(|c| !c.matches(&raster_crs)) {
-        eprintln!(
-            "{PROGRAM}: reprojecting the zones to the rasters' {}",
-            raster_crs.definition()
-        );
-        transformations.push(format!("reprojected to {}", raster_crs.definition()));
-        zones = zones.into_crs(&raster_crs)?;
-    }
-
-    // One pass per date through one coverage index.
-    let dn_max = is_dmsp.then_some(63.0);
-    let mut stats = vec![
-        Stat::Tnl,
-        Stat::TnlArea,
-        Stat::AreaMean,
-        Stat::Density,
-        Stat::LitAreaKm2(threshold),
-        Stat::LitFrac(threshold),
-        Stat::Ali { threshold, dn_max },
-        Stat::Cnli(threshold),
-    ];
-    if population.is_some() {
-        stats.extend([Stat::PerCapita, Stat::LitPopFrac(threshold)]);
-    }
-    stats.extend([Stat::Gini, Stat::Theil, Stat::AreaKm2, Stat::ValidFrac]);
-    let dates: Vec<Dated<'_>> = labels
-        .iter()
-        .zip(&sources)
-        .map(|(date, source)| Dated {
-            date: date.clone(),
-            raster: *source,
-            band: 1,
-            weights: population
-                .as_ref()
-                .map(|p| (p.as_ref() as &(dyn RasterSource + Sync), 1)),
-        })
-        .collect();
-    // DMSP saturates at DN 63 in city cores: say how much, on stderr and in the provenance.
-    for (input, raster) in inputs.iter().zip(&rasters) {
-        if matches!(input.product, Some(Product::Dmsp(_))) {
-            let (saturated, valid) = terralux::ntl::dmsp::saturation(raster, 1)?;
-            let share = if valid > 0 {
-                100.0 * saturated as f64 / valid as f64
-            } else {
-                0.0
-            };
-            notes.push(format!(
-                "{}: {saturated} of {valid} valid cells saturated at DN 63 ({share:.2}%)",
-                input.path.display()
-            ));
-        }
-    }
-    if !args.quiet {
-        for note in &notes {
-            eprintln!("{PROGRAM}: {note}");
-        }
-    }
+    let options = CountyNtlOptions {
+        threshold: args.threshold,
+        population: args.population.clone(),
+        negatives: match args.negatives {
+            NegativesChoice::Zero => Negatives::Zero,
+            NegativesChoice::Invalid => Negatives::Invalid,
+        },
+        calibration: match args.calibration {
+            CalibrationChoice::Elvidge2014 => Some(Calibration::Elvidge2014),
+            CalibrationChoice::LiZhou2017 => Some(Calibration::LiZhou2017),
+            CalibrationChoice::None => None,
+        },
+        bm_layer: args.bm_layer.clone(),
+        bm_masks: match args.masks {
+            MasksChoice::Fill => MaskPolicy::Fill,
+            MasksChoice::Strict => MaskPolicy::Strict,
+            MasksChoice::None => MaskPolicy::None,
+        },
+        light_max: args.light_max,
+        zones: PrepareOptions {
+            gcj02: args.gcj02,
+            ..PrepareOptions::default()
+        },
+        threads: args.threads,
+        raster_options: RasterOptions {
+            allow_raw_vrt: args.allow_raw_vrt,
+            snap_geographic: args.snap_grid,
+            ..RasterOptions::default()
+        },
+    };
     let progress = Progress::new(PROGRAM, !args.quiet);
-    let mut series = run_series(&zones, &dates, &stats, threads, &|done, total| {
-        progress.update(done, total)
-    })?;
+    let on_event = |event: RunEvent<'_>| match event {
+        RunEvent::Warning(text) => eprintln!("{PROGRAM}: warning: {text}"),
+        RunEvent::Note(text) if !args.quiet => eprintln!("{PROGRAM}: {text}"),
+        RunEvent::Note(_) => {}
+        RunEvent::Step(text) => eprintln!("{PROGRAM}: {text}"),
+        RunEvent::Progress { done, total } => progress.update(done, total),
+    };
+    let run = county_ntl(&collection, zones, &options, &on_event)?;
     progress.finish();
-    if let Some(first) = series.tables.first() {
-        cli::report_repaired(PROGRAM, first);
-    }
-    if population.is_none() {
-        // Keep the column layout fixed: per_capita and lit_pop_frac are empty.
-        for table in &mut series.tables {
-            for zone in &mut table.zones {
-                for _ in 0..2 {
-                    zone.values.insert(8, terralux::stats::StatValue::Missing);
-                }
-            }
-        }
-    }
-    let names: Vec<String> = INDICATORS.iter().map(|s| s.to_string()).collect();
-    let id_column = zones.id_field().unwrap_or("fid").to_string();
+    let series = &run.series;
+    cli::report_repaired(PROGRAM, &series.tables[0]);
+
+    let id_column = run.zones.id_field().unwrap_or("fid").to_string();
+    let mut notes = run.notes.clone();
     match format {
-        None => outputs.write(&output, |w| {
-            series.write_long_csv(&id_column, Some(&names), w)
-        })?,
+        None => outputs.write(&output, |w| series.write_long_csv(&id_column, None, w))?,
         Some(kind) => {
-            let (long_table, long_zones) = long_form(&series, &original, &names);
+            let (long_table, long_zones) = series
+                .long_form(&run.zones)
+                .ok_or_else(|| Failure::Run("no date to write".into()))?;
             cli::note_nan_in_geopackage(PROGRAM, &output, &long_table, kind, &mut notes);
             outputs.write_with_path(
                 &output,
@@ -777,38 +403,14 @@ fn run() -> Result<(), Failure> {
             )?;
         }
     }
-    if let Some(path) = &trends_path {
-        outputs.write(path, |w| write_trends(&series, &id_column, &names, w))?;
+    if let Some(path) = &args.trends {
+        outputs.write(path, |w| series.write_trends_csv(&id_column, None, w))?;
     }
-    let mut files: Vec<InputFile> = inputs
-        .iter()
-        .map(|i| InputFile::describe(&format!("raster {}", i.date), &i.path.display().to_string()))
-        .collect();
-    for (input, companion) in inputs.iter().zip(&companions) {
-        if companion.is_some()
-            && let Some(c) = cf_cvg_companion(&input.path)
-        {
-            files.push(InputFile::describe(
-                &format!("cf_cvg mask {}", input.date),
-                &c.display().to_string(),
-            ));
-        }
-    }
-    if let Some(p) = &args.population {
-        files.push(InputFile::describe(
-            "population",
-            cli::path_text("--population", p)?,
-        ));
-    }
-    files.push(InputFile::describe(
-        "zones",
-        cli::path_text("--zones", &zones_path)?,
-    ));
     let record = RunRecord {
         command_line: cli::command_line(),
-        inputs: files,
-        zones_crs: zones_crs_as_read,
-        zone_transformations: transformations,
+        inputs: run.inputs.clone(),
+        zones_crs: run.zones_crs_as_read.clone(),
+        zone_transformations: run.zone_transformations.clone(),
         started,
         finished: SystemTime::now(),
         table: &series.tables[0],
@@ -816,89 +418,10 @@ fn run() -> Result<(), Failure> {
         outputs: outputs.written(),
     };
     cli::stage_provenance(&mut outputs, &output, &record)?;
-    if let Some(path) = &trends_path {
+    if let Some(path) = &args.trends {
         cli::stage_provenance(&mut outputs, path, &record)?;
     }
     // Every file complete and checked: all into place together.
     outputs.commit()?;
     Ok(())
-}
-
-/// Per county and indicator: the trend over the dates.
-fn write_trends(
-    series: &terralux::ntl::series::Series,
-    id_column: &str,
-    names: &[String],
-    out: &mut dyn std::io::Write,
-) -> std::io::Result<()> {
-    let opt = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x}"));
-    writeln!(
-        out,
-        "{},indicator,n,ols_slope,sen_slope,mann_kendall_s,mann_kendall_z,p_value,annual_growth",
-        write::csv_field(id_column)
-    )?;
-    let per_indicator: Vec<Vec<terralux::ntl::trend::Trend>> =
-        (0..names.len()).map(|c| series.trends(c)).collect();
-    let Some(table) = series.tables.first() else {
-        return Ok(());
-    };
-    for (z, zone) in table.zones.iter().enumerate() {
-        let id = write::csv_field(&zone.id.to_string()).into_owned();
-        for (name, trends) in names.iter().zip(&per_indicator) {
-            let t = &trends[z];
-            writeln!(
-                out,
-                "{id},{},{},{},{},{},{},{},{}",
-                write::csv_field(name),
-                t.n,
-                opt(t.ols_slope),
-                opt(t.sen_slope),
-                t.mann_kendall_s,
-                opt(t.mann_kendall_z),
-                opt(t.p_value),
-                opt(t.annual_growth)
-            )?;
-        }
-    }
-    out.flush()
-}
-
-/// The long table as one table of zone x date rows, with the zones repeated
-/// and a `date` attribute, for the vector writer.
-fn long_form(
-    series: &terralux::ntl::series::Series,
-    zones: &ZoneSet,
-    names: &[String],
-) -> (ZonalTable, ZoneSet) {
-    let mut table = series.tables[0].clone();
-    table.columns = names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| terralux::results::Column {
-            layer: 0,
-            stat: table.columns.get(i).map_or(Stat::Tnl, |c| c.stat),
-            name: n.clone(),
-        })
-        .collect();
-    table.zones.clear();
-    let mut field_names: Vec<String> = zones.field_names().to_vec();
-    field_names.push("date".to_string());
-    let mut long = Vec::new();
-    for (date, dated) in series.dates.iter().zip(&series.tables) {
-        for (zone, stats) in zones.iter().zip(&dated.zones) {
-            let mut values = zone.attributes.values().to_vec();
-            values.push(AttrValue::Text(date.clone()));
-            long.push(Zone {
-                id: zone.id.clone(),
-                attributes: Attributes::new(field_names.clone(), values),
-                geometry: zone.geometry.clone(),
-            });
-            table.zones.push(stats.clone());
-        }
-    }
-    let mut long_zones = ZoneSet::new(long, zones.crs().cloned());
-    if let Some(crs) = zones.crs() {
-        long_zones = long_zones.with_crs(crs.clone());
-    }
-    (table, long_zones)
 }
