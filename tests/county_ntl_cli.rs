@@ -433,3 +433,79 @@ fn monthly_tiles_of_one_month_are_one_mosaic() {
         );
     }
 }
+
+#[test]
+fn masks_and_light_max_flags() {
+    let tmp = TempDir::new("ntl-masks");
+    let out = |name: &str| tmp.join(name);
+    let bm = |masks: &str, path: &std::path::Path| {
+        run_ok(&[
+            "--dir",
+            "testdata/blackmarble/c2",
+            "--zones",
+            "testdata/counties.gpkg",
+            "--id-field",
+            "code",
+            "--bm-layer",
+            "DNB_BRDF-Corrected_NTL",
+            "--masks",
+            masks,
+            "--quiet",
+            "--output",
+            path.to_str().unwrap(),
+        ]);
+        csv(path)
+    };
+    // Strict drops the poor, cloudy and snowy cells fill keeps: never more light, less somewhere.
+    let (fill, strict) = (
+        bm("fill", &out("fill.csv")),
+        bm("strict", &out("strict.csv")),
+    );
+    let tnl = |rows: &Vec<Vec<String>>, i: usize| rows[i][2].parse::<f64>().unwrap();
+    assert!((1..fill.len()).all(|i| tnl(&strict, i) <= tnl(&fill, i) + 1e-9));
+    assert!((1..fill.len()).any(|i| tnl(&strict, i) < tnl(&fill, i) - 1e-6));
+    let provenance = std::fs::read_to_string(out("strict.csv.provenance.json")).unwrap();
+    assert!(provenance.contains("masks 'strict'"), "{provenance}");
+    let err = run(&[
+        "--dir",
+        "testdata/blackmarble/c2",
+        "--zones",
+        "testdata/counties.gpkg",
+        "--masks",
+        "all",
+        "--output",
+        out("x.csv").to_str().unwrap(),
+    ]);
+    assert_eq!(err.status.code(), Some(2));
+    // A fixed normaliser: ali and cnli halve when it doubles; the provenance says which.
+    let vnl = |max: &str, path: &std::path::Path| {
+        run_ok(&[
+            "--dir",
+            "testdata/products/vnl",
+            "--zones",
+            "testdata/counties.gpkg",
+            "--id-field",
+            "code",
+            "--light-max",
+            max,
+            "--quiet",
+            "--output",
+            path.to_str().unwrap(),
+        ]);
+        csv(path)
+    };
+    let (a, b) = (vnl("50", &out("a.csv")), vnl("100", &out("b.csv")));
+    for i in 1..a.len() {
+        for column in [8, 9] {
+            let (x, y) = (a[i][column].parse::<f64>(), b[i][column].parse::<f64>());
+            if let (Ok(x), Ok(y)) = (x, y) {
+                assert!((x - 2.0 * y).abs() <= 1e-12 * x.abs().max(1.0), "row {i}");
+            }
+        }
+    }
+    let provenance = std::fs::read_to_string(out("b.csv.provenance.json")).unwrap();
+    assert!(
+        provenance.contains("ali and cnli divided by 100 (given)"),
+        "{provenance}"
+    );
+}
