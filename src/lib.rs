@@ -225,6 +225,8 @@ pub mod raster;
 pub mod results;
 pub mod rollup;
 pub mod stats;
+#[cfg(feature = "gdal")]
+pub mod summary;
 pub mod table;
 pub mod write;
 pub mod zones;

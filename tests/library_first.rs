@@ -260,3 +260,55 @@ fn ali_and_cnli_rank_a_uniformly_dim_county_below_a_bright_one() {
     assert_eq!(fixed.complete(&mut tables), Some(100.0));
     assert!((tables[0].zones[1].values[6].as_f64().unwrap() - 0.325).abs() < 1e-12);
 }
+
+/// `summary` prints the library's summaries; a reader that stops early ends it quietly.
+#[cfg(feature = "gdal")]
+#[test]
+fn summary_is_the_library_summaries_and_survives_a_closed_pipe() {
+    use std::process::{Command, Stdio};
+    use terralux::GdalRaster;
+    use terralux::summary::{RasterSummary, ZonesSummary};
+    let raster_path = common::testdata("ntl.tif");
+    let zones_path = common::testdata("counties.gpkg");
+    let raster = GdalRaster::open(&raster_path).unwrap();
+    let summary = RasterSummary::of(&raster).unwrap();
+    // testdata/README.md: 12000 cells, 344 of them invalid.
+    assert_eq!(
+        (summary.bands[0].cells, summary.bands[0].valid),
+        (12000, 12000 - 344)
+    );
+    let zones = common::test_counties();
+    let expected = format!(
+        "{}\n{}",
+        summary,
+        ZonesSummary::of(&zones, raster.grid()).unwrap()
+    );
+    let run = |stdout: Stdio| {
+        Command::new(common::example_binary("summary"))
+            .args(["--raster", raster_path.to_str().unwrap()])
+            .args([
+                "--zones",
+                zones_path.to_str().unwrap(),
+                "--id-field",
+                "code",
+            ])
+            .stdout(stdout)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let output = run(Stdio::piped()).wait_with_output().unwrap();
+    assert!(output.status.success());
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), expected);
+    // The reader closes before summary writes: exit 0 and nothing on stderr
+    // (println! panicked with a backtrace before).
+    let mut child = run(Stdio::piped());
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
