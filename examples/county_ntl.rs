@@ -15,6 +15,8 @@
 mod args;
 #[path = "common/cli.rs"]
 mod cli;
+#[path = "common/progress.rs"]
+mod progress;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,11 +24,11 @@ use std::time::SystemTime;
 
 use clap::{Parser, ValueEnum};
 use cli::Failure;
+use progress::Progress;
 use terralux::ntl::blackmarble::MaskPolicy;
 use terralux::ntl::dmsp::Calibration;
 use terralux::ntl::mask::Negatives;
 use terralux::ntl::{Collection, CountyNtlOptions, RunEvent, county_ntl};
-use terralux::progress::Progress;
 use terralux::raster::RasterOptions;
 use terralux::write::{self, Format, OutputSet, RunRecord, VectorFormat};
 use terralux::zones::{PrepareOptions, ZoneOptions, ZoneSet};
@@ -365,10 +367,10 @@ fn run() -> Result<(), Failure> {
     };
     let progress = Progress::new(PROGRAM, !args.quiet);
     let on_event = |event: RunEvent<'_>| match event {
-        RunEvent::Warning(text) => eprintln!("{PROGRAM}: warning: {text}"),
-        RunEvent::Note(text) if !args.quiet => eprintln!("{PROGRAM}: {text}"),
+        RunEvent::Warning(text) => progress.say(&format!("{PROGRAM}: warning: {text}")),
+        RunEvent::Note(text) if !args.quiet => progress.say(&format!("{PROGRAM}: {text}")),
         RunEvent::Note(_) => {}
-        RunEvent::Step(text) => eprintln!("{PROGRAM}: {text}"),
+        RunEvent::Step(text) => progress.say(&format!("{PROGRAM}: {text}")),
         RunEvent::Progress { done, total } => progress.update(done, total),
     };
     let run = county_ntl(&collection, zones, &options, &on_event)?;
