@@ -228,14 +228,7 @@ impl crate::raster::RasterSource for Calibrated<'_> {
     }
 
     fn band_info(&self, band: usize) -> crate::error::Result<crate::raster::BandInfo> {
-        crate::raster::check_band(&self.name, band, 1)?;
-        let info = self.dn.band_info(self.band)?;
-        Ok(crate::raster::BandInfo {
-            band: 1,
-            data_type: crate::raster::DataType::F64,
-            encoding: crate::raster::CellEncoding::default(),
-            block_shape: info.block_shape,
-        })
+        crate::raster::derived_band_info(&self.name, self.dn, self.band, band)
     }
 
     fn read_window_f64(
@@ -328,14 +321,7 @@ impl crate::raster::RasterSource for SatelliteMean<'_> {
     }
 
     fn band_info(&self, band: usize) -> crate::error::Result<crate::raster::BandInfo> {
-        crate::raster::check_band(&self.name, band, 1)?;
-        let info = self.members[0].band_info(1)?;
-        Ok(crate::raster::BandInfo {
-            band: 1,
-            data_type: crate::raster::DataType::F64,
-            encoding: crate::raster::CellEncoding::default(),
-            block_shape: info.block_shape,
-        })
+        crate::raster::derived_band_info(&self.name, self.members[0], 1, band)
     }
 
     fn read_window_f64(
