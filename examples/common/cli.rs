@@ -24,7 +24,9 @@ impl From<terralux::Error> for Failure {
     fn from(e: terralux::Error) -> Self {
         match e {
             // An output that would overwrite an input is a mistake on the command line.
-            terralux::Error::OutputConflict { .. } => Failure::Usage(e.to_string()),
+            terralux::Error::OutputConflict { .. } | terralux::Error::Request { .. } => {
+                Failure::Usage(e.to_string())
+            }
             other => Failure::Run(other.to_string()),
         }
     }
