@@ -223,6 +223,7 @@ pub mod ntl;
 pub mod progress;
 pub mod raster;
 pub mod results;
+pub mod serialize;
 pub mod rollup;
 pub mod stats;
 #[cfg(feature = "gdal")]

@@ -6,7 +6,7 @@ use crate::stats::{ModeTies, Stat, StatValue, Weighting};
 use crate::zones::{Attributes, ZoneId};
 
 /// One input layer of a zonal run: a band of a raster.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct LayerInfo {
     /// The raster's name (its path for GDAL rasters).
     pub source: String,
@@ -17,7 +17,7 @@ pub struct LayerInfo {
 }
 
 /// One output column: a statistic of one input layer.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Column {
     /// Index into [`ZonalTable::layers`].
     pub layer: usize,
@@ -30,7 +30,7 @@ pub struct Column {
 }
 
 /// The statistics of one zone.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ZoneStats {
     /// The zone's id.
     pub id: ZoneId,
@@ -41,7 +41,7 @@ pub struct ZoneStats {
 }
 
 /// Where a table came from and how it was computed.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Provenance {
     /// terralux's version.
     pub library_version: String,
@@ -81,7 +81,7 @@ pub struct Provenance {
 }
 
 /// The result of a zonal run: one row per input zone, in input order.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ZonalTable {
     /// The input layers.
     pub layers: Vec<LayerInfo>,

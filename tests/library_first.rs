@@ -312,3 +312,37 @@ fn summary_is_the_library_summaries_and_survives_a_closed_pipe() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn results_and_trends_serialise_for_library_users() {
+    let raster = Raster::new(grid(), array![[1.0, f64::NAN, 3.0, f64::INFINITY]]).unwrap();
+    let zones = ZoneSet::new(
+        vec![rectangle(1, 0.0, 2.0), rectangle(2, 2.0, 4.0)],
+        Some(Crs::wgs84()),
+    );
+    let table = ZonalStats::new(&zones)
+        .band(&raster, 1)
+        .stats(&[Stat::Count, Stat::Max, Stat::Frac])
+        .run()
+        .unwrap();
+    let json: serde_json::Value = serde_json::to_value(&table).unwrap();
+    assert_eq!(json["columns"][1]["name"], "max");
+    assert_eq!(json["columns"][1]["stat"], "max");
+    // Zone 1: one valid cell of 1 (the NaN cell is invalid); zone 2: 3 and an infinite cell.
+    assert_eq!(json["zones"][0]["id"], 1);
+    assert_eq!(json["zones"][0]["values"][0], 1.0);
+    assert_eq!(
+        json["zones"][1]["values"][1], "inf",
+        "never null, which reads as missing"
+    );
+    assert_eq!(
+        json["zones"][1]["values"][2],
+        serde_json::json!([[3.0, 0.5], ["inf", 0.5]])
+    );
+    assert_eq!(json["provenance"]["grid"]["crs"], "EPSG:4326");
+    assert_eq!(json["provenance"]["coverage"], "exact");
+    let trend = terralux::ntl::trend::trend(&[2014.0, 2015.0], &[1.0, 3.0]);
+    let json = serde_json::to_value(&trend).unwrap();
+    assert_eq!(json["ols_slope"], 2.0);
+    assert_eq!(json["n"], 2);
+}

@@ -28,7 +28,7 @@ pub struct Dated<'a> {
 }
 
 /// The results of a series: one table per date, in date order.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Series {
     /// Date labels, in the order given.
     pub dates: Vec<String>,

@@ -5,7 +5,7 @@
 //! Observations whose value is NaN (no valid cell that date) are left out.
 
 /// A zone's trend over its dated values.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Trend {
     /// Observations used (non-NaN values).
     pub n: usize,

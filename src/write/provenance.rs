@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::results::ZonalTable;
 
 /// An input file as recorded in provenance: its role, path, size and modification time.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct InputFile {
     /// What the file is for (`raster`, `zones`, `weights`...).
     pub role: String,

@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 
 /// A file of a committed (or staged) output set: where it is, its size and its SHA-256.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct OutputFile {
     /// The final path, as given.
     pub path: PathBuf,
