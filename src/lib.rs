@@ -223,8 +223,8 @@ pub mod ntl;
 pub mod progress;
 pub mod raster;
 pub mod results;
-pub mod serialize;
 pub mod rollup;
+pub mod serialize;
 pub mod stats;
 #[cfg(feature = "gdal")]
 pub mod summary;
