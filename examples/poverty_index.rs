@@ -148,7 +148,7 @@ struct Cli {
     /// density:0:50,water:0:1 (values clamped to 0..1).
     #[arg(long, value_name = "LIST", value_parser = args::parser(goalposts),
           help_heading = "INDEX", verbatim_doc_comment)]
-    goalposts: Option<Vec<(String, (f64, f64))>>,
+    goalposts: Option<Goalposts>,
     /// equal (default), entropy, pca (first principal component), or
     /// name=weight,... for every indicator.
     #[arg(long, value_name = "W", value_parser = args::parser(weights), help_heading = "INDEX",
@@ -250,8 +250,11 @@ enum MissingName {
     Reweight,
 }
 
+/// `--goalposts`: per indicator, its `(worst, best)` values.
+type Goalposts = Vec<(String, (f64, f64))>;
+
 /// `--goalposts name:low:high,...`.
-fn goalposts(posts: &str) -> Result<Vec<(String, (f64, f64))>, String> {
+fn goalposts(posts: &str) -> Result<Goalposts, String> {
     let mut parsed = Vec::new();
     for item in posts.split(',') {
         let parts: Vec<&str> = item.split(':').collect();
@@ -335,7 +338,7 @@ struct Request {
 #[derive(Clone)]
 enum NormalisationChoice {
     Plain(Normalisation),
-    Goalposts(Vec<(String, (f64, f64))>),
+    Goalposts(Goalposts),
 }
 
 #[derive(Clone)]

@@ -58,7 +58,7 @@ impl VnlName {
     /// let v22 = VnlName::parse("VNL_npp_2024_global_vcmslcfg_v2_c202502101600.median_masked.dat.tif.gz").unwrap();
     /// assert_eq!((v22.date(), v22.version.as_deref()), ("2024".to_string(), Some("v2")));
     /// let early = VnlName::parse("VNL_v21_npp_201204-201212_global_vcmcfg_c202205302300.average_masked.dat.tif.gz").unwrap();
-    /// assert_eq!((early.period, early.date()), (Period::PartOfYear { year: 2012, start: 4, end: 12 }, "2012".to_string()));
+    /// assert_eq!((early.date(), early.period), ("2012".to_string(), Period::PartOfYear { year: 2012, start: 4, end: 12 }));
     /// let m = VnlName::parse("SVDNB_npp_20140101-20140131_75N060E_vcmslcfg_v10_c201502061154.cf_cvg.tif").unwrap();
     /// assert_eq!(m.tile.as_deref(), Some("75N060E"));
     /// assert_eq!(m.layer, "cf_cvg");
