@@ -1,20 +1,9 @@
-//! `zonal`: exact zonal statistics of raster bands over polygon zones.
-//!
-//! ```text
-//! cargo run --release --example zonal -- \
-//!     --raster PATH [--band N]... \
-//!     --zones PATH [--layer NAME] [--id-field FIELD] \
-//!     [--stats LIST] [--coverage exact|center|all-touched] \
-//!     [--weights PATH] [--area-weighted] \
-//!     [--zones-crs CRS] [--raster-crs CRS] [--gcj02] \
-//!     [--threads N] [--quiet] [--roll-up FIELD]... [--keep-bad-geometry] \
-//!     [--csv-safe] [--allow-raw-vrt] [--snap-grid] [--ignore-mask] \
-//!     --output PATH
-//! ```
-//!
-//! Run with `--help` for every flag. Exit codes: 0 success, 2 usage error,
-//! 1 any other error (one line on stderr naming the file, band, layer or
-//! field at fault).
+//! `zonal`: exact zonal statistics of raster bands over polygon zones, a
+//! thin shell over [`terralux::workflow::zonal`]: the command line becomes a
+//! request, the library runs it and writes every output, and the events it
+//! reports are printed on stderr. Run with `--help` for every flag. Exit
+//! codes: 0 success, 2 usage error, 1 any other error (one line on stderr
+//! naming the file, band, layer or field at fault).
 
 #[path = "common/args.rs"]
 mod args;
@@ -23,20 +12,19 @@ mod cli;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::SystemTime;
 
 use clap::{Parser, ValueEnum};
 use cli::Failure;
-use terralux::coverage::{CoverageIndex, CoverageMode};
+use terralux::Crs;
+use terralux::coverage::CoverageMode;
 use terralux::progress::Progress;
-use terralux::raster::RasterOptions;
 use terralux::stats::{ModeTies, Stat, Weighting};
-use terralux::write::{self, CsvOptions, InputFile, OutputSet, RunRecord, VectorFormat};
-use terralux::zones::{BadGeometry, ZoneOptions, ZoneSet};
-use terralux::{Crs, GdalRaster, RasterSource, ZonalStats};
+use terralux::workflow::zonal::{
+    self, DEFAULT_STATS, ZonalEvent, ZonalInputs, ZonalOutput, ZonalRequest,
+};
+use terralux::write::{CsvOptions, Format};
 
 const PROGRAM: &str = "zonal";
-const DEFAULT_STATS: &str = "count,sum,mean,min,max,stdev";
 
 const USAGE: &str = "\
 zonal --raster PATH [--band N]... --zones PATH [--layer NAME] [--id-field FIELD]
@@ -255,6 +243,16 @@ enum Coverage {
     AllTouched,
 }
 
+impl From<Coverage> for CoverageMode {
+    fn from(value: Coverage) -> Self {
+        match value {
+            Coverage::Exact => CoverageMode::Exact,
+            Coverage::Center => CoverageMode::Center,
+            Coverage::AllTouched => CoverageMode::AllTouched,
+        }
+    }
+}
+
 /// `--mode-ties`.
 #[derive(Clone, Copy, ValueEnum)]
 enum Ties {
@@ -262,67 +260,33 @@ enum Ties {
     Smallest,
 }
 
+impl From<Ties> for ModeTies {
+    fn from(value: Ties) -> Self {
+        match value {
+            Ties::Exactextract => ModeTies::Exactextract,
+            Ties::Smallest => ModeTies::Smallest,
+        }
+    }
+}
+
+// ---- The shell: the command line to a request, the library's run, its events and errors ----
+
 fn main() -> ExitCode {
     cli::start(PROGRAM);
     cli::exit_with(PROGRAM, run())
 }
 
-/// Everything the command line asks for, checked.
-struct Request {
-    raster: PathBuf,
-    bands: Vec<usize>,
-    zones: PathBuf,
-    layer: Option<String>,
-    id_field: Option<String>,
-    stats: Vec<Stat>,
-    coverage: CoverageMode,
-    weights: Option<PathBuf>,
-    weighting: Weighting,
-    zones_crs: Option<Crs>,
-    raster_crs: Option<Crs>,
-    gcj02: bool,
-    keep_bad_geometry: bool,
-    threads: Option<usize>,
-    quiet: bool,
-    csv_safe: bool,
-    frac_columns: bool,
-    allow_raw_vrt: bool,
-    snap_grid: bool,
-    ignore_mask: bool,
-    min_coverage_frac: Option<f64>,
-    default_value: Option<f64>,
-    default_weight: Option<f64>,
-    mode_ties: ModeTies,
-    roll_ups: Vec<String>,
-    cells: Option<PathBuf>,
-    output: Output,
-}
+/// The command line, checked: the request, where it writes (`None`: CSV on stdout) and how,
+/// and whether to draw no progress bar.
+type Parsed = (ZonalRequest, Option<ZonalOutput>, CsvOptions, bool);
 
-enum Output {
-    Stdout,
-    File(PathBuf, Format),
-}
-
-#[derive(Clone, Copy)]
-enum Format {
-    Csv,
-    Vector(VectorFormat),
-}
-
-fn parse_request() -> Result<Option<Request>, Failure> {
+fn parse_request() -> Result<Option<Parsed>, Failure> {
     let Some(args) = cli::parse::<Cli>(PROGRAM)? else {
         return Ok(None);
     };
-    let bands = match args.band {
-        v if v.is_empty() => vec![1],
-        v => v,
-    };
-    if let Some(band) = bands
-        .iter()
-        .enumerate()
-        .find_map(|(i, b)| bands[..i].contains(b).then_some(b))
-    {
-        return Err(Failure::Usage(format!("--band {band} is given twice")));
+    let bands = Some(args.band).filter(|b| !b.is_empty()).unwrap_or(vec![1]);
+    if let Some(i) = twice(&bands) {
+        return usage(format!("--band {} is given twice", bands[i]));
     }
     let stats = Stat::parse_list(args.stats.as_deref().unwrap_or(DEFAULT_STATS)).map_err(|e| {
         Failure::Usage(match e {
@@ -333,94 +297,62 @@ fn parse_request() -> Result<Option<Request>, Failure> {
         })
     })?;
     cli::check_unique_stats(&stats, "--stats")?;
-    let coverage = match args.coverage {
-        Coverage::Exact => CoverageMode::Exact,
-        Coverage::Center => CoverageMode::Center,
-        Coverage::AllTouched => CoverageMode::AllTouched,
+    let crs = |flag: &str, text: Option<String>| {
+        text.map(|c| Crs::from_user_input(&c).map_err(|e| Failure::Usage(format!("{flag}: {e}"))))
+            .transpose()
     };
-    let zones_crs = args
-        .zones_crs
-        .as_deref()
-        .map(|c| Crs::from_user_input(c).map_err(|e| Failure::Usage(format!("--zones-crs: {e}"))))
-        .transpose()?;
-    let raster_crs = args
-        .raster_crs
-        .as_deref()
-        .map(|c| Crs::from_user_input(c).map_err(|e| Failure::Usage(format!("--raster-crs: {e}"))))
-        .transpose()?;
+    let zones_crs = crs("--zones-crs", args.zones_crs)?;
+    let raster_crs = crs("--raster-crs", args.raster_crs)?;
     let output = match args.output {
-        None => return Err(Failure::Usage("--output is required".into())),
-        Some(path) if path.as_os_str() == "-" => Output::Stdout,
-        Some(path) => {
-            let extension = path
-                .extension()
-                .and_then(|e| e.to_str())
-                .map(str::to_ascii_lowercase);
-            let format = match extension.as_deref() {
-                Some("csv") => Format::Csv,
-                Some("geojson") | Some("json") => Format::Vector(VectorFormat::GeoJson),
-                Some("gpkg") => Format::Vector(VectorFormat::GeoPackage),
-                _ => {
-                    return Err(Failure::Usage(format!(
-                        "--output must end in .csv, .geojson or .gpkg (or be '-'), not '{}'",
-                        path.display()
-                    )));
-                }
-            };
-            Output::File(path, format)
-        }
-    };
-    let roll_ups = args.roll_up;
-    if !roll_ups.is_empty() && matches!(output, Output::Stdout) {
-        return Err(Failure::Usage(
-            "--roll-up writes files beside --output, which cannot be '-'".into(),
-        ));
-    }
-    let cells = args.cells;
-    if let Some(path) = &cells {
-        if matches!(output, Output::Stdout) {
-            return Err(Failure::Usage(
-                "--cells writes a file beside the run's outputs; --output cannot be '-' then"
-                    .into(),
+        None => return usage("--output is required"),
+        Some(path) if path.as_os_str() == "-" => None,
+        Some(path) if Format::from_path(&path).is_none() => {
+            let path = path.display();
+            return usage(format!(
+                "--output must end in .csv, .geojson or .gpkg (or be '-'), not '{path}'"
             ));
         }
-        if !path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
-        {
-            return Err(Failure::Usage(format!(
+        Some(path) => Some(path),
+    };
+    if output.is_none() && !args.roll_up.is_empty() {
+        return usage("--roll-up writes files beside --output, which cannot be '-'");
+    }
+    if let Some(path) = &args.cells {
+        if output.is_none() {
+            return usage(
+                "--cells writes a file beside the run's outputs; --output cannot be '-' then",
+            );
+        }
+        if Format::from_path(path) != Some(Format::Csv) {
+            return usage(format!(
                 "--cells must end in .csv, not '{}'",
                 path.display()
-            )));
+            ));
         }
     }
-    for (i, field) in roll_ups.iter().enumerate() {
-        if roll_ups[..i].contains(field) {
-            return Err(Failure::Usage(format!("--roll-up {field} is given twice")));
-        }
+    if let Some(i) = twice(&args.roll_up) {
+        return usage(format!("--roll-up {} is given twice", args.roll_up[i]));
     }
-    if args.default_weight.is_some() && args.weights.is_none() {
-        return Err(Failure::Usage(
-            "--default-weight is the weight where --weights is invalid; give --weights PATH".into(),
-        ));
+    if args.weights.is_none() && args.default_weight.is_some() {
+        return usage(
+            "--default-weight is the weight where --weights is invalid; give --weights PATH",
+        );
     }
-    if stats.iter().any(Stat::needs_weights_raster) && args.weights.is_none() {
-        return Err(Failure::Usage(
-            "the weighted_* statistics (weighted_sum, weighted_mean, weighted_variance, weighted_stdev, weighted_frac) need --weights PATH".into(),
-        ));
+    if args.weights.is_none() && stats.iter().any(Stat::needs_weights_raster) {
+        return usage(WEIGHTED_NEED_WEIGHTS);
     }
-    Ok(Some(Request {
-        raster: args
-            .raster
-            .ok_or_else(|| Failure::Usage("--raster is required".into()))?,
+    let raster = args
+        .raster
+        .ok_or_else(|| Failure::Usage("--raster is required".into()))?;
+    let zones = args
+        .zones
+        .ok_or_else(|| Failure::Usage("--zones is required".into()))?;
+    let request = ZonalRequest {
         bands,
-        zones: args
-            .zones
-            .ok_or_else(|| Failure::Usage("--zones is required".into()))?,
         layer: args.layer,
         id_field: args.id_field,
         stats,
-        coverage,
+        coverage: args.coverage.into(),
         weights: args.weights,
         weighting: if args.area_weighted {
             Weighting::AreaKm2
@@ -431,24 +363,45 @@ fn parse_request() -> Result<Option<Request>, Failure> {
         raster_crs,
         gcj02: args.gcj02,
         keep_bad_geometry: args.keep_bad_geometry,
-        threads: args.threads,
-        quiet: args.quiet,
-        csv_safe: args.csv_safe,
-        frac_columns: args.frac_columns,
-        allow_raw_vrt: args.allow_raw_vrt,
         snap_grid: args.snap_grid,
         ignore_mask: args.ignore_mask,
+        allow_raw_vrt: args.allow_raw_vrt,
+        threads: args.threads,
         min_coverage_frac: args.min_coverage_frac,
         default_value: args.default_value,
         default_weight: args.default_weight,
-        mode_ties: match args.mode_ties {
-            Ties::Exactextract => ModeTies::Exactextract,
-            Ties::Smallest => ModeTies::Smallest,
-        },
-        roll_ups,
+        mode_ties: args.mode_ties.into(),
+        roll_ups: args.roll_up,
+        ..ZonalRequest::new(raster, zones)
+    };
+    let csv = CsvOptions {
+        formula_safe: args.csv_safe,
+        frac_columns: args.frac_columns,
+    };
+    let (cells, command_line) = (args.cells, cli::command_line());
+    let output = output.map(|path| ZonalOutput {
+        path,
         cells,
-        output,
-    }))
+        csv,
+        command_line,
+    });
+    let request = match &output {
+        Some(output) => request.for_output(output)?,
+        None => request,
+    };
+    Ok(Some((request, output, csv, args.quiet)))
+}
+
+const WEIGHTED_NEED_WEIGHTS: &str = "the weighted_* statistics (weighted_sum, weighted_mean, \
+    weighted_variance, weighted_stdev, weighted_frac) need --weights PATH";
+
+/// The first position of a value given twice.
+fn twice<T: PartialEq>(list: &[T]) -> Option<usize> {
+    (1..list.len()).find(|&i| list[..i].contains(&list[i]))
+}
+
+fn usage<T>(message: impl Into<String>) -> Result<T, Failure> {
+    Err(Failure::Usage(message.into()))
 }
 
 /// A missing-CRS error with the flag that states one.
@@ -460,269 +413,36 @@ fn crs_hint(flag: &'static str) -> impl Fn(terralux::Error) -> Failure {
 }
 
 fn run() -> Result<(), Failure> {
-    let Some(request) = parse_request()? else {
+    let Some((request, output, csv, quiet)) = parse_request()? else {
         return Ok(());
     };
-    let started = SystemTime::now();
-    // Every input and output resolved before any work: no output may be an input.
-    let mut outputs = OutputSet::new();
-    outputs.input(cli::path_text("--raster", &request.raster)?)?;
-    outputs.input(cli::path_text("--zones", &request.zones)?)?;
+    let (request, output) = (&request, output.as_ref());
+    cli::path_text("--raster", &request.raster)?;
+    cli::path_text("--zones", &request.zones)?;
     if let Some(w) = &request.weights {
-        outputs.input(cli::path_text("--weights", w)?)?;
+        cli::path_text("--weights", w)?;
     }
-    if let Output::File(path, _) = &request.output {
-        cli::declare_with_provenance(&mut outputs, path)?;
-        for field in &request.roll_ups {
-            cli::declare_with_provenance(&mut outputs, &cli::roll_up_path(path, field))?;
-        }
-        if let Some(cells) = &request.cells {
-            cli::declare_with_provenance(&mut outputs, cells)?;
-        }
-        outputs.prepare()?;
-    }
+    // Every input and output resolved before any work: no output may be an input.
+    let outputs = zonal::plan_outputs(request, output)?;
     // Chunks are read once each, aligned to blocks: GDAL's block cache would only hold memory.
     if std::env::var_os("GDAL_CACHEMAX").is_none() {
         let _ = gdal::config::set_config_option("GDAL_CACHEMAX", "16");
     }
-
-    let raster_options = RasterOptions {
-        assume_crs: request.raster_crs.clone(),
-        allow_raw_vrt: request.allow_raw_vrt,
-        snap_geographic: request.snap_grid,
-        ignore_mask: request.ignore_mask,
-        ..RasterOptions::default()
-    };
-    let raster = GdalRaster::open_with(&request.raster, &raster_options)
-        .map_err(crs_hint("--raster-crs"))?;
-    for &band in &request.bands {
-        raster.band_info(band)?;
-    }
-    let weights = request
-        .weights
-        .as_deref()
-        .map(|path| GdalRaster::open_with(path, &raster_options))
-        .transpose()
-        .map_err(crs_hint("--raster-crs"))?;
-
-    let options = ZoneOptions {
-        layer: request.layer.clone(),
-        id_field: request.id_field.clone(),
-        assume_crs: request.zones_crs.clone(),
-        bad_geometry: if request.keep_bad_geometry {
-            BadGeometry::KeepEmpty
-        } else {
-            BadGeometry::Error
-        },
-    };
-    let mut zones = ZoneSet::read(&request.zones, &options).map_err(crs_hint("--zones-crs"))?;
-    let empty: Vec<String> = zones
-        .iter()
-        .filter(|z| z.geometry.0.is_empty())
-        .map(|z| z.id.to_string())
-        .collect();
-    if !empty.is_empty() {
-        eprintln!(
-            "{PROGRAM}: {} zone(s) without a usable polygon kept with no cells (--keep-bad-geometry): {}",
-            empty.len(),
-            cli::id_list(&empty)
-        );
-    }
-    let zones_crs_as_read = zones.crs().map(|c| c.definition().to_string());
-    let mut transformations = Vec::new();
-    if let Some(crs) = &request.zones_crs
-        && zones.crs().is_some_and(|declared| !declared.matches(crs))
-    {
-        eprintln!(
-            "{PROGRAM}: using --zones-crs {} instead of the CRS declared by {}",
-            crs.definition(),
-            request.zones.display()
-        );
-        zones = zones.with_crs(crs.clone());
-        transformations.push(format!("CRS set to {} (--zones-crs)", crs.definition()));
-    }
-    if request.gcj02 {
-        zones = zones.gcj02_to_wgs84()?;
-        transformations.push("GCJ-02 to WGS84 (iterated inverse)".to_string());
-    }
-    let raster_crs = raster
-        .grid()
-        .crs()
-        .cloned()
-        .ok_or_else(|| Failure::Run(format!("{}: no CRS", request.raster.display())))?;
-    let reproject = zones.crs().is_some_and(|c| !c.matches(&raster_crs));
-    // Vector outputs carry the zones as given (after any GCJ-02 conversion), not as reprojected;
-    // keep a copy only when both happen.
-    let wants_geometry = matches!(request.output, Output::File(_, Format::Vector(_)));
-    let zones_for_output = (reproject && wants_geometry).then(|| zones.clone());
-    if reproject && let Some(zones_crs) = zones.crs() {
-        eprintln!(
-            "{PROGRAM}: reprojecting the zones from {} to the raster's {}",
-            zones_crs.definition(),
-            raster_crs.definition()
-        );
-        transformations.push(format!(
-            "reprojected from {} to {}",
-            zones_crs.definition(),
-            raster_crs.definition()
-        ));
-        zones = zones.into_crs(&raster_crs)?;
-    }
-
-    let progress = Progress::new(PROGRAM, !request.quiet);
-    let report = |done: usize, total: usize| progress.update(done, total);
-    // The per-cell table and the statistics share one coverage of the zones.
-    let index = request
-        .cells
-        .as_ref()
-        .map(|_| CoverageIndex::build(&zones, raster.grid(), request.coverage));
-    let mut engine = ZonalStats::new(&zones)
-        .bands(&raster, &request.bands)
-        .stats(&request.stats)
-        .coverage_mode(request.coverage)
-        .weighting(request.weighting)
-        .on_progress(&report);
-    if let Some(w) = &weights {
-        engine = engine.weights(w, 1);
-    }
-    if let Some(index) = &index {
-        engine = engine.coverage_index(index);
-    }
-    if let Some(n) = request.threads {
-        engine = engine.threads(n);
-    }
-    if let Some(fraction) = request.min_coverage_frac {
-        engine = engine.min_coverage_frac(fraction);
-    }
-    if let Some(value) = request.default_value {
-        engine = engine.default_value(value);
-    }
-    if let Some(weight) = request.default_weight {
-        engine = engine.default_weight(weight);
-    }
-    engine = engine.mode_ties(request.mode_ties);
-    let roll_up_fields: Vec<&str> = request.roll_ups.iter().map(String::as_str).collect();
-    let (table, levels) = engine.run_with_roll_ups(&roll_up_fields)?;
-    progress.finish();
-    cli::report_repaired(PROGRAM, &table);
-
-    let id_column = zones.id_field().unwrap_or("fid").to_string();
-    let csv_options = CsvOptions {
-        formula_safe: request.csv_safe,
-        frac_columns: request.frac_columns,
-    };
-    match &request.output {
-        Output::Stdout => {
-            cli::write_stdout(|w| write::write_csv_with(&table, &id_column, &csv_options, w))?
+    let inputs = ZonalInputs::open(request).map_err(crs_hint("--raster-crs"))?;
+    let zones = zonal::read_zones(request).map_err(crs_hint("--zones-crs"))?;
+    let progress = Progress::new(PROGRAM, !quiet);
+    let on_event = |event: &ZonalEvent| match event {
+        ZonalEvent::Progress { done, total } => progress.update(*done, *total),
+        ZonalEvent::Measured => progress.finish(),
+        other => {
+            if let Some(message) = other.message() {
+                eprintln!("{PROGRAM}: {message}");
+            }
         }
-        Output::File(path, format) => {
-            match format {
-                Format::Csv => outputs.write(path, |w| {
-                    write::write_csv_with(&table, &id_column, &csv_options, w)
-                })?,
-                Format::Vector(kind) => {
-                    let original = zones_for_output.as_ref().unwrap_or(&zones);
-                    outputs.write_with_path(
-                        path,
-                        |file| {
-                            write::write_vector_file(
-                                &table, original, &id_column, path, file, *kind,
-                            )
-                        },
-                        |file| write::check_vector(file, path, *kind, &table, original, &id_column),
-                    )?
-                }
-            }
-            if let (Some(cells), Some(index)) = (&request.cells, &index) {
-                let weights = weights
-                    .as_ref()
-                    .map(|w| (w as &(dyn RasterSource + Sync), 1));
-                let mut failure = None;
-                outputs
-                    .write(cells, |w| {
-                        terralux::cells::write_cells_csv(
-                            &zones,
-                            index,
-                            &terralux::cells::CellLayers {
-                                raster: &raster,
-                                band: request.bands[0],
-                                weights,
-                            },
-                            &terralux::cells::CellOptions {
-                                min_coverage_frac: request.min_coverage_frac.unwrap_or(0.0),
-                                default_value: request.default_value,
-                                default_weight: request.default_weight,
-                                formula_safe: request.csv_safe,
-                            },
-                            &id_column,
-                            w,
-                        )
-                        .map_err(|e| {
-                            let message = e.to_string();
-                            failure = Some(e);
-                            std::io::Error::other(message)
-                        })
-                    })
-                    .map_err(|e| failure.take().map_or(e, |f| f))?;
-            }
-            for (field, level) in request.roll_ups.iter().zip(&levels) {
-                outputs.write(&cli::roll_up_path(path, field), |w| {
-                    write::write_csv_with(level, field, &csv_options, w)
-                })?;
-            }
-            let mut inputs = vec![
-                InputFile::describe("raster", cli::path_text("--raster", &request.raster)?),
-                InputFile::describe("zones", cli::path_text("--zones", &request.zones)?),
-            ];
-            if let Some(w) = &request.weights {
-                inputs.push(InputFile::describe(
-                    "weights",
-                    cli::path_text("--weights", w)?,
-                ));
-            }
-            let mut notes: Vec<String> = std::iter::once(&raster)
-                .chain(weights.as_ref())
-                .filter_map(cli::snap_note)
-                .collect();
-            if let Format::Vector(kind) = format {
-                cli::note_nan_in_geopackage(PROGRAM, path, &table, *kind, &mut notes);
-            }
-            let finished = SystemTime::now();
-            let written = outputs.written();
-            let record = |table| RunRecord {
-                command_line: cli::command_line(),
-                inputs: inputs.clone(),
-                zones_crs: zones_crs_as_read.clone(),
-                zone_transformations: transformations.clone(),
-                started,
-                finished,
-                table,
-                notes: notes.clone(),
-                outputs: written.clone(),
-            };
-            cli::stage_provenance(&mut outputs, path, &record(&table))?;
-            if let Some(cells) = &request.cells {
-                let mut cells_record = record(&table);
-                cells_record.notes.push(format!(
-                    "one row per zone and covered cell of band {} (columns: {}), beside {}",
-                    request.bands[0],
-                    terralux::cells::CELL_COLUMNS.join(", "),
-                    path.display()
-                ));
-                cli::stage_provenance(&mut outputs, cells, &cells_record)?;
-            }
-            for (field, level) in request.roll_ups.iter().zip(&levels) {
-                let level_path = cli::roll_up_path(path, field);
-                let mut level_record = record(level);
-                level_record.notes.push(format!(
-                    "zones rolled up by '{field}' from {}",
-                    path.display()
-                ));
-                cli::stage_provenance(&mut outputs, &level_path, &level_record)?;
-            }
-            // Every file complete and checked: all into place together.
-            outputs.commit()?;
-        }
+    };
+    let run = zonal::run_on(request, inputs, zones, &on_event)?;
+    match output {
+        None => cli::write_stdout(|w| run.write_csv(&csv, w)),
+        Some(output) => Ok(zonal::write_outputs(outputs, &run, output, &on_event).map(drop)?),
     }
-    Ok(())
 }

@@ -30,6 +30,12 @@
 
 use crate::error::{Error, Result};
 
+mod join;
+pub mod poverty;
+
+pub use join::{DateError, Join, join, join_table, rows_of_date};
+pub use poverty::index_table_csv;
+
 /// Which way an indicator points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Direction {
@@ -55,6 +61,22 @@ pub enum Normalisation {
     Rank,
 }
 
+impl Normalisation {
+    /// The stable name (as in provenance): `minmax`, `goalposts`, `zscore` or `rank`.
+    ///
+    /// ```
+    /// assert_eq!(terralux::index::Normalisation::ZScore.name(), "zscore");
+    /// ```
+    pub fn name(&self) -> &'static str {
+        match self {
+            Normalisation::MinMax => "minmax",
+            Normalisation::Goalposts(_) => "goalposts",
+            Normalisation::ZScore => "zscore",
+            Normalisation::Rank => "rank",
+        }
+    }
+}
+
 /// How the indicators are weighted.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Weights {
@@ -68,6 +90,22 @@ pub enum Weights {
     FirstPrincipalComponent,
 }
 
+impl Weights {
+    /// The stable name (as in provenance): `equal`, `given`, `entropy` or `pca`.
+    ///
+    /// ```
+    /// assert_eq!(terralux::index::Weights::FirstPrincipalComponent.name(), "pca");
+    /// ```
+    pub fn name(&self) -> &'static str {
+        match self {
+            Weights::Equal => "equal",
+            Weights::Given(_) => "given",
+            Weights::Entropy => "entropy",
+            Weights::FirstPrincipalComponent => "pca",
+        }
+    }
+}
+
 /// How a zone's normalised values become one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Aggregation {
@@ -77,6 +115,20 @@ pub enum Aggregation {
     Geometric,
 }
 
+impl Aggregation {
+    /// The stable name (as in provenance): `arithmetic` or `geometric`.
+    ///
+    /// ```
+    /// assert_eq!(terralux::index::Aggregation::Geometric.name(), "geometric");
+    /// ```
+    pub fn name(&self) -> &'static str {
+        match self {
+            Aggregation::Arithmetic => "arithmetic",
+            Aggregation::Geometric => "geometric",
+        }
+    }
+}
+
 /// What a missing indicator value does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Missing {
@@ -84,6 +136,20 @@ pub enum Missing {
     Propagate,
     /// The zone is aggregated over the indicators it has, their weights made to sum to 1.
     Reweight,
+}
+
+impl Missing {
+    /// The stable name (as in provenance): `propagate` or `reweight`.
+    ///
+    /// ```
+    /// assert_eq!(terralux::index::Missing::Reweight.name(), "reweight");
+    /// ```
+    pub fn name(&self) -> &'static str {
+        match self {
+            Missing::Propagate => "propagate",
+            Missing::Reweight => "reweight",
+        }
+    }
 }
 
 /// Everything an index needs stated.

@@ -162,6 +162,82 @@
 //!   invalid cells take `default_value` instead of being skipped;
 //!   invalid weights take `default_weight`.
 //!
+//! ## Each binary in a few library calls
+//! Every binary of `examples/` is a thin shell over a [`workflow`]: it
+//! parses its flags into a request, calls the library, prints the events
+//! that come back and maps errors to exit codes.
+//!
+//! ### zonal
+//! `zonal --raster testdata/ntl.tif --zones testdata/counties.gpkg
+//! --id-field code --stats count,sum,mean,median,p90 --roll-up province
+//! --output out/counties.csv`, its roll-up and provenance files, and its
+//! stderr, are [`workflow::zonal`]:
+//!
+//! ```
+//! # #[cfg(not(feature = "gdal"))] fn main() {}
+//! # #[cfg(feature = "gdal")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use terralux::stats::Stat;
+//! use terralux::workflow::zonal::{self, ZonalOutput, ZonalRequest};
+//! # let data = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata");
+//! # let out = std::env::temp_dir().join(format!("terralux-lib-zonal-{}", std::process::id()));
+//! # std::fs::create_dir_all(&out)?;
+//! let mut request = ZonalRequest::new(format!("{data}/ntl.tif"), format!("{data}/counties.gpkg"));
+//! request.id_field = Some("code".into());
+//! request.stats = Stat::parse_list("count,sum,mean,median,p90")?;
+//! request.roll_ups = vec!["province".into()];
+//! let output = ZonalOutput::new(out.join("counties.csv"));
+//! let request = request.for_output(&output)?;
+//! let say = |event: &zonal::ZonalEvent| {
+//!     if let Some(message) = event.message() {
+//!         eprintln!("zonal: {message}");
+//!     }
+//! };
+//! zonal::run_to_files(&request, &output, &say)?;
+//! let csv = std::fs::read_to_string(out.join("counties.csv"))?;
+//! assert!(csv.starts_with("code,count,sum,mean,median,p90\n"));
+//! # std::fs::remove_dir_all(&out)?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ### poverty_index
+//! `poverty_index --raster testdata/ntl.tif --zones testdata/counties.gpkg
+//! --id-field code --indicators mean,p90,valid_frac --output out/index.csv`
+//! writes the index table below (and its maps, roll-ups and provenance:
+//! [`workflow::poverty::run_poverty_index`] does the whole run, events for
+//! stderr coming back through a callback); with `--table`, the indicators
+//! come from [`index::rows_of_date`] and [`index::poverty::Indicators::from_table`]
+//! instead, and [`index::poverty::Validation`] holds the `--reference` and
+//! `--poor` figures:
+//!
+//! ```
+//! # #[cfg(not(feature = "gdal"))] fn main() {}
+//! # #[cfg(feature = "gdal")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use terralux::GdalRaster;
+//! use terralux::index::poverty::{IndexSettings, Indicators, raster_stats};
+//! use terralux::index::{composite_index, index_table_csv};
+//! use terralux::zones::{ZoneOptions, ZoneSet};
+//! # let data = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata");
+//! let options = ZoneOptions { id_field: Some("code".into()), ..ZoneOptions::default() };
+//! let zones = ZoneSet::read(format!("{data}/counties.gpkg"), &options)?;
+//! let raster = GdalRaster::open(format!("{data}/ntl.tif"))?;
+//! let names = ["mean", "p90", "valid_frac"].map(String::from);
+//! let stats = raster_stats(&names)?;
+//! let mut indicators = Indicators::from_raster(&raster, 1, &zones, &names, &stats, &[])?;
+//! let spec = IndexSettings::default().spec(&names)?; // min-max, equal weights, quintiles
+//! for note in indicators.screen(spec.missing) {
+//!     eprintln!("poverty_index: warning: {note}");
+//! }
+//! let index = composite_index(&indicators.rows(), &spec)?;
+//! let ids: Vec<String> = zones.iter().map(|z| z.id.to_string()).collect();
+//! let csv = index_table_csv("code", &ids, &names, &index);
+//! assert!(csv.starts_with(b"code,score,rank,class,composite,mean_norm,p90_norm,valid_frac_norm\n"));
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! ## The pipeline
 //!
 //! ```text
@@ -229,6 +305,7 @@ pub mod stats;
 #[cfg(feature = "gdal")]
 pub mod summary;
 pub mod table;
+pub mod workflow;
 pub mod write;
 pub mod zones;
 

@@ -496,3 +496,153 @@ fn raster_mode_usage_errors() {
         assert!(files_in(tmp.path()).is_empty());
     }
 }
+
+/// The comma-separated UTF-8 indicator table of `indicator_table` as Excel
+/// saves it: fields separated by `;`, CRLF line ends, a `name` column of
+/// Chinese text (`name`: the bytes of 渝北 in the file's encoding), after
+/// an optional byte-order mark `bom`.
+fn excel_table(dir: &Path, comma_table: &str, file: &str, bom: &[u8], name: &[u8]) -> String {
+    let text = std::fs::read_to_string(comma_table).unwrap();
+    let mut bytes = bom.to_vec();
+    for (i, line) in text.lines().enumerate() {
+        bytes.extend_from_slice(line.replace(',', ";").as_bytes());
+        bytes.push(b';');
+        bytes.extend_from_slice(if i == 0 { b"name" } else { name });
+        bytes.extend_from_slice(b"\r\n");
+    }
+    let path = dir.join(file);
+    std::fs::write(&path, bytes).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+/// The index table of `table` with `extra` flags (success asserted).
+fn index_of(dir: &Path, table: &str, file: &str, extra: &[&str]) -> Vec<u8> {
+    let output = dir.join(file);
+    let mut args = with_inputs(table, &["--indicators", "mean,p90,valid_frac", "--output"]);
+    args.push(output.to_str().unwrap());
+    args.extend_from_slice(extra);
+    let result = run(&args);
+    assert!(
+        result.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    std::fs::read(output).unwrap()
+}
+
+#[test]
+fn delimiter_reads_a_semicolon_table_saved_by_excel_as_utf8_with_bom() {
+    let tmp = TempDir::new("poverty-index-delimiter");
+    let (comma, _) = indicator_table(tmp.path());
+    let expected = index_of(tmp.path(), &comma, "comma.csv", &[]);
+    let excel = excel_table(
+        tmp.path(),
+        &comma,
+        "excel-utf8.csv",
+        b"\xEF\xBB\xBF",
+        "渝北".as_bytes(),
+    );
+    let got = index_of(tmp.path(), &excel, "semicolon.csv", &["--delimiter", ";"]);
+    assert_eq!(got, expected);
+    // Found from the header when not given, too.
+    assert_eq!(index_of(tmp.path(), &excel, "found.csv", &[]), expected);
+    // The wrong delimiter: one column, so no id column (exit 1, nothing written).
+    let before = files_in(tmp.path());
+    let out = tmp.join("tab.csv");
+    let mut args = with_inputs(&excel, &["--delimiter", "tab", "--output"]);
+    args.push(out.to_str().unwrap());
+    let result = run(&args);
+    let err = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(1), "{err}");
+    assert!(err.contains("no column named 'code'"), "{err}");
+    assert_eq!(files_in(tmp.path()), before);
+}
+
+#[test]
+fn encoding_reads_a_gbk_table_saved_by_excel() {
+    let tmp = TempDir::new("poverty-index-encoding");
+    let (comma, _) = indicator_table(tmp.path());
+    let expected = index_of(tmp.path(), &comma, "comma.csv", &[]);
+    let gbk = excel_table(
+        tmp.path(),
+        &comma,
+        "excel-gbk.csv",
+        b"",
+        b"\xD3\xE5\xB1\xB1",
+    );
+    let got = index_of(
+        tmp.path(),
+        &gbk,
+        "gbk.csv",
+        &["--encoding", "gbk", "--delimiter", ";"],
+    );
+    assert_eq!(got, expected);
+    // gb18030 reads GBK too; the delimiter is found from the header.
+    assert_eq!(
+        index_of(tmp.path(), &gbk, "gb18030.csv", &["--encoding", "GB18030"]),
+        expected
+    );
+    // Without --encoding the GBK bytes are not UTF-8: exit 1, naming the line.
+    let out = tmp.join("utf8.csv");
+    let mut args = with_inputs(&gbk, &["--output"]);
+    args.push(out.to_str().unwrap());
+    let result = run(&args);
+    let err = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("excel-gbk.csv, line 2: not valid UTF-8"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn delimiter_and_encoding_usage_errors() {
+    let tmp = TempDir::new("poverty-index-table-flags");
+    let out = tmp.join("out.csv");
+    let out = out.to_str().unwrap();
+    let base = ["--zones", "testdata/counties.gpkg", "--output", out];
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--table", "x.csv", "--delimiter", "|"],
+            "--delimiter takes ',', ';' or 'tab', not '|'",
+        ),
+        (
+            &["--table", "x.csv", "--encoding", "klingon"],
+            "--encoding takes a WHATWG encoding label such as utf-8, gbk",
+        ),
+        (
+            &[
+                "--raster",
+                "testdata/ntl.tif",
+                "--indicators",
+                "mean",
+                "--delimiter",
+                ";",
+            ],
+            "--delimiter goes with --table, not --raster",
+        ),
+        (
+            &[
+                "--raster",
+                "testdata/ntl.tif",
+                "--indicators",
+                "mean",
+                "--encoding",
+                "gbk",
+            ],
+            "--encoding goes with --table, not --raster",
+        ),
+    ];
+    for (extra, message) in cases {
+        let args: Vec<&str> = base.iter().chain(extra.iter()).copied().collect();
+        let result = run(&args);
+        let err = String::from_utf8_lossy(&result.stderr);
+        assert_eq!(result.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(message),
+            "{args:?}: expected '{message}' in '{err}'"
+        );
+        assert!(files_in(tmp.path()).is_empty());
+    }
+}

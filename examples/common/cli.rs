@@ -102,39 +102,7 @@ pub fn report_repaired(program: &str, table: &terralux::results::ZonalTable) {
 
 /// Ids for a one-line message: the first ten, then how many more.
 pub fn id_list(ids: &[String]) -> String {
-    const SHOWN: usize = 10;
-    let mut text = ids
-        .iter()
-        .take(SHOWN)
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .join(", ");
-    if ids.len() > SHOWN {
-        text.push_str(&format!(" and {} more", ids.len() - SHOWN));
-    }
-    text
-}
-
-/// `<dir>/<stem>_by_<field>.csv` beside `output`: where a roll-up by `field`
-/// goes. Field names come from the zones file, so every character that
-/// could leave the folder or trouble a file system (`/`, `\\`, `:`, `*`,
-/// `?`, `"`, `<`, `>`, `|`, control characters) becomes `_`; two fields
-/// that end up with one file name are refused by the output set.
-pub fn roll_up_path(output: &std::path::Path, field: &str) -> std::path::PathBuf {
-    // The stem as it is (a file name need not be UTF-8); only FIELD is made safe.
-    let mut name = output.file_stem().unwrap_or_default().to_owned();
-    let safe: String = field
-        .chars()
-        .map(|c| {
-            if c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
-    name.push(format!("_by_{safe}.csv"));
-    output.with_file_name(name)
+    terralux::workflow::id_list(ids)
 }
 
 /// Refuse a statistic asked twice (it would be two columns of one name).
@@ -156,25 +124,7 @@ pub fn check_unique_stats(stats: &[terralux::stats::Stat], flag: &str) -> Result
 /// What `--snap-grid` did to a raster's grid, for the provenance (`None`
 /// when the grid is the declared one).
 pub fn snap_note(raster: &terralux::GdalRaster) -> Option<String> {
-    use terralux::RasterSource;
-    let (declared, used) = (
-        raster.declared_grid().transform(),
-        raster.grid().transform(),
-    );
-    (declared != used).then(|| {
-        format!(
-            "{}: grid snapped to exact degree fractions (--snap-grid): declared origin ({}, {}) and cell {} x {}, used origin ({}, {}) and cell {} x {}",
-            raster.name(),
-            declared.origin_x,
-            declared.origin_y,
-            declared.pixel_width,
-            declared.pixel_height,
-            used.origin_x,
-            used.origin_y,
-            used.pixel_width,
-            used.pixel_height
-        )
-    })
+    raster.snap_note()
 }
 
 /// Say (on stderr, and as a provenance note pushed on `notes`) how many NaN
@@ -186,12 +136,7 @@ pub fn note_nan_in_geopackage(
     format: terralux::write::VectorFormat,
     notes: &mut Vec<String>,
 ) {
-    let lost = terralux::write::nan_values_lost(table, format);
-    if lost > 0 {
-        let note = format!(
-            "{}: {lost} value(s) are NaN, which a GeoPackage (SQLite) stores as null; a CSV output keeps them as nan",
-            path.display()
-        );
+    if let Some(note) = terralux::write::nan_in_geopackage_note(path, table, format) {
         eprintln!("{program}: warning: {note}");
         notes.push(note);
     }
@@ -202,9 +147,7 @@ pub fn declare_with_provenance(
     set: &mut terralux::write::OutputSet,
     path: &std::path::Path,
 ) -> Result<(), Failure> {
-    set.output(path)?;
-    set.output(terralux::write::provenance_path(path))?;
-    Ok(())
+    Ok(terralux::write::declare_with_provenance(set, path)?)
 }
 
 /// Stage `path`'s provenance file in `set`, naming every data file staged so far.
@@ -213,9 +156,7 @@ pub fn stage_provenance(
     path: &std::path::Path,
     record: &terralux::write::RunRecord<'_>,
 ) -> Result<(), Failure> {
-    let text = terralux::write::provenance_text(record);
-    set.write_bytes(&terralux::write::provenance_path(path), text.as_bytes())?;
-    Ok(())
+    Ok(terralux::write::stage_provenance(set, path, record)?)
 }
 
 /// Set up what every binary needs before any output is written: temporary
@@ -248,4 +189,16 @@ pub fn command_line() -> Vec<String> {
     std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
         .collect()
+}
+
+impl From<terralux::index::poverty::PovertyError> for Failure {
+    /// A usage error exits with code 2, the rest as [`terralux::Error`] does.
+    fn from(e: terralux::index::poverty::PovertyError) -> Self {
+        use terralux::index::poverty::PovertyError;
+        match e {
+            PovertyError::Usage(message) => Failure::Usage(message),
+            PovertyError::Data(message) => Failure::Run(message),
+            PovertyError::Library(e) => e.into(),
+        }
+    }
 }

@@ -25,6 +25,7 @@
 //! ```
 
 mod canvas;
+mod files;
 mod html;
 mod svg;
 
@@ -38,6 +39,7 @@ use crate::index::quantile_classes;
 use crate::zones::ZoneSet;
 
 pub use canvas::Canvas;
+pub use files::{MapOptions, map_files, map_paths};
 pub use html::InteractiveMap;
 
 /// An sRGB colour.

@@ -14,6 +14,7 @@ mod csv;
 #[cfg(feature = "gdal")]
 mod format;
 pub mod json;
+mod outputs;
 mod provenance;
 mod transaction;
 #[cfg(feature = "gdal")]
@@ -27,6 +28,9 @@ pub use csv::{
 #[cfg(feature = "gdal")]
 pub use format::Format;
 pub use json::Json;
+#[cfg(feature = "gdal")]
+pub use outputs::nan_in_geopackage_note;
+pub use outputs::{declare_with_provenance, roll_up_path, stage_provenance};
 pub use provenance::{
     InputFile, RunRecord, output_json, provenance_json, provenance_path, provenance_text, rfc3339,
     write_provenance,
