@@ -2,12 +2,13 @@
 
 use std::collections::HashMap;
 
+use super::lights::{Core, Lights};
 use super::quantile::ExactValues;
 use super::{ModeTies, QuantileValues, Stat, StatValue, Value};
 
 /// Neumaier's compensated sum: exact to about one rounding for any order of magnitudes.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-struct CompensatedSum {
+pub(super) struct CompensatedSum {
     sum: f64,
     compensation: f64,
 }
@@ -17,7 +18,7 @@ impl CompensatedSum {
     /// stays as plain floating-point addition leaves it, as numpy's does: `inf`,
     /// or NaN when `+inf` and `-inf` meet (the compensation `(v - t) + sum`
     /// would be NaN for an infinite `t`, so it is not updated then).
-    fn add(&mut self, v: f64) {
+    pub(super) fn add(&mut self, v: f64) {
         let t = self.sum + v;
         if t.is_finite() {
             if self.sum.abs() >= v.abs() {
@@ -29,12 +30,12 @@ impl CompensatedSum {
         self.sum = t;
     }
 
-    fn merge(&mut self, other: &CompensatedSum) {
+    pub(super) fn merge(&mut self, other: &CompensatedSum) {
         self.add(other.sum);
         self.compensation += other.compensation;
     }
 
-    fn value(&self) -> f64 {
+    pub(super) fn value(&self) -> f64 {
         if self.sum.is_finite() {
             self.sum + self.compensation
         } else {
@@ -48,7 +49,7 @@ impl CompensatedSum {
 /// values below `2^-422` that become subnormal, negligible beside the
 /// spread that made scaling necessary).
 const UP: f64 = f64::from_bits((1023 + 600) << 52);
-const DOWN: f64 = f64::from_bits((1023 - 600) << 52);
+pub(super) const DOWN: f64 = f64::from_bits((1023 - 600) << 52);
 /// 2^400 and 2^100: the magnitude of values and the total weight below which
 /// moments merge in plain arithmetic (see [`Moments::merge_parts`]).
 const PLAIN_MAGNITUDE: f64 = f64::from_bits((1023 + 400) << 52);
@@ -56,7 +57,7 @@ const PLAIN_WEIGHT: f64 = f64::from_bits((1023 + 100) << 52);
 
 /// `w * x`, and 0 for a zero weight whatever `x` (so that a cell of weight
 /// 0 adds nothing even when its value is infinite).
-fn times(w: f64, x: f64) -> f64 {
+pub(super) fn times(w: f64, x: f64) -> f64 {
     if w == 0.0 { 0.0 } else { w * x }
 }
 
@@ -252,76 +253,11 @@ struct Families {
     weighted_moments: bool,
     /// `Σ w u` per distinct value (weighted_frac).
     weighted_categories: bool,
-    /// Night-light sums, with the lit threshold.
-    lights: bool,
-    threshold: f64,
-}
-
-/// Sums behind the night-light indicators.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-struct Lights {
-    /// Σ c v
-    tnl: CompensatedSum,
-    /// Σ c A
-    area: CompensatedSum,
-    /// Σ c A v
-    area_values: CompensatedSum,
-    /// Σ c A [v > T]
-    lit_area: CompensatedSum,
-    /// Σ c [v > T]
-    lit_weight: CompensatedSum,
-    /// Σ c v [v > T]
-    lit_values: CompensatedSum,
-    /// Σ c u and Σ c v over cells where the weights raster u is valid; Σ c u [v > T]
-    pop: CompensatedSum,
-    pop_values: CompensatedSum,
-    lit_pop: CompensatedSum,
-    /// Σ w v ln v over v > 0 (Theil), from runs where it stays below 2^900;
-    x_ln_x: CompensatedSum,
-    /// and Σ w (v 2^-600) ln v from the others (values near `f64::MAX`).
-    x_ln_x_scaled: CompensatedSum,
-}
-
-impl Lights {
-    fn merge(&mut self, o: &Lights) {
-        self.tnl.merge(&o.tnl);
-        self.area.merge(&o.area);
-        self.area_values.merge(&o.area_values);
-        self.lit_area.merge(&o.lit_area);
-        self.lit_weight.merge(&o.lit_weight);
-        self.lit_values.merge(&o.lit_values);
-        self.pop.merge(&o.pop);
-        self.pop_values.merge(&o.pop_values);
-        self.lit_pop.merge(&o.lit_pop);
-        self.x_ln_x.merge(&o.x_ln_x);
-        self.x_ln_x_scaled.merge(&o.x_ln_x_scaled);
-    }
 }
 
 impl Families {
     fn of(stats: &[Stat]) -> Self {
-        let lights = stats.iter().any(|s| {
-            matches!(
-                s,
-                Stat::Tnl
-                    | Stat::TnlArea
-                    | Stat::AreaMean
-                    | Stat::Density
-                    | Stat::LitAreaKm2(_)
-                    | Stat::LitFrac(_)
-                    | Stat::Ali { .. }
-                    | Stat::Cnli(_)
-                    | Stat::Theil
-                    | Stat::PerCapita
-                    | Stat::LitPopFrac(_)
-            )
-        });
         Families {
-            lights,
-            threshold: stats
-                .iter()
-                .find_map(Stat::lit_threshold)
-                .unwrap_or(super::DEFAULT_LIT_THRESHOLD),
             quantiles: stats
                 .iter()
                 .any(|s| s.quantile_level().is_some() || *s == Stat::Gini),
@@ -501,6 +437,7 @@ impl Accumulator {
     pub fn new(stats: &[Stat]) -> Self {
         Accumulator {
             families: Families::of(stats),
+            lights: Lights::new(stats),
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
             ..Accumulator::default()
@@ -650,9 +587,7 @@ impl Accumulator {
                 }
             }
         }
-        if self.families.lights {
-            self.add_lights(values, run, &moments);
-        }
+        self.lights.add_run(values, run, &moments);
     }
 
     /// The exact state of a run of a 64-bit integer band (see
@@ -710,57 +645,6 @@ impl Accumulator {
         }
         self.quantile_values.merge(quantile_values.to_f64());
         self.inexact = true;
-    }
-
-    /// The night-light sums of a run whose valid cells `moments` describes.
-    fn add_lights<T: Value>(&mut self, values: &[T], run: &RunWeights<'_>, moments: &RunMoments) {
-        let (c, area) = (run.fraction, run.cell_area_km2);
-        let n = moments.n;
-        let threshold = self.families.threshold;
-        let lights = &mut self.lights;
-        lights.tnl.add(moments.sum_times(c));
-        lights.area.add(c * area * n as f64);
-        lights.area_values.add(moments.sum_times(c * area));
-        let (mut lit_n, mut lit_sum, mut x_ln_x) = (0u64, 0.0, 0.0);
-        for v in values.iter().map(|v| v.to_f64()).filter(|v| !v.is_nan()) {
-            if v > threshold {
-                lit_n += 1;
-                lit_sum += v;
-            }
-            if v > 0.0 {
-                x_ln_x += v * v.ln();
-            }
-        }
-        lights.lit_area.add(c * area * lit_n as f64);
-        lights.lit_weight.add(c * lit_n as f64);
-        lights.lit_values.add(times(c, lit_sum));
-        if x_ln_x.abs() <= X_LN_X_LIMIT || moments.infinite {
-            lights.x_ln_x.add(times(run.weight, x_ln_x));
-        } else {
-            // Values near f64::MAX: v ln v overflows, (v 2^-600) ln v does not.
-            let scaled: f64 = values
-                .iter()
-                .map(|v| v.to_f64())
-                .filter(|&v| v > 0.0)
-                .map(|v| (v * DOWN) * v.ln())
-                .sum();
-            lights.x_ln_x_scaled.add(times(run.weight, scaled));
-        }
-        if let Some(us) = run.weights {
-            let (mut pop, mut pop_values, mut lit_pop) = (0.0, 0.0, 0.0);
-            for (v, &u) in values.iter().map(|v| v.to_f64()).zip(us) {
-                if !v.is_nan() && !u.is_nan() {
-                    pop += u;
-                    pop_values += v;
-                    if v > threshold {
-                        lit_pop += u;
-                    }
-                }
-            }
-            lights.pop.add(times(c, pop));
-            lights.pop_values.add(times(c, pop_values));
-            lights.lit_pop.add(times(c, lit_pop));
-        }
     }
 
     /// Fold `other` (gathered over other cells of the same zone) into this one.
@@ -860,19 +744,16 @@ impl Accumulator {
         };
         // The exact range, when the values are exact (`None` leaves the f64 one).
         let range = exact.as_ref().and_then(|e| e.range);
-        let l = &self.lights;
-        // Missing only for an empty denominator; non-finite values pass through (inf/inf is NaN).
-        let ratio = |a: f64, b: f64| (b != 0.0).then(|| a / b);
-        // Cell areas are unknown (NaN) without a CRS: area-based sums are missing then.
-        let cell_areas_known = !l.area.value().is_nan();
-        let by_area = |v: f64| cell_areas_known.then_some(v);
-        let area_km2 = zone.area_km2;
-        let lit_frac =
-            |lit_area: f64| area_km2.and_then(|a| by_area(lit_area).and_then(|x| ratio(x, a)));
-        let mean_lit = ratio(l.lit_values.value(), l.lit_weight.value());
-        let theil = (has_values && self.min >= 0.0)
-            .then(|| self.theil())
-            .flatten();
+        // What the night-light indicators read of the core statistics.
+        let core = Core {
+            has_values,
+            min: self.min,
+            max: self.max,
+            weight: w,
+            weighted_values: self.weighted_values.value(),
+            mean: self.moments.mean,
+            infinite: self.moments.infinite,
+        };
         let categories = match &exact {
             Some(e) => Categories::Exact(e.sorted_categories()),
             None => Categories::Float(self.sorted_categories()),
@@ -949,57 +830,12 @@ impl Accumulator {
                     None => StatValue::Missing,
                 },
                 Stat::OutsideFrac => outside.into(),
-                Stat::Tnl => StatValue::Number(l.tnl.value()),
-                Stat::TnlArea => by_area(l.area_values.value()).into(),
-                Stat::AreaMean => by_area(l.area_values.value())
-                    .and_then(|x| ratio(x, l.area.value()))
-                    .into(),
-                Stat::AreaKm2 => area_km2.into(),
-                Stat::Density => area_km2
-                    .and_then(|a| by_area(l.area_values.value()).and_then(|x| ratio(x, a)))
-                    .into(),
-                Stat::LitAreaKm2(_) => by_area(l.lit_area.value()).into(),
-                Stat::LitFrac(_) => lit_frac(l.lit_area.value()).into(),
-                Stat::Ali { dn_max, .. } => match (has_values, mean_lit) {
-                    (false, _) => StatValue::Missing,
-                    (true, None) => StatValue::Number(0.0),
-                    (true, Some(m)) => ratio(m, dn_max.unwrap_or(self.max)).into(),
-                },
-                Stat::Cnli(_) => match (has_values, mean_lit) {
-                    (false, _) => StatValue::Missing,
-                    (true, None) => StatValue::Number(0.0),
-                    (true, Some(m)) => ratio(m, self.max)
-                        .zip(lit_frac(l.lit_area.value()))
-                        .map(|(i, s)| i * s)
-                        .into(),
-                },
+                Stat::AreaKm2 => zone.area_km2.into(),
                 Stat::Gini => gini.map(|g| g.clamp(0.0, 1.0)).into(),
-                Stat::Theil => theil.into(),
-                Stat::PerCapita => ratio(l.pop_values.value(), l.pop.value()).into(),
-                Stat::LitPopFrac(_) => ratio(l.lit_pop.value(), l.pop.value()).into(),
+                // The night-light indicators.
+                indicator => self.lights.finish(indicator, &core, zone),
             })
             .collect()
-    }
-
-    /// The Theil T index, `Σ w v ln v / Σ w v - ln(mean)`, for non-negative
-    /// values; NaN with an infinite value, `None` when the values sum to 0.
-    fn theil(&self) -> Option<f64> {
-        if self.moments.infinite {
-            return Some(f64::NAN);
-        }
-        let (x, wx) = (self.lights.x_ln_x.value(), self.weighted_values.value());
-        let scaled = self.lights.x_ln_x_scaled.value();
-        let t = if scaled == 0.0 && x.is_finite() && wx.is_finite() {
-            let mean = wx / self.weight.value();
-            (wx > 0.0).then(|| x / wx - mean.ln())?
-        } else {
-            // Values near f64::MAX: the sums at scale 2^-600, the mean from the moments.
-            let mean = self.moments.mean;
-            let wx = self.weight.value() * (mean * DOWN);
-            (wx > 0.0).then(|| (x * DOWN + scaled) / wx - mean.ln())?
-        };
-        // T >= 0 mathematically; rounding can leave -1e-16 for a constant zone.
-        Some(if t.is_nan() { t } else { t.max(0.0) })
     }
 
     /// `(value, share of Σ w u)` in increasing value order, for every value
@@ -1029,9 +865,9 @@ impl Accumulator {
 }
 
 /// Count, sum, mean, squared deviations, min and max of a run's valid values.
-struct RunMoments {
+pub(super) struct RunMoments {
     /// Valid cells (infinite values included).
-    n: u64,
+    pub(super) n: u64,
     /// Finite cells, those `mean` and `m2` describe.
     finite: u64,
     /// Σ v (infinite values included), times 2^-600 when `scaled`.
@@ -1042,14 +878,14 @@ struct RunMoments {
     m2: f64,
     scaled: bool,
     /// Some value is infinite.
-    infinite: bool,
+    pub(super) infinite: bool,
     min: f64,
     max: f64,
 }
 
 impl RunMoments {
     /// `k Σ v`, which stays finite when `k < 1` brings a sum beyond `f64::MAX` back.
-    fn sum_times(&self, k: f64) -> f64 {
+    pub(super) fn sum_times(&self, k: f64) -> f64 {
         if self.scaled {
             times(k, self.sum) * UP
         } else {
@@ -1057,9 +893,6 @@ impl RunMoments {
         }
     }
 }
-
-/// Bound on a run's `Σ w v ln v` kept unscaled.
-const X_LN_X_LIMIT: f64 = f64::from_bits((1023 + 900) << 52);
 
 /// One pass over a run, in four independent lanes (no branch on NaN, no
 /// dependency chain between neighbouring cells): sums of deviations from

@@ -16,6 +16,7 @@
 //! *Exact 64-bit integers*).
 
 mod accumulator;
+mod lights;
 mod quantile;
 
 pub use accumulator::{Accumulator, RunWeights, ZoneFacts};
