@@ -22,16 +22,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use cli::Failure;
 use progress::Progress;
 use terralux::ntl::blackmarble::MaskPolicy;
 use terralux::ntl::dmsp::Calibration;
 use terralux::ntl::mask::Negatives;
-use terralux::ntl::{Collection, CountyNtlOptions, RunEvent, county_ntl};
-use terralux::raster::RasterOptions;
-use terralux::write::{self, Format, OutputSet, RunRecord, VectorFormat};
-use terralux::zones::{PrepareOptions, ZoneOptions, ZoneSet};
+use terralux::ntl::{CountyNtlOptions, ProductChoice, RunEvent};
+use terralux::workflow::county_ntl::{self, CountyNtlOutput, CountyNtlRequest};
+use terralux::write::{Format, VectorFormat};
+use terralux::zones::PrepareOptions;
 
 const PROGRAM: &str = "county_ntl";
 
@@ -64,40 +64,16 @@ struct Cli {
     raster: Vec<PathBuf>,
     /// Every raster (.tif, .tif.gz, .h5) in FOLDER instead, in name order; EOG
     /// cf_cvg companions and population files are not taken as dates.
-    #[arg(
-        long,
-        value_name = "FOLDER",
-        help_heading = "INPUTS",
-        verbatim_doc_comment
-    )]
+    #[arg(long, value_name = "FOLDER", help_heading = "INPUTS", verbatim_doc_comment)]
     dir: Option<PathBuf>,
-    /// County polygons (GeoPackage, Shapefile, GeoJSON...).
-    #[arg(
-        long,
-        value_name = "PATH",
-        help_heading = "INPUTS",
-        verbatim_doc_comment
-    )]
-    zones: Option<PathBuf>,
-    /// Layer of the zones file.
-    #[arg(long, value_name = "NAME", value_parser = args::text(), help_heading = "INPUTS",
-          verbatim_doc_comment)]
-    layer: Option<String>,
-    /// Field with the county ids (default: feature ids, column 'fid').
-    #[arg(long, value_name = "FIELD", value_parser = args::text(), help_heading = "INPUTS",
-          verbatim_doc_comment)]
-    id_field: Option<String>,
+    #[command(flatten)]
+    zones: args::ZoneArgs,
     /// The zones are GCJ-02 (Chinese web maps); convert them to WGS84.
     #[arg(long, help_heading = "INPUTS", verbatim_doc_comment)]
     gcj02: bool,
     /// Population raster (people per cell) for per_capita and lit_pop_frac; on
     /// another grid it is split or summed by area, never copied.
-    #[arg(
-        long,
-        value_name = "PATH",
-        help_heading = "INPUTS",
-        verbatim_doc_comment
-    )]
+    #[arg(long, value_name = "PATH", help_heading = "INPUTS", verbatim_doc_comment)]
     population: Option<PathBuf>,
 
     /// auto (default: from the file names), vnl, dmsp or blackmarble.
@@ -114,7 +90,7 @@ struct Cli {
         help_heading = "PRODUCTS",
         verbatim_doc_comment
     )]
-    product: ProductChoice,
+    product: Product,
     /// DMSP inter-calibration: elvidge2014 (default), lizhou2017 or none.
     #[arg(
         long,
@@ -172,84 +148,54 @@ struct Cli {
     /// (definitions: crate docs, section Statistics). per_capita and
     /// lit_pop_frac are empty without --population. A <output>.provenance.json
     /// is written beside it; files are written atomically.
-    #[arg(
-        long,
-        value_name = "PATH",
-        help_heading = "OUTPUT",
-        verbatim_doc_comment
-    )]
+    #[arg(long, value_name = "PATH", help_heading = "OUTPUT", verbatim_doc_comment)]
     output: Option<PathBuf>,
     /// Also write per-county trends over the dates (.csv): for every indicator,
     /// the number of dates, OLS slope and Sen's slope per year, the
     /// Mann-Kendall S, Z and two-sided p-value, and the annual growth rate.
-    #[arg(
-        long,
-        value_name = "PATH",
-        help_heading = "OUTPUT",
-        verbatim_doc_comment
-    )]
+    #[arg(long, value_name = "PATH", help_heading = "OUTPUT", verbatim_doc_comment)]
     trends: Option<PathBuf>,
-    /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long, value_name = "N", value_parser = args::threads(), allow_negative_numbers = true,
-          help_heading = "OUTPUT", verbatim_doc_comment)]
-    threads: Option<usize>,
-    /// No progress bar.
-    #[arg(long, help_heading = "OUTPUT", verbatim_doc_comment)]
-    quiet: bool,
-    /// Read VRT files with VRTRawRasterBand bands (raw bytes of any other
-    /// file); refused by default.
-    #[arg(long, help_heading = "OUTPUT", verbatim_doc_comment)]
-    allow_raw_vrt: bool,
-    /// Snap geographic grids whose cell size is within 1e-6 of 1/n degree to
-    /// exactly 1/n (EOG's 0.0041666667 as 1/240). Default: cells are where
-    /// the files declare them. Recorded in the provenance.
-    #[arg(long, help_heading = "OUTPUT", verbatim_doc_comment)]
-    snap_grid: bool,
+    #[command(flatten)]
+    running: args::RunArgs,
+    #[command(flatten)]
+    reading: args::RasterArgs,
 }
 
-/// `--product`.
-#[derive(Clone, Copy, PartialEq, ValueEnum)]
-enum ProductChoice {
-    Auto,
-    Vnl,
-    Blackmarble,
-    Dmsp,
-}
-
-impl ProductChoice {
-    /// The library's choice.
-    fn choice(self) -> terralux::ntl::ProductChoice {
-        match self {
-            ProductChoice::Auto => terralux::ntl::ProductChoice::Auto,
-            ProductChoice::Vnl => terralux::ntl::ProductChoice::Vnl,
-            ProductChoice::Blackmarble => terralux::ntl::ProductChoice::BlackMarble,
-            ProductChoice::Dmsp => terralux::ntl::ProductChoice::Dmsp,
-        }
+args::choice! {
+    /// `--product`.
+    Product => ProductChoice {
+        Auto => ProductChoice::Auto,
+        Vnl => ProductChoice::Vnl,
+        Blackmarble => ProductChoice::BlackMarble,
+        Dmsp => ProductChoice::Dmsp,
     }
 }
 
-/// `--masks`.
-#[derive(Clone, Copy, ValueEnum)]
-enum MasksChoice {
-    Fill,
-    Strict,
-    None,
+args::choice! {
+    /// `--masks`.
+    MasksChoice => MaskPolicy {
+        Fill => MaskPolicy::Fill,
+        Strict => MaskPolicy::Strict,
+        None => MaskPolicy::None,
+    }
 }
 
-/// `--calibration`.
-#[derive(Clone, Copy, ValueEnum)]
-enum CalibrationChoice {
-    Elvidge2014,
-    #[value(name = "lizhou2017")]
-    LiZhou2017,
-    None,
+args::choice! {
+    /// `--calibration`.
+    CalibrationChoice => Option<Calibration> {
+        Elvidge2014 => Some(Calibration::Elvidge2014),
+        #[value(name = "lizhou2017")]
+        LiZhou2017 => Some(Calibration::LiZhou2017),
+        None => None,
+    }
 }
 
-/// `--negatives`.
-#[derive(Clone, Copy, ValueEnum)]
-enum NegativesChoice {
-    Zero,
-    Invalid,
+args::choice! {
+    /// `--negatives`.
+    NegativesChoice => Negatives {
+        Zero => Negatives::Zero,
+        Invalid => Negatives::Invalid,
+    }
 }
 
 fn main() -> ExitCode {
@@ -262,38 +208,40 @@ fn run() -> Result<(), Failure> {
         return Ok(());
     };
     let started = SystemTime::now();
-    let (zones_path, output) = match (&args.zones, &args.output) {
-        (None, _) => return Err(Failure::Usage("--zones is required".into())),
-        (_, None) => return Err(Failure::Usage("--output is required".into())),
-        (Some(z), Some(o)) => (z.clone(), o.clone()),
+    let zones = args.zones.path()?;
+    let mut output = match &args.output {
+        None => return Err(Failure::Usage("--output is required".into())),
+        Some(path) => CountyNtlOutput::new(path),
     };
-    let format = match Format::from_path(&output) {
-        Some(Format::Csv) => None,
-        Some(Format::Vector(VectorFormat::GeoPackage)) => Some(VectorFormat::GeoPackage),
-        _ => {
-            return Err(Failure::Usage(format!(
-                "--output must end in .csv or .gpkg, not '{}'",
-                output.display()
-            )));
-        }
-    };
-    if let Some(t) = &args.trends
-        && Format::from_path(t) != Some(Format::Csv)
+    if !matches!(
+        Format::from_path(&output.path),
+        Some(Format::Csv | Format::Vector(VectorFormat::GeoPackage))
+    ) {
+        let path = output.path.display();
+        return Err(Failure::Usage(format!(
+            "--output must end in .csv or .gpkg, not '{path}'"
+        )));
+    }
+    if let Some(t) = args
+        .trends
+        .as_ref()
+        .filter(|t| Format::from_path(t) != Some(Format::Csv))
     {
         return Err(Failure::Usage(format!(
             "--trends must end in .csv, not '{}'",
             t.display()
         )));
     }
-    let choice = args.product.choice();
-    let collection = match (&args.raster, &args.dir) {
+    (output.trends, output.command_line) = (args.trends.clone(), cli::command_line());
+    let choice = args.product.into();
+    let mut request = match (&args.raster, &args.dir) {
         (r, None) if !r.is_empty() => {
             for path in r {
                 cli::path_text("--raster", path)?;
             }
-            Collection::from_paths(r.clone(), choice)?
+            CountyNtlRequest::from_paths(r.clone(), choice, zones)?
         }
-        (r, Some(dir)) if r.is_empty() => Collection::from_folder(dir, choice)?,
+        (r, Some(dir)) if r.is_empty() => CountyNtlRequest::from_folder(dir, choice, zones)?,
         (r, Some(_)) if !r.is_empty() => {
             return Err(Failure::Usage("give --raster or --dir, not both".into()));
         }
@@ -303,127 +251,43 @@ fn run() -> Result<(), Failure> {
             ));
         }
     };
-    // Every input and output resolved before any work: no output may be an input.
-    let mut outputs = OutputSet::new();
-    if let Some(dir) = &args.dir {
-        outputs.input_folder(dir)?;
-    }
-    for file in &collection.files {
-        outputs.input(&file.path.to_string_lossy())?;
-        if let Some(companion) = &file.companion {
-            outputs.input(&companion.to_string_lossy())?;
-        }
-    }
     if let Some(p) = &args.population {
-        outputs.input(cli::path_text("--population", p)?)?;
+        cli::path_text("--population", p)?;
     }
-    outputs.input(cli::path_text("--zones", &zones_path)?)?;
-    cli::declare_with_provenance(&mut outputs, &output)?;
-    if let Some(t) = &args.trends {
-        cli::declare_with_provenance(&mut outputs, t)?;
-    }
-    outputs.prepare()?;
-    if std::env::var_os("GDAL_CACHEMAX").is_none() {
-        let _ = gdal::config::set_config_option("GDAL_CACHEMAX", "16");
-    }
-
-    let zones = ZoneSet::read(
-        &zones_path,
-        &ZoneOptions {
-            layer: args.layer.clone(),
-            id_field: args.id_field.clone(),
-            ..ZoneOptions::default()
-        },
-    )?;
-    let options = CountyNtlOptions {
+    cli::path_text("--zones", zones)?;
+    request.zone_options = args.zones.options();
+    request.options = CountyNtlOptions {
         threshold: args.threshold,
         population: args.population.clone(),
-        negatives: match args.negatives {
-            NegativesChoice::Zero => Negatives::Zero,
-            NegativesChoice::Invalid => Negatives::Invalid,
-        },
-        calibration: match args.calibration {
-            CalibrationChoice::Elvidge2014 => Some(Calibration::Elvidge2014),
-            CalibrationChoice::LiZhou2017 => Some(Calibration::LiZhou2017),
-            CalibrationChoice::None => None,
-        },
+        negatives: args.negatives.into(),
+        calibration: args.calibration.into(),
         bm_layer: args.bm_layer.clone(),
-        bm_masks: match args.masks {
-            MasksChoice::Fill => MaskPolicy::Fill,
-            MasksChoice::Strict => MaskPolicy::Strict,
-            MasksChoice::None => MaskPolicy::None,
-        },
+        bm_masks: args.masks.into(),
         light_max: args.light_max,
         zones: PrepareOptions {
             gcj02: args.gcj02,
             ..PrepareOptions::default()
         },
-        threads: args.threads,
-        raster_options: RasterOptions {
-            allow_raw_vrt: args.allow_raw_vrt,
-            snap_geographic: args.snap_grid,
-            ..RasterOptions::default()
-        },
+        threads: args.running.threads,
+        raster_options: args.reading.options(),
     };
-    let progress = Progress::new(PROGRAM, !args.quiet);
+    // Every input and output resolved before any work: no output may be an input.
+    let outputs = county_ntl::plan_outputs(&request, &output)?;
+    cli::small_gdal_cache();
+    let (quiet, progress) = (
+        args.running.quiet,
+        Progress::new(PROGRAM, !args.running.quiet),
+    );
     let on_event = |event: RunEvent<'_>| match event {
         RunEvent::Warning(text) => progress.say(&format!("{PROGRAM}: warning: {text}")),
-        RunEvent::Note(text) if !args.quiet => progress.say(&format!("{PROGRAM}: {text}")),
+        RunEvent::Note(text) if !quiet => progress.say(&format!("{PROGRAM}: {text}")),
         RunEvent::Note(_) => {}
         RunEvent::Step(text) => progress.say(&format!("{PROGRAM}: {text}")),
         RunEvent::Progress { done, total } => progress.update(done, total),
     };
-    let run = county_ntl(&collection, zones, &options, &on_event)?;
+    let run = county_ntl::run(&request, &on_event)?;
     progress.finish();
-    let series = &run.series;
-    cli::report_repaired(PROGRAM, &series.tables[0]);
-
-    let id_column = run.zones.id_field().unwrap_or("fid").to_string();
-    let mut notes = run.notes.clone();
-    match format {
-        None => outputs.write(&output, |w| series.write_long_csv(&id_column, None, w))?,
-        Some(kind) => {
-            let (long_table, long_zones) = series
-                .long_form(&run.zones)
-                .ok_or_else(|| Failure::Run("no date to write".into()))?;
-            cli::note_nan_in_geopackage(PROGRAM, &output, &long_table, kind, &mut notes);
-            outputs.write_with_path(
-                &output,
-                |file| {
-                    write::write_vector_file(
-                        &long_table,
-                        &long_zones,
-                        &id_column,
-                        &output,
-                        file,
-                        kind,
-                    )
-                },
-                |file| {
-                    write::check_vector(file, &output, kind, &long_table, &long_zones, &id_column)
-                },
-            )?;
-        }
-    }
-    if let Some(path) = &args.trends {
-        outputs.write(path, |w| series.write_trends_csv(&id_column, None, w))?;
-    }
-    let record = RunRecord {
-        command_line: cli::command_line(),
-        inputs: run.inputs.clone(),
-        zones_crs: run.zones_crs_as_read.clone(),
-        zone_transformations: run.zone_transformations.clone(),
-        started,
-        finished: SystemTime::now(),
-        table: &series.tables[0],
-        notes,
-        outputs: outputs.written(),
-    };
-    cli::stage_provenance(&mut outputs, &output, &record)?;
-    if let Some(path) = &args.trends {
-        cli::stage_provenance(&mut outputs, path, &record)?;
-    }
-    // Every file complete and checked: all into place together.
-    outputs.commit()?;
+    cli::report_repaired(PROGRAM, &run.series.tables[0]);
+    county_ntl::write_outputs(outputs, &run, &output, started, &on_event)?;
     Ok(())
 }

@@ -13,18 +13,16 @@ mod cli;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use cli::Failure;
 use terralux::index::poverty::{
-    IndexSettings, NormalisationSetting, WeightsSetting, parse_goalposts,
+    Goalposts, IndexSettings, NormalisationSetting, WeightsSetting, parse_goalposts,
 };
 use terralux::index::{Aggregation, Missing, Normalisation};
-use terralux::raster::RasterOptions;
 use terralux::table::TableOptions;
 use terralux::workflow::poverty::{
     IndicatorSource, PovertyEvent, PovertyIndexRequest, run_poverty_index,
 };
-use terralux::zones::ZoneOptions;
 
 const PROGRAM: &str = "poverty_index";
 
@@ -58,12 +56,7 @@ EXAMPLE
 struct Cli {
     /// CSV of indicators, one row per county (e.g. the output of zonal or
     /// county_ntl), with an id column.
-    #[arg(
-        long,
-        value_name = "PATH",
-        help_heading = "INPUTS",
-        verbatim_doc_comment
-    )]
+    #[arg(long, value_name = "PATH", help_heading = "INPUTS", verbatim_doc_comment)]
     table: Option<PathBuf>,
     /// The table's id column (default: the --id-field name, else 'fid').
     #[arg(long, value_name = "COLUMN", value_parser = args::text(), help_heading = "INPUTS",
@@ -88,12 +81,7 @@ struct Cli {
     /// Instead of --table: compute the indicators as statistics of this raster
     /// band over the counties (--indicators names them, e.g. mean,p90,valid_frac;
     /// see zonal --help for the list). Zones in another CRS are reprojected.
-    #[arg(
-        long,
-        value_name = "PATH",
-        help_heading = "INPUTS",
-        verbatim_doc_comment
-    )]
+    #[arg(long, value_name = "PATH", help_heading = "INPUTS", verbatim_doc_comment)]
     raster: Option<PathBuf>,
     /// The raster band (default 1).
     #[arg(long, value_name = "N", value_parser = args::whole(1), allow_negative_numbers = true,
@@ -105,22 +93,8 @@ struct Cli {
     #[arg(long, value_name = "FIELD", value_parser = args::text(), help_heading = "INPUTS",
           verbatim_doc_comment)]
     roll_up: Vec<String>,
-    /// The counties (any OGR format); every county gets a row in the output.
-    #[arg(
-        long,
-        value_name = "PATH",
-        help_heading = "INPUTS",
-        verbatim_doc_comment
-    )]
-    zones: Option<PathBuf>,
-    /// Layer of the zones file.
-    #[arg(long, value_name = "NAME", value_parser = args::text(), help_heading = "INPUTS",
-          verbatim_doc_comment)]
-    layer: Option<String>,
-    /// Field holding the county ids, matched to the table's id column.
-    #[arg(long, value_name = "FIELD", value_parser = args::text(), help_heading = "INPUTS",
-          verbatim_doc_comment)]
-    id_field: Option<String>,
+    #[command(flatten)]
+    zones: args::ZoneArgs,
 
     /// Comma-separated columns to combine (default: every numeric column
     /// but the id and the date).
@@ -132,13 +106,7 @@ struct Cli {
           verbatim_doc_comment)]
     worse: Option<String>,
     /// min-max (default), z-score or rank.
-    #[arg(
-        long,
-        value_name = "M",
-        value_enum,
-        help_heading = "INDEX",
-        verbatim_doc_comment
-    )]
+    #[arg(long, value_name = "M", value_enum, help_heading = "INDEX", verbatim_doc_comment)]
     normalisation: Option<NormalisationName>,
     /// Fixed goalposts instead: name:low:high for every indicator, e.g.
     /// density:0:50,water:0:1 (values clamped to 0..1).
@@ -183,12 +151,7 @@ struct Cli {
     reference: Option<String>,
     /// A text file of county ids, one per line, officially designated
     /// poor: ROC AUC of the score (lower score = poorer).
-    #[arg(
-        long,
-        value_name = "PATH",
-        help_heading = "VALIDATION",
-        verbatim_doc_comment
-    )]
+    #[arg(long, value_name = "PATH", help_heading = "VALIDATION", verbatim_doc_comment)]
     poor: Option<PathBuf>,
 
     /// Attribute listing the provinces to zoom to in the HTML map (default:
@@ -211,71 +174,37 @@ struct Cli {
     /// The files are written as one set: all of them, or none (the
     /// previous ones stay as they were); an output that is an input is
     /// refused.
-    #[arg(
-        long,
-        value_name = "PATH.csv",
-        help_heading = "OUTPUT",
-        verbatim_doc_comment
-    )]
+    #[arg(long, value_name = "PATH.csv", help_heading = "OUTPUT", verbatim_doc_comment)]
     output: Option<PathBuf>,
-    /// With --raster: read a VRT with VRTRawRasterBand bands (raw bytes of
-    /// any other file); refused by default.
-    #[arg(long, help_heading = "OUTPUT", verbatim_doc_comment)]
-    allow_raw_vrt: bool,
+    /// With --raster: how it is read.
+    #[command(flatten)]
+    reading: args::RasterArgs,
 }
 
-/// `--normalisation`.
-#[derive(Clone, Copy, ValueEnum)]
-enum NormalisationName {
-    MinMax,
-    ZScore,
-    Rank,
-}
-
-/// `--aggregation`.
-#[derive(Clone, Copy, ValueEnum)]
-enum AggregationName {
-    Arithmetic,
-    Geometric,
-}
-
-/// `--missing`.
-#[derive(Clone, Copy, ValueEnum)]
-enum MissingName {
-    Propagate,
-    Reweight,
-}
-
-impl From<NormalisationName> for Normalisation {
-    fn from(name: NormalisationName) -> Self {
-        match name {
-            NormalisationName::MinMax => Normalisation::MinMax,
-            NormalisationName::ZScore => Normalisation::ZScore,
-            NormalisationName::Rank => Normalisation::Rank,
-        }
+args::choice! {
+    /// `--normalisation`.
+    NormalisationName => Normalisation {
+        MinMax => Normalisation::MinMax,
+        ZScore => Normalisation::ZScore,
+        Rank => Normalisation::Rank,
     }
 }
 
-impl From<AggregationName> for Aggregation {
-    fn from(name: AggregationName) -> Self {
-        match name {
-            AggregationName::Arithmetic => Aggregation::Arithmetic,
-            AggregationName::Geometric => Aggregation::Geometric,
-        }
+args::choice! {
+    /// `--aggregation`.
+    AggregationName => Aggregation {
+        Arithmetic => Aggregation::Arithmetic,
+        Geometric => Aggregation::Geometric,
     }
 }
 
-impl From<MissingName> for Missing {
-    fn from(name: MissingName) -> Self {
-        match name {
-            MissingName::Propagate => Missing::Propagate,
-            MissingName::Reweight => Missing::Reweight,
-        }
+args::choice! {
+    /// `--missing`.
+    MissingName => Missing {
+        Propagate => Missing::Propagate,
+        Reweight => Missing::Reweight,
     }
 }
-
-/// `--goalposts`: per indicator, its `(worst, best)` values.
-type Goalposts = Vec<(String, (f64, f64))>;
 
 /// `--delimiter , | ; | tab`.
 fn delimiter(given: &str) -> Result<char, String> {
@@ -344,6 +273,16 @@ fn parse_request() -> Result<Option<PovertyIndexRequest>, Failure> {
                     "--roll-up needs --raster: a roll-up merges the counties' raster statistics, which a table cannot give",
                 ));
             }
+            for (flag, given) in [
+                ("--snap-grid", args.reading.snap_grid),
+                ("--ignore-mask", args.reading.ignore_mask),
+            ] {
+                if given {
+                    return Err(Failure::Usage(format!(
+                        "{flag} goes with --raster, not --table"
+                    )));
+                }
+            }
             let (delimiter, encoding) = (args.delimiter, args.encoding);
             IndicatorSource::Table {
                 path: cli::path_text("--table", &table)?.to_string(),
@@ -375,32 +314,24 @@ fn parse_request() -> Result<Option<PovertyIndexRequest>, Failure> {
                     "--raster needs --indicators: the statistics to compute (e.g. mean,p90,valid_frac)",
                 ));
             }
-            let allow_raw_vrt = args.allow_raw_vrt;
             IndicatorSource::Raster {
                 path: cli::path_text("--raster", &raster)?.to_string(),
                 band: args.band.unwrap_or(1),
                 roll_ups: args.roll_up,
-                options: RasterOptions {
-                    allow_raw_vrt,
-                    ..RasterOptions::default()
-                },
+                options: args.reading.options(),
             }
         }
         (Some(_), Some(_)) => return Err(usage("give --table or --raster, not both")),
         (None, None) => return Err(usage("--table or --raster is required")),
     };
-    let zones = args.zones.ok_or_else(|| usage("--zones is required"))?;
+    let zones = args.zones.path()?;
     let poor = args.poor.as_deref().map(|p| cli::path_text("--poor", p));
     Ok(Some(PovertyIndexRequest {
         program: PROGRAM.to_string(),
         command_line: cli::command_line(),
         source,
-        zones: cli::path_text("--zones", &zones)?.to_string(),
-        zone_options: ZoneOptions {
-            layer: args.layer,
-            id_field: args.id_field,
-            ..ZoneOptions::default()
-        },
+        zones: cli::path_text("--zones", zones)?.to_string(),
+        zone_options: args.zones.options(),
         indicators: list(args.indicators.as_deref()),
         settings,
         poor: poor.transpose()?.map(str::to_string),
@@ -418,7 +349,7 @@ fn run() -> Result<(), Failure> {
         PovertyEvent::Repaired(ids) => eprintln!(
             "{PROGRAM}: {} zone(s) with invalid geometry measured as repaired: {}",
             ids.len(),
-            cli::id_list(ids)
+            terralux::workflow::id_list(ids)
         ),
         PovertyEvent::Warning(note) => eprintln!("{PROGRAM}: warning: {note}"),
         PovertyEvent::Figure(name, value) => eprintln!("{PROGRAM}: {name} = {value:.4}"),

@@ -15,7 +15,7 @@ use std::io::Write;
 
 use clap::Parser;
 use terralux::summary::{RasterSummary, ZonesSummary};
-use terralux::zones::{ZoneOptions, ZoneSet};
+use terralux::zones::ZoneSet;
 use terralux::{GdalRaster, RasterSource};
 
 #[path = "common/args.rs"]
@@ -35,15 +35,8 @@ struct Args {
     /// The raster (any GDAL path).
     #[arg(long, value_name = "PATH", verbatim_doc_comment)]
     raster: Option<PathBuf>,
-    /// The zones (any OGR data source).
-    #[arg(long, value_name = "PATH", verbatim_doc_comment)]
-    zones: Option<PathBuf>,
-    /// Layer of the zones file.
-    #[arg(long, value_name = "NAME", value_parser = args::text(), verbatim_doc_comment)]
-    layer: Option<String>,
-    /// Field holding the zone ids (default: feature ids).
-    #[arg(long, value_name = "FIELD", value_parser = args::text(), verbatim_doc_comment)]
-    id_field: Option<String>,
+    #[command(flatten)]
+    zones: args::ZoneArgs,
 }
 
 /// The arguments, checked; `Ok(None)` when the help or version was printed.
@@ -52,7 +45,7 @@ fn parse_args() -> Result<Option<(Args, PathBuf, PathBuf)>, String> {
         return Ok(None);
     };
     let raster = args.raster.take().ok_or("--raster is required")?;
-    let zones = args.zones.take().ok_or("--zones is required")?;
+    let zones = args.zones.path()?.to_path_buf();
     Ok(Some((args, raster, zones)))
 }
 
@@ -83,14 +76,7 @@ fn main() -> ExitCode {
 
 fn run(args: &Args, raster: &Path, zones: &Path) -> terralux::Result<()> {
     let raster = GdalRaster::open(raster)?;
-    let zones = ZoneSet::read(
-        zones,
-        &ZoneOptions {
-            layer: args.layer.clone(),
-            id_field: args.id_field.clone(),
-            ..ZoneOptions::default()
-        },
-    )?;
+    let zones = ZoneSet::read(zones, &args.zones.options())?;
     let text = format!(
         "{}\n{}",
         RasterSummary::of(&raster)?,

@@ -9,15 +9,17 @@
 mod args;
 #[path = "common/cli.rs"]
 mod cli;
+#[path = "common/progress.rs"]
+mod progress;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use cli::Failure;
+use progress::Progress;
 use terralux::Crs;
 use terralux::coverage::CoverageMode;
-use terralux::progress::Progress;
 use terralux::stats::{ModeTies, Stat, Weighting};
 use terralux::workflow::zonal::{
     self, DEFAULT_STATS, ZonalEvent, ZonalInputs, ZonalOutput, ZonalRequest,
@@ -54,34 +56,15 @@ EXAMPLE
 )]
 struct Cli {
     /// Raster to summarise: any GDAL path (file, HDF5:"f.h5"://..., /vsi...).
-    #[arg(
-        long,
-        value_name = "PATH",
-        help_heading = "INPUTS",
-        verbatim_doc_comment
-    )]
+    #[arg(long, value_name = "PATH", help_heading = "INPUTS", verbatim_doc_comment)]
     raster: Option<PathBuf>,
     /// Band to summarise, from 1; repeat for several bands (default 1).
     /// With several bands, columns are named b{N}_{stat}.
     #[arg(long, value_name = "N", value_parser = args::whole(1), allow_negative_numbers = true,
           help_heading = "INPUTS", verbatim_doc_comment)]
     band: Vec<usize>,
-    /// Polygon zones: GeoPackage, Shapefile, GeoJSON, FlatGeobuf...
-    #[arg(
-        long,
-        value_name = "PATH",
-        help_heading = "INPUTS",
-        verbatim_doc_comment
-    )]
-    zones: Option<PathBuf>,
-    /// Layer of the zones file (needed when it has several).
-    #[arg(long, value_name = "NAME", value_parser = args::text(), help_heading = "INPUTS",
-          verbatim_doc_comment)]
-    layer: Option<String>,
-    /// Field holding the zone ids (default: feature ids, column 'fid').
-    #[arg(long, value_name = "FIELD", value_parser = args::text(), help_heading = "INPUTS",
-          verbatim_doc_comment)]
-    id_field: Option<String>,
+    #[command(flatten)]
+    zones: args::ZoneArgs,
     /// CRS of the zones, e.g. EPSG:4326; required when the zones file
     /// declares none, and used instead of the declared one when given.
     #[arg(long, value_name = "CRS", value_parser = args::text(), help_heading = "INPUTS",
@@ -92,17 +75,8 @@ struct Cli {
     #[arg(long, value_name = "CRS", value_parser = args::text(), help_heading = "INPUTS",
           verbatim_doc_comment)]
     raster_crs: Option<String>,
-    /// Snap a geographic grid whose cell size is within 1e-6 of 1/n degree to
-    /// exactly 1/n (and its origin to half cells), as EOG's 0.0041666667 is
-    /// meant as 1/240. Default: cells are where the file declares them, as
-    /// GDAL and exactextract take them. Recorded in the provenance.
-    #[arg(long, help_heading = "INPUTS", verbatim_doc_comment)]
-    snap_grid: bool,
-    /// Count cells that the band's GDAL mask marks invalid (an internal or
-    /// .msk mask, a per-dataset mask, an alpha band). By default a cell is
-    /// valid when it is not nodata, not NaN and not masked.
-    #[arg(long, help_heading = "INPUTS", verbatim_doc_comment)]
-    ignore_mask: bool,
+    #[command(flatten)]
+    reading: args::RasterArgs,
     /// The zones are in GCJ-02 (Chinese web maps); convert them to WGS84.
     #[arg(long, help_heading = "INPUTS", verbatim_doc_comment)]
     gcj02: bool,
@@ -136,12 +110,7 @@ struct Cli {
     )]
     coverage: Coverage,
     /// A raster on the same grid (band 1) for the weighted_* statistics.
-    #[arg(
-        long,
-        value_name = "PATH",
-        help_heading = "WHAT TO COMPUTE",
-        verbatim_doc_comment
-    )]
+    #[arg(long, value_name = "PATH", help_heading = "WHAT TO COMPUTE", verbatim_doc_comment)]
     weights: Option<PathBuf>,
     /// Leave out cells whose coverage fraction is below F (0..1; default 0).
     #[arg(long, value_name = "F", value_parser = args::fraction(), allow_negative_numbers = true,
@@ -172,18 +141,8 @@ struct Cli {
     #[arg(long, help_heading = "WHAT TO COMPUTE", verbatim_doc_comment)]
     area_weighted: bool,
 
-    /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long, value_name = "N", value_parser = args::threads(), allow_negative_numbers = true,
-          help_heading = "RUNNING", verbatim_doc_comment)]
-    threads: Option<usize>,
-    /// No progress bar (it is only drawn when stderr is a terminal anyway).
-    #[arg(long, help_heading = "RUNNING", verbatim_doc_comment)]
-    quiet: bool,
-    /// Read VRT files with VRTRawRasterBand bands, which read the raw bytes of
-    /// any other file; refused by default, since a VRT from elsewhere could
-    /// make the statistics reveal a local file.
-    #[arg(long, help_heading = "RUNNING", verbatim_doc_comment)]
-    allow_raw_vrt: bool,
+    #[command(flatten)]
+    running: args::RunArgs,
 
     /// .csv, .geojson or .gpkg (chosen by extension); '-' writes CSV to stdout.
     /// CSV: the id column, then one column per statistic, one row per zone in
@@ -195,12 +154,7 @@ struct Cli {
     /// complete; an output that is an input is refused (exit 2).
     /// Non-finite statistics are written as inf, -inf or nan (a GeoPackage
     /// stores NaN as null, which is said).
-    #[arg(
-        long,
-        value_name = "PATH",
-        help_heading = "OUTPUT",
-        verbatim_doc_comment
-    )]
+    #[arg(long, value_name = "PATH", help_heading = "OUTPUT", verbatim_doc_comment)]
     output: Option<PathBuf>,
     /// In CSV, prefix text fields (ids, frac) that begin with = + - @ with a
     /// ' so that a spreadsheet does not run them as formulas.
@@ -214,12 +168,7 @@ struct Cli {
     /// cols + col, from 0), row, col, center_x, center_y, coverage, value
     /// (of the first --band; empty when invalid) and weight (--weights):
     /// exactly which cells and fractions each zone used. Not with '-'.
-    #[arg(
-        long,
-        value_name = "PATH.csv",
-        help_heading = "OUTPUT",
-        verbatim_doc_comment
-    )]
+    #[arg(long, value_name = "PATH.csv", help_heading = "OUTPUT", verbatim_doc_comment)]
     cells: Option<PathBuf>,
     /// Also roll the zones up by an attribute field (a county's city or
     /// province); repeat for several levels. Each level is written to
@@ -233,39 +182,22 @@ struct Cli {
     roll_up: Vec<String>,
 }
 
-/// `--coverage`.
-#[derive(Clone, Copy, ValueEnum)]
-enum Coverage {
-    Exact,
-    #[value(alias = "centre")]
-    Center,
-    #[value(alias = "all_touched")]
-    AllTouched,
-}
-
-impl From<Coverage> for CoverageMode {
-    fn from(value: Coverage) -> Self {
-        match value {
-            Coverage::Exact => CoverageMode::Exact,
-            Coverage::Center => CoverageMode::Center,
-            Coverage::AllTouched => CoverageMode::AllTouched,
-        }
+args::choice! {
+    /// `--coverage`.
+    Coverage => CoverageMode {
+        Exact => CoverageMode::Exact,
+        #[value(alias = "centre")]
+        Center => CoverageMode::Center,
+        #[value(alias = "all_touched")]
+        AllTouched => CoverageMode::AllTouched,
     }
 }
 
-/// `--mode-ties`.
-#[derive(Clone, Copy, ValueEnum)]
-enum Ties {
-    Exactextract,
-    Smallest,
-}
-
-impl From<Ties> for ModeTies {
-    fn from(value: Ties) -> Self {
-        match value {
-            Ties::Exactextract => ModeTies::Exactextract,
-            Ties::Smallest => ModeTies::Smallest,
-        }
+args::choice! {
+    /// `--mode-ties`.
+    Ties => ModeTies {
+        Exactextract => ModeTies::Exactextract,
+        Smallest => ModeTies::Smallest,
     }
 }
 
@@ -285,24 +217,13 @@ fn parse_request() -> Result<Option<Parsed>, Failure> {
         return Ok(None);
     };
     let bands = Some(args.band).filter(|b| !b.is_empty()).unwrap_or(vec![1]);
-    if let Some(i) = twice(&bands) {
-        return usage(format!("--band {} is given twice", bands[i]));
-    }
-    let stats = Stat::parse_list(args.stats.as_deref().unwrap_or(DEFAULT_STATS)).map_err(|e| {
-        Failure::Usage(match e {
-            terralux::Error::UnknownStatistic { name, valid } => {
-                format!("unknown statistic '{name}' in --stats (valid: {valid})")
-            }
-            other => format!("--stats: {other}"),
-        })
-    })?;
-    cli::check_unique_stats(&stats, "--stats")?;
+    cli::given_once("--band", &bands)?;
+    cli::given_once("--roll-up", &args.roll_up)?;
+    let stats = cli::stat_list("--stats", args.stats.as_deref().unwrap_or(DEFAULT_STATS))?;
     let crs = |flag: &str, text: Option<String>| {
         text.map(|c| Crs::from_user_input(&c).map_err(|e| Failure::Usage(format!("{flag}: {e}"))))
             .transpose()
     };
-    let zones_crs = crs("--zones-crs", args.zones_crs)?;
-    let raster_crs = crs("--raster-crs", args.raster_crs)?;
     let output = match args.output {
         None => return usage("--output is required"),
         Some(path) if path.as_os_str() == "-" => None,
@@ -314,24 +235,18 @@ fn parse_request() -> Result<Option<Parsed>, Failure> {
         }
         Some(path) => Some(path),
     };
-    if output.is_none() && !args.roll_up.is_empty() {
-        return usage("--roll-up writes files beside --output, which cannot be '-'");
+    if output.is_none() && (!args.roll_up.is_empty() || args.cells.is_some()) {
+        return usage("--roll-up and --cells write files beside --output, which cannot be '-'");
     }
-    if let Some(path) = &args.cells {
-        if output.is_none() {
-            return usage(
-                "--cells writes a file beside the run's outputs; --output cannot be '-' then",
-            );
-        }
-        if Format::from_path(path) != Some(Format::Csv) {
-            return usage(format!(
-                "--cells must end in .csv, not '{}'",
-                path.display()
-            ));
-        }
-    }
-    if let Some(i) = twice(&args.roll_up) {
-        return usage(format!("--roll-up {} is given twice", args.roll_up[i]));
+    if let Some(path) = args
+        .cells
+        .as_ref()
+        .filter(|p| Format::from_path(p) != Some(Format::Csv))
+    {
+        return usage(format!(
+            "--cells must end in .csv, not '{}'",
+            path.display()
+        ));
     }
     if args.weights.is_none() && args.default_weight.is_some() {
         return usage(
@@ -344,13 +259,11 @@ fn parse_request() -> Result<Option<Parsed>, Failure> {
     let raster = args
         .raster
         .ok_or_else(|| Failure::Usage("--raster is required".into()))?;
-    let zones = args
-        .zones
-        .ok_or_else(|| Failure::Usage("--zones is required".into()))?;
+    let reading = &args.reading;
     let request = ZonalRequest {
         bands,
-        layer: args.layer,
-        id_field: args.id_field,
+        layer: args.zones.layer.clone(),
+        id_field: args.zones.id_field.clone(),
         stats,
         coverage: args.coverage.into(),
         weights: args.weights,
@@ -359,20 +272,20 @@ fn parse_request() -> Result<Option<Parsed>, Failure> {
         } else {
             Weighting::Fraction
         },
-        zones_crs,
-        raster_crs,
+        zones_crs: crs("--zones-crs", args.zones_crs)?,
+        raster_crs: crs("--raster-crs", args.raster_crs)?,
         gcj02: args.gcj02,
         keep_bad_geometry: args.keep_bad_geometry,
-        snap_grid: args.snap_grid,
-        ignore_mask: args.ignore_mask,
-        allow_raw_vrt: args.allow_raw_vrt,
-        threads: args.threads,
+        snap_grid: reading.snap_grid,
+        ignore_mask: reading.ignore_mask,
+        allow_raw_vrt: reading.allow_raw_vrt,
+        threads: args.running.threads,
         min_coverage_frac: args.min_coverage_frac,
         default_value: args.default_value,
         default_weight: args.default_weight,
         mode_ties: args.mode_ties.into(),
         roll_ups: args.roll_up,
-        ..ZonalRequest::new(raster, zones)
+        ..ZonalRequest::new(raster, args.zones.path()?)
     };
     let csv = CsvOptions {
         formula_safe: args.csv_safe,
@@ -389,27 +302,14 @@ fn parse_request() -> Result<Option<Parsed>, Failure> {
         Some(output) => request.for_output(output)?,
         None => request,
     };
-    Ok(Some((request, output, csv, args.quiet)))
+    Ok(Some((request, output, csv, args.running.quiet)))
 }
 
 const WEIGHTED_NEED_WEIGHTS: &str = "the weighted_* statistics (weighted_sum, weighted_mean, \
     weighted_variance, weighted_stdev, weighted_frac) need --weights PATH";
 
-/// The first position of a value given twice.
-fn twice<T: PartialEq>(list: &[T]) -> Option<usize> {
-    (1..list.len()).find(|&i| list[..i].contains(&list[i]))
-}
-
 fn usage<T>(message: impl Into<String>) -> Result<T, Failure> {
     Err(Failure::Usage(message.into()))
-}
-
-/// A missing-CRS error with the flag that states one.
-fn crs_hint(flag: &'static str) -> impl Fn(terralux::Error) -> Failure {
-    move |e| match e {
-        terralux::Error::MissingCrs { .. } => Failure::Run(format!("{e}; use {flag}")),
-        other => other.into(),
-    }
 }
 
 fn run() -> Result<(), Failure> {
@@ -424,19 +324,16 @@ fn run() -> Result<(), Failure> {
     }
     // Every input and output resolved before any work: no output may be an input.
     let outputs = zonal::plan_outputs(request, output)?;
-    // Chunks are read once each, aligned to blocks: GDAL's block cache would only hold memory.
-    if std::env::var_os("GDAL_CACHEMAX").is_none() {
-        let _ = gdal::config::set_config_option("GDAL_CACHEMAX", "16");
-    }
-    let inputs = ZonalInputs::open(request).map_err(crs_hint("--raster-crs"))?;
-    let zones = zonal::read_zones(request).map_err(crs_hint("--zones-crs"))?;
+    cli::small_gdal_cache();
+    let inputs = ZonalInputs::open(request).map_err(cli::crs_hint("--raster-crs"))?;
+    let zones = zonal::read_zones(request).map_err(cli::crs_hint("--zones-crs"))?;
     let progress = Progress::new(PROGRAM, !quiet);
     let on_event = |event: &ZonalEvent| match event {
         ZonalEvent::Progress { done, total } => progress.update(*done, *total),
         ZonalEvent::Measured => progress.finish(),
         other => {
             if let Some(message) = other.message() {
-                eprintln!("{PROGRAM}: {message}");
+                progress.say(&format!("{PROGRAM}: {message}"));
             }
         }
     };

@@ -184,7 +184,7 @@ impl IndexSpec {
 }
 
 /// A composite index over zones (in input order).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct CompositeIndex {
     /// The normalised values, zones x indicators (higher is better).
     pub normalised: Vec<Vec<Option<f64>>>,
@@ -209,7 +209,7 @@ fn invalid(reason: String) -> Error {
 }
 
 /// What [`screen_indicators`] found in one indicator column.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct IndicatorScreen {
     /// Values that were NaN or infinite, now missing.
     pub non_finite: usize,

@@ -238,6 +238,64 @@
 //! # }
 //! ```
 //!
+//! ### county_ntl
+//! `county_ntl --dir testdata/products/vnl --zones testdata/counties.gpkg
+//! --id-field code --population testdata/products/population_30s.tif
+//! --output out/county_ntl.csv --trends out/trends.csv` is
+//! [`workflow::county_ntl`]: the folder's dates, products and `cf_cvg`
+//! companions ([`ntl::Collection`]), the standard indicators of every date
+//! ([`ntl::county_ntl`]), the long table, the trends and their provenance:
+//!
+//! ```
+//! # #[cfg(not(feature = "gdal"))] fn main() {}
+//! # #[cfg(feature = "gdal")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use terralux::ntl::{ProductChoice, RunEvent};
+//! use terralux::workflow::county_ntl::{self, CountyNtlOutput, CountyNtlRequest};
+//! # let data = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata");
+//! # let out = std::env::temp_dir().join(format!("terralux-lib-county-{}", std::process::id()));
+//! # std::fs::create_dir_all(&out)?;
+//! let vnl = format!("{data}/products/vnl");
+//! let counties = format!("{data}/counties.gpkg");
+//! let mut request = CountyNtlRequest::from_folder(vnl, ProductChoice::Auto, counties)?;
+//! request.zone_options.id_field = Some("code".into());
+//! request.options.population = Some(format!("{data}/products/population_30s.tif").into());
+//! let mut output = CountyNtlOutput::new(out.join("county_ntl.csv"));
+//! output.trends = Some(out.join("trends.csv"));
+//! let say = |event: RunEvent<'_>| match event {
+//!     RunEvent::Warning(text) => eprintln!("county_ntl: warning: {text}"),
+//!     RunEvent::Note(text) | RunEvent::Step(text) => eprintln!("county_ntl: {text}"),
+//!     RunEvent::Progress { .. } => {}
+//! };
+//! county_ntl::run_to_files(&request, &output, &say)?;
+//! let csv = std::fs::read_to_string(out.join("county_ntl.csv"))?;
+//! assert!(csv.starts_with("code,date,tnl,tnl_area,mean,density,"));
+//! # std::fs::remove_dir_all(&out)?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ### summary
+//! `summary --raster testdata/ntl.tif --zones testdata/counties.gpkg` prints
+//! [`summary::RasterSummary`] and [`summary::ZonesSummary`]:
+//!
+//! ```
+//! # #[cfg(not(feature = "gdal"))] fn main() {}
+//! # #[cfg(feature = "gdal")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use terralux::summary::{RasterSummary, ZonesSummary};
+//! use terralux::zones::{ZoneOptions, ZoneSet};
+//! use terralux::{GdalRaster, RasterSource};
+//! # let data = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata");
+//! let raster = GdalRaster::open(format!("{data}/ntl.tif"))?;
+//! let zones = ZoneSet::read(format!("{data}/counties.gpkg"), &ZoneOptions::default())?;
+//! let raster_text = RasterSummary::of(&raster)?.to_string();
+//! let zones_text = ZonesSummary::of(&zones, raster.grid())?.to_string();
+//! print!("{raster_text}\n{zones_text}");
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! ## The pipeline
 //!
 //! ```text
@@ -296,6 +354,11 @@ pub mod grid;
 pub mod index;
 pub mod map;
 pub mod ntl;
+#[deprecated(
+    since = "0.1.0",
+    note = "the library reports progress as events (ZonalEvent::Progress, RunEvent::Progress); \
+            draw them with a crate such as indicatif, as the binaries do"
+)]
 pub mod progress;
 pub mod raster;
 pub mod results;

@@ -1,4 +1,6 @@
-//! A progress bar on stderr, for the example binaries.
+//! A progress bar on stderr. Deprecated: the library's runs report
+//! progress as events through their callbacks and draw nothing; the
+//! binaries draw those events with `indicatif`.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
@@ -8,6 +10,7 @@ use std::time::{Duration, Instant};
 /// (and the caller did not ask for quiet); otherwise it does nothing.
 ///
 /// ```
+/// # #![allow(deprecated)]
 /// let progress = terralux::progress::Progress::new("zonal", false); // disabled
 /// progress.update(3, 10);
 /// progress.finish();

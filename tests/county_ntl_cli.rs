@@ -509,3 +509,48 @@ fn masks_and_light_max_flags() {
         "{provenance}"
     );
 }
+
+/// The binary is a shell over `workflow::county_ntl`: the library calls of
+/// the crate docs write the same bytes (table, GeoPackage-free trends) as
+/// the command line.
+#[test]
+fn the_library_workflow_writes_what_the_binary_writes() {
+    use terralux::ntl::ProductChoice;
+    use terralux::workflow::county_ntl::{self, CountyNtlOutput, CountyNtlRequest};
+    let tmp = TempDir::new("ntl-workflow");
+    let (cli_table, cli_trends) = (tmp.join("cli.csv"), tmp.join("cli_trends.csv"));
+    run_ok(&[
+        "--dir",
+        "testdata/products/vnl",
+        "--zones",
+        "testdata/counties.gpkg",
+        "--id-field",
+        "code",
+        "--population",
+        "testdata/products/population_30s.tif",
+        "--quiet",
+        "--output",
+        cli_table.to_str().unwrap(),
+        "--trends",
+        cli_trends.to_str().unwrap(),
+    ]);
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata");
+    let mut request = CountyNtlRequest::from_folder(
+        data.join("products/vnl"),
+        ProductChoice::Auto,
+        data.join("counties.gpkg"),
+    )
+    .unwrap();
+    request.zone_options.id_field = Some("code".into());
+    request.options.population = Some(data.join("products/population_30s.tif"));
+    let mut output = CountyNtlOutput::new(tmp.join("lib.csv"));
+    output.trends = Some(tmp.join("lib_trends.csv"));
+    let (_, files) = county_ntl::run_to_files(&request, &output, &|_| {}).unwrap();
+    assert_eq!(files.len(), 4, "two tables and their provenance");
+    let read = |p: PathBuf| std::fs::read(p).unwrap();
+    assert_eq!(read(tmp.join("lib.csv")), read(cli_table));
+    assert_eq!(read(tmp.join("lib_trends.csv")), read(cli_trends));
+    // The provenance of a library call names its inputs as the binary's does.
+    let provenance = std::fs::read_to_string(tmp.join("lib.csv.provenance.json")).unwrap();
+    assert!(provenance.contains("population_30s.tif"), "{provenance}");
+}

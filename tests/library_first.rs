@@ -346,3 +346,35 @@ fn results_and_trends_serialise_for_library_users() {
     assert_eq!(json["ols_slope"], 2.0);
     assert_eq!(json["n"], 2);
 }
+
+/// The index tables serialise too: four counties, one indicator, min-max,
+/// equal weights, quartile classes, computed by hand.
+#[test]
+fn index_tables_serialise_for_library_users() {
+    use terralux::index::{IndexSpec, composite_index, join};
+    let mut spec = IndexSpec::equal_min_max(1);
+    spec.classes = 4;
+    let data = vec![
+        vec![Some(2.0)],
+        vec![Some(4.0)],
+        vec![None],
+        vec![Some(6.0)],
+    ];
+    let index = composite_index(&data, &spec).unwrap();
+    let json = serde_json::to_value(&index).unwrap();
+    // (v - 2) / (6 - 2): 0, 0.5, missing, 1; the score is 100 x that.
+    assert_eq!(
+        json["normalised"],
+        serde_json::json!([[0.0], [0.5], [null], [1.0]])
+    );
+    assert_eq!(json["scores"], serde_json::json!([0.0, 50.0, null, 100.0]));
+    assert_eq!(json["ranks"], serde_json::json!([3, 2, null, 1]));
+    assert_eq!(json["weights"], serde_json::json!([1.0]));
+    let ids = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let matched = join(&ids(&["a", "b", "c"]), &ids(&["b", "a", "a", "x"]));
+    let json = serde_json::to_value(&matched).unwrap();
+    assert_eq!(json["zone_rows"], serde_json::json!([1, 0, null]));
+    assert_eq!(json["zones_without_row"], 1);
+    assert_eq!(json["rows_without_zone"], 1);
+    assert_eq!(json["duplicate_ids"], serde_json::json!(["a"]));
+}

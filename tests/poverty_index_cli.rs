@@ -452,7 +452,7 @@ fn raster_mode_usage_errors() {
         "--output",
         out,
     ];
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 6] = [
         (
             &["--raster", "testdata/ntl.tif"],
             "--raster needs --indicators",
@@ -482,6 +482,14 @@ fn raster_mode_usage_errors() {
                 "sum",
             ],
             "--reference goes with --table",
+        ),
+        (
+            &["--table", "x.csv", "--snap-grid"],
+            "--snap-grid goes with --raster, not --table",
+        ),
+        (
+            &["--table", "x.csv", "--ignore-mask"],
+            "--ignore-mask goes with --raster, not --table",
         ),
     ];
     for (extra, message) in cases {

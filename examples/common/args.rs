@@ -265,3 +265,121 @@ pub fn path_text<'a>(flag: &str, path: &'a Path) -> Result<&'a str, String> {
         )
     })
 }
+
+/// The zone layer every binary reads: `--zones`, `--layer`, `--id-field`.
+#[derive(clap::Args)]
+pub struct ZoneArgs {
+    /// Polygon zones (counties): any OGR source, e.g. GeoPackage,
+    /// Shapefile, GeoJSON or FlatGeobuf.
+    #[arg(long, value_name = "PATH", help_heading = "INPUTS", verbatim_doc_comment)]
+    pub zones: Option<std::path::PathBuf>,
+    /// Layer of the zones file (needed when it has several).
+    #[arg(long, value_name = "NAME", value_parser = text(), help_heading = "INPUTS",
+          verbatim_doc_comment)]
+    pub layer: Option<String>,
+    /// Field holding the zone ids (default: feature ids, column 'fid').
+    #[arg(long, value_name = "FIELD", value_parser = text(), help_heading = "INPUTS",
+          verbatim_doc_comment)]
+    pub id_field: Option<String>,
+}
+
+impl ZoneArgs {
+    /// The zones' path, or the usage error that it is missing.
+    pub fn path(&self) -> Result<&Path, String> {
+        self.zones
+            .as_deref()
+            .ok_or_else(|| "--zones is required".to_string())
+    }
+
+    /// `--layer` and `--id-field` as the library takes them.
+    pub fn options(&self) -> terralux::zones::ZoneOptions {
+        terralux::zones::ZoneOptions {
+            layer: self.layer.clone(),
+            id_field: self.id_field.clone(),
+            ..terralux::zones::ZoneOptions::default()
+        }
+    }
+}
+
+/// How rasters are opened: `--snap-grid`, `--ignore-mask`, `--allow-raw-vrt`.
+#[derive(clap::Args)]
+pub struct RasterArgs {
+    /// Snap a geographic grid whose cell size is within 1e-6 of 1/n degree to
+    /// exactly 1/n (and its origin to half cells), as EOG's 0.0041666667 is
+    /// meant as 1/240. Default: cells are where the file declares them, as
+    /// GDAL and exactextract take them. Recorded in the provenance.
+    #[arg(long, help_heading = "INPUTS", verbatim_doc_comment)]
+    pub snap_grid: bool,
+    /// Count cells that the band's GDAL mask marks invalid (an internal or
+    /// .msk mask, a per-dataset mask, an alpha band). By default a cell is
+    /// valid when it is not nodata, not NaN and not masked.
+    #[arg(long, help_heading = "INPUTS", verbatim_doc_comment)]
+    pub ignore_mask: bool,
+    /// Read VRT files with VRTRawRasterBand bands, which read the raw bytes of
+    /// any other file; refused by default, since a VRT from elsewhere could
+    /// make the statistics reveal a local file.
+    #[arg(long, help_heading = "INPUTS", verbatim_doc_comment)]
+    pub allow_raw_vrt: bool,
+}
+
+impl RasterArgs {
+    /// The switches as the library takes them.
+    pub fn options(&self) -> terralux::raster::RasterOptions {
+        terralux::raster::RasterOptions {
+            snap_geographic: self.snap_grid,
+            ignore_mask: self.ignore_mask,
+            allow_raw_vrt: self.allow_raw_vrt,
+            ..terralux::raster::RasterOptions::default()
+        }
+    }
+}
+
+/// How a long run goes: `--threads`, `--quiet`.
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, value_name = "N", value_parser = threads(), allow_negative_numbers = true,
+          help_heading = "RUNNING", verbatim_doc_comment)]
+    pub threads: Option<usize>,
+    /// No progress bar (it is only drawn when stderr is a terminal anyway).
+    #[arg(long, help_heading = "RUNNING", verbatim_doc_comment)]
+    pub quiet: bool,
+}
+
+/// A flag whose values are the variants of a library enum: a
+/// [`clap::ValueEnum`] (value names in kebab case, with any `#[value(...)]`
+/// attributes of a variant: aliases, another name) and the conversion into
+/// the library's value.
+///
+/// ```ignore
+/// args::choice! {
+///     /// `--coverage`.
+///     Coverage => CoverageMode {
+///         Exact => CoverageMode::Exact,
+///         #[value(alias = "centre")]
+///         Center => CoverageMode::Center,
+///     }
+/// }
+/// ```
+#[allow(unused_macros)]
+macro_rules! choice {
+    ($(#[$meta:meta])* $name:ident => $target:ty {
+        $($(#[$variant_meta:meta])* $variant:ident => $value:expr),+ $(,)?
+    }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
+        enum $name {
+            $($(#[$variant_meta])* $variant),+
+        }
+
+        impl From<$name> for $target {
+            fn from(choice: $name) -> Self {
+                match choice {
+                    $($name::$variant => $value),+
+                }
+            }
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use choice;

@@ -32,6 +32,13 @@ impl From<terralux::Error> for Failure {
     }
 }
 
+impl From<String> for Failure {
+    /// A command-line check's message (from `args`): a usage error.
+    fn from(message: String) -> Self {
+        Failure::Usage(message)
+    }
+}
+
 /// Print the failure as one line on stderr and return its exit code.
 pub fn exit_with(program: &str, result: Result<(), Failure>) -> ExitCode {
     match result {
@@ -95,68 +102,9 @@ pub fn report_repaired(program: &str, table: &terralux::results::ZonalTable) {
         eprintln!(
             "{program}: {} zone(s) with invalid geometry measured as repaired: {}",
             ids.len(),
-            id_list(&ids)
+            terralux::workflow::id_list(&ids)
         );
     }
-}
-
-/// Ids for a one-line message: the first ten, then how many more.
-pub fn id_list(ids: &[String]) -> String {
-    terralux::workflow::id_list(ids)
-}
-
-/// Refuse a statistic asked twice (it would be two columns of one name).
-pub fn check_unique_stats(stats: &[terralux::stats::Stat], flag: &str) -> Result<(), Failure> {
-    for (i, stat) in stats.iter().enumerate() {
-        let name = stat.name();
-        if stats[..i]
-            .iter()
-            .any(|s| s.name().eq_ignore_ascii_case(&name))
-        {
-            return Err(Failure::Usage(format!(
-                "statistic '{name}' is given twice in {flag}"
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// What `--snap-grid` did to a raster's grid, for the provenance (`None`
-/// when the grid is the declared one).
-pub fn snap_note(raster: &terralux::GdalRaster) -> Option<String> {
-    raster.snap_note()
-}
-
-/// Say (on stderr, and as a provenance note pushed on `notes`) how many NaN
-/// values of `table` a GeoPackage output at `path` stores as null.
-pub fn note_nan_in_geopackage(
-    program: &str,
-    path: &std::path::Path,
-    table: &terralux::results::ZonalTable,
-    format: terralux::write::VectorFormat,
-    notes: &mut Vec<String>,
-) {
-    if let Some(note) = terralux::write::nan_in_geopackage_note(path, table, format) {
-        eprintln!("{program}: warning: {note}");
-        notes.push(note);
-    }
-}
-
-/// Declare `path` and its provenance file as outputs of `set`.
-pub fn declare_with_provenance(
-    set: &mut terralux::write::OutputSet,
-    path: &std::path::Path,
-) -> Result<(), Failure> {
-    Ok(terralux::write::declare_with_provenance(set, path)?)
-}
-
-/// Stage `path`'s provenance file in `set`, naming every data file staged so far.
-pub fn stage_provenance(
-    set: &mut terralux::write::OutputSet,
-    path: &std::path::Path,
-    record: &terralux::write::RunRecord<'_>,
-) -> Result<(), Failure> {
-    Ok(terralux::write::stage_provenance(set, path, record)?)
 }
 
 /// Set up what every binary needs before any output is written: temporary
@@ -200,5 +148,62 @@ impl From<terralux::index::poverty::PovertyError> for Failure {
             PovertyError::Data(message) => Failure::Run(message),
             PovertyError::Library(e) => e.into(),
         }
+    }
+}
+
+/// Refuse a value given twice to a repeatable `flag` (`--band 1 is given twice`).
+pub fn given_once<T: PartialEq + std::fmt::Display>(
+    flag: &str,
+    values: &[T],
+) -> Result<(), Failure> {
+    match (1..values.len()).find(|&i| values[..i].contains(&values[i])) {
+        Some(i) => Err(Failure::Usage(format!(
+            "{flag} {} is given twice",
+            values[i]
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The statistics of a comma-separated list given to `flag`, each once
+/// (two of one name, compared case-insensitively, would be two columns of
+/// one name).
+pub fn stat_list(flag: &str, list: &str) -> Result<Vec<terralux::stats::Stat>, Failure> {
+    let stats = terralux::stats::Stat::parse_list(list).map_err(|e| {
+        Failure::Usage(match e {
+            terralux::Error::UnknownStatistic { name, valid } => {
+                format!("unknown statistic '{name}' in {flag} (valid: {valid})")
+            }
+            other => format!("{flag}: {other}"),
+        })
+    })?;
+    for (i, stat) in stats.iter().enumerate() {
+        let name = stat.name();
+        if stats[..i]
+            .iter()
+            .any(|s| s.name().eq_ignore_ascii_case(&name))
+        {
+            return Err(Failure::Usage(format!(
+                "statistic '{name}' is given twice in {flag}"
+            )));
+        }
+    }
+    Ok(stats)
+}
+
+/// A missing-CRS error with the flag that states one.
+pub fn crs_hint(flag: &'static str) -> impl Fn(terralux::Error) -> Failure {
+    move |e| match e {
+        terralux::Error::MissingCrs { .. } => Failure::Run(format!("{e}; use {flag}")),
+        other => other.into(),
+    }
+}
+
+/// A small GDAL block cache unless the user set `GDAL_CACHEMAX`: the
+/// engine reads each chunk once, aligned to blocks, so a larger cache
+/// would only hold memory.
+pub fn small_gdal_cache() {
+    if std::env::var_os("GDAL_CACHEMAX").is_none() {
+        let _ = gdal::config::set_config_option("GDAL_CACHEMAX", "16");
     }
 }

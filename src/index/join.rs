@@ -8,7 +8,7 @@ use crate::table::Table;
 
 /// How a table's rows met the zones: the row of each zone, and the counts
 /// of what did not match ([`join`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Join {
     /// The row matched to each zone, in zone order (`None`: no row has its id).
     pub zone_rows: Vec<Option<usize>>,

@@ -515,7 +515,7 @@ pub fn screening_notes(
 }
 
 /// The score against a reference column: Pearson, Spearman, OLS R².
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ReferenceFigures {
     /// The reference column's name.
     pub column: String,
@@ -540,7 +540,7 @@ impl ReferenceFigures {
 }
 
 /// The score against a list of zones officially designated poor.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct PoorListFigures {
     /// The list's path, as given.
     pub list: String,
@@ -597,7 +597,7 @@ impl PoorListFigures {
 }
 
 /// The validation figures of a run (each part when asked for).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Validation {
     /// Against a reference column.
     pub reference: Option<ReferenceFigures>,

@@ -7,6 +7,8 @@
 //! event too, for the caller to draw.
 
 #[cfg(feature = "gdal")]
+pub mod county_ntl;
+#[cfg(feature = "gdal")]
 pub mod poverty;
 #[cfg(feature = "gdal")]
 pub mod zonal;
@@ -32,4 +34,17 @@ pub fn id_list(ids: &[String]) -> String {
         text.push_str(&format!(" and {} more", ids.len() - SHOWN));
     }
     text
+}
+
+/// `path` as the text GDAL and the output checks take, or an
+/// [`Error::Request`](crate::Error::Request) naming its `role`.
+#[cfg(feature = "gdal")]
+fn path_text<'a>(role: &str, path: &'a std::path::Path) -> crate::Result<&'a str> {
+    path.to_str().ok_or_else(|| crate::Error::Request {
+        context: role.to_string(),
+        reason: format!(
+            "'{}' is not valid UTF-8, and terralux passes input paths to GDAL as text",
+            path.to_string_lossy()
+        ),
+    })
 }

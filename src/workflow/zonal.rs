@@ -57,7 +57,7 @@ use crate::write::{
 };
 use crate::zones::{BadGeometry, PrepareOptions, PrepareStep, PreparedZones, ZoneOptions, ZoneSet};
 
-use super::id_list;
+use super::{id_list, path_text};
 
 /// The statistics of a run that names none, as `zonal` without `--stats`.
 ///
@@ -327,16 +327,6 @@ impl ZonalRequest {
 }
 
 /// `path` as text for GDAL, or an [`Error::Request`] naming its role.
-fn path_text<'a>(role: &str, path: &'a Path) -> Result<&'a str> {
-    path.to_str().ok_or_else(|| Error::Request {
-        context: role.to_string(),
-        reason: format!(
-            "'{}' is not valid UTF-8, and terralux passes input paths to GDAL as text",
-            path.to_string_lossy()
-        ),
-    })
-}
-
 /// Where a zonal run writes (`zonal --output`, `--cells`, `--csv-safe`,
 /// `--frac-columns`): the table at `path` in the format its extension
 /// names, the roll-ups beside it ([`write::roll_up_path`]), the cells
