@@ -75,8 +75,8 @@
 //! | `density` | `tnl_area / area_km2` | 0 |
 //! | `lit_area_km2` | `Σ c_i A_i [v_i > T]` | 0 |
 //! | `lit_frac` | `lit_area_km2 / area_km2` | 0 |
-//! | `ali` | (`Σ_lit c_i v_i / Σ_lit c_i`) / `dn_max` (63 for DMSP, else the zone's maximum); 0 when nothing is lit | missing |
-//! | `cnli` | (`Σ_lit c_i v_i / Σ_lit c_i`) / max x `lit_frac`; 0 when nothing is lit | missing |
+//! | `ali` | (`Σ_lit c_i v_i / Σ_lit c_i`) / `dn_max`, one normaliser for the run: 63 for DMSP, one given, or the largest valid value of any zone of the run (never each zone's own maximum); 0 when nothing is lit | missing |
+//! | `cnli` | `ali` x `lit_frac`, with the same normaliser; 0 when nothing is lit | missing |
 //! | `gini` | `Σ_i Σ_j w_i w_j abs(v_i - v_j) / (2 W^2 mean)`; missing if a value is negative | missing |
 //! | `theil` | `Σ (w_i/W)(v_i/mean) ln(v_i/mean)`, `0 ln 0 = 0`; missing if a value is negative | missing |
 //! | `per_capita` | `Σ c_i v_i / Σ c_i u_i` over cells where both are valid | missing |

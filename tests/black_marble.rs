@@ -139,3 +139,55 @@ fn vnp46a1_reads_its_at_sensor_radiance() {
         first(&strict)
     );
 }
+
+/// tnl of zones 1 and 2 over a composite folder, with the date(s) found.
+fn composite_tnl(
+    folder: &str,
+    layer: Option<&str>,
+    masks: MaskPolicy,
+) -> (Vec<String>, (f64, f64)) {
+    let collection =
+        Collection::from_folder(&common::testdata(folder), ProductChoice::Auto).unwrap();
+    let dates = collection.dates();
+    (dates, tnl(folder, layer, masks))
+}
+
+#[test]
+fn monthly_and_yearly_composites_read_their_near_nadir_layer_and_quality() {
+    // The fixtures: near-nadir 5 (quality 1, poor) over zone 1's 60 cells and
+    // 40 (quality 2, gap-filled) over zone 2's 90 cells; all-angle twice that.
+    for (folder, date) in [
+        ("blackmarble/a3", "2020-03-01"),
+        ("blackmarble/a4", "2020-01-01"),
+    ] {
+        // The default: NearNadir_Composite_Snow_Free, fill values only.
+        let (dates, default) = composite_tnl(folder, None, MaskPolicy::Fill);
+        assert_eq!(dates, [date], "{folder}");
+        assert!(
+            close(default, (60.0 * 5.0, 90.0 * 40.0)),
+            "{folder}: {default:?}"
+        );
+        // Strict keeps _Quality 0 only: both blocks go.
+        let (_, strict) = composite_tnl(folder, None, MaskPolicy::Strict);
+        assert!(close(strict, (0.0, 0.0)), "{folder}: {strict:?}");
+        // Another composite layer on request.
+        let all_angle = Some("AllAngle_Composite_Snow_Free");
+        let (_, all) = composite_tnl(folder, all_angle, MaskPolicy::Fill);
+        assert!(close(all, (60.0 * 10.0, 90.0 * 80.0)), "{folder}: {all:?}");
+        // _Num and _Std are masked by their composite's _Quality.
+        let num = Some("NearNadir_Composite_Snow_Free_Num");
+        let (_, observations) = composite_tnl(folder, num, MaskPolicy::Fill);
+        assert!(
+            close(observations, (60.0 * 7.0, 90.0 * 7.0)),
+            "{folder}: {observations:?}"
+        );
+        let (_, strict_num) = composite_tnl(folder, num, MaskPolicy::Strict);
+        assert!(close(strict_num, (0.0, 0.0)), "{folder}: {strict_num:?}");
+        let std = Some("AllAngle_Composite_Snow_Free_Std");
+        let (_, deviation) = composite_tnl(folder, std, MaskPolicy::Fill);
+        assert!(
+            close(deviation, (60.0 * 1.5, 90.0 * 1.5)),
+            "{folder}: {deviation:?}"
+        );
+    }
+}

@@ -248,7 +248,6 @@ fn naive(
         }),
         Stat::Ali { threshold, dn_max } => {
             let lit: Vec<_> = cells.iter().filter(|c| c.0 > *threshold).collect();
-            let max = cells.iter().map(|c| c.0).fold(f64::NEG_INFINITY, f64::max);
             if empty {
                 StatValue::Missing
             } else if lit.is_empty() {
@@ -256,12 +255,12 @@ fn naive(
             } else {
                 let mean_lit = lit.iter().map(|c| c.2 * c.0).sum::<f64>()
                     / lit.iter().map(|c| c.2).sum::<f64>();
-                n(mean_lit / dn_max.unwrap_or(max))
+                n(mean_lit / dn_max.expect("the reference takes a fixed normaliser"))
             }
         }
-        Stat::Cnli(t) => {
-            let lit: Vec<_> = cells.iter().filter(|c| c.0 > *t).collect();
-            let max = cells.iter().map(|c| c.0).fold(f64::NEG_INFINITY, f64::max);
+        Stat::Cnli { threshold, dn_max } => {
+            let lit: Vec<_> = cells.iter().filter(|c| c.0 > *threshold).collect();
+            let max = dn_max.expect("the reference takes a fixed normaliser");
             if empty {
                 StatValue::Missing
             } else if lit.is_empty() {
@@ -370,9 +369,43 @@ fn every_statistic_matches_an_independent_computation() {
                 ALL_STATS.split(',').collect::<Vec<_>>()
             );
             let index = CoverageIndex::build(&zones, &grid, mode);
+            // ALI and CNLI divide by the run's largest value: the largest of
+            // the zones' maxima, each computed naively.
+            let run_max = (0..zones.len())
+                .filter_map(|z| {
+                    let max = naive(
+                        index.coverage(z),
+                        &values,
+                        &weight_values,
+                        &row_areas,
+                        weighting,
+                        None,
+                        &Stat::Max,
+                    );
+                    max.as_f64().filter(|v| !v.is_nan())
+                })
+                .reduce(f64::max);
+            let with_run_max = |stat: &Stat| match *stat {
+                Stat::Ali {
+                    threshold,
+                    dn_max: None,
+                } => Stat::Ali {
+                    threshold,
+                    dn_max: run_max,
+                },
+                Stat::Cnli {
+                    threshold,
+                    dn_max: None,
+                } => Stat::Cnli {
+                    threshold,
+                    dn_max: run_max,
+                },
+                other => other,
+            };
             for (z, zone) in table.zones.iter().enumerate() {
                 assert_eq!(zone.id, ZoneId::Int(z as i64), "input order");
-                for (stat, got) in stats.iter().zip(&zone.values) {
+                for (stat, got) in stats.iter().map(with_run_max).zip(&zone.values) {
+                    let stat = &stat;
                     let area =
                         terralux::grid::ellipsoidal_polygon_area_km2(&zones.zones()[z].geometry);
                     let expected = naive(
@@ -742,7 +775,10 @@ fn night_light_indicators_on_non_negative_lights() {
             threshold: 5.0,
             dn_max: Some(63.0),
         },
-        Stat::Cnli(5.0),
+        Stat::Cnli {
+            threshold: 5.0,
+            dn_max: Some(63.0),
+        },
         Stat::Gini,
         Stat::Theil,
         Stat::PerCapita,

@@ -261,6 +261,86 @@ fn ali_and_cnli_rank_a_uniformly_dim_county_below_a_bright_one() {
     assert!((tables[0].zones[1].values[6].as_f64().unwrap() - 0.325).abs() < 1e-12);
 }
 
+/// `--stats ali,cnli` (no normaliser given) divide by the run's largest
+/// value, not each zone's own maximum, in the zones' table and in a
+/// roll-up alike; the columns name the normaliser for the provenance.
+#[test]
+fn zonal_ali_and_cnli_divide_by_the_runs_maximum() {
+    // Zone 1: four cells of 1.0 (dim); zone 2: 10, 20, 40, 60; both in province P.
+    let grid = Grid::new(GeoTransform::new(0.0, 1.0, 1.0, -1.0).unwrap(), 1, 8)
+        .unwrap()
+        .with_crs(Crs::wgs84());
+    let raster = Raster::new(grid, array![[1.0, 1.0, 1.0, 1.0, 10.0, 20.0, 40.0, 60.0]]).unwrap();
+    let names: std::sync::Arc<[String]> = vec!["province".to_string()].into();
+    let in_province = |mut zone: Zone| {
+        zone.attributes = Attributes::new(
+            names.clone(),
+            vec![terralux::zones::AttrValue::Text("P".into())],
+        );
+        zone
+    };
+    let zones = ZoneSet::new(
+        vec![
+            in_province(rectangle(1, 0.0, 4.0)),
+            in_province(rectangle(2, 4.0, 8.0)),
+        ],
+        Some(Crs::wgs84()),
+    );
+    let stats = Stat::parse_list("ali,mean,cnli,lit_frac").unwrap();
+    let (table, levels) = ZonalStats::new(&zones)
+        .band(&raster, 1)
+        .stats(&stats)
+        .run_with_roll_ups(&["province"])
+        .unwrap();
+    let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["ali", "mean", "cnli", "lit_frac"],
+        "no column added or lost"
+    );
+    let value = |t: &terralux::results::ZonalTable, z: usize, c: usize| {
+        t.zones[z].values[c].as_f64().unwrap()
+    };
+    // By hand: every cell is lit (> 0.5); mean lit 1 and 32.5; the run's maximum 60.
+    assert!((value(&table, 0, 0) - 1.0 / 60.0).abs() < 1e-12);
+    assert!((value(&table, 1, 0) - 32.5 / 60.0).abs() < 1e-12);
+    assert_eq!(value(&table, 1, 1), 32.5, "other statistics untouched");
+    for z in 0..2 {
+        let lit_frac = value(&table, z, 3);
+        assert!((lit_frac - 1.0).abs() < 1e-9, "{lit_frac}");
+        assert_eq!(value(&table, z, 2), value(&table, z, 0) * lit_frac);
+    }
+    // The province: all eight cells, mean lit (4 + 130) / 8 = 16.75, over the same 60.
+    assert_eq!(levels[0].columns.len(), 4);
+    assert!((value(&levels[0], 0, 0) - 16.75 / 60.0).abs() < 1e-12);
+    // The provenance says what was divided by.
+    assert_eq!(
+        table.columns[0].stat,
+        Stat::Ali {
+            threshold: 0.5,
+            dn_max: Some(60.0)
+        }
+    );
+    assert!(
+        table.columns[2]
+            .stat
+            .definition()
+            .contains("/ 60 * lit_frac")
+    );
+    assert_eq!(table.provenance.stats, stats);
+    // A normaliser given is used as given (DMSP's 63).
+    let dmsp = [Stat::Ali {
+        threshold: 0.5,
+        dn_max: Some(63.0),
+    }];
+    let fixed = ZonalStats::new(&zones)
+        .band(&raster, 1)
+        .stats(&dmsp)
+        .run()
+        .unwrap();
+    assert!((value(&fixed, 0, 0) - 1.0 / 63.0).abs() < 1e-12);
+}
+
 /// `summary` prints the library's summaries; a reader that stops early ends it quietly.
 #[cfg(feature = "gdal")]
 #[test]

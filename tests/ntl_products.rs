@@ -429,7 +429,10 @@ fn indicators_by_hand_on_four_square_kilometres() {
             threshold: t,
             dn_max: None,
         },
-        Stat::Cnli(t),
+        Stat::Cnli {
+            threshold: t,
+            dn_max: None,
+        },
         Stat::Gini,
         Stat::Theil,
         Stat::PerCapita,
@@ -458,7 +461,7 @@ fn indicators_by_hand_on_four_square_kilometres() {
         3.0,              // density: 12 / 4
         3.0,              // lit_area_km2: three cells above 1
         0.75,             // lit_frac
-        4.0 / 6.0,        // ali: mean lit 4 over the zone's max 6
+        4.0 / 6.0,        // ali: mean lit 4 over the run's max 6 (one zone)
         4.0 / 6.0 * 0.75, // cnli: I x S
         40.0 / 96.0,      // gini: sum |xi - xj| = 40 over 2 n^2 mean = 96
         theil,            // theil

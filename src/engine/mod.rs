@@ -26,6 +26,7 @@
 mod checks;
 mod gather;
 mod merge;
+mod normalise;
 mod plan;
 mod rollup;
 mod run;
@@ -123,6 +124,7 @@ pub const DEFAULT_CHUNK_CELLS: usize = 2 << 20;
 /// # Ok(())
 /// # }
 /// ```
+#[derive(Clone)]
 pub struct ZonalStats<'a> {
     zones: &'a ZoneSet,
     layers: Vec<(SharedRaster<'a>, usize)>,

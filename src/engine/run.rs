@@ -3,6 +3,7 @@
 
 use super::gather::Gather;
 use super::merge::Pipeline;
+use super::normalise::RunNormaliser;
 use super::plan::{ChunkPlan, RowAreas};
 use super::rollup::roll_up;
 use super::{SharedRaster, ZonalStats};
@@ -67,7 +68,23 @@ impl ZonalStats<'_> {
             .iter()
             .map(|field| Grouping::by_field(self.zones, field))
             .collect::<Result<Vec<_>>>()?;
-        let run = |grid: &Grid| self.run_on(grid, &groupings);
+        // ALI and CNLI without normaliser: divided by the run's maximum
+        // once every zone is done (normalise.rs).
+        let normaliser = RunNormaliser::for_stats(&self.stats);
+        let computing = normaliser.as_ref().map(|n| ZonalStats {
+            stats: n.computed().to_vec(),
+            ..self.clone()
+        });
+        let run = |grid: &Grid| {
+            let (mut table, mut roll_ups) = computing
+                .as_ref()
+                .unwrap_or(self)
+                .run_on(grid, &groupings)?;
+            if let Some(normaliser) = &normaliser {
+                normaliser.complete(&mut table, &mut roll_ups);
+            }
+            Ok((table, roll_ups))
+        };
         match self.threads {
             Some(n) => rayon::ThreadPoolBuilder::new()
                 .num_threads(n)

@@ -82,7 +82,10 @@ impl IndicatorSet {
                 threshold: t,
                 dn_max: normaliser,
             },
-            Stat::Cnli(t),
+            Stat::Cnli {
+                threshold: t,
+                dn_max: normaliser,
+            },
             Stat::PerCapita,
             Stat::LitPopFrac(t),
             Stat::Gini,
@@ -102,7 +105,7 @@ impl IndicatorSet {
             .columns(Some(1.0))
             .into_iter()
             .map(|(_, stat)| stat)
-            .filter(|stat| !matches!(stat, Stat::Cnli(_)))
+            .filter(|stat| !matches!(stat, Stat::Cnli { .. }))
             .filter(|stat| self.population || !stat.needs_weights_raster())
             .collect();
         stats.push(Stat::Max);

@@ -71,7 +71,7 @@ impl Lights {
                 | Stat::LitAreaKm2(_)
                 | Stat::LitFrac(_)
                 | Stat::Ali { .. }
-                | Stat::Cnli(_)
+                | Stat::Cnli { .. }
                 | Stat::Theil
                 | Stat::PerCapita
                 | Stat::LitPopFrac(_)
@@ -207,10 +207,10 @@ impl Lights {
                 (true, None) => StatValue::Number(0.0),
                 (true, Some(m)) => ratio(m, dn_max.unwrap_or(core.max)).into(),
             },
-            Stat::Cnli(_) => match (has_values, mean_lit()) {
+            Stat::Cnli { dn_max, .. } => match (has_values, mean_lit()) {
                 (false, _) => StatValue::Missing,
                 (true, None) => StatValue::Number(0.0),
-                (true, Some(m)) => ratio(m, core.max)
+                (true, Some(m)) => ratio(m, dn_max.unwrap_or(core.max))
                     .zip(lit_frac(l.lit_area.value()))
                     .map(|(i, s)| i * s)
                     .into(),

@@ -133,16 +133,25 @@ pub enum Stat {
     /// Lit fraction: `LitAreaKm2(T) / AreaKm2`.
     LitFrac(f64),
     /// Average light index: the mean lit value `Σ_lit c_i v_i / Σ_lit c_i` over
-    /// `dn_max` (63 for DMSP; `None`: the zone's maximum); 0 when nothing is lit.
+    /// `dn_max`, one normaliser for every zone so that zones stay comparable
+    /// (63 for DMSP; `None`: the largest valid value of any zone of the run,
+    /// which [`ZonalStats`](crate::ZonalStats) fills in the table's columns);
+    /// 0 when nothing is lit.
     Ali {
         /// The lit threshold `T`.
         threshold: f64,
-        /// The value scale's maximum (`None`: the zone's maximum value).
+        /// The normaliser (`None`: the run's largest valid value).
         dn_max: Option<f64>,
     },
-    /// Compound night light index `I x S`: `I` the mean lit value over the
-    /// zone's maximum, `S` the lit fraction; 0 when nothing is lit.
-    Cnli(f64),
+    /// Compound night light index `I x S`: `I` the mean lit value over
+    /// `dn_max` (as for [`Stat::Ali`]: one normaliser for the run, never each
+    /// zone's own maximum), `S` the lit fraction; 0 when nothing is lit.
+    Cnli {
+        /// The lit threshold `T`.
+        threshold: f64,
+        /// The normaliser (`None`: the run's largest valid value).
+        dn_max: Option<f64>,
+    },
     /// Gini coefficient of the values, weighted like the other statistics.
     Gini,
     /// Theil T index of the values (`0 ln 0 = 0`), weighted like the other statistics.
@@ -241,7 +250,10 @@ impl Stat {
                 threshold: DEFAULT_LIT_THRESHOLD,
                 dn_max: None,
             },
-            "cnli" => Stat::Cnli(DEFAULT_LIT_THRESHOLD),
+            "cnli" => Stat::Cnli {
+                threshold: DEFAULT_LIT_THRESHOLD,
+                dn_max: None,
+            },
             "gini" => Stat::Gini,
             "theil" => Stat::Theil,
             "per_capita" => Stat::PerCapita,
@@ -306,7 +318,7 @@ impl Stat {
                     Stat::LitAreaKm2(_) => "lit_area_km2",
                     Stat::LitFrac(_) => "lit_frac",
                     Stat::Ali { .. } => "ali",
-                    Stat::Cnli(_) => "cnli",
+                    Stat::Cnli { .. } => "cnli",
                     Stat::Gini => "gini",
                     Stat::Theil => "theil",
                     Stat::PerCapita => "per_capita",
@@ -401,10 +413,11 @@ impl Stat {
             Stat::LitFrac(t) => format!("lit_area_km2 (v > {t}) / area_km2"),
             Stat::Ali { threshold, dn_max } => format!(
                 "mean of v over cells with v > {threshold} (weights c_i) / {}; 0 when none is lit",
-                dn_max.map_or("the zone's maximum".to_string(), |d| d.to_string())
+                normaliser_text(*dn_max)
             ),
-            Stat::Cnli(t) => format!(
-                "(mean of v over cells with v > {t}) / (the zone's maximum) * lit_frac; 0 when none is lit"
+            Stat::Cnli { threshold, dn_max } => format!(
+                "(mean of v over cells with v > {threshold}) / {} * lit_frac; 0 when none is lit",
+                normaliser_text(*dn_max)
             ),
             Stat::Gini => {
                 "sum_i sum_j w_i w_j |v_i - v_j| / (2 W^2 mean); missing for negative values".into()
@@ -438,17 +451,15 @@ impl Stat {
     pub fn needs_zone_area(&self) -> bool {
         matches!(
             self,
-            Stat::AreaKm2 | Stat::Density | Stat::LitFrac(_) | Stat::Cnli(_)
+            Stat::AreaKm2 | Stat::Density | Stat::LitFrac(_) | Stat::Cnli { .. }
         )
     }
 
     /// The lit threshold of a night-light indicator.
     pub fn lit_threshold(&self) -> Option<f64> {
         match self {
-            Stat::LitAreaKm2(t) | Stat::LitFrac(t) | Stat::Cnli(t) | Stat::LitPopFrac(t) => {
-                Some(*t)
-            }
-            Stat::Ali { threshold, .. } => Some(*threshold),
+            Stat::LitAreaKm2(t) | Stat::LitFrac(t) | Stat::LitPopFrac(t) => Some(*t),
+            Stat::Ali { threshold, .. } | Stat::Cnli { threshold, .. } => Some(*threshold),
             _ => None,
         }
     }
@@ -594,4 +605,11 @@ impl From<Option<f64>> for StatValue {
             None => StatValue::Missing,
         }
     }
+}
+
+/// The normaliser of ALI and CNLI in words, for their definitions.
+fn normaliser_text(dn_max: Option<f64>) -> String {
+    dn_max.map_or("the run's largest valid value".to_string(), |d| {
+        d.to_string()
+    })
 }

@@ -1,4 +1,4 @@
-"""Black Marble VNP46A1/A2 fixtures for terralux's tests (collections 1 and 2).
+"""Black Marble VNP46A1-A4 fixtures for terralux's tests (collections 1 and 2).
 
     python3 -m venv /tmp/h5 && /tmp/h5/bin/pip install h5py numpy
     /tmp/h5/bin/python testdata/blackmarble/generate.py   # from the repository root
@@ -81,6 +81,63 @@ def tile(path, collection, h, v, factor, product="A2"):
         c.attrs["_FillValue"] = np.uint16(65535)
 
 
+def composite(path, collection, h, v):
+    """A monthly (A3) or yearly (A4) composite tile as NASA lays it out.
+
+    NearNadir_Composite_Snow_Free (the default layer) holds 0.5 nW
+    everywhere and 50 in the block over the test counties; in the block of
+    rows 70..76, columns 1480..1490 its _Quality is 1 (poor) and the value
+    5, in rows 80..89, columns 1500..1510 _Quality 2 (gap-filled) and the
+    value 40. AllAngle_Composite_Snow_Free holds twice the near-nadir
+    values, so a test tells which layer was read; _Num is 7 observations
+    everywhere and _Std 1.5. Cells [:10, :10] are fill in every layer.
+    """
+    near = np.full((N, N), 0.5, dtype=np.float64)
+    if (h, v) == (28, 6):
+        near[48:96, 1464:1512] = 50.0
+    quality = np.zeros((N, N), dtype=np.uint8)
+    quality[70:76, 1480:1490] = 1
+    near[70:76, 1480:1490] = 5.0
+    quality[80:89, 1500:1510] = 2
+    near[80:89, 1500:1510] = 40.0
+    fill = np.zeros((N, N), dtype=bool)
+    fill[:10, :10] = True
+    quality[fill] = 255
+    with h5py.File(path, "w") as f:
+        f.attrs["HorizontalTileNumber"] = np.int32(h)
+        f.attrs["VerticalTileNumber"] = np.int32(v)
+        west, north = -180.0 + 10 * h, 90.0 - 10 * v
+        f.attrs["WestBoundingCoord"] = west
+        f.attrs["EastBoundingCoord"] = west + 10
+        f.attrs["NorthBoundingCoord"] = north
+        f.attrs["SouthBoundingCoord"] = north - 10
+        group = f.require_group("HDFEOS/GRIDS/VIIRS_Grid_DNB_2d/Data Fields")
+        opts = dict(chunks=(240, 240), compression="gzip", compression_opts=9)
+        for angle, factor in (("NearNadir", 1.0), ("AllAngle", 2.0)):
+            base = f"{angle}_Composite_Snow_Free"
+            layers = {
+                base: (near * factor, 0.1),
+                f"{base}_Num": (np.full((N, N), 7.0), 1.0),
+                f"{base}_Std": (np.full((N, N), 1.5), 0.1),
+            }
+            for layer, (values, scale) in layers.items():
+                if collection == 1:
+                    raw = np.round(values / scale).astype(np.uint16)
+                    raw[fill] = 65535
+                    data = group.create_dataset(layer, data=raw, **opts)
+                    data.attrs["_FillValue"] = np.uint16(65535)
+                    data.attrs["scale_factor"] = np.float32(scale)
+                else:
+                    raw = values.astype(np.float32)
+                    raw[fill] = -999.9
+                    data = group.create_dataset(layer, data=raw, **opts)
+                    data.attrs["_FillValue"] = np.float32(-999.9)
+                    data.attrs["scale_factor"] = np.float32(1.0)
+                data.attrs["add_offset"] = np.float32(0.0)
+            q = group.create_dataset(f"{base}_Quality", data=quality, **opts)
+            q.attrs["_FillValue"] = np.uint8(255)
+
+
 def main():
     (HERE / "c1").mkdir(exist_ok=True)
     (HERE / "c2").mkdir(exist_ok=True)
@@ -90,6 +147,10 @@ def main():
             tile(HERE / "c2" / f"VNP46A2.A2020{day}.h{h}v06.002.2021125000000.h5", 2, h, 6, factor)
     (HERE / "a1").mkdir(exist_ok=True)
     tile(HERE / "a1" / "VNP46A1.A2020100.h28v06.002.2021125000000.h5", 2, 28, 6, 1.0, "A1")
+    (HERE / "a3").mkdir(exist_ok=True)
+    composite(HERE / "a3" / "VNP46A3.A2020061.h28v06.002.2021125000000.h5", 2, 28, 6)
+    (HERE / "a4").mkdir(exist_ok=True)
+    composite(HERE / "a4" / "VNP46A4.A2020001.h28v06.001.2021125000000.h5", 1, 28, 6)
 
 
 if __name__ == "__main__":
