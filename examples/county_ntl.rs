@@ -38,7 +38,7 @@ const PROGRAM: &str = "county_ntl";
 const USAGE: &str = "\
 county_ntl --raster PATH... | --dir FOLDER --zones PATH [--layer NAME] [--id-field FIELD]
                   [--gcj02] [--threshold T] [--population PATH] [--product auto|vnl|blackmarble|dmsp]
-                  [--threads N] [--quiet] [--allow-raw-vrt] [--snap-grid] --output PATH";
+                  [--threads N] [--quiet] [--allow-raw-vrt] [--snap-grid] [--masked-frac] --output PATH";
 
 const AFTER_HELP: &str = "\
 EXAMPLE
@@ -150,6 +150,12 @@ struct Cli {
     /// is written beside it; files are written atomically.
     #[arg(long, value_name = "PATH", help_heading = "OUTPUT", verbatim_doc_comment)]
     output: Option<PathBuf>,
+    /// Also a last column masked_frac: the share of each county's valid
+    /// radiance cells (coverage-weighted) that the product's masks (VNL
+    /// cf_cvg, Black Marble quality layers under --masks) removed on that
+    /// date. Not for DMSP, which has no masks.
+    #[arg(long, help_heading = "OUTPUT", verbatim_doc_comment)]
+    masked_frac: bool,
     /// Also write per-county trends over the dates (.csv): for every indicator,
     /// the number of dates, OLS slope and Sen's slope per year, the
     /// Mann-Kendall S, Z and two-sided p-value, and the annual growth rate.
@@ -270,6 +276,7 @@ fn run() -> Result<(), Failure> {
         },
         threads: args.running.threads,
         raster_options: args.reading.options(),
+        masked_frac: args.masked_frac,
     };
     // Every input and output resolved before any work: no output may be an input.
     let outputs = county_ntl::plan_outputs(&request, &output)?;

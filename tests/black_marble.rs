@@ -191,3 +191,63 @@ fn monthly_and_yearly_composites_read_their_near_nadir_layer_and_quality() {
         );
     }
 }
+
+/// `masked_frac`: the share of a zone's valid radiance cells that the masks
+/// removed, by hand on the A2 fixture.
+#[test]
+fn masked_frac_is_the_share_of_valid_cells_the_masks_removed() {
+    // Zone 1: the poor block (60 cells, quality 2); zone 2: the cloudy and
+    // snowy block (90 cells); zone 3: the poor block and the 60 good cells
+    // left of it; zone 4: the fill corner of h28v06 (no valid radiance).
+    let zones = ZoneSet::new(
+        vec![
+            cells(1, (70.0, 76.0), (1480.0, 1490.0)),
+            cells(2, (80.0, 89.0), (1500.0, 1510.0)),
+            cells(3, (70.0, 76.0), (1470.0, 1490.0)),
+            cells(4, (0.0, 5.0), (0.0, 5.0)),
+        ],
+        Some(Crs::wgs84()),
+    );
+    let collection =
+        Collection::from_folder(&common::testdata("blackmarble/c2"), ProductChoice::Auto).unwrap();
+    let masked_frac = |layer: Option<&str>, masks: MaskPolicy| {
+        let options = CountyNtlOptions {
+            bm_layer: layer.map(str::to_string),
+            bm_masks: masks,
+            masked_frac: true,
+            ..CountyNtlOptions::default()
+        };
+        let run = county_ntl(&collection, zones.clone(), &options, &|_| {}).unwrap();
+        let table = &run.series.tables[0];
+        let last = table.columns.len() - 1;
+        assert_eq!(table.columns[last].name, "masked_frac");
+        assert_eq!(
+            table.columns[last - 1].name,
+            "valid_frac",
+            "appended after the indicators"
+        );
+        table
+            .zones
+            .iter()
+            .map(|z| z.values[last].as_f64())
+            .collect::<Vec<_>>()
+    };
+    let near = |got: Option<f64>, want: f64| got.is_some_and(|g| (g - want).abs() < 1e-6);
+    // Strict on the BRDF-corrected layer: quality, cloud and snow flags remove whole blocks.
+    let strict = masked_frac(Some("DNB_BRDF-Corrected_NTL"), MaskPolicy::Strict);
+    assert!(near(strict[0], 1.0) && near(strict[1], 1.0), "{strict:?}");
+    assert!(near(strict[2], 0.5), "half of zone 3 is poor: {strict:?}");
+    assert_eq!(
+        strict[3], None,
+        "no valid radiance: nothing for a mask to remove"
+    );
+    // Fill only: the flags remove nothing (the fill cells are not valid radiance).
+    let fill = masked_frac(Some("DNB_BRDF-Corrected_NTL"), MaskPolicy::Fill);
+    assert!(fill[..3].iter().all(|v| near(*v, 0.0)), "{fill:?}");
+    // The gap-filled default under strict: no same-day flags, nothing removed.
+    let gap_filled = masked_frac(None, MaskPolicy::Strict);
+    assert!(
+        gap_filled[..3].iter().all(|v| near(*v, 0.0)),
+        "{gap_filled:?}"
+    );
+}

@@ -554,3 +554,50 @@ fn the_library_workflow_writes_what_the_binary_writes() {
     let provenance = std::fs::read_to_string(tmp.join("lib.csv.provenance.json")).unwrap();
     assert!(provenance.contains("population_30s.tif"), "{provenance}");
 }
+
+/// `--masked-frac` adds one last column (the header is otherwise today's);
+/// DMSP, which has no masks, refuses it as a usage error.
+#[test]
+fn masked_frac_flag_adds_a_last_column() {
+    let tmp = TempDir::new("ntl-masked-frac");
+    let out = tmp.join("ntl.csv");
+    let base = [
+        "--zones",
+        "testdata/counties.gpkg",
+        "--id-field",
+        "code",
+        "--quiet",
+    ];
+    let mut args = vec![
+        "--dir",
+        "testdata/products/vnl",
+        "--masked-frac",
+        "--output",
+    ];
+    args.push(out.to_str().unwrap());
+    args.extend(base);
+    run_ok(&args);
+    let rows = csv(&out);
+    assert_eq!(rows[0].join(","), format!("{HEADER},masked_frac"));
+    for row in &rows[1..] {
+        let share = row.last().unwrap();
+        assert!(
+            share.is_empty() || (0.0..=1.0).contains(&share.parse::<f64>().unwrap()),
+            "{row:?}"
+        );
+    }
+    let dmsp_out = tmp.join("dmsp.csv");
+    let mut args = vec![
+        "--dir",
+        "testdata/products/dmsp",
+        "--masked-frac",
+        "--output",
+    ];
+    args.push(dmsp_out.to_str().unwrap());
+    args.extend(base);
+    let result = run(&args);
+    let err = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{err}");
+    assert!(err.contains("no quality masks"), "{err}");
+    assert!(!dmsp_out.exists());
+}

@@ -7,17 +7,27 @@ use std::path::PathBuf;
 
 use super::blackmarble::MaskPolicy;
 use super::dmsp::{Calibrated, Calibration, SatelliteMean};
-use super::mask::{Keep, MaskLayer, Masked, Negatives};
+use super::mask::{Keep, MaskLayer, Masked, MaskedShare, Negatives};
 use super::population::Population;
 use super::series::{Dated, Series, run_series};
 use super::{Collection, IndicatorSet, Normaliser, Product, blackmarble, gdal_path};
 use crate::error::{Error, Result};
 use crate::raster::{GdalRaster, Mosaic, Quantity, RasterOptions, RasterSource, Resampled};
+use crate::results::{Column, LayerInfo, ZonalTable};
+use crate::stats::Stat;
 use crate::write::InputFile;
 use crate::zones::{PrepareOptions, ZoneSet};
 
 /// A Black Marble tile of a date: its radiance layer and quality masks.
 type BlackMarbleTile = (String, GdalRaster, Vec<(GdalRaster, Keep)>);
+
+/// A file's values as the indicators read them.
+enum FileSource<'a> {
+    /// Masked by its quality layers or `cf_cvg` companion.
+    Masked(Masked<'a>),
+    /// DMSP, inter-calibrated.
+    Calibrated(Calibrated<'a>),
+}
 
 /// How to run the indicators over a collection.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +55,12 @@ pub struct CountyNtlOptions {
     pub threads: Option<usize>,
     /// How rasters are opened (raw VRTs, `--snap-grid`, masks).
     pub raster_options: RasterOptions,
+    /// Add a last column `masked_frac`: the share of each zone's valid
+    /// radiance cells (coverage-weighted) that the product's masks (VNL
+    /// `cf_cvg`, Black Marble quality layers) removed on that date, from a
+    /// second pass over the same files ([`MaskedShare`]). Not for DMSP,
+    /// which has no masks.
+    pub masked_frac: bool,
 }
 
 impl Default for CountyNtlOptions {
@@ -60,6 +76,7 @@ impl Default for CountyNtlOptions {
             zones: PrepareOptions::default(),
             threads: None,
             raster_options: RasterOptions::default(),
+            masked_frac: false,
         }
     }
 }
@@ -141,6 +158,12 @@ pub fn county_ntl(
     let files = &collection.files;
     let is_bm = collection.is_black_marble();
     let is_dmsp = collection.is_dmsp();
+    if options.masked_frac && is_dmsp {
+        return Err(Error::Request {
+            context: "masked_frac".into(),
+            reason: "DMSP composites have no quality masks to report on".into(),
+        });
+    }
     let threshold = options
         .threshold
         .unwrap_or_else(|| collection.default_threshold());
@@ -218,15 +241,10 @@ pub fn county_ntl(
             Masked::new(tile, 1, blackmarble::mask_layers(masks), options.negatives)
         })
         .collect::<Result<_>>()?;
-    // One source per file (masked or calibrated), in file order.
-    let mut per_file: Vec<Box<dyn RasterSource + Sync + '_>> = Vec::new();
-    let mut file_dates: Vec<String> = Vec::new();
-    for (masked, (date, _, _)) in bm_masked.iter().zip(&bm_tiles) {
-        per_file.push(Box::new(masked));
-        file_dates.push(date.clone());
-    }
+    // Each file masked by its cf_cvg companion (VNL) or calibrated (DMSP).
+    let mut file_sources: Vec<FileSource<'_>> = Vec::with_capacity(files.len());
     for ((file, raster), companion) in files.iter().zip(&rasters).zip(&companions) {
-        let source: Box<dyn RasterSource + Sync> = match &file.product {
+        file_sources.push(match &file.product {
             Some(Product::Dmsp(sat_year)) => {
                 let coefficients = match options.calibration {
                     None => None,
@@ -255,7 +273,7 @@ pub fn county_ntl(
                         }
                     },
                 };
-                Box::new(Calibrated::new(raster, 1, coefficients)?)
+                FileSource::Calibrated(Calibrated::new(raster, 1, coefficients)?)
             }
             _ => {
                 let masks = companion
@@ -266,10 +284,31 @@ pub fn county_ntl(
                         keep: Keep::NonZero,
                     })
                     .collect();
-                Box::new(Masked::new(raster, 1, masks, options.negatives)?)
+                FileSource::Masked(Masked::new(raster, 1, masks, options.negatives)?)
             }
-        };
-        per_file.push(source);
+        });
+    }
+    // One source per file, in file order, and where its masks removed
+    // cells (`masked_frac`; DMSP has none).
+    let mut per_file: Vec<Box<dyn RasterSource + Sync + '_>> = Vec::new();
+    let mut per_file_removed: Vec<Option<MaskedShare<'_>>> = Vec::new();
+    let mut file_dates: Vec<String> = Vec::new();
+    for (masked, (date, _, _)) in bm_masked.iter().zip(&bm_tiles) {
+        per_file.push(Box::new(masked));
+        per_file_removed.push(Some(masked.removed()));
+        file_dates.push(date.clone());
+    }
+    for (file, source) in files.iter().zip(&file_sources) {
+        match source {
+            FileSource::Masked(masked) => {
+                per_file.push(Box::new(masked));
+                per_file_removed.push(Some(masked.removed()));
+            }
+            FileSource::Calibrated(calibrated) => {
+                per_file.push(Box::new(calibrated));
+                per_file_removed.push(None);
+            }
+        }
         file_dates.push(file.date.clone());
     }
     // One source per date: the tiles of one date (Black Marble, VNL monthly) as a mosaic.
@@ -412,6 +451,52 @@ pub fn county_ntl(
         &|done, total| on_event(RunEvent::Progress { done, total }),
     )?;
     let used = indicators.complete(&mut series.tables);
+    if options.masked_frac {
+        let removed: Vec<&MaskedShare<'_>> = per_file_removed.iter().flatten().collect();
+        let removed_by_date: Vec<Box<dyn RasterSource + Sync + '_>> = labels
+            .iter()
+            .map(|date| -> Result<Box<dyn RasterSource + Sync + '_>> {
+                let tiles: Vec<&MaskedShare<'_>> = members(date)
+                    .into_iter()
+                    .filter_map(|i| removed.get(i).copied())
+                    .collect();
+                Ok(match tiles[..] {
+                    [one] => Box::new(one),
+                    _ => Box::new(Mosaic::new(
+                        tiles
+                            .into_iter()
+                            .map(|t| t as &(dyn RasterSource + Sync))
+                            .collect(),
+                        1,
+                    )?),
+                })
+            })
+            .collect::<Result<_>>()?;
+        let dated: Vec<Dated<'_>> = labels
+            .iter()
+            .zip(&removed_by_date)
+            .map(|(date, source)| Dated {
+                date: date.clone(),
+                raster: source.as_ref(),
+                band: 1,
+                weights: None,
+            })
+            .collect();
+        let shares = run_series(
+            &prepared.zones,
+            &dated,
+            &[Stat::Mean],
+            options.threads,
+            &|_, _| {},
+        )?;
+        for (table, share) in series.tables.iter_mut().zip(shares.tables) {
+            append_masked_frac(table, share);
+        }
+        note(
+            "masked_frac: the share of each zone's valid radiance cells (coverage-weighted) that the product's masks removed".into(),
+            false,
+        );
+    }
     note(
         match (normaliser, used) {
             (Normaliser::Fixed(n), _) if options.light_max.is_some() => {
@@ -459,4 +544,24 @@ pub fn county_ntl(
         inputs,
         notes,
     })
+}
+
+/// Append `share`'s one column (the mean of a [`MaskedShare`] raster) to
+/// `table` as `masked_frac`, a layer of its own.
+fn append_masked_frac(table: &mut ZonalTable, share: ZonalTable) {
+    let layer = table.layers.len();
+    table
+        .layers
+        .extend(share.layers.into_iter().map(|l| LayerInfo {
+            raster: layer + 1,
+            ..l
+        }));
+    table.columns.push(Column {
+        layer,
+        stat: Stat::Mean,
+        name: "masked_frac".into(),
+    });
+    for (zone, shares) in table.zones.iter_mut().zip(share.zones) {
+        zone.values.extend(shares.values.into_iter().take(1));
+    }
 }

@@ -169,3 +169,93 @@ impl RasterSource for Masked<'_> {
         Ok(self.read_window_f64(band, window)?.mapv(T::from_f64))
     }
 }
+
+impl<'a> Masked<'a> {
+    /// Where this raster's masks removed a valid value: see [`MaskedShare`].
+    pub fn removed(&'a self) -> MaskedShare<'a> {
+        MaskedShare {
+            masked: self,
+            name: format!("{} (cells removed by masks)", self.values.name()),
+        }
+    }
+}
+
+/// The cells a [`Masked`] raster's masks removed, as values a zonal mean
+/// turns into the share of a zone's valid cells they removed
+/// (`county_ntl`'s `masked_frac`): 1 where the values band is valid but a
+/// mask rejects the cell, 0 where every mask keeps it, invalid (NaN) where
+/// the values band itself is invalid (nodata, fill, outside a tile), which
+/// no mask is to blame for. The negative-value policy plays no part.
+///
+/// ```
+/// # fn main() -> terralux::Result<()> {
+/// use ndarray::array;
+/// use terralux::ntl::mask::{Keep, Masked, MaskLayer, Negatives};
+/// use terralux::{GeoTransform, Grid, Raster, RasterSource};
+/// let grid = Grid::new(GeoTransform::new(0.0, 1.0, 1.0, -1.0)?, 1, 4)?;
+/// let radiance = Raster::new(grid.clone(), array![[0.5f32, 3.5, f32::NAN, 9.0]])?;
+/// let cf_cvg = Raster::new(grid, array![[5u8, 0, 0, 2]])?;
+/// let masked = Masked::new(&radiance, 1, vec![MaskLayer { raster: &cf_cvg, band: 1, keep: Keep::NonZero }], Negatives::Zero)?;
+/// let removed = masked.removed();
+/// let v = removed.read_window_f64(1, removed.grid().full_window())?;
+/// assert_eq!((v[[0, 0]], v[[0, 1]], v[[0, 3]]), (0.0, 1.0, 0.0));
+/// assert!(v[[0, 2]].is_nan()); // no value to remove
+/// # Ok(())
+/// # }
+/// ```
+pub struct MaskedShare<'a> {
+    masked: &'a Masked<'a>,
+    name: String,
+}
+
+impl RasterSource for MaskedShare<'_> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn grid(&self) -> &Grid {
+        self.masked.values.grid()
+    }
+
+    /// One band: 1 removed, 0 kept, NaN no value.
+    fn band_count(&self) -> usize {
+        1
+    }
+
+    fn band_info(&self, band: usize) -> Result<BandInfo> {
+        derived_band_info(&self.name, self.masked.values, self.masked.band, band)
+    }
+
+    fn read_window_f64(&self, band: usize, window: Window) -> Result<Array2<f64>> {
+        let mut out = Vec::new();
+        self.read_window_f64_into(band, window, &mut out)?;
+        window_array(&self.name, window, out)
+    }
+
+    fn read_window_f64_into(&self, band: usize, window: Window, out: &mut Vec<f64>) -> Result<()> {
+        crate::raster::check_band(&self.name, band, 1)?;
+        let masked = self.masked;
+        masked
+            .values
+            .read_window_f64_into(masked.band, window, out)?;
+        for v in out.iter_mut().filter(|v| !v.is_nan()) {
+            *v = 0.0;
+        }
+        let mut mask = Vec::new();
+        for layer in &masked.masks {
+            layer
+                .raster
+                .read_window_f64_into(layer.band, window, &mut mask)?;
+            for (v, &m) in out.iter_mut().zip(&mask) {
+                if *v == 0.0 && !layer.keep.keeps(m) {
+                    *v = 1.0;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn read_window<T: CellType>(&self, band: usize, window: Window) -> Result<Array2<T>> {
+        Ok(self.read_window_f64(band, window)?.mapv(T::from_f64))
+    }
+}
