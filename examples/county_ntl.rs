@@ -30,7 +30,7 @@ use terralux::ntl::dmsp::Calibration;
 use terralux::ntl::mask::Negatives;
 use terralux::ntl::{CountyNtlOptions, ProductChoice, RunEvent};
 use terralux::workflow::county_ntl::{self, CountyNtlOutput, CountyNtlRequest};
-use terralux::write::{Format, VectorFormat};
+use terralux::write::Format;
 use terralux::zones::PrepareOptions;
 
 const PROGRAM: &str = "county_ntl";
@@ -141,7 +141,7 @@ struct Cli {
           verbatim_doc_comment)]
     light_max: Option<f64>,
 
-    /// .csv or .gpkg. One row per county and date: the id, 'date' (from the
+    /// .csv, .gpkg or .parquet. One row per county and date: the id, 'date' (from the
     /// product's name, else the file stem), then
     /// tnl tnl_area mean density lit_area_km2 lit_frac ali cnli per_capita
     /// lit_pop_frac gini theil area_km2 valid_frac
@@ -219,13 +219,10 @@ fn run() -> Result<(), Failure> {
         None => return Err(Failure::Usage("--output is required".into())),
         Some(path) => CountyNtlOutput::new(path),
     };
-    if !matches!(
-        Format::from_path(&output.path),
-        Some(Format::Csv | Format::Vector(VectorFormat::GeoPackage))
-    ) {
+    if output.format().is_err() {
         let path = output.path.display();
         return Err(Failure::Usage(format!(
-            "--output must end in .csv or .gpkg, not '{path}'"
+            "--output must end in .csv, .gpkg or .parquet, not '{path}'"
         )));
     }
     if let Some(t) = args

@@ -144,7 +144,9 @@ struct Cli {
     #[command(flatten)]
     running: args::RunArgs,
 
-    /// .csv, .geojson or .gpkg (chosen by extension); '-' writes CSV to stdout.
+    /// .csv, .geojson, .gpkg or .parquet (chosen by extension); '-' writes CSV
+    /// to stdout. Parquet: the id as in the source, statistics as Float64
+    /// (Int64 for exact integers), missing values null; roll-ups stay CSV.
     /// CSV: the id column, then one column per statistic, one row per zone in
     /// input order; numbers in full, missing values empty. GeoJSON and
     /// GeoPackage also carry the geometry and the attributes. Every output
@@ -230,7 +232,7 @@ fn parse_request() -> Result<Option<Parsed>, Failure> {
         Some(path) if Format::from_path(&path).is_none() => {
             let path = path.display();
             return usage(format!(
-                "--output must end in .csv, .geojson or .gpkg (or be '-'), not '{path}'"
+                "--output must end in .csv, .geojson, .gpkg or .parquet (or be '-'), not '{path}'"
             ));
         }
         Some(path) => Some(path),

@@ -261,6 +261,56 @@ impl Series {
         Some((table, ZoneSet::new(long, zones.crs().cloned())))
     }
 
+    /// The long table as one Arrow record batch, as [`Series::write_long_csv`]
+    /// lays it out: the id, `date` (text), then one column per statistic
+    /// (types: [`crate::write::parquet`]); `None` without a date.
+    ///
+    /// ```
+    /// # fn main() -> terralux::Result<()> {
+    /// use geo_types::{polygon, MultiPolygon};
+    /// use ndarray::array;
+    /// use terralux::ntl::series::{Dated, run_series};
+    /// use terralux::stats::Stat;
+    /// use terralux::zones::{Attributes, Zone, ZoneId, ZoneSet};
+    /// use terralux::{GeoTransform, Grid, Raster};
+    /// let grid = Grid::new(GeoTransform::new(0.0, 1.0, 1.0, -1.0)?, 1, 1)?;
+    /// let (a, b) = (Raster::new(grid.clone(), array![[1.0]])?, Raster::new(grid, array![[2.0]])?);
+    /// let zone = Zone { id: ZoneId::Int(7), attributes: Attributes::default(),
+    ///     geometry: MultiPolygon(vec![polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0), (x: 0.0, y: 1.0)]]) };
+    /// let zones = ZoneSet::new(vec![zone], None);
+    /// let dates = [
+    ///     Dated { date: "2014".into(), raster: &a, band: 1, weights: None },
+    ///     Dated { date: "2015".into(), raster: &b, band: 1, weights: None },
+    /// ];
+    /// let series = run_series(&zones, &dates, &[Stat::Max], None, &|_, _| {})?;
+    /// let batch = series.record_batch("code")?.unwrap();
+    /// let names: Vec<String> = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
+    /// assert_eq!(names, ["code", "date", "max"]);
+    /// assert_eq!(batch.num_rows(), 2);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn record_batch(&self, id_column: &str) -> crate::Result<Option<arrow_array::RecordBatch>> {
+        let Some(first) = self.tables.first() else {
+            return Ok(None);
+        };
+        let rows = self.tables.iter().map(|t| t.zones.len()).sum();
+        let mut dates = Vec::with_capacity(rows);
+        for (date, table) in self.dates.iter().zip(&self.tables) {
+            dates.extend(std::iter::repeat_n(date.clone(), table.zones.len()));
+        }
+        let zones = || self.tables.iter().flat_map(|t| &t.zones);
+        crate::write::parquet::Rows {
+            id_column,
+            ids: zones().map(|z| &z.id).collect(),
+            text_columns: vec![("date".to_string(), dates)],
+            stat_names: first.columns.iter().map(|c| c.name.clone()).collect(),
+            values: zones().map(|z| z.values.as_slice()).collect(),
+        }
+        .record_batch()
+        .map(Some)
+    }
+
     /// Write the long table as CSV: the id column, `date`, then one column per
     /// statistic (named `names`, or the tables' own names); one row per zone
     /// and date, zones in input order within each date, dates in order.

@@ -148,17 +148,19 @@ impl CountyNtlOutput {
         }
     }
 
-    /// The long table's format: `None` for CSV, else the vector format.
-    /// An [`Error::Request`] for a name that is neither `.csv` nor `.gpkg`,
-    /// or trends that are not `.csv`.
+    /// The long table's format: CSV, GeoPackage or Parquet. An
+    /// [`Error::Request`] for a name that is none of `.csv`, `.gpkg` and
+    /// `.parquet`, or trends that are not `.csv`.
     ///
     /// ```
     /// use terralux::workflow::county_ntl::CountyNtlOutput;
-    /// assert_eq!(CountyNtlOutput::new("out/t.csv").format().unwrap(), None);
-    /// assert!(CountyNtlOutput::new("out/t.gpkg").format().unwrap().is_some());
+    /// use terralux::write::{Format, VectorFormat};
+    /// assert_eq!(CountyNtlOutput::new("out/t.csv").format().unwrap(), Format::Csv);
+    /// assert_eq!(CountyNtlOutput::new("out/t.gpkg").format().unwrap(), Format::Vector(VectorFormat::GeoPackage));
+    /// assert_eq!(CountyNtlOutput::new("out/t.parquet").format().unwrap(), Format::Parquet);
     /// assert!(CountyNtlOutput::new("out/t.geojson").format().is_err());
     /// ```
-    pub fn format(&self) -> Result<Option<VectorFormat>> {
+    pub fn format(&self) -> Result<Format> {
         if let Some(trends) = &self.trends
             && Format::from_path(trends) != Some(Format::Csv)
         {
@@ -168,11 +170,12 @@ impl CountyNtlOutput {
             });
         }
         match Format::from_path(&self.path) {
-            Some(Format::Csv) => Ok(None),
-            Some(Format::Vector(VectorFormat::GeoPackage)) => Ok(Some(VectorFormat::GeoPackage)),
+            Some(
+                f @ (Format::Csv | Format::Parquet | Format::Vector(VectorFormat::GeoPackage)),
+            ) => Ok(f),
             _ => Err(Error::Request {
                 context: self.path.display().to_string(),
-                reason: "the long table must end in .csv or .gpkg".into(),
+                reason: "the long table must end in .csv, .gpkg or .parquet".into(),
             }),
         }
     }
@@ -251,8 +254,21 @@ pub fn write_outputs(
     let path = &output.path;
     let mut notes = run.notes.clone();
     match format {
-        None => set.write(path, |w| series.write_long_csv(id_column, None, w))?,
-        Some(kind) => {
+        Format::Csv => set.write(path, |w| series.write_long_csv(id_column, None, w))?,
+        Format::Parquet => {
+            let batch = series
+                .record_batch(id_column)?
+                .ok_or_else(|| Error::Request {
+                    context: path.display().to_string(),
+                    reason: "the run has no date to write".into(),
+                })?;
+            set.write_with_path(
+                path,
+                |file| write::parquet::write_parquet_file(&batch, file),
+                |file| write::parquet::check_parquet(file, &batch),
+            )?;
+        }
+        Format::Vector(kind) => {
             let (table, zones) = series.long_form(&run.zones).ok_or_else(|| Error::Request {
                 context: path.display().to_string(),
                 reason: "the run has no date to write".into(),

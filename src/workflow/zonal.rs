@@ -908,6 +908,14 @@ pub fn write_outputs(
                 |file| write::check_vector(file, path, kind, table, original, id_column),
             )?
         }
+        Format::Parquet => {
+            let batch = write::parquet::record_batch(table, id_column)?;
+            set.write_with_path(
+                path,
+                |file| write::parquet::write_parquet_file(&batch, file),
+                |file| write::parquet::check_parquet(file, &batch),
+            )?
+        }
     }
     if let Some(cells) = &output.cells {
         let index = run.coverage.as_ref().ok_or_else(|| Error::Request {

@@ -15,6 +15,7 @@ mod csv;
 mod format;
 pub mod json;
 mod outputs;
+pub mod parquet;
 mod provenance;
 mod transaction;
 #[cfg(feature = "gdal")]
