@@ -9,6 +9,8 @@
 mod args;
 #[path = "common/cli.rs"]
 mod cli;
+#[path = "common/map_args.rs"]
+mod map_args;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,9 +21,10 @@ use terralux::index::poverty::{
     Goalposts, IndexSettings, NormalisationSetting, WeightsSetting, parse_goalposts,
 };
 use terralux::index::{Aggregation, Missing, Normalisation};
+use terralux::map::MapOptions;
 use terralux::table::TableOptions;
 use terralux::workflow::poverty::{
-    IndicatorSource, PovertyEvent, PovertyIndexRequest, run_poverty_index,
+    IndicatorSource, PovertyEvent, PovertyIndexRequest, run_poverty_index_with_maps,
 };
 
 const PROGRAM: &str = "poverty_index";
@@ -35,6 +38,7 @@ poverty_index --table PATH.csv [--table-id COLUMN] [--date VALUE]
                      [--goalposts LIST] [--weights equal|entropy|pca|LIST]
                      [--aggregation arithmetic|geometric] [--missing propagate|reweight]
                      [--classes N] [--group-field FIELD] [--label-field FIELD]
+                     [--map-title TEXT] [--map-subtitle TEXT] [--map-source TEXT] [--map-width PX] [--dpi N]
                      [--reference COLUMN] [--poor PATH] [--allow-raw-vrt] --output PATH.csv";
 
 const AFTER_HELP: &str = "\
@@ -163,8 +167,11 @@ struct Cli {
     #[arg(long, value_name = "F", value_parser = args::text(), help_heading = "MAPS",
           verbatim_doc_comment)]
     label_field: Option<String>,
+    #[command(flatten)]
+    map: map_args::MapArgs,
 
-    /// The index table: the id, score (0-100), rank (1 = best), class
+    /// The index table (.csv, or .parquet with typed columns): the id,
+    /// score (0-100), rank (1 = best), class
     /// (1 = lowest .. N), composite, then each indicator normalised
     /// (<name>_norm); one row per county in zone order, empty when missing.
     /// Beside it: <stem>.png and <stem>.svg (choropleth of the score),
@@ -238,7 +245,7 @@ fn list(raw: Option<&str>) -> Option<Vec<String>> {
     })
 }
 
-fn parse_request() -> Result<Option<PovertyIndexRequest>, Failure> {
+fn parse_request() -> Result<Option<(PovertyIndexRequest, MapOptions)>, Failure> {
     let Some(args) = cli::parse::<Cli>(PROGRAM)? else {
         return Ok(None);
     };
@@ -260,9 +267,12 @@ fn parse_request() -> Result<Option<PovertyIndexRequest>, Failure> {
     };
     let output = args.output.ok_or_else(|| usage("--output is required"))?;
     let extension = output.extension().and_then(|e| e.to_str());
-    if extension.map(str::to_ascii_lowercase).as_deref() != Some("csv") {
+    if !matches!(
+        extension.map(str::to_ascii_lowercase).as_deref(),
+        Some("csv" | "parquet")
+    ) {
         return Err(Failure::Usage(format!(
-            "--output must end in .csv (the maps are written beside it), not '{}'",
+            "--output must end in .csv or .parquet (the maps are written beside it), not '{}'",
             output.display()
         )));
     }
@@ -326,7 +336,8 @@ fn parse_request() -> Result<Option<PovertyIndexRequest>, Failure> {
     };
     let zones = args.zones.path()?;
     let poor = args.poor.as_deref().map(|p| cli::path_text("--poor", p));
-    Ok(Some(PovertyIndexRequest {
+    let maps = args.map.options();
+    let request = PovertyIndexRequest {
         program: PROGRAM.to_string(),
         command_line: cli::command_line(),
         source,
@@ -338,14 +349,15 @@ fn parse_request() -> Result<Option<PovertyIndexRequest>, Failure> {
         group_field: args.group_field,
         label_field: args.label_field,
         output,
-    }))
+    };
+    Ok(Some((request, maps)))
 }
 
 fn run() -> Result<(), Failure> {
-    let Some(request) = parse_request()? else {
+    let Some((request, maps)) = parse_request()? else {
         return Ok(());
     };
-    let run = run_poverty_index(&request, &mut |event| match event {
+    let run = run_poverty_index_with_maps(&request, &maps, &mut |event| match event {
         PovertyEvent::Repaired(ids) => eprintln!(
             "{PROGRAM}: {} zone(s) with invalid geometry measured as repaired: {}",
             ids.len(),

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Install the system packages terralux builds against, if any is missing.
 # Debian/Ubuntu; idempotent; uses sudo only when not running as root.
-#   scripts/setup.sh            what the library and its binaries need
+#   scripts/setup.sh            what the library and its binaries need (with the fonts
+#                               the maps draw text in: DejaVu, and Noto CJK for Chinese)
 #   scripts/setup.sh --browser  also a headless browser, for the HTML map tests
 set -euo pipefail
 
-packages=(libgdal-dev gdal-bin libproj-dev proj-bin libclang-dev pkg-config)
+packages=(libgdal-dev gdal-bin libproj-dev proj-bin libclang-dev pkg-config
+  fonts-dejavu-core fonts-noto-cjk)
 want_browser=false
 if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null \
   && ! command -v chromium-browser >/dev/null && ! command -v google-chrome >/dev/null; then

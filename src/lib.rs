@@ -318,7 +318,7 @@
 //! | [`ntl`] | night-light products (VNL, Black Marble, DMSP names and grids), quality masks, DMSP calibration, time series and trends |
 //! | [`index`] | composite indices from per-zone indicators (normalise, weight, aggregate, rank, class) and validation figures (Pearson, Spearman, R², ROC AUC) |
 //! | [`table`] | [`table::Table`]: per-zone tables read from CSV (to build indices from) |
-//! | [`map`] | static choropleth maps (SVG and PNG) with title, quantile-class legend and missing-data colour |
+//! | [`map`] | choropleth maps: SVG, the PNG rendered from it (resvg, system fonts with a bundled fallback, CJK), the self-contained HTML map |
 //! | [`crs`] | [`Crs`]: definitions, geographic or projected, comparison |
 //! | [`error`] | [`Error`], whose messages name the file, band, layer, field or feature at fault |
 //!

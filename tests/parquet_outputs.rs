@@ -168,3 +168,39 @@ fn county_ntl_parquet_reads_back_as_its_csv() {
     assert_eq!(schema.field(1).name(), "date");
     assert_eq!(schema.field(1).data_type(), &DataType::Utf8);
 }
+
+#[test]
+fn poverty_index_parquet_reads_back_as_its_csv() {
+    let tmp = TempDir::new("parquet-poverty");
+    let (csv, parquet) = (tmp.join("i.csv"), tmp.join("i.parquet"));
+    for out in [&csv, &parquet] {
+        run_ok(
+            "poverty_index",
+            &[
+                "--raster",
+                "testdata/ntl.tif",
+                "--zones",
+                "testdata/counties.gpkg",
+                "--id-field",
+                "code",
+                "--indicators",
+                "mean,p90,valid_frac",
+                "--output",
+                out.to_str().unwrap(),
+            ],
+        );
+    }
+    let batches = read_parquet(&parquet);
+    assert_eq!(as_csv(&batches), std::fs::read_to_string(&csv).unwrap());
+    let schema = batches[0].schema();
+    assert_eq!(
+        schema.field_with_name("rank").unwrap().data_type(),
+        &DataType::Int64
+    );
+    assert_eq!(
+        schema.field_with_name("score").unwrap().data_type(),
+        &DataType::Float64
+    );
+    // The maps beside it, as with a CSV table.
+    assert!(tmp.join("i.png").exists() && tmp.join("i.html").exists());
+}

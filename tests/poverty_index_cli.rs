@@ -149,9 +149,16 @@ fn the_index_table_matches_the_library_and_the_maps_are_written() {
         assert!(tmp.join(name).exists(), "{name} missing");
     }
     let png = std::fs::read(tmp.join("index.png")).unwrap();
-    let decoder = png::Decoder::new(std::io::Cursor::new(png));
-    let info = decoder.read_info().unwrap();
-    assert_eq!((info.info().width, info.info().height), (1000, 800));
+    // 1000 px wide (96 dpi), as high as the counties' shape asks.
+    let image = resvg::tiny_skia::Pixmap::decode_png(&png).unwrap();
+    assert_eq!(image.width(), 1000);
+    assert!((300..=1600).contains(&image.height()), "{}", image.height());
+    let svg = std::fs::read_to_string(tmp.join("index.svg")).unwrap();
+    assert!(
+        svg.contains(">province outlines</text>"),
+        "group outlines by default"
+    );
+    assert!(svg.contains("Data: "), "a source line");
     let html = std::fs::read_to_string(tmp.join("index.html")).unwrap();
     assert!(html.contains(r#""indicators":["index score","mean","p90","valid_frac"]"#));
     assert!(html.contains(r#""groupField":"province""#));

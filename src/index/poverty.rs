@@ -14,6 +14,7 @@
 
 use std::collections::HashSet;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::{
@@ -691,6 +692,67 @@ pub fn index_table_csv(
         out.push('\n');
     }
     out.into_bytes()
+}
+
+/// The index table of [`index_table_csv`] as an Arrow record batch (for
+/// `--output PATH.parquet`): the id (text), `score` and `composite`
+/// Float64, `rank` and `class` Int64, each `<indicator>_norm` Float64;
+/// missing values null.
+///
+/// ```
+/// use terralux::index::{IndexSpec, composite_index};
+/// use terralux::index::poverty::index_record_batch;
+/// let index = composite_index(&[vec![Some(2.0)], vec![Some(1.0)], vec![None]], &IndexSpec::equal_min_max(1)).unwrap();
+/// let ids = ["a", "b", "c"].map(String::from);
+/// let batch = index_record_batch("code", &ids, &["lights".into()], &index).unwrap();
+/// assert_eq!(batch.num_rows(), 3);
+/// assert_eq!(batch.schema().field(2).name(), "rank");
+/// assert_eq!(batch.column(1).null_count(), 1); // c has no score
+/// ```
+pub fn index_record_batch(
+    id_column: &str,
+    ids: &[String],
+    indicators: &[String],
+    index: &CompositeIndex,
+) -> crate::Result<arrow_array::RecordBatch> {
+    use arrow_array::{ArrayRef, Float64Array, Int64Array, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
+    let whole = |v: &[Option<usize>]| -> ArrayRef {
+        Arc::new(Int64Array::from(
+            v.iter()
+                .map(|v| v.and_then(|v| i64::try_from(v).ok()))
+                .collect::<Vec<_>>(),
+        ))
+    };
+    let mut fields = vec![
+        Field::new(id_column, DataType::Utf8, false),
+        Field::new("score", DataType::Float64, true),
+        Field::new("rank", DataType::Int64, true),
+        Field::new("class", DataType::Int64, true),
+        Field::new("composite", DataType::Float64, true),
+    ];
+    let mut columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(ids.to_vec())),
+        Arc::new(Float64Array::from(index.scores.clone())),
+        whole(&index.ranks),
+        whole(&index.classes),
+        Arc::new(Float64Array::from(index.composite.clone())),
+    ];
+    for (i, name) in indicators.iter().enumerate() {
+        fields.push(Field::new(format!("{name}_norm"), DataType::Float64, true));
+        let values: Vec<Option<f64>> = index
+            .normalised
+            .iter()
+            .map(|row| row.get(i).copied().flatten())
+            .collect();
+        columns.push(Arc::new(Float64Array::from(values)));
+    }
+    arrow_array::RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| {
+        Error::Mismatch {
+            context: "index table".into(),
+            reason: e.to_string(),
+        }
+    })
 }
 
 /// A roll-up's index as recorded in provenance.

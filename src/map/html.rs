@@ -1,13 +1,17 @@
 //! A self-contained interactive HTML map: every zone drawn as an SVG path,
 //! coloured by an indicator chosen from a list, with a zone's values on
 //! hover or click, pan (drag) and zoom (wheel or buttons), and a list of
-//! groups (provinces) to zoom to. Data, style and code are inline: the file
-//! works offline, from disk, with no CDN.
+//! groups (provinces) to zoom to, drawn as outlines over the zones, a
+//! search box to find a zone by id or name, the number of zones in each
+//! legend class, and a source line. Data, style and code are inline: the
+//! file works offline, from disk, with no CDN. The page's data is built
+//! with serde (`serde_json`).
 //!
 //! Geometry is projected to the page once (longitudes shrunk by the cosine
-//! of the middle latitude, as in [`Choropleth`](super::Choropleth)) and
-//! simplified (Douglas-Peucker, a fifth of a page unit on a 1000-unit-wide
-//! page), so a few thousand counties stay responsive.
+//! of the middle latitude, as in [`Choropleth`](super::Choropleth)), rounded
+//! to a tenth of a page unit and simplified (a fifth of a unit on a
+//! 1000-unit-wide page) without breaking shared borders, so a few
+//! thousand counties stay responsive and small.
 //!
 //! ```
 //! use geo_types::{polygon, MultiPolygon};
@@ -30,17 +34,18 @@
 
 use std::path::Path;
 
-use geo::Simplify;
-use geo_types::{Coord, LineString};
+use geo::BoundingRect;
+use serde::Serialize;
 
-use super::{Choropleth, escape, hex, short_number, world_to_page, xml_chars};
+use super::choropleth::check_field;
+use super::geometry::page_geometry;
+use super::{Choropleth, VERSION, escape, hex, short_number, world_to_page, xml_chars};
 use crate::error::{Error, Result};
-use crate::write::json::{write_number, write_string};
 use crate::zones::ZoneSet;
 
 /// Page units across the map's width.
 const PAGE_WIDTH: f64 = 1000.0;
-/// Douglas-Peucker tolerance, in page units.
+/// Simplification tolerance, in page units.
 const SIMPLIFY_TOLERANCE: f64 = 0.2;
 
 /// An interactive map of several indicators over the same zones.
@@ -51,7 +56,42 @@ pub struct InteractiveMap<'a> {
     indicators: Vec<(String, Vec<Option<f64>>)>,
     group_field: Option<String>,
     label_field: Option<String>,
+    source: Option<String>,
     classes: usize,
+}
+
+/// The page's data, as the script reads it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PageData {
+    width: f64,
+    height: f64,
+    title: String,
+    group_field: Option<String>,
+    source: String,
+    indicators: Vec<String>,
+    /// Per indicator: its legend entries, colour and label.
+    legends: Vec<Vec<(String, String)>>,
+    /// Per indicator: the zones in each legend entry.
+    counts: Vec<Vec<usize>>,
+    zones: Vec<ZoneData>,
+    groups: Vec<String>,
+    /// The group outlines, as SVG path data.
+    outline: String,
+}
+
+#[derive(Serialize)]
+struct ZoneData {
+    id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<usize>,
+    values: Vec<Option<f64>>,
+    /// Per indicator, the zone's legend entry (no data: the last one).
+    classes: Vec<usize>,
+    text: Vec<String>,
+    d: String,
 }
 
 impl<'a> InteractiveMap<'a> {
@@ -63,6 +103,7 @@ impl<'a> InteractiveMap<'a> {
             indicators: Vec::new(),
             group_field: None,
             label_field: None,
+            source: None,
             classes: 5,
         }
     }
@@ -87,15 +128,22 @@ impl<'a> InteractiveMap<'a> {
         Ok(self)
     }
 
-    /// List the distinct values of attribute `field` (e.g. `province`) to zoom to.
+    /// List the distinct values of attribute `field` (e.g. `province`) to
+    /// zoom to, and outline them.
     pub fn group_by(mut self, field: &str) -> Self {
         self.group_field = Some(field.to_string());
         self
     }
 
-    /// Show attribute `field` (e.g. `name`) beside each zone's id.
+    /// Show attribute `field` (e.g. `name`) beside each zone's id, and find it by search.
     pub fn label_field(mut self, field: &str) -> Self {
         self.label_field = Some(field.to_string());
+        self
+    }
+
+    /// The source line at the bottom (inputs, date); the terralux version is added.
+    pub fn source(mut self, source: &str) -> Self {
+        self.source = Some(source.to_string()).filter(|s| !s.is_empty());
         self
     }
 
@@ -114,29 +162,46 @@ impl<'a> InteractiveMap<'a> {
         if self.indicators.is_empty() {
             return Err(fail("no indicator to show".into()));
         }
-        let bounds = self
+        let all = self
             .zones
             .bounds()
             .ok_or_else(|| fail("no zone has a geometry to draw".into()))?;
         for field in self.group_field.iter().chain(&self.label_field) {
-            if !self.zones.field_names().iter().any(|f| f == field) {
-                return Err(Error::FieldNotFound {
-                    source_name: self.zones.source_name().to_string(),
-                    layer: self.zones.layer().to_string(),
-                    field: field.clone(),
-                    available: self.zones.field_names().join(", "),
-                });
-            }
+            check_field(self.zones, field)?;
         }
-        let (project, height) = world_to_page(bounds, self.zones.crs(), PAGE_WIDTH);
-        let data = self.data_json(&project, height)?;
+        // Fitted to the zones with a value in some indicator (else all).
+        let bounds = self
+            .zones
+            .iter()
+            .enumerate()
+            .filter(|(z, _)| self.indicators.iter().any(|(_, v)| v[*z].is_some()))
+            .filter_map(|(_, zone)| zone.geometry.bounding_rect())
+            .reduce(|a, b| {
+                geo_types::Rect::new(
+                    geo_types::Coord {
+                        x: a.min().x.min(b.min().x),
+                        y: a.min().y.min(b.min().y),
+                    },
+                    geo_types::Coord {
+                        x: a.max().x.max(b.max().x),
+                        y: a.max().y.max(b.max().y),
+                    },
+                )
+            })
+            .unwrap_or(all);
+        let (projection, height) = world_to_page(bounds, self.zones.crs(), PAGE_WIDTH);
+        let data = self.data(&|x, y| projection.apply(x, y), height)?;
+        let json = serde_json::to_string(&data).map_err(|e| fail(format!("page data: {e}")))?;
+        // "</script>" or "<!--" inside a string would upset the HTML parser:
+        // no "<" at all (it only occurs inside JSON strings).
+        let json = json.replace('<', "\\u003c");
         // Fill the title into the page around the data, never into the data.
         let title = escape(&self.title);
         let (before, after) = PAGE
             .split_once("{{DATA}}")
-            .expect("the page has a data slot");
+            .ok_or_else(|| fail("the page template has no data slot".into()))?;
         Ok(format!(
-            "{}{data}{}",
+            "{}{json}{}",
             before.replace("{{TITLE}}", &title),
             after.replace("{{TITLE}}", &title)
         ))
@@ -149,27 +214,33 @@ impl<'a> InteractiveMap<'a> {
     }
 
     /// The page's data: zones (simplified paths, id, label, group, values),
-    /// indicators, groups and palettes, as compact JSON safe inside `<script>`.
-    fn data_json(&self, project: &dyn Fn(f64, f64) -> (f64, f64), height: f64) -> Result<String> {
+    /// indicators, legends with counts, groups and their outlines.
+    fn data(
+        &self,
+        project: &(dyn Fn(f64, f64) -> (f64, f64) + Sync),
+        height: f64,
+    ) -> Result<PageData> {
+        let text = |t: &str| xml_chars(t).into_owned();
         let mut groups: Vec<String> = Vec::new();
-        let mut out = String::from("{\"width\":");
-        write_number(&mut out, PAGE_WIDTH);
-        out.push_str(",\"height\":");
-        write_number(&mut out, (height * 10.0).round() / 10.0);
-        out.push_str(",\"title\":");
-        write_text(&mut out, &self.title);
-        out.push_str(",\"groupField\":");
-        match &self.group_field {
-            Some(f) => write_text(&mut out, f),
-            None => out.push_str("null"),
-        }
-        out.push_str(",\"indicators\":[");
-        for (i, (name, _)) in self.indicators.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            write_text(&mut out, name);
-        }
+        let zone_groups: Option<Vec<usize>> = self.group_field.as_ref().map(|field| {
+            self.zones
+                .iter()
+                .map(|zone| {
+                    let group = zone
+                        .attributes
+                        .get(field)
+                        .map(|v| text(&v.to_string()))
+                        .unwrap_or_default();
+                    match groups.iter().position(|g| *g == group) {
+                        Some(i) => i,
+                        None => {
+                            groups.push(group);
+                            groups.len() - 1
+                        }
+                    }
+                })
+                .collect()
+        });
         // Classes and legends come from the static map's rules, one per indicator.
         let maps: Vec<Choropleth<'_>> = self
             .indicators
@@ -179,145 +250,68 @@ impl<'a> InteractiveMap<'a> {
             })
             .collect::<Result<_>>()?;
         let legend_indices: Vec<Vec<usize>> = maps.iter().map(Choropleth::legend_indices).collect();
-        out.push_str("],\"legends\":[");
-        for (i, map) in maps.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push('[');
-            for (j, (colour, label)) in map.legend().iter().enumerate() {
-                if j > 0 {
-                    out.push(',');
-                }
-                out.push('[');
-                write_text(&mut out, &hex(*colour));
-                out.push(',');
-                write_text(&mut out, label);
-                out.push(']');
-            }
-            out.push(']');
-        }
-        out.push_str("],\"zones\":[");
-        for (z, zone) in self.zones.iter().enumerate() {
-            if z > 0 {
-                out.push_str(",\n");
-            }
-            out.push_str("{\"id\":");
-            write_text(&mut out, &zone.id.to_string());
-            if let Some(field) = &self.label_field {
-                out.push_str(",\"label\":");
-                let label = zone.attributes.get(field).map(|v| v.to_string());
-                write_text(&mut out, label.as_deref().unwrap_or(""));
-            }
-            if let Some(field) = &self.group_field {
-                let group = zone
-                    .attributes
-                    .get(field)
-                    .map(|v| v.to_string())
-                    .unwrap_or_default();
-                let index = match groups.iter().position(|g| *g == group) {
-                    Some(i) => i,
-                    None => {
-                        groups.push(group);
-                        groups.len() - 1
-                    }
-                };
-                out.push_str(&format!(",\"group\":{index}"));
-            }
-            out.push_str(",\"values\":[");
-            for (i, (_, values)) in self.indicators.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                match values[z] {
-                    Some(v) => write_number(&mut out, v),
-                    None => out.push_str("null"),
-                }
-            }
-            out.push_str("],\"classes\":[");
-            for (i, indices) in legend_indices.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                // Zones without data point at the legend's last entry, "no data".
-                let class = indices[z];
-                out.push_str(&class.to_string());
-            }
-            out.push_str("],\"text\":[");
-            for (i, (_, values)) in self.indicators.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_text(&mut out, &values[z].map_or("no data".into(), short_number));
-            }
-            out.push_str("],\"d\":");
-            write_text(&mut out, &zone_path(&zone.geometry, project));
-            out.push('}');
-        }
-        out.push_str("],\"groups\":[");
-        for (i, g) in groups.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            write_text(&mut out, g);
-        }
-        out.push_str("]}");
-        // "</script>" or "<!--" inside a string would upset the HTML parser:
-        // no "<" at all (it only occurs inside JSON strings).
-        Ok(out.replace('<', "\\u003c"))
-    }
-}
-
-/// Write `text` as a JSON string, without the characters XML 1.0 does not
-/// allow (they would make the page's text and the SVG drawn from it invalid).
-fn write_text(out: &mut String, text: &str) {
-    write_string(out, &xml_chars(text));
-}
-
-/// The SVG path of a zone on the page, rings simplified (a ring that would
-/// collapse keeps its original vertices), coordinates to a tenth of a unit.
-fn zone_path(
-    geometry: &geo_types::MultiPolygon<f64>,
-    project: &dyn Fn(f64, f64) -> (f64, f64),
-) -> String {
-    let mut d = String::new();
-    for polygon in &geometry.0 {
-        for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
-            let page: LineString<f64> = ring
-                .coords()
-                .map(|c| {
-                    let (x, y) = project(c.x, c.y);
-                    Coord { x, y }
+        let geometry = page_geometry(
+            self.zones,
+            project,
+            SIMPLIFY_TOLERANCE,
+            1,
+            zone_groups.as_deref(),
+        );
+        let zones = self
+            .zones
+            .iter()
+            .enumerate()
+            .map(|(z, zone)| ZoneData {
+                id: text(&zone.id.to_string()),
+                label: self.label_field.as_ref().map(|field| {
+                    text(
+                        &zone
+                            .attributes
+                            .get(field)
+                            .map(|v| v.to_string())
+                            .unwrap_or_default(),
+                    )
+                }),
+                group: zone_groups.as_ref().map(|g| g[z]),
+                values: self.indicators.iter().map(|(_, v)| v[z]).collect(),
+                classes: legend_indices.iter().map(|indices| indices[z]).collect(),
+                text: self
+                    .indicators
+                    .iter()
+                    .map(|(_, v)| v[z].map_or("no data".into(), short_number))
+                    .collect(),
+                d: geometry.zone_path(z),
+            })
+            .collect();
+        Ok(PageData {
+            width: PAGE_WIDTH,
+            height: (height * 10.0).round() / 10.0,
+            title: text(&self.title),
+            group_field: self.group_field.as_deref().map(text),
+            source: text(&match &self.source {
+                Some(source) => format!("{source} · terralux {VERSION}"),
+                None => format!("Made with terralux {VERSION}"),
+            }),
+            indicators: self.indicators.iter().map(|(n, _)| text(n)).collect(),
+            legends: maps
+                .iter()
+                .map(|m| {
+                    m.legend()
+                        .into_iter()
+                        .map(|(c, l)| (hex(c), text(&l)))
+                        .collect()
                 })
-                .collect();
-            let simplified = page.simplify(SIMPLIFY_TOLERANCE);
-            let ring = if simplified.0.len() >= 4 {
-                simplified
+                .collect(),
+            counts: maps.iter().map(Choropleth::legend_counts).collect(),
+            zones,
+            groups,
+            outline: if self.group_field.is_some() {
+                geometry.outline_path()
             } else {
-                page
-            };
-            let mut previous = None;
-            for c in ring.coords() {
-                let point = ((c.x * 10.0).round() / 10.0, (c.y * 10.0).round() / 10.0);
-                if previous == Some(point) {
-                    continue;
-                }
-                d.push(if previous.is_none() { 'M' } else { 'L' });
-                let mut number = String::new();
-                write_number(&mut number, point.0);
-                d.push_str(&number);
-                d.push(' ');
-                number.clear();
-                write_number(&mut number, point.1);
-                d.push_str(&number);
-                previous = Some(point);
-            }
-            if previous.is_some() {
-                d.push('Z');
-            }
-        }
+                String::new()
+            },
+        })
     }
-    d
 }
 
 /// The page: `{{TITLE}}` and `{{DATA}}` are filled in.

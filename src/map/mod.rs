@@ -1,5 +1,14 @@
-//! Static choropleth maps of a per-zone value: SVG and PNG, with a title,
-//! a legend of quantile classes, and a colour for zones without data.
+//! Static choropleth maps of a per-zone value: one SVG document, and the
+//! PNG rendered from it by resvg (anti-aliased, text through real fonts).
+//!
+//! The map fits the zones that have a value (a zone far away does not
+//! shrink the map into a corner; the legend names the zones left outside
+//! the frame), keeps the shapes' look (longitudes scaled by the cosine of
+//! the middle latitude), and carries a title and subtitle, a legend of
+//! quantile classes with the number of zones in each and a no-data class,
+//! group (province) outlines over the zones, a scale bar in km, a north
+//! arrow and a source line. Geometry is rounded and simplified to the
+//! output's resolution without breaking shared borders.
 //!
 //! ```
 //! use geo_types::{polygon, MultiPolygon};
@@ -12,35 +21,38 @@
 //! };
 //! let zones = ZoneSet::new(vec![square(1, 0.0), square(2, 1.0), square(3, 2.0)], None);
 //! let map = Choropleth::new(&zones, &[Some(1.0), Some(5.0), None], "Night-light density")?
-//!     .classes(2);
+//!     .classes(2)
+//!     .subtitle("VIIRS 2023")
+//!     .source("Data: ntl.tif, counties.gpkg");
 //! assert_eq!(map.class_of_zone(0), Some(0));
 //! assert_eq!(map.class_of_zone(1), Some(1));
 //! assert_eq!(map.legend()[1].1, "5");
+//! assert_eq!(map.legend_counts(), [1, 1, 1]);
 //! assert_eq!(map.class_of_zone(2), None); // drawn in the missing-data colour
 //! let svg = map.to_svg();
 //! assert_eq!(svg.matches("<path").count(), 3);
-//! let png: Vec<u8> = map.to_png()?;
-//! assert_eq!(&png[1..4], b"PNG");
+//! assert!(svg.contains("Data: ntl.tif, counties.gpkg"));
+//! let png = map.render_png()?;
+//! assert_eq!(&png.png[1..4], b"PNG");
+//! assert!(png.unrendered.is_empty());
 //! # Ok::<(), terralux::Error>(())
 //! ```
 
-mod canvas;
+mod choropleth;
 mod files;
+mod geometry;
 mod html;
+mod render;
 mod svg;
-
-use std::path::Path;
 
 use geo_types::Rect;
 
 use crate::crs::Crs;
-use crate::error::{Error, Result};
-use crate::index::quantile_classes;
-use crate::zones::ZoneSet;
 
-pub use canvas::Canvas;
-pub use files::{MapOptions, map_files, map_paths};
+pub use choropleth::Choropleth;
+pub use files::{MapFiles, MapOptions, map_files, map_paths, source_line};
 pub use html::InteractiveMap;
+pub use render::{RenderedPng, render_svg};
 
 /// An sRGB colour.
 pub type Rgb = [u8; 3];
@@ -48,262 +60,65 @@ pub type Rgb = [u8; 3];
 /// The colour of zones without a value.
 pub const MISSING_COLOUR: Rgb = [204, 204, 204];
 
-/// Where things go on the image, in pixels.
+/// The colour of group (province) outlines.
+pub const OUTLINE_COLOUR: Rgb = [51, 51, 51];
+
+/// The terralux version named in every map's source line.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Where things go on the image, in CSS pixels (SVG units; the PNG has
+/// `dpi / 96` device pixels per unit).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Layout {
     /// Image width.
     pub width: u32,
     /// Image height.
     pub height: u32,
-    /// Height of the title band at the top.
+    /// Height of the title band at the top (title and subtitle).
     pub title_height: u32,
     /// Width of the legend panel on the right.
     pub legend_width: u32,
+    /// Height of the band at the bottom with the source line.
+    pub footer_height: u32,
     /// Side of a legend swatch.
     pub swatch: u32,
     /// Vertical distance between legend entries.
     pub legend_step: u32,
     /// Top of the first legend entry.
     pub legend_top: u32,
+    /// The map area: left, top, right, bottom. Zones are clipped to it.
+    pub map_area: [f64; 4],
 }
 
 impl Layout {
-    /// The layout of a `width` x `height` image.
-    pub fn new(width: u32, height: u32) -> Self {
-        Layout {
-            width,
-            height,
-            title_height: 48,
-            legend_width: 320,
-            swatch: 20,
-            legend_step: 28,
-            legend_top: 64,
-        }
-    }
-
     /// The top-left corner of legend entry `i` (its swatch).
     pub fn legend_entry(&self, i: usize) -> (u32, u32) {
         (
-            self.width - self.legend_width + 16,
+            self.width - self.legend_width + 8,
             self.legend_top + i as u32 * self.legend_step,
         )
     }
+}
 
-    /// The map area: left, top, right, bottom.
-    fn map_area(&self) -> (f64, f64, f64, f64) {
+/// World to image (y down): a uniform scale, longitudes shrunk by
+/// `x_scale`, the frame centred in its box.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Projection {
+    x0: f64,
+    y0: f64,
+    scale: f64,
+    x_scale: f64,
+    min_x: f64,
+    max_y: f64,
+}
+
+impl Projection {
+    fn apply(&self, x: f64, y: f64) -> (f64, f64) {
         (
-            10.0,
-            self.title_height as f64,
-            (self.width - self.legend_width) as f64 - 10.0,
-            self.height as f64 - 10.0,
+            self.x0 + (x - self.min_x) * self.x_scale * self.scale,
+            self.y0 + (self.max_y - y) * self.scale,
         )
     }
-}
-
-/// A choropleth of one value per zone.
-#[derive(Debug, Clone)]
-pub struct Choropleth<'a> {
-    zones: &'a ZoneSet,
-    values: Vec<Option<f64>>,
-    title: String,
-    classes: usize,
-    /// Each zone's class (0-based), `None` without a value.
-    zone_classes: Vec<Option<usize>>,
-    layout: Layout,
-}
-
-impl<'a> Choropleth<'a> {
-    /// A map of `values` (one per zone, in zone order; `None` or NaN for no
-    /// data) over `zones`, with 5 quantile classes on a 1000 x 800 image.
-    pub fn new(zones: &'a ZoneSet, values: &[Option<f64>], title: &str) -> Result<Self> {
-        if values.len() != zones.len() {
-            return Err(Error::Mismatch {
-                context: format!("map '{title}'"),
-                reason: format!("{} values for {} zones", values.len(), zones.len()),
-            });
-        }
-        if zones.bounds().is_none() {
-            return Err(Error::Mismatch {
-                context: format!("map '{title}'"),
-                reason: "no zone has a geometry to draw".into(),
-            });
-        }
-        let values: Vec<Option<f64>> = values.iter().map(|v| v.filter(|x| x.is_finite())).collect();
-        Ok(Choropleth {
-            zones,
-            zone_classes: zero_based(quantile_classes(&values, 5)),
-            values,
-            title: title.to_string(),
-            classes: 5,
-            layout: Layout::new(1000, 800),
-        })
-    }
-
-    /// Use `classes` quantile classes (at least 1).
-    pub fn classes(mut self, classes: usize) -> Self {
-        self.classes = classes.max(1);
-        self.zone_classes = zero_based(quantile_classes(&self.values, self.classes));
-        self
-    }
-
-    /// Draw on a `width` x `height` image (at least 480 x 320).
-    pub fn size(mut self, width: u32, height: u32) -> Self {
-        self.layout = Layout::new(width.max(480), height.max(320));
-        self
-    }
-
-    /// The image layout (legend positions, for checks and overlays).
-    pub fn layout(&self) -> Layout {
-        self.layout
-    }
-
-    /// The class (0 = lowest) of zone `zone`, `None` without a value: the
-    /// quantile classes of [`crate::index::quantile_classes`], the same rule
-    /// as an index's `class` column.
-    pub fn class_of_zone(&self, zone: usize) -> Option<usize> {
-        self.zone_classes.get(zone).copied().flatten()
-    }
-
-    /// The colours of the classes asked for, light to dark.
-    pub fn palette(&self) -> Vec<Rgb> {
-        palette(self.classes)
-    }
-
-    /// The fill colour of zone `zone`.
-    pub fn colour_of_zone(&self, zone: usize) -> Rgb {
-        match self.class_of_zone(zone) {
-            Some(class) => self.palette()[class],
-            None => MISSING_COLOUR,
-        }
-    }
-
-    /// The classes that hold a zone, lowest first, each with the smallest
-    /// and largest value in it (ties keep equal values in one class, so a
-    /// class may be empty).
-    pub fn class_ranges(&self) -> Vec<(usize, f64, f64)> {
-        let mut ranges: Vec<Option<(f64, f64)>> = vec![None; self.classes];
-        for (class, value) in self.zone_classes.iter().zip(&self.values) {
-            if let (Some(c), Some(v)) = (class, value) {
-                let range = ranges[*c].get_or_insert((*v, *v));
-                *range = (range.0.min(*v), range.1.max(*v));
-            }
-        }
-        ranges
-            .into_iter()
-            .enumerate()
-            .filter_map(|(c, r)| r.map(|(lo, hi)| (c, lo, hi)))
-            .collect()
-    }
-
-    /// The legend's entries: colour and value range of each class that holds
-    /// a zone, then the missing-data entry when some zone has no value.
-    pub fn legend(&self) -> Vec<(Rgb, String)> {
-        let colours = self.palette();
-        let mut entries: Vec<(Rgb, String)> = self
-            .class_ranges()
-            .into_iter()
-            .map(|(c, lo, hi)| {
-                let label = if lo == hi {
-                    short_number(lo)
-                } else {
-                    format!("{} to {}", short_number(lo), short_number(hi))
-                };
-                (colours[c], label)
-            })
-            .collect();
-        if self.values.iter().any(Option::is_none) {
-            entries.push((MISSING_COLOUR, "no data".to_string()));
-        }
-        entries
-    }
-
-    /// For each zone, the position of its entry in [`legend`](Self::legend).
-    pub fn legend_indices(&self) -> Vec<usize> {
-        let ranges = self.class_ranges();
-        let mut position = vec![0; self.classes];
-        for (i, range) in ranges.iter().enumerate() {
-            position[range.0] = i;
-        }
-        self.zone_classes
-            .iter()
-            .map(|class| class.map_or(ranges.len(), |c| position[c]))
-            .collect()
-    }
-
-    /// The title.
-    pub fn title(&self) -> &str {
-        &self.title
-    }
-
-    /// Zone `zone`'s rings in image pixels (y down), polygon by polygon.
-    pub fn zone_pixels(&self, zone: usize) -> Vec<Vec<Vec<(f64, f64)>>> {
-        let project = self.projection();
-        self.zones.zones()[zone]
-            .geometry
-            .0
-            .iter()
-            .map(|polygon| {
-                std::iter::once(polygon.exterior())
-                    .chain(polygon.interiors())
-                    .map(|ring| ring.coords().map(|c| project(c.x, c.y)).collect())
-                    .collect()
-            })
-            .collect()
-    }
-
-    /// Where the world point (`x`, `y`) (in the zones' CRS) falls on the image, in pixels.
-    pub fn to_pixel(&self, x: f64, y: f64) -> (f64, f64) {
-        self.projection()(x, y)
-    }
-
-    /// The number of zones drawn.
-    pub fn zone_count(&self) -> usize {
-        self.zones.len()
-    }
-
-    /// A label for zone `zone`: its id and value.
-    pub fn zone_label(&self, zone: usize) -> String {
-        let value = self.values[zone].map_or("no data".to_string(), short_number);
-        format!("{}: {value}", self.zones.zones()[zone].id)
-    }
-
-    /// World to pixel, fitted into the map area, centred.
-    fn projection(&self) -> impl Fn(f64, f64) -> (f64, f64) + use<> {
-        let bounds = self.zones.bounds().expect("checked in new");
-        let (left, top, right, bottom) = self.layout.map_area();
-        fit(bounds, self.zones.crs(), (left, top, right, bottom))
-    }
-
-    /// The map as an SVG document.
-    pub fn to_svg(&self) -> String {
-        svg::render(self)
-    }
-
-    /// The map as a PNG image (RGB, 8 bits).
-    pub fn to_png(&self) -> Result<Vec<u8>> {
-        let mut canvas = Canvas::new(self.layout.width, self.layout.height, [255, 255, 255]);
-        canvas.draw_map(self);
-        canvas.to_png().map_err(|e| Error::Mismatch {
-            context: format!("map '{}'", self.title),
-            reason: format!("PNG encoding failed: {e}"),
-        })
-    }
-
-    /// Write the SVG to `path`, atomically.
-    pub fn write_svg(&self, path: &Path) -> Result<()> {
-        let svg = self.to_svg();
-        crate::write::write_atomically(path, |w| w.write_all(svg.as_bytes()))
-    }
-
-    /// Write the PNG to `path`, atomically.
-    pub fn write_png(&self, path: &Path) -> Result<()> {
-        let png = self.to_png()?;
-        crate::write::write_atomically(path, |w| w.write_all(&png))
-    }
-}
-
-fn zero_based(classes: Vec<Option<usize>>) -> Vec<Option<usize>> {
-    classes.into_iter().map(|c| c.map(|c| c - 1)).collect()
 }
 
 /// The factor applied to x: the cosine of the middle latitude for
@@ -327,23 +142,23 @@ fn fit(
     bounds: Rect<f64>,
     crs: Option<&Crs>,
     (left, top, right, bottom): (f64, f64, f64, f64),
-) -> impl Fn(f64, f64) -> (f64, f64) + use<> {
+) -> Projection {
     let x_scale = x_scale(bounds, crs);
     let width = (bounds.width() * x_scale).max(1e-12);
     let height = bounds.height().max(1e-12);
     let scale = ((right - left) / width).min((bottom - top) / height);
-    let x0 = left + ((right - left) - width * scale) / 2.0;
-    let y0 = top + ((bottom - top) - height * scale) / 2.0;
-    let (min_x, max_y) = (bounds.min().x, bounds.max().y);
-    move |x, y| (x0 + (x - min_x) * x_scale * scale, y0 + (max_y - y) * scale)
+    Projection {
+        x0: left + ((right - left) - width * scale) / 2.0,
+        y0: top + ((bottom - top) - height * scale) / 2.0,
+        scale,
+        x_scale,
+        min_x: bounds.min().x,
+        max_y: bounds.max().y,
+    }
 }
 
 /// World to a page `width` units wide: the projection and the page's height.
-fn world_to_page(
-    bounds: Rect<f64>,
-    crs: Option<&Crs>,
-    width: f64,
-) -> (impl Fn(f64, f64) -> (f64, f64) + use<>, f64) {
+fn world_to_page(bounds: Rect<f64>, crs: Option<&Crs>, width: f64) -> (Projection, f64) {
     let aspect = bounds.height().max(1e-12) / (bounds.width() * x_scale(bounds, crs)).max(1e-12);
     let height = (width * aspect).clamp(width / 20.0, width * 20.0);
     (fit(bounds, crs, (0.0, 0.0, width, height)), height)

@@ -11,13 +11,13 @@ use std::time::SystemTime;
 
 use crate::index::poverty::{
     IndexSettings, Indicators, PoorListFigures, PovertyError, PovertyProvenance, ReferenceFigures,
-    RollUpRecord, Validation, raster_stats, rows_of,
+    RollUpRecord, Validation, index_record_batch, raster_stats, rows_of,
 };
 use crate::index::{CompositeIndex, composite_index, index_table_csv};
 use crate::map::{MapOptions, map_files};
 use crate::raster::{GdalRaster, RasterOptions};
 use crate::table::{Table, TableOptions};
-use crate::write::{InputFile, OutputFile, OutputSet};
+use crate::write::{Format, InputFile, OutputFile, OutputSet};
 use crate::zones::{ZoneOptions, ZoneSet};
 
 /// Where the indicators of a run come from.
@@ -72,7 +72,8 @@ pub struct PovertyIndexRequest {
     pub group_field: Option<String>,
     /// The zones' field shown beside each id (default `name` when present).
     pub label_field: Option<String>,
-    /// The index table (`.csv`); maps, roll-ups and provenance go beside it.
+    /// The index table (`.csv`, or `.parquet`); maps, roll-ups (CSV) and
+    /// provenance go beside it.
     pub output: PathBuf,
 }
 
@@ -109,6 +110,31 @@ pub struct PovertyIndexRun {
 /// provenance file beside each table): all of them, or none.
 pub fn run_poverty_index(
     request: &PovertyIndexRequest,
+    on_event: &mut dyn FnMut(PovertyEvent<'_>),
+) -> Result<PovertyIndexRun, PovertyError> {
+    run_poverty_index_with_maps(request, &MapOptions::default(), on_event)
+}
+
+/// [`run_poverty_index`] with the maps drawn as `maps` says (title,
+/// subtitle, source line, width, dpi). The request's `group_field` and
+/// `label_field`, when given, take precedence over those of `maps`, and
+/// the index's classes are the request's; without a source line in
+/// `maps`, the maps name the inputs, the data's date and the day of the
+/// run ([`source_line`](crate::map::source_line)). Text the PNG could not
+/// draw (no font for it) is told as a [`PovertyEvent::Warning`].
+///
+/// ```no_run
+/// # fn run(request: &terralux::workflow::poverty::PovertyIndexRequest) -> Result<(), terralux::index::poverty::PovertyError> {
+/// use terralux::map::MapOptions;
+/// use terralux::workflow::poverty::run_poverty_index_with_maps;
+/// let maps = MapOptions { title: Some("贫困指数 Poverty index".into()), width: 1600, dpi: 300, ..MapOptions::default() };
+/// run_poverty_index_with_maps(request, &maps, &mut |event| eprintln!("{event:?}"))?;
+/// # Ok(())
+/// # }
+/// ```
+pub fn run_poverty_index_with_maps(
+    request: &PovertyIndexRequest,
+    map_options: &MapOptions,
     on_event: &mut dyn FnMut(PovertyEvent<'_>),
 ) -> Result<PovertyIndexRun, PovertyError> {
     let started = SystemTime::now();
@@ -234,10 +260,38 @@ pub fn run_poverty_index(
         &gathered.columns,
         &MapOptions {
             classes: spec.classes,
-            group_field: request.group_field.clone(),
-            label_field: request.label_field.clone(),
+            group_field: request
+                .group_field
+                .clone()
+                .or(map_options.group_field.clone()),
+            label_field: request
+                .label_field
+                .clone()
+                .or(map_options.label_field.clone()),
+            subtitle: map_options.subtitle.clone().or_else(|| {
+                Some(match &date {
+                    Some(date) => format!("{} · {date}", gathered.names.join(", ")),
+                    None => gathered.names.join(", "),
+                })
+            }),
+            source: map_options.source.clone().or_else(|| {
+                let source = match &request.source {
+                    IndicatorSource::Table { path, .. } | IndicatorSource::Raster { path, .. } => {
+                        path.as_str()
+                    }
+                };
+                Some(crate::map::source_line(
+                    &[source, &request.zones],
+                    date.as_deref(),
+                    started,
+                ))
+            }),
+            ..map_options.clone()
         },
     )?;
+    for warning in &maps.warnings {
+        on_event(PovertyEvent::Warning(warning));
+    }
     let mut roll_up_records = Vec::new();
     for ((level, level_index), path) in gathered.levels.iter().zip(&levels).zip(&table_paths[1..]) {
         tables.push(index_table_csv(
@@ -253,13 +307,25 @@ pub fn run_poverty_index(
             weights: level_index.weights.clone(),
         });
     }
-    // Tables and maps staged (complete and checked) before the provenance that names them.
-    for (path, bytes) in table_paths
+    // Tables and maps staged (complete and checked) before the provenance that names them;
+    // the index table as Parquet when its name says so (roll-ups stay CSV).
+    let parquet = (Format::from_path(&request.output) == Some(Format::Parquet))
+        .then(|| index_record_batch(id_column, &zone_ids, &gathered.names, &index))
+        .transpose()?;
+    for (i, (path, bytes)) in table_paths
         .iter()
         .zip(&tables)
-        .chain(maps.iter().map(|(p, b)| (p, b)))
+        .chain(maps.files.iter().map(|(p, b)| (p, b)))
+        .enumerate()
     {
-        outputs.write_bytes(path, bytes)?;
+        match &parquet {
+            Some(batch) if i == 0 => outputs.write_with_path(
+                path,
+                |file| crate::write::parquet::write_parquet_file(batch, file),
+                |file| crate::write::parquet::check_parquet(file, batch),
+            )?,
+            _ => outputs.write_bytes(path, bytes)?,
+        }
     }
     let mut provenance = PovertyProvenance::new(&request.program, &spec, started);
     provenance.command_line = request.command_line.clone();
