@@ -172,7 +172,20 @@ impl Pipeline<'_, '_, '_> {
             }
             state.next += 1;
             if let Some(report) = self.progress {
-                report(state.next, self.active_chunks.len());
+                // A report that panics (a caller's way to stop the run, as the
+                // Python package does on Ctrl-C) fails the run: the workers
+                // see the error and stop, instead of waiting on a poisoned lock.
+                let total = self.active_chunks.len();
+                let next = state.next;
+                if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| report(next, total)))
+                    .is_err()
+                {
+                    state.error.get_or_insert(Error::Threads {
+                        threads: rayon::current_num_threads(),
+                        reason: "the progress callback panicked; the run was stopped".to_string(),
+                    });
+                    break;
+                }
             }
         }
         done

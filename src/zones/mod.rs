@@ -17,7 +17,7 @@ mod reproject;
 
 pub use fingerprint::Fingerprint;
 #[cfg(feature = "gdal")]
-pub use ogr::{BadGeometry, ZoneOptions};
+pub use ogr::{BadGeometry, ZoneOptions, multipolygon_from_wkb};
 pub use prepare::{PrepareOptions, PrepareStep, PreparedZones};
 
 use fingerprint::FingerprintCache;

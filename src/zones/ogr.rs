@@ -363,6 +363,30 @@ fn time_zone(flag: i32) -> String {
     }
 }
 
+/// A zone's polygons from WKB (ISO or extended, 2D or 3D: heights are
+/// dropped), by the rules [`ZoneSet::read`] applies to each feature: a
+/// polygon, multipolygon or collection of them; otherwise, or for
+/// non-finite coordinates or bytes that are not WKB, `Err` says why, as
+/// the end of a sentence about the feature ("is a Point, not a polygon or
+/// multipolygon"). Empty polygons are left out, so an empty result means
+/// an empty geometry. For zones handed over in memory (the Python package
+/// gets them from shapely as WKB).
+///
+/// ```
+/// use terralux::zones::multipolygon_from_wkb;
+/// let square = gdal::vector::Geometry::from_wkt("POLYGON ((0 0, 2 0, 2 1, 0 1, 0 0))").unwrap();
+/// let zone = multipolygon_from_wkb(&square.wkb().unwrap()).unwrap();
+/// assert_eq!(zone.0.len(), 1);
+/// let point = gdal::vector::Geometry::from_wkt("POINT (1 2)").unwrap();
+/// assert_eq!(multipolygon_from_wkb(&point.wkb().unwrap()).unwrap_err(),
+///            "is a Point, not a polygon or multipolygon");
+/// assert!(multipolygon_from_wkb(b"not wkb").unwrap_err().starts_with("is not WKB"));
+/// ```
+pub fn multipolygon_from_wkb(wkb: &[u8]) -> Result<MultiPolygon<f64>, String> {
+    let geometry = quietly(|| Geometry::from_wkb(wkb)).map_err(|e| format!("is not WKB ({e})"))?;
+    to_multipolygon(&geometry)
+}
+
 /// Convert an OGR geometry to a 2D multipolygon, or say why it cannot be one.
 fn to_multipolygon(geometry: &Geometry) -> Result<MultiPolygon<f64>, String> {
     let mut polygons = Vec::new();
