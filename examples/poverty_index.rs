@@ -73,13 +73,13 @@ struct Cli {
     date: Option<String>,
     /// The table's field delimiter: ',', ';' or 'tab' (default: the one
     /// the header line uses most).
-    #[arg(long, value_name = "C", value_parser = args::parser(delimiter),
+    #[arg(long, value_name = "C", value_parser = args::delimiter(),
           help_heading = "INPUTS", verbatim_doc_comment)]
     delimiter: Option<char>,
     /// The table's text encoding, as a WHATWG label such as gbk, gb18030,
     /// big5 or windows-1252 (default: UTF-8, with or without a byte-order
     /// mark).
-    #[arg(long, value_name = "LABEL", value_parser = args::parser(encoding),
+    #[arg(long, value_name = "LABEL", value_parser = args::encoding(),
           help_heading = "INPUTS", verbatim_doc_comment)]
     encoding: Option<String>,
     /// Instead of --table: compute the indicators as statistics of this raster
@@ -102,13 +102,13 @@ struct Cli {
 
     /// Comma-separated columns to combine (default: every numeric column
     /// but the id and the date).
-    #[arg(long, value_name = "LIST", value_parser = args::text(), help_heading = "INDEX",
+    #[arg(long, value_name = "LIST", value_parser = args::list(), help_heading = "INDEX",
           verbatim_doc_comment)]
-    indicators: Option<String>,
+    indicators: Option<args::Names>,
     /// Indicators where higher is worse (poverty rate, distance...).
-    #[arg(long, value_name = "LIST", value_parser = args::text(), help_heading = "INDEX",
+    #[arg(long, value_name = "LIST", value_parser = args::list(), help_heading = "INDEX",
           verbatim_doc_comment)]
-    worse: Option<String>,
+    worse: Option<args::Names>,
     /// min-max (default), z-score or rank.
     #[arg(long, value_name = "M", value_enum, help_heading = "INDEX", verbatim_doc_comment)]
     normalisation: Option<NormalisationName>,
@@ -213,36 +213,9 @@ args::choice! {
     }
 }
 
-/// `--delimiter , | ; | tab`.
-fn delimiter(given: &str) -> Result<char, String> {
-    match given {
-        "," => Ok(','),
-        ";" => Ok(';'),
-        "tab" | "\t" => Ok('\t'),
-        other => Err(format!("takes ',', ';' or 'tab', not '{other}'")),
-    }
-}
-
-/// `--encoding LABEL`: a WHATWG encoding label.
-fn encoding(given: &str) -> Result<String, String> {
-    match encoding_rs::Encoding::for_label(given.trim().as_bytes()) {
-        Some(_) => Ok(given.to_string()),
-        None => Err(format!(
-            "takes a WHATWG encoding label such as utf-8, gbk, gb18030, big5, shift_jis or windows-1252, not '{given}'"
-        )),
-    }
-}
-
 fn main() -> ExitCode {
     cli::start(PROGRAM);
     cli::exit_with(PROGRAM, run())
-}
-
-fn list(raw: Option<&str>) -> Option<Vec<String>> {
-    raw.map(|r| {
-        let items = r.split(',').map(str::trim).filter(|s| !s.is_empty());
-        items.map(str::to_string).collect()
-    })
 }
 
 fn parse_request() -> Result<Option<(PovertyIndexRequest, MapOptions)>, Failure> {
@@ -258,7 +231,7 @@ fn parse_request() -> Result<Option<(PovertyIndexRequest, MapOptions)>, Failure>
         }
     };
     let settings = IndexSettings {
-        worse: list(args.worse.as_deref()).unwrap_or_default(),
+        worse: args.worse.unwrap_or_default(),
         normalisation,
         weights: args.weights.unwrap_or(IndexSettings::default().weights),
         aggregation: args.aggregation.into(),
@@ -343,7 +316,7 @@ fn parse_request() -> Result<Option<(PovertyIndexRequest, MapOptions)>, Failure>
         source,
         zones: cli::path_text("--zones", zones)?.to_string(),
         zone_options: args.zones.options(),
-        indicators: list(args.indicators.as_deref()),
+        indicators: args.indicators,
         settings,
         poor: poor.transpose()?.map(str::to_string),
         group_field: args.group_field,

@@ -251,6 +251,41 @@ pub fn threads() -> impl TypedValueParser<Value = usize> {
     })
 }
 
+/// The names of a comma-separated list (an alias, so that clap takes a
+/// `Names` field as one value, not as a repeated flag).
+pub type Names = Vec<String>;
+
+/// A comma-separated list (`mean,p90`): its items, trimmed, empty ones left out.
+pub fn list() -> impl TypedValueParser<Value = Names> {
+    parser(|raw| {
+        let items = raw.split(',').map(str::trim).filter(|s| !s.is_empty());
+        Ok(items.map(str::to_string).collect())
+    })
+}
+
+/// A table's field delimiter: `,`, `;` or `tab`.
+pub fn delimiter() -> impl TypedValueParser<Value = char> {
+    parser(|given| match given {
+        "," => Ok(','),
+        ";" => Ok(';'),
+        "tab" | "\t" => Ok('\t'),
+        other => Err(format!("takes ',', ';' or 'tab', not '{other}'")),
+    })
+}
+
+/// A text encoding, as a WHATWG label (`gbk`, `windows-1252`...).
+pub fn encoding() -> impl TypedValueParser<Value = String> {
+    parser(
+        |given| match encoding_rs::Encoding::for_label(given.trim().as_bytes()) {
+            Some(_) => Ok(given.to_string()),
+            None => Err(format!(
+                "takes a WHATWG encoding label such as utf-8, gbk, gb18030, big5, shift_jis or \
+             windows-1252, not '{given}'"
+            )),
+        },
+    )
+}
+
 /// `path` as the text a library call takes, or a one-line error naming
 /// `flag`. Input paths reach terralux's input checks (`OutputSet::input`)
 /// and GDAL as text (the `gdal` crate passes paths on lossily, so a name
