@@ -30,8 +30,8 @@ pub struct Choropleth<'a> {
     dpi: u32,
     frame: Option<Rect<f64>>,
     /// The bounds of the zones with a value, else of all zones (computed
-    /// once: the layout asks for them several times).
-    value_bounds: Rect<f64>,
+    /// once, when first asked: the layout asks for them several times).
+    value_bounds: std::sync::OnceLock<Rect<f64>>,
     group_field: Option<String>,
     pub(super) groups: Option<Vec<usize>>,
     label_field: Option<String>,
@@ -48,20 +48,13 @@ impl<'a> Choropleth<'a> {
                 reason: format!("{} values for {} zones", values.len(), zones.len()),
             });
         }
-        let Some(all_bounds) = zones.bounds() else {
+        if !zones.iter().any(|z| z.geometry.bounding_rect().is_some()) {
             return Err(Error::Mismatch {
                 context: format!("map '{title}'"),
                 reason: "no zone has a geometry to draw".into(),
             });
-        };
+        }
         let values: Vec<Option<f64>> = values.iter().map(|v| v.filter(|x| x.is_finite())).collect();
-        let value_bounds = zones
-            .iter()
-            .zip(&values)
-            .filter(|(_, v)| v.is_some())
-            .filter_map(|(z, _)| z.geometry.bounding_rect())
-            .reduce(union)
-            .unwrap_or(all_bounds);
         Ok(Choropleth {
             zones,
             zone_classes: zero_based(quantile_classes(&values, 5)),
@@ -75,7 +68,7 @@ impl<'a> Choropleth<'a> {
             height: None,
             dpi: 96,
             frame: None,
-            value_bounds,
+            value_bounds: std::sync::OnceLock::new(),
             group_field: None,
             groups: None,
             label_field: None,
@@ -193,7 +186,21 @@ impl<'a> Choropleth<'a> {
     /// The extent the map is fitted to, in the zones' CRS: the frame
     /// given, else the bounds of the zones with a value, else of all zones.
     pub fn frame_bounds(&self) -> Rect<f64> {
-        self.frame.unwrap_or(self.value_bounds)
+        if let Some(frame) = self.frame {
+            return frame;
+        }
+        *self.value_bounds.get_or_init(|| {
+            let with_values = self
+                .zones
+                .iter()
+                .zip(&self.values)
+                .filter(|(_, v)| v.is_some())
+                .filter_map(|(z, _)| z.geometry.bounding_rect())
+                .reduce(union);
+            with_values
+                .or_else(|| self.zones.bounds())
+                .unwrap_or_else(|| Rect::new(Coord { x: 0.0, y: 0.0 }, Coord { x: 1.0, y: 1.0 }))
+        })
     }
 
     /// The image layout (legend positions, map area, for checks and overlays).
