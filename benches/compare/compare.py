@@ -3,11 +3,15 @@
 Run through benches/compare/run.sh, which builds the tools and the workload.
 
 Usage: python compare.py --work DIR --bin DIR [--quick] [--runs N] [--rasterstats-runs N] [--skip-rasterstats]
+                          [--terralux-python PYTHON]
 
 Every tool runs as a subprocess on the same inputs; wall time comes from the
 clock around it, CPU time and peak memory (max RSS) from wait4(). The
 agreement check compares terralux's count, sum, mean, min, max and stdev
-with exactextract's on every zone.
+with exactextract's on every zone. With --terralux-python (an interpreter
+that imports the terralux package, python/), the Python API
+(`terralux.zonal_stats`, tl_run.py) runs on the same workload in the same
+run, at 2 threads, and its table is checked against the binary's.
 """
 
 import argparse
@@ -95,6 +99,7 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--rasterstats-runs", type=int, default=1)
     parser.add_argument("--skip-rasterstats", action="store_true")
+    parser.add_argument("--terralux-python", help="a Python that imports terralux (python/): adds its row")
     args = parser.parse_args()
 
     work, bin_dir = Path(args.work), Path(args.bin)
@@ -127,6 +132,15 @@ def main():
                 args.runs,
                 env,
             )
+        if args.terralux_python:
+            results["terralux python"] = repeat(
+                "terralux.zonal_stats (Python), 2 threads",
+                [args.terralux_python, here / "tl_run.py", raster, zones, stats, out / "terralux_python.csv", "2"],
+                args.runs,
+                env,
+            )
+            seconds = (out / "terralux_python.csv.seconds").read_text()
+            results["terralux python"]["call"] = float(seconds)  # the last run's call alone
         results["exactextract"] = repeat(
             "exactextract (Python, WKB)", [python, here / "ee_run.py", raster, zones, stats, out / "exactextract.json"], args.runs, env
         )
@@ -139,7 +153,10 @@ def main():
         ours = read_terralux_csv(out / "terralux_2t.csv")
         theirs = json.loads((out / "exactextract.json").read_text())
         worst, compared = agreement(ours, theirs, BASIC.split(","))
-        table.append((stats_label, results, identical, worst, compared))
+        python_same = None
+        if args.terralux_python:
+            python_same = read_terralux_csv(out / "terralux_python.csv") == ours
+        table.append((stats_label, results, identical, worst, compared, python_same))
 
     print("I/O floor:", file=sys.stderr)
     floor = {t: repeat(f"GDAL read, {t} thread(s)", [bin_dir / "read_floor", raster, "--threads", str(t)], args.runs, env) for t in (1, 2)}
@@ -150,7 +167,7 @@ def main():
     lines.append("")
     lines.append("| statistics | tool | runs | wall min / median / max (s) | CPU (s) | peak (MiB) | Mcells/s | zones/s | x terralux |")
     lines.append("|---|---|---|---|---|---|---|---|---|")
-    for stats_label, results, identical, worst, compared in table:
+    for stats_label, results, identical, worst, compared, _ in table:
         base = results["terralux 2t"]["wall_median"]
         for key, r in results.items():
             m = r["wall_median"]
@@ -161,7 +178,7 @@ def main():
         m = r["wall_median"]
         lines.append(f"| (I/O floor) | {r['label']} | {r['runs']} | {r['wall_min']:.2f} / {m:.2f} / {r['wall_max']:.2f} | {r['cpu']:.2f} | {r['peak_mib']:.0f} | {cells / m / 1e6:.0f} | | |")
     lines.append("")
-    for stats_label, results, identical, worst, compared in table:
+    for stats_label, results, identical, worst, compared, python_same in table:
         diff, code, stat, a, b = worst
         lines.append(
             f"- {stats_label}: terralux 1 and 2 threads {'identical' if identical else 'DIFFER'}; "
@@ -170,6 +187,14 @@ def main():
         )
         speedup = results["terralux 1t"]["wall_median"] / results["terralux 2t"]["wall_median"]
         lines.append(f"- {stats_label}: 2 threads are {speedup:.2f}x faster than 1 thread; exactextract takes {results['exactextract']['wall_median'] / results['terralux 2t']['wall_median']:.1f}x terralux's time.")
+        if python_same is not None:
+            py, binary, ee = (results[k]["wall_median"] for k in ("terralux python", "terralux 2t", "exactextract"))
+            lines.append(
+                f"- {stats_label}: terralux.zonal_stats (Python, 2 threads) takes {py:.2f}s, the zonal binary {binary:.2f}s: "
+                f"Python overhead {py - binary:+.2f}s ({(py / binary - 1) * 100:+.1f}%: starting Python, importing terralux and pandas, writing the CSV); "
+                f"the call itself (timed in the process, last run) {results['terralux python']['call']:.2f}s; "
+                f"{py / ee:.2f}x exactextract's Python API; its table {'equals' if python_same else 'DIFFERS FROM'} the binary's CSV."
+            )
     ratio = table[0][1]["terralux 2t"]["wall_median"] / floor[2]["wall_median"]
     lines.append(f"- basic six: terralux takes {ratio:.2f}x the 2-thread GDAL read of the raster.")
     report = "\n".join(lines) + "\n"

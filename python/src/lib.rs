@@ -25,23 +25,48 @@ use geo_types::MultiPolygon;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
-use terralux::coverage::CoverageMode;
+use terralux::coverage::{CoverageIndex, CoverageMode};
+use terralux::index::poverty::{
+    IndexSettings, NormalisationSetting, PovertyError, WeightsSetting, parse_goalposts,
+};
+use terralux::index::{Aggregation, Missing, Normalisation};
+use terralux::map::MapOptions;
 use terralux::ntl::{CountyNtlRun, ProductChoice, RunEvent};
+use terralux::raster::RasterOptions;
 use terralux::results::ZonalTable;
 use terralux::stats::{ModeTies, Stat, StatValue, Weighting};
+use terralux::table::TableOptions;
 use terralux::workflow::county_ntl::{self as county_workflow, CountyNtlRequest};
+use terralux::workflow::poverty::{
+    IndicatorSource, PovertyEvent, PovertyIndexRequest, run_poverty_index_with_progress,
+};
 use terralux::workflow::zonal::{self, ZonalEvent, ZonalInputs, ZonalRequest};
-use terralux::zones::{Attributes, Zone, ZoneId, ZoneSet, multipolygon_from_wkb};
-use terralux::{Crs, Error};
+use terralux::zones::{
+    Attributes, PrepareOptions, PreparedZones, Zone, ZoneId, ZoneOptions, ZoneSet,
+    multipolygon_from_wkb,
+};
+use terralux::{Crs, Error, RasterSource, ZonalStats};
 
 /// The payload of the panic that stops a run from its progress report.
 struct Stop;
 
-/// A failure of a run: the library's error, a stop asked for, or a panic.
+/// A failure of a run: the library's error, a refusal of the poverty
+/// workflow (a request that cannot be, or data that do not allow it), a
+/// stop asked for, or a panic.
 enum Failure {
     Library(Error),
+    Refused(String),
     Stopped,
     Panic(String),
+}
+
+impl From<PovertyError> for Failure {
+    fn from(e: PovertyError) -> Self {
+        match e {
+            PovertyError::Usage(message) | PovertyError::Data(message) => Failure::Refused(message),
+            PovertyError::Library(e) => Failure::Library(e),
+        }
+    }
 }
 
 impl From<Error> for Failure {
@@ -56,6 +81,10 @@ impl From<Error> for Failure {
 fn error_class(error: &Error) -> &'static str {
     match error {
         Error::NotFound { .. } => "InputNotFoundError",
+        // A table or list read as a plain file (poverty_index --table, --poor).
+        Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+            "InputNotFoundError"
+        }
         Error::Open { .. } | Error::Read { .. } | Error::Io { .. } => "ReadError",
         Error::OutputConflict { .. } => "OutputConflictError",
         Error::MissingCrs { .. }
@@ -188,6 +217,7 @@ fn run_interruptibly<T: Send>(
 fn finish<T>(py: Python<'_>, outcome: Result<T, Failure>) -> PyResult<T> {
     outcome.map_err(|failure| match failure {
         Failure::Library(e) => library_error(py, &e),
+        Failure::Refused(message) => invalid(py, message),
         Failure::Stopped => raise(py, "TerraluxError", "the run was stopped".into()),
         Failure::Panic(text) => raise(
             py,
@@ -206,6 +236,14 @@ fn coverage_mode(py: Python<'_>, name: &str) -> PyResult<CoverageMode> {
             py,
             format!("coverage: unknown mode '{name}' (valid: exact, center, all-touched)"),
         )),
+    }
+}
+
+fn coverage_name(mode: CoverageMode) -> &'static str {
+    match mode {
+        CoverageMode::Exact => "exact",
+        CoverageMode::Center => "center",
+        CoverageMode::AllTouched => "all-touched",
     }
 }
 
@@ -359,7 +397,7 @@ fn geometry_wkb<'py>(py: Python<'py>, zones: &ZoneSet) -> PyResult<Bound<'py, Py
     raster, zones_path, zones_ids, zones_wkb, zones_given_crs, stats, bands, layer, id_field,
     coverage, weights, area_weighted, zones_crs, raster_crs, gcj02, keep_bad_geometry,
     snap_grid, ignore_mask, allow_raw_vrt, threads, min_coverage_frac, default_value,
-    default_weight, mode_ties_rule, with_geometry, progress
+    default_weight, mode_ties_rule, with_geometry, progress, coverage_index
 ))]
 #[allow(clippy::too_many_arguments)]
 fn zonal_stats<'py>(
@@ -390,6 +428,7 @@ fn zonal_stats<'py>(
     mode_ties_rule: &str,
     with_geometry: bool,
     progress: Option<Bound<'py, PyAny>>,
+    coverage_index: Option<Bound<'py, NativeCoverageIndex>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let in_memory = match (&zones_ids, &zones_wkb) {
         (Some(ids), Some(wkb)) => Some(zones_from_wkb(
@@ -430,6 +469,19 @@ fn zonal_stats<'py>(
     request.mode_ties = mode_ties(py, mode_ties_rule)?;
     request.keep_zones_as_given = with_geometry;
     request.check().map_err(|e| library_error(py, &e))?;
+    let index = coverage_index.as_ref().map(|i| i.get());
+    if let Some(index) = index
+        && index.index.mode() != request.coverage
+    {
+        return Err(invalid(
+            py,
+            format!(
+                "coverage: the coverage index holds {} coverage, not {}",
+                coverage_name(index.index.mode()),
+                coverage_name(request.coverage)
+            ),
+        ));
+    }
 
     let messages = Mutex::new(Vec::<String>::new());
     let outcome = run_interruptibly(py, progress.as_ref(), |report| {
@@ -441,28 +493,324 @@ fn zonal_stats<'py>(
                 }
             }
         };
-        let run = match in_memory {
-            Some(zones) => {
-                let inputs = ZonalInputs::open(&request)?;
-                zonal::run_on(&request, inputs, zones, &on_event)?
-            }
-            None => zonal::run(&request, &on_event)?,
+        let inputs = ZonalInputs::open(&request)?;
+        let zones = match in_memory {
+            Some(zones) => zones,
+            None => zonal::read_zones(&request)?,
         };
-        Ok(run)
+        match index {
+            // The zones measured on coverage computed beforehand: prepared
+            // as `zonal::run_on` prepares them, the index checked by the engine.
+            Some(index) => {
+                let zones = prepare(&request, &inputs, zones)?;
+                let table = measure(&request, &inputs, &zones.zones, &index.index, &on_event)?;
+                let id_column = zones.zones.id_field().unwrap_or("fid").to_string();
+                Ok((id_column, table, zones))
+            }
+            None => {
+                let run = zonal::run_on(&request, inputs, zones, &on_event)?;
+                Ok((run.id_column().to_string(), run.table, run.zones))
+            }
+        }
     })?;
-    let run = finish(py, outcome)?;
+    let (id_column, table, zones) = finish(py, outcome)?;
+    zonal_result(py, &id_column, &table, &zones, messages, with_geometry)
+}
 
+/// What `zonal_stats` hands back: the id column's name, the ids, the
+/// columns, the run's messages, and with `with_geometry` the zones as given
+/// (WKB) and their CRS.
+fn zonal_result<'py>(
+    py: Python<'py>,
+    id_column: &str,
+    table: &ZonalTable,
+    zones: &PreparedZones,
+    messages: Mutex<Vec<String>>,
+    with_geometry: bool,
+) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
-    out.set_item("id_column", run.id_column())?;
-    out.set_item("ids", ids_list(py, &run.table)?)?;
-    out.set_item("columns", columns(py, &run.table)?)?;
+    out.set_item("id_column", id_column)?;
+    out.set_item("ids", ids_list(py, table)?)?;
+    out.set_item("columns", columns(py, table)?)?;
     out.set_item("messages", messages.into_inner().unwrap_or_default())?;
     if with_geometry {
-        let given = run.zones.for_output();
+        let given = zones.for_output();
         out.set_item("geometry", geometry_wkb(py, given)?)?;
         out.set_item("crs", given.crs().map(|c| c.definition().to_string()))?;
     }
     Ok(out)
+}
+
+/// The zones in the raster's CRS, as [`zonal::run_on`] prepares them
+/// (CRS override, GCJ-02, reprojection).
+fn prepare(
+    request: &ZonalRequest,
+    inputs: &ZonalInputs,
+    zones: ZoneSet,
+) -> Result<PreparedZones, Error> {
+    let target = inputs
+        .raster
+        .grid()
+        .crs()
+        .cloned()
+        .ok_or_else(|| Error::MissingCrs {
+            source_name: inputs.raster.name().to_string(),
+        })?;
+    zones.prepare_for(
+        &target,
+        &PrepareOptions {
+            crs_override: request.zones_crs.clone(),
+            gcj02: request.gcj02,
+            keep_as_given: request.keep_zones_as_given,
+        },
+    )
+}
+
+/// The statistics of `request` over prepared `zones` on `index`'s coverage,
+/// the engine configured as [`zonal::run_on`] configures it.
+fn measure(
+    request: &ZonalRequest,
+    inputs: &ZonalInputs,
+    zones: &ZoneSet,
+    index: &CoverageIndex,
+    on_event: &(dyn Fn(&ZonalEvent) + Sync),
+) -> Result<ZonalTable, Error> {
+    let empty: Vec<String> = zones
+        .iter()
+        .filter(|z| z.geometry.0.is_empty())
+        .map(|z| z.id.to_string())
+        .collect();
+    if !empty.is_empty() {
+        on_event(&ZonalEvent::EmptyZones { ids: empty });
+    }
+    let report = |done: usize, total: usize| on_event(&ZonalEvent::Progress { done, total });
+    let mut engine = ZonalStats::new(zones)
+        .bands(&inputs.raster, &request.bands)
+        .stats(&request.stats)
+        .coverage_mode(request.coverage)
+        .weighting(request.weighting)
+        .mode_ties(request.mode_ties)
+        .coverage_index(index)
+        .on_progress(&report);
+    if let Some(w) = &inputs.weights {
+        engine = engine.weights(w, 1);
+    }
+    if let Some(n) = request.threads {
+        engine = engine.threads(n);
+    }
+    if let Some(fraction) = request.min_coverage_frac {
+        engine = engine.min_coverage_frac(fraction);
+    }
+    if let Some(value) = request.default_value {
+        engine = engine.default_value(value);
+    }
+    if let Some(weight) = request.default_weight {
+        engine = engine.default_weight(weight);
+    }
+    let table = engine.run()?;
+    let repaired: Vec<String> = table
+        .provenance
+        .repaired_zones
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    if !repaired.is_empty() {
+        on_event(&ZonalEvent::Repaired { ids: repaired });
+    }
+    Ok(table)
+}
+
+/// The coverage of zones on a raster's grid, computed once: the native
+/// half of `terralux.CoverageIndex`. It keeps the zones as prepared for
+/// the grid (in its CRS, and as given for outputs with geometry) and the
+/// request that read them.
+#[pyclass(frozen, module = "terralux._terralux")]
+struct NativeCoverageIndex {
+    index: CoverageIndex,
+    zones: PreparedZones,
+    request: ZonalRequest,
+}
+
+#[pymethods]
+impl NativeCoverageIndex {
+    /// Number of zones.
+    fn __len__(&self) -> usize {
+        self.index.len()
+    }
+
+    /// The coverage mode: exact, center or all-touched.
+    #[getter]
+    fn coverage(&self) -> &'static str {
+        coverage_name(self.index.mode())
+    }
+
+    /// The fingerprint of the zones (ids and every vertex, as measured).
+    #[getter]
+    fn fingerprint(&self) -> String {
+        self.zones.zones.fingerprint().to_string()
+    }
+
+    /// The grid's (rows, columns).
+    #[getter]
+    fn shape(&self) -> (usize, usize) {
+        let grid = self.index.grid();
+        (grid.rows(), grid.cols())
+    }
+
+    /// The name of the id column (the id field, or `fid`).
+    #[getter]
+    fn id_column(&self) -> String {
+        self.zones.zones.id_field().unwrap_or("fid").to_string()
+    }
+}
+
+/// Read and prepare the zones for `raster`'s grid and compute their
+/// coverage; see `terralux.CoverageIndex`.
+#[pyfunction]
+#[pyo3(signature = (
+    raster, zones_path, zones_ids, zones_wkb, zones_given_crs, layer, id_field, coverage,
+    zones_crs, raster_crs, gcj02, keep_bad_geometry, snap_grid, allow_raw_vrt
+))]
+#[allow(clippy::too_many_arguments)]
+fn coverage_index(
+    py: Python<'_>,
+    raster: PathBuf,
+    zones_path: Option<PathBuf>,
+    zones_ids: Option<Bound<'_, PyList>>,
+    zones_wkb: Option<Bound<'_, PyList>>,
+    zones_given_crs: Option<String>,
+    layer: Option<String>,
+    id_field: Option<String>,
+    coverage: &str,
+    zones_crs: Option<String>,
+    raster_crs: Option<String>,
+    gcj02: bool,
+    keep_bad_geometry: bool,
+    snap_grid: bool,
+    allow_raw_vrt: bool,
+) -> PyResult<NativeCoverageIndex> {
+    let in_memory = match (&zones_ids, &zones_wkb) {
+        (Some(ids), Some(wkb)) => Some(zones_from_wkb(
+            py,
+            ids,
+            wkb,
+            crs(py, zones_given_crs.as_deref())?,
+            keep_bad_geometry,
+        )?),
+        _ => None,
+    };
+    let zones_label = zones_path
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("in-memory zones"));
+    let mut request = ZonalRequest::new(raster, zones_label);
+    request.layer = layer;
+    request.id_field = id_field;
+    request.coverage = coverage_mode(py, coverage)?;
+    request.zones_crs = crs(py, zones_crs.as_deref())?;
+    request.raster_crs = crs(py, raster_crs.as_deref())?;
+    request.gcj02 = gcj02;
+    request.keep_bad_geometry = keep_bad_geometry;
+    request.snap_grid = snap_grid;
+    request.allow_raw_vrt = allow_raw_vrt;
+    request.keep_zones_as_given = true;
+    request.check().map_err(|e| library_error(py, &e))?;
+    let outcome = run_interruptibly(py, None, |_| {
+        let inputs = ZonalInputs::open(&request)?;
+        let zones = match in_memory {
+            Some(zones) => zones,
+            None => zonal::read_zones(&request)?,
+        };
+        let zones = prepare(&request, &inputs, zones)?;
+        let index = CoverageIndex::build(&zones.zones, inputs.raster.grid(), request.coverage);
+        Ok((index, zones))
+    })?;
+    let (index, zones) = finish(py, outcome)?;
+    Ok(NativeCoverageIndex {
+        index,
+        zones,
+        request,
+    })
+}
+
+/// Zonal statistics of `raster` over the zones of `index` on its coverage;
+/// see `terralux.CoverageIndex.zonal_stats`.
+#[pyfunction]
+#[pyo3(signature = (
+    index, raster, stats, bands, weights, area_weighted, raster_crs, snap_grid, ignore_mask,
+    allow_raw_vrt, threads, min_coverage_frac, default_value, default_weight, mode_ties_rule,
+    with_geometry, progress
+))]
+#[allow(clippy::too_many_arguments)]
+fn coverage_zonal_stats<'py>(
+    py: Python<'py>,
+    index: Bound<'py, NativeCoverageIndex>,
+    raster: PathBuf,
+    stats: Option<String>,
+    bands: Vec<usize>,
+    weights: Option<PathBuf>,
+    area_weighted: bool,
+    raster_crs: Option<String>,
+    snap_grid: bool,
+    ignore_mask: bool,
+    allow_raw_vrt: bool,
+    threads: Option<usize>,
+    min_coverage_frac: Option<f64>,
+    default_value: Option<f64>,
+    default_weight: Option<f64>,
+    mode_ties_rule: &str,
+    with_geometry: bool,
+    progress: Option<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let index = index.get();
+    let mut request = index.request.clone();
+    request.raster = raster;
+    request.bands = bands;
+    if let Some(list) = stats {
+        request.stats = Stat::parse_list(&list).map_err(|e| library_error(py, &e))?;
+    }
+    request.weights = weights;
+    if area_weighted {
+        request.weighting = Weighting::AreaKm2;
+    }
+    request.raster_crs = crs(py, raster_crs.as_deref())?;
+    request.snap_grid = snap_grid;
+    request.ignore_mask = ignore_mask;
+    request.allow_raw_vrt = allow_raw_vrt;
+    request.threads = threads;
+    request.min_coverage_frac = min_coverage_frac;
+    request.default_value = default_value;
+    request.default_weight = default_weight;
+    request.mode_ties = mode_ties(py, mode_ties_rule)?;
+    request.check().map_err(|e| library_error(py, &e))?;
+    let messages = Mutex::new(Vec::<String>::new());
+    let outcome = run_interruptibly(py, progress.as_ref(), |report| {
+        let on_event = |event: &ZonalEvent| match event {
+            ZonalEvent::Progress { done, total } => report(*done, *total),
+            other => {
+                if let (Some(text), Ok(mut all)) = (other.message(), messages.lock()) {
+                    all.push(text);
+                }
+            }
+        };
+        let inputs = ZonalInputs::open(&request)?;
+        Ok(measure(
+            &request,
+            &inputs,
+            &index.zones.zones,
+            &index.index,
+            &on_event,
+        )?)
+    })?;
+    let table = finish(py, outcome)?;
+    let id_column = index.zones.zones.id_field().unwrap_or("fid").to_string();
+    zonal_result(
+        py,
+        &id_column,
+        &table,
+        &index.zones,
+        messages,
+        with_geometry,
+    )
 }
 
 fn product_choice(py: Python<'_>, name: &str) -> PyResult<ProductChoice> {
@@ -550,10 +898,210 @@ fn county_ntl<'py>(
     Ok(out)
 }
 
+/// A parsed choice of `poverty_index`, or the binary's message for it.
+fn choice<T>(py: Python<'_>, what: &str, parsed: Result<T, String>) -> PyResult<T> {
+    parsed.map_err(|reason| invalid(py, format!("{what}: {reason}")))
+}
+
+/// The composite index of `poverty_index`; see `terralux.poverty_index`.
+#[pyfunction]
+#[pyo3(signature = (
+    zones, table, raster, table_id, date, delimiter, encoding, band, roll_ups, layer, id_field,
+    indicators, worse, normalisation, goalposts, weights, aggregation, missing, classes,
+    reference, poor, group_field, label_field, map_title, map_subtitle, map_source, map_width,
+    dpi, snap_grid, ignore_mask, allow_raw_vrt, output, command_line, progress
+))]
+#[allow(clippy::too_many_arguments)]
+fn poverty_index<'py>(
+    py: Python<'py>,
+    zones: String,
+    table: Option<String>,
+    raster: Option<String>,
+    table_id: Option<String>,
+    date: Option<String>,
+    delimiter: Option<char>,
+    encoding: Option<String>,
+    band: usize,
+    roll_ups: Vec<String>,
+    layer: Option<String>,
+    id_field: Option<String>,
+    indicators: Option<Vec<String>>,
+    worse: Vec<String>,
+    normalisation: &str,
+    goalposts: Option<String>,
+    weights: &str,
+    aggregation: &str,
+    missing: &str,
+    classes: usize,
+    reference: Option<String>,
+    poor: Option<String>,
+    group_field: Option<String>,
+    label_field: Option<String>,
+    map_title: Option<String>,
+    map_subtitle: Option<String>,
+    map_source: Option<String>,
+    map_width: u32,
+    dpi: u32,
+    snap_grid: bool,
+    ignore_mask: bool,
+    allow_raw_vrt: bool,
+    output: PathBuf,
+    command_line: Vec<String>,
+    progress: Option<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let normalisation = match (goalposts, normalisation) {
+        (Some(posts), _) => {
+            NormalisationSetting::Goalposts(choice(py, "goalposts", parse_goalposts(&posts))?)
+        }
+        (None, "min-max") => NormalisationSetting::Plain(Normalisation::MinMax),
+        (None, "z-score") => NormalisationSetting::Plain(Normalisation::ZScore),
+        (None, "rank") => NormalisationSetting::Plain(Normalisation::Rank),
+        (None, other) => {
+            return Err(invalid(
+                py,
+                format!("normalisation: unknown method '{other}' (valid: min-max, z-score, rank)"),
+            ));
+        }
+    };
+    let aggregation = match aggregation {
+        "arithmetic" => Aggregation::Arithmetic,
+        "geometric" => Aggregation::Geometric,
+        other => {
+            return Err(invalid(
+                py,
+                format!("aggregation: unknown mean '{other}' (valid: arithmetic, geometric)"),
+            ));
+        }
+    };
+    let missing = match missing {
+        "propagate" => Missing::Propagate,
+        "reweight" => Missing::Reweight,
+        other => {
+            return Err(invalid(
+                py,
+                format!("missing: unknown rule '{other}' (valid: propagate, reweight)"),
+            ));
+        }
+    };
+    let settings = IndexSettings {
+        worse,
+        normalisation,
+        weights: choice(py, "weights", WeightsSetting::parse(weights))?,
+        aggregation,
+        missing,
+        classes,
+    };
+    let source = match (table, raster) {
+        (Some(path), None) => IndicatorSource::Table {
+            path,
+            id_column: table_id,
+            date,
+            options: TableOptions {
+                delimiter,
+                encoding,
+            },
+            reference,
+        },
+        (None, Some(path)) => IndicatorSource::Raster {
+            path,
+            band,
+            roll_ups,
+            options: RasterOptions {
+                snap_geographic: snap_grid,
+                ignore_mask,
+                allow_raw_vrt,
+                ..RasterOptions::default()
+            },
+        },
+        _ => {
+            return Err(invalid(
+                py,
+                "poverty_index: give either table or raster".into(),
+            ));
+        }
+    };
+    let request = PovertyIndexRequest {
+        program: "terralux.poverty_index".into(),
+        command_line,
+        source,
+        zones,
+        zone_options: ZoneOptions {
+            layer,
+            id_field,
+            ..ZoneOptions::default()
+        },
+        indicators,
+        settings,
+        poor,
+        group_field,
+        label_field,
+        output,
+    };
+    let maps = MapOptions {
+        title: map_title,
+        subtitle: map_subtitle,
+        source: map_source,
+        width: map_width,
+        dpi,
+        ..MapOptions::default()
+    };
+
+    let messages = Mutex::new(Vec::<String>::new());
+    let outcome = run_interruptibly(py, progress.as_ref(), |report| {
+        let mut on_event = |event: PovertyEvent<'_>| {
+            let text = match event {
+                PovertyEvent::Repaired(ids) => format!(
+                    "{} zone(s) with invalid geometry measured as repaired: {}",
+                    ids.len(),
+                    terralux::workflow::id_list(ids)
+                ),
+                PovertyEvent::Warning(note) => format!("warning: {note}"),
+                // Returned as the validation figures.
+                PovertyEvent::Figure(..) => return,
+            };
+            if let Ok(mut all) = messages.lock() {
+                all.push(text);
+            }
+        };
+        Ok(run_poverty_index_with_progress(
+            &request,
+            &maps,
+            &mut on_event,
+            report,
+        )?)
+    })?;
+    let run = finish(py, outcome)?;
+    let out = PyDict::new(py);
+    let figures = PyDict::new(py);
+    for (name, value) in run.provenance.validation.figures() {
+        figures.set_item(name, value)?;
+    }
+    out.set_item("validation", figures)?;
+    out.set_item("provenance", run.provenance.to_text())?;
+    let files = PyList::empty(py);
+    for file in &run.files {
+        files.append(file.path.clone())?;
+    }
+    out.set_item("files", files)?;
+    let levels = PyList::empty(py);
+    for record in &run.provenance.roll_ups {
+        levels.append((record.field.as_str(), record.output.as_str()))?;
+    }
+    out.set_item("roll_ups", levels)?;
+    out.set_item("zones_without_table_row", run.indicators.zones_without_row)?;
+    out.set_item("table_rows_without_zone", run.indicators.rows_without_zone)?;
+    out.set_item("messages", messages.into_inner().unwrap_or_default())?;
+    Ok(out)
+}
+
 #[pymodule]
 fn _terralux(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(zonal_stats, m)?)?;
     m.add_function(wrap_pyfunction!(county_ntl, m)?)?;
+    m.add_function(wrap_pyfunction!(poverty_index, m)?)?;
+    m.add_class::<NativeCoverageIndex>()?;
+    m.add_function(wrap_pyfunction!(coverage_index, m)?)?;
+    m.add_function(wrap_pyfunction!(coverage_zonal_stats, m)?)?;
     Ok(())
 }

@@ -14,6 +14,46 @@ def zonal_stats(
     min_coverage_frac: Optional[float], default_value: Optional[float],
     default_weight: Optional[float], mode_ties_rule: str, with_geometry: bool,
     progress: Optional[Callable[[int, int], Any]],
+    coverage_index: Optional[NativeCoverageIndex],
+) -> dict[str, Any]: ...
+
+class NativeCoverageIndex:
+    def __len__(self) -> int: ...
+    @property
+    def coverage(self) -> str: ...
+    @property
+    def fingerprint(self) -> str: ...
+    @property
+    def shape(self) -> tuple[int, int]: ...
+    @property
+    def id_column(self) -> str: ...
+
+def coverage_index(
+    raster: str, zones_path: Optional[str], zones_ids: Optional[list[Any]],
+    zones_wkb: Optional[list[Optional[bytes]]], zones_given_crs: Optional[str],
+    layer: Optional[str], id_field: Optional[str], coverage: str, zones_crs: Optional[str],
+    raster_crs: Optional[str], gcj02: bool, keep_bad_geometry: bool, snap_grid: bool,
+    allow_raw_vrt: bool,
+) -> NativeCoverageIndex: ...
+def coverage_zonal_stats(
+    index: NativeCoverageIndex, raster: str, stats: Optional[str], bands: list[int],
+    weights: Optional[str], area_weighted: bool, raster_crs: Optional[str], snap_grid: bool,
+    ignore_mask: bool, allow_raw_vrt: bool, threads: Optional[int],
+    min_coverage_frac: Optional[float], default_value: Optional[float],
+    default_weight: Optional[float], mode_ties_rule: str, with_geometry: bool,
+    progress: Optional[Callable[[int, int], Any]],
+) -> dict[str, Any]: ...
+def poverty_index(
+    zones: str, table: Optional[str], raster: Optional[str], table_id: Optional[str],
+    date: Optional[str], delimiter: Optional[str], encoding: Optional[str], band: int,
+    roll_ups: list[str], layer: Optional[str], id_field: Optional[str],
+    indicators: Optional[list[str]], worse: list[str], normalisation: str,
+    goalposts: Optional[str], weights: str, aggregation: str, missing: str, classes: int,
+    reference: Optional[str], poor: Optional[str], group_field: Optional[str],
+    label_field: Optional[str], map_title: Optional[str], map_subtitle: Optional[str],
+    map_source: Optional[str], map_width: int, dpi: int, snap_grid: bool, ignore_mask: bool,
+    allow_raw_vrt: bool, output: str, command_line: list[str],
+    progress: Optional[Callable[[int, int], Any]],
 ) -> dict[str, Any]: ...
 def county_ntl(
     zones: str, folder: Optional[str], paths: Optional[list[str]], product: str,

@@ -380,3 +380,315 @@ def test_county_ntl_equals_binary(county_binary, tmp_path):
         terralux.county_ntl(COUNTIES, folder=folder, product="modis")
     with pytest.raises(terralux.InputNotFoundError):
         terralux.county_ntl(COUNTIES, rasters=[DATA / "nope.tif"])
+
+
+# ---- poverty_index -------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def poverty_binary():
+    subprocess.run(["cargo", "build", "--release", "--quiet", "--example", "poverty_index"],
+                   cwd=REPO, check=True)
+    return parity.target_dir() / "release" / "examples" / "poverty_index"
+
+
+@pytest.fixture(scope="module")
+def indicator_table(zonal, tmp_path_factory):
+    """A per-county table of indicators (zonal's CSV), with a reference
+    column, and a list of poor counties."""
+    folder = tmp_path_factory.mktemp("indicators")
+    header, rows = binary_csv(zonal, "--raster", NTL, "--zones", COUNTIES, "--id-field", "code",
+                              "--stats", "mean,sum,p90,valid_frac")
+    path = folder / "counties.csv"
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(header + ["official"])
+        for i, row in enumerate(rows):
+            w.writerow(row + [str((i * 7) % 24)])
+    poor = folder / "poor.txt"
+    poor.write_text("".join(r[0] + "\n" for r in rows[::5]))
+    return path, poor
+
+
+def run_poverty_binary(binary, *args):
+    p = subprocess.run([str(binary), *map(str, args)], capture_output=True, text=True)
+    return p.returncode, p.stderr
+
+
+def comparable_provenance(path):
+    """A provenance record less what names the run (program, command line,
+    times) and the output folder (outputs by file name)."""
+    import json
+
+    record = json.loads(Path(path).read_text())
+    for key in ("program", "command_line", "started", "finished"):
+        record.pop(key)
+    record["outputs"] = sorted((Path(o.pop("path")).name, sorted(o.items()))
+                               for o in record["outputs"])
+    for r in record["roll_ups"]:
+        r["output"] = Path(r["output"]).name
+    return record
+
+
+POVERTY_CASES = {
+    "table": (["--indicators", "mean,sum,p90", "--worse", "p90", "--reference", "official",
+               "--poor", "{poor}", "--weights", "mean=2,sum=1,p90=1"],
+              dict(indicators=["mean", "sum", "p90"], worse=["p90"], reference="official",
+                   poor="{poor}", weights={"mean": 2, "sum": 1, "p90": 1})),
+    "table-options": (["--indicators", "mean,valid_frac", "--goalposts",
+                       "mean:0:20,valid_frac:0:1", "--aggregation", "geometric", "--missing",
+                       "reweight", "--classes", "4", "--map-title", "Index", "--map-source",
+                       "testdata", "--map-width", "600", "--dpi", "72"],
+                      dict(indicators="mean,valid_frac",
+                           goalposts={"mean": (0, 20), "valid_frac": (0, 1)},
+                           aggregation="geometric", missing="reweight", classes=4,
+                           map_title="Index", map_source="testdata", map_width=600, dpi=72)),
+    "raster": (["--indicators", "mean,p90", "--roll-up", "province", "--normalisation",
+                "z-score", "--weights", "entropy"],
+               dict(indicators=["mean", "p90"], roll_ups=["province"], normalisation="z-score",
+                    weights="entropy")),
+}
+
+
+@pytest.mark.parametrize("case", list(POVERTY_CASES))
+def test_poverty_index_writes_the_binary_files(poverty_binary, indicator_table, tmp_path, case):
+    import datetime
+
+    table, poor = indicator_table
+    flags, kwargs = POVERTY_CASES[case]
+    flags = [str(poor) if f == "{poor}" else f for f in flags]
+    kwargs = {k: (poor if v == "{poor}" else v) for k, v in kwargs.items()}
+    source = (["--raster", NTL] if case == "raster" else ["--table", table])
+    for attempt in range(2):  # the maps name the day of the run: rerun across midnight
+        day = datetime.datetime.now(datetime.timezone.utc).date()
+        (tmp_path / "bin").mkdir(exist_ok=True)
+        (tmp_path / "py").mkdir(exist_ok=True)
+        code, err = run_poverty_binary(poverty_binary, *source, "--zones", COUNTIES,
+                                       "--id-field", "code", *flags,
+                                       "--output", tmp_path / "bin" / "index.csv")
+        assert code == 0, err
+        run = terralux.poverty_index(COUNTIES, id_field="code",
+                                     output=tmp_path / "py" / "index.csv",
+                                     **({"raster": NTL} if case == "raster" else {"table": table}),
+                                     **kwargs)
+        if datetime.datetime.now(datetime.timezone.utc).date() == day:
+            break
+    made = sorted(p.name for p in (tmp_path / "bin").iterdir())
+    assert sorted(p.name for p in (tmp_path / "py").iterdir()) == made
+    assert sorted(Path(f).name for f in run.files) == made
+    assert {"index.csv", "index.png", "index.svg", "index.html",
+            "index.csv.provenance.json"} <= set(made)
+    for name in made:
+        if name.endswith(".provenance.json"):
+            assert comparable_provenance(tmp_path / "py" / name) == comparable_provenance(
+                tmp_path / "bin" / name), name
+        else:  # the tables and the maps, byte for byte
+            assert (tmp_path / "py" / name).read_bytes() == (tmp_path / "bin" / name).read_bytes(), name
+    # The DataFrame is the table written: ids as text, exact values.
+    want = pd.read_csv(tmp_path / "bin" / "index.csv", dtype={"code": str},
+                       keep_default_na=False, na_values=[""])
+    assert list(run.table.columns) == list(want.columns)
+    assert run.table["code"].tolist() == want["code"].tolist()
+    assert run.table["rank"].dtype == "Int64" and run.table["class"].dtype == "Int64"
+    for name in want.columns[1:]:
+        assert np.array_equal(run.table[name].to_numpy(float, na_value=np.nan),
+                              want[name].to_numpy(float), equal_nan=True), name
+    assert run.provenance["program"] == "terralux.poverty_index"
+    assert run.provenance["command_line"][0] == "terralux.poverty_index"
+    if case == "table":
+        # The validation figures the binary prints, to its 4 decimals.
+        printed = dict(re.findall(r"poverty_index: (\w+) = (-?[0-9.]+)", err))
+        assert set(run.validation) == set(printed) == {"pearson", "spearman", "ols_r2",
+                                                       "roc_auc"}
+        for name, value in printed.items():
+            assert f"{run.validation[name]:.4f}" == value
+        recorded = run.provenance["validation"]
+        assert run.validation == {k: recorded[k] for k in run.validation}
+    if case == "raster":
+        assert list(run.roll_ups) == ["province"]
+        by = pd.read_csv(tmp_path / "bin" / "index_by_province.csv", dtype={"province": str},
+                         keep_default_na=False, na_values=[""])
+        assert run.roll_ups["province"]["province"].tolist() == by["province"].tolist()
+        assert np.array_equal(run.roll_ups["province"]["score"].to_numpy(float),
+                              by["score"].to_numpy(float), equal_nan=True)
+
+
+def test_poverty_index_parquet_equals_csv(indicator_table, tmp_path):
+    table, _ = indicator_table
+    args = dict(table=table, id_field="code", indicators=["mean", "sum"])
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    from_csv = terralux.poverty_index(COUNTIES, output=tmp_path / "a" / "i.csv", **args)
+    from_parquet = terralux.poverty_index(COUNTIES, output=tmp_path / "b" / "i.parquet", **args)
+    assert (tmp_path / "b" / "i.parquet").exists()
+    pd.testing.assert_frame_equal(from_csv.table, from_parquet.table, check_exact=True)
+
+
+POVERTY_BAD = [
+    # (flags, keyword arguments, the exception); the message is the binary's
+    (["--table", "{nope}"], dict(table="{nope}"), terralux.InputNotFoundError),
+    (["--indicators", "mean,nope"], dict(indicators=["mean", "nope"]),
+     terralux.InvalidInputError),
+    (["--indicators", "mean", "--worse", "sum"], dict(indicators=["mean"], worse=["sum"]),
+     terralux.InvalidInputError),
+    (["--indicators", "mean,sum", "--weights", "mean=1"],
+     dict(indicators=["mean", "sum"], weights={"mean": 1}), terralux.InvalidInputError),
+    (["--table-id", "name"], dict(table_id="name"), terralux.InvalidInputError),
+    (["--id-field", "nope"], dict(id_field="nope"), terralux.InvalidInputError),
+    (["--poor", "{nope}"], dict(poor="{nope}"), terralux.InputNotFoundError),
+    (["--output", "{table}"], dict(output="{table}"), terralux.OutputConflictError),
+]
+
+
+@pytest.mark.parametrize("flags,kwargs,error", POVERTY_BAD,
+                         ids=["table", "indicator", "worse", "weights", "table-id", "field",
+                              "poor", "output"])
+def test_poverty_index_bad_inputs(poverty_binary, indicator_table, tmp_path, flags, kwargs,
+                                  error):
+    table, _ = indicator_table
+    fill = {"{nope}": DATA / "nope.csv", "{table}": table.with_suffix(".csv")}
+    out = tmp_path / "out"
+    out.mkdir()
+    cli = {"--table": table, "--zones": COUNTIES, "--id-field": "code",
+           "--output": out / "index.csv"}
+    it = iter(flags)
+    for flag in it:
+        value = next(it)
+        cli[flag] = fill.get(value, value)
+    code, err = run_poverty_binary(poverty_binary, *[x for kv in cli.items() for x in kv])
+    assert code != 0
+    message = err.strip().splitlines()[-1].removeprefix("poverty_index: ")
+    message = message.removesuffix(" (see 'poverty_index --help')")
+    call = dict(table=table, id_field="code", output=out / "index.csv")
+    call.update({k: fill.get(v, v) if isinstance(v, str) else v for k, v in kwargs.items()})
+    with pytest.raises(error) as caught:
+        terralux.poverty_index(COUNTIES, **call)
+    assert str(caught.value) == message
+    assert list(out.iterdir()) == []  # a failed run leaves no file
+
+
+def test_poverty_index_python_checks(indicator_table, tmp_path):
+    table, _ = indicator_table
+    out = tmp_path / "index.csv"
+    with pytest.raises(terralux.InvalidInputError, match="table or raster is required"):
+        terralux.poverty_index(COUNTIES, output=out)
+    with pytest.raises(terralux.InvalidInputError, match="roll_ups needs raster"):
+        terralux.poverty_index(COUNTIES, table=table, roll_ups=["city"], output=out)
+    with pytest.raises(terralux.InvalidInputError, match="raster needs indicators"):
+        terralux.poverty_index(COUNTIES, raster=NTL, output=out)
+    with pytest.raises(terralux.InvalidInputError, match="must end in .csv or .parquet"):
+        terralux.poverty_index(COUNTIES, table=table, output=tmp_path / "index.txt")
+    with pytest.raises(terralux.InvalidInputError, match="not both"):
+        terralux.poverty_index(COUNTIES, table=table, output=out, normalisation="rank",
+                               goalposts={"mean": (0, 1)})
+    with pytest.raises(terralux.InvalidInputError, match="unknown method 'max'"):
+        terralux.poverty_index(COUNTIES, table=table, output=out, normalisation="max")
+    with pytest.raises(terralux.InvalidInputError, match="weights: takes equal, entropy, pca"):
+        terralux.poverty_index(COUNTIES, table=table, output=out, weights="heavy")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def big_zones(tmp_path_factory):
+    """Two boxes over `big_raster` (as a GeoPackage)."""
+    import geopandas as gpd
+    import shapely
+
+    path = tmp_path_factory.mktemp("bigzones") / "zones.gpkg"
+    gpd.GeoDataFrame({"code": ["a", "b"]},
+                     geometry=[shapely.box(100.0005, 31.8085, 102.0005, 39.9995),
+                               shapely.box(102.0005, 31.8085, 104.0955, 39.9995)],
+                     crs="EPSG:4326").to_file(path, driver="GPKG")
+    return path
+
+
+def test_poverty_index_interrupted_leaves_no_file(big_raster, big_zones, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    calls = []
+
+    def interrupt(done, total):
+        calls.append((done, total))
+        signal.raise_signal(signal.SIGINT)
+
+    with pytest.raises(KeyboardInterrupt):
+        terralux.poverty_index(big_zones, raster=big_raster, id_field="code",
+                               indicators=["mean", "median"], output=out / "index.csv",
+                               progress=interrupt)
+    assert len(calls) == 1 and calls[0][0] < calls[0][1]
+    assert list(out.iterdir()) == []
+
+    def fail(done, total):
+        raise RuntimeError("stop here")
+
+    with pytest.raises(RuntimeError, match="stop here"):
+        terralux.poverty_index(big_zones, raster=big_raster, id_field="code",
+                               indicators=["mean"], output=out / "index.csv", progress=fail)
+    assert list(out.iterdir()) == []
+    # Uninterrupted, the same call writes its files.
+    run = terralux.poverty_index(big_zones, raster=big_raster, id_field="code",
+                                 indicators=["mean"], output=out / "index.csv")
+    assert run.table["code"].tolist() == ["a", "b"]
+    assert (out / "index.csv").exists() and (out / "index.png").exists()
+
+
+# ---- CoverageIndex -------------------------------------------------------
+
+def test_coverage_index_equals_zonal_stats():
+    import geopandas as gpd
+
+    index = terralux.CoverageIndex(COUNTIES, NTL, id_field="code")
+    assert len(index) == 24 and index.coverage == "exact" and index.shape == (100, 120)
+    assert "24 zones" in repr(index)
+    for raster in (NTL, NTL_U16):  # the same grid, other values
+        want = terralux.zonal_stats(raster, COUNTIES, ALL_STATS, id_field="code")
+        pd.testing.assert_frame_equal(index.zonal_stats(raster, ALL_STATS), want,
+                                      check_exact=True)
+        pd.testing.assert_frame_equal(
+            terralux.zonal_stats(raster, COUNTIES, ALL_STATS, id_field="code",
+                                 coverage_index=index), want, check_exact=True)
+    # Other options, Arrow and GeoPandas outputs, zones from a GeoDataFrame.
+    counties = gpd.read_file(COUNTIES)
+    center = terralux.CoverageIndex(counties, NTL, id_field="code", coverage="center")
+    want = terralux.zonal_stats(NTL, counties, ["count", "mean", "p90"], id_field="code",
+                                coverage="center", area_weighted=True, output="arrow")
+    got = center.zonal_stats(NTL, ["count", "mean", "p90"], area_weighted=True, output="arrow")
+    assert got.equals(want)
+    geo = index.zonal_stats(NTL, ["mean"], output="geopandas")
+    assert geo.crs == counties.crs
+    assert all(geo.geometry.geom_equals_exact(counties.geometry, tolerance=0))
+
+
+def test_coverage_index_for_other_zones_is_refused(tmp_path):
+    import geopandas as gpd
+    import rasterio
+    from affine import Affine
+
+    counties = gpd.read_file(COUNTIES)
+    fewer = terralux.CoverageIndex(counties.iloc[:10], NTL, id_field="code")
+    with pytest.raises(terralux.InvalidInputError,
+                       match=r"coverage index: it was built for other zones \(fingerprint "
+                             r"\w+, 10 zones\) than those of .*24 zones\)"):
+        terralux.zonal_stats(NTL, COUNTIES, ["sum"], id_field="code", coverage_index=fewer)
+    # As many zones, one moved a little: the fingerprint differs.
+    moved = counties.copy()
+    moved.loc[3, "geometry"] = moved.geometry.iloc[3].buffer(0.001)
+    same_count = terralux.CoverageIndex(moved, NTL, id_field="code")
+    assert same_count.fingerprint != terralux.CoverageIndex(counties, NTL,
+                                                            id_field="code").fingerprint
+    with pytest.raises(terralux.InvalidInputError, match="built for other zones"):
+        terralux.zonal_stats(NTL, counties, ["sum"], id_field="code", coverage_index=same_count)
+    # Another coverage mode, another grid.
+    index = terralux.CoverageIndex(COUNTIES, NTL, id_field="code")
+    with pytest.raises(terralux.InvalidInputError,
+                       match="the coverage index holds exact coverage, not center"):
+        terralux.zonal_stats(NTL, COUNTIES, ["sum"], id_field="code", coverage="center",
+                             coverage_index=index)
+    other = tmp_path / "other.tif"
+    with rasterio.open(other, "w", driver="GTiff", width=60, height=50, count=1,
+                       dtype="float32", crs="EPSG:4326",
+                       transform=Affine(1 / 120, 0, 106.0, 0, -1 / 120, 29.9)) as ds:
+        ds.write(np.ones((1, 50, 60), dtype="float32"))
+    with pytest.raises(terralux.InvalidInputError, match="built for another grid"):
+        index.zonal_stats(other, ["sum"])
+    with pytest.raises(TypeError, match="a terralux.CoverageIndex"):
+        terralux.zonal_stats(NTL, COUNTIES, coverage_index="index")

@@ -369,6 +369,22 @@ impl Indicators {
         stats: &[crate::stats::Stat],
         roll_ups: &[String],
     ) -> Result<Self, PovertyError> {
+        Self::from_raster_with_progress(raster, band, zones, names, stats, roll_ups, None)
+    }
+
+    /// [`Indicators::from_raster`] calling `progress(done, total)` (in
+    /// chunks of the raster) as the pass goes
+    /// ([`ZonalStats::on_progress`](crate::ZonalStats::on_progress)).
+    #[cfg(feature = "gdal")]
+    pub fn from_raster_with_progress(
+        raster: &GdalRaster,
+        band: usize,
+        zones: &ZoneSet,
+        names: &[String],
+        stats: &[crate::stats::Stat],
+        roll_ups: &[String],
+        progress: Option<&(dyn Fn(usize, usize) + Sync)>,
+    ) -> Result<Self, PovertyError> {
         use crate::RasterSource;
         use crate::results::ZonalTable;
         use crate::stats::StatValue;
@@ -386,10 +402,13 @@ impl Indicators {
             _ => zones,
         };
         let fields: Vec<&str> = roll_ups.iter().map(String::as_str).collect();
-        let (table, levels) = crate::ZonalStats::new(zones)
+        let mut engine = crate::ZonalStats::new(zones)
             .band(raster, band)
-            .stats(stats)
-            .run_with_roll_ups(&fields)?;
+            .stats(stats);
+        if let Some(report) = progress {
+            engine = engine.on_progress(report);
+        }
+        let (table, levels) = engine.run_with_roll_ups(&fields)?;
         let columns_of = |table: &ZonalTable| -> Vec<Vec<Option<f64>>> {
             (0..stats.len())
                 .map(|k| {

@@ -137,6 +137,34 @@ pub fn run_poverty_index_with_maps(
     map_options: &MapOptions,
     on_event: &mut dyn FnMut(PovertyEvent<'_>),
 ) -> Result<PovertyIndexRun, PovertyError> {
+    run_poverty_index_with_progress(request, map_options, on_event, &|_, _| {})
+}
+
+/// [`run_poverty_index_with_maps`] calling `progress(done, total)` as it
+/// goes: in chunks of the raster during a raster pass, and between the
+/// steps (with the last figures, `(0, 0)` before any pass) up to the
+/// commit of the files. A `progress` that panics stops the run there,
+/// and no file is left (the staged files are removed as the run unwinds);
+/// this is how the Python package stops a run on Ctrl-C.
+pub fn run_poverty_index_with_progress(
+    request: &PovertyIndexRequest,
+    map_options: &MapOptions,
+    on_event: &mut dyn FnMut(PovertyEvent<'_>),
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<PovertyIndexRun, PovertyError> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let last = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let report = |done: usize, total: usize| {
+        last.0.store(done, Ordering::Relaxed);
+        last.1.store(total, Ordering::Relaxed);
+        progress(done, total);
+    };
+    let step = || {
+        progress(
+            last.0.load(Ordering::Relaxed),
+            last.1.load(Ordering::Relaxed),
+        )
+    };
     let started = SystemTime::now();
     let roll_ups: &[String] = match &request.source {
         IndicatorSource::Raster { roll_ups, .. } => roll_ups,
@@ -165,7 +193,9 @@ pub fn run_poverty_index_with_maps(
         outputs.output(path)?;
     }
     outputs.prepare()?;
+    step();
     let zones = ZoneSet::read(&request.zones, &request.zone_options)?;
+    step();
     let (mut gathered, mut inputs, date) = match &request.source {
         IndicatorSource::Table {
             path,
@@ -204,14 +234,22 @@ pub fn run_poverty_index_with_maps(
             let names = request.indicators.clone().unwrap_or_default();
             let stats = raster_stats(&names)?;
             let raster = GdalRaster::open_with(path, options)?;
-            let gathered =
-                Indicators::from_raster(&raster, *band, &zones, &names, &stats, roll_ups)?;
+            let gathered = Indicators::from_raster_with_progress(
+                &raster,
+                *band,
+                &zones,
+                &names,
+                &stats,
+                roll_ups,
+                Some(&report),
+            )?;
             if !gathered.repaired.is_empty() {
                 on_event(PovertyEvent::Repaired(&gathered.repaired));
             }
             (gathered, vec![InputFile::describe("raster", path)], None)
         }
     };
+    step();
     inputs.push(InputFile::describe("zones", &request.zones));
     let spec = request.settings.spec(&gathered.names)?;
     let notes = gathered.screen(spec.missing);
@@ -244,6 +282,7 @@ pub fn run_poverty_index_with_maps(
         on_event(PovertyEvent::Figure(name, value));
     }
 
+    step();
     // Everything is prepared before the first file is written.
     let id_column = zones.id_field().unwrap_or("fid");
     let mut tables = vec![index_table_csv(
@@ -348,6 +387,7 @@ pub fn run_poverty_index_with_maps(
     for path in &table_paths {
         outputs.write_bytes(&crate::write::provenance_path(path), text.as_bytes())?;
     }
+    step();
     // Every file complete and checked: all into place together.
     let files = outputs.commit()?;
     Ok(PovertyIndexRun {
