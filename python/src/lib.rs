@@ -45,7 +45,7 @@ use terralux::zones::{
     Attributes, PrepareOptions, PreparedZones, Zone, ZoneId, ZoneOptions, ZoneSet,
     multipolygon_from_wkb,
 };
-use terralux::{Crs, Error, RasterSource, ZonalStats};
+use terralux::{Crs, Error, RasterSource};
 
 /// The payload of the panic that stops a run from its progress report.
 struct Stop;
@@ -584,29 +584,10 @@ fn measure(
         on_event(&ZonalEvent::EmptyZones { ids: empty });
     }
     let report = |done: usize, total: usize| on_event(&ZonalEvent::Progress { done, total });
-    let mut engine = ZonalStats::new(zones)
-        .bands(&inputs.raster, &request.bands)
-        .stats(&request.stats)
-        .coverage_mode(request.coverage)
-        .weighting(request.weighting)
-        .mode_ties(request.mode_ties)
+    let engine = request
+        .engine(zones, inputs)
         .coverage_index(index)
         .on_progress(&report);
-    if let Some(w) = &inputs.weights {
-        engine = engine.weights(w, 1);
-    }
-    if let Some(n) = request.threads {
-        engine = engine.threads(n);
-    }
-    if let Some(fraction) = request.min_coverage_frac {
-        engine = engine.min_coverage_frac(fraction);
-    }
-    if let Some(value) = request.default_value {
-        engine = engine.default_value(value);
-    }
-    if let Some(weight) = request.default_weight {
-        engine = engine.default_weight(weight);
-    }
     let table = engine.run()?;
     let repaired: Vec<String> = table
         .provenance

@@ -297,6 +297,36 @@ impl ZonalRequest {
             .collect()
     }
 
+    /// The engine as [`run_on`] runs it: `zones` (prepared for the raster)
+    /// over the request's bands of `inputs`, with its statistics, coverage
+    /// mode, weighting, ties, weights raster, threads, coverage threshold
+    /// and default values. The caller adds what is its own (a progress
+    /// callback, a [`CoverageIndex`] it keeps).
+    pub fn engine<'a>(&self, zones: &'a ZoneSet, inputs: &'a ZonalInputs) -> ZonalStats<'a> {
+        let mut engine = ZonalStats::new(zones)
+            .bands(&inputs.raster, &self.bands)
+            .stats(&self.stats)
+            .coverage_mode(self.coverage)
+            .weighting(self.weighting)
+            .mode_ties(self.mode_ties);
+        if let Some(w) = &inputs.weights {
+            engine = engine.weights(w, 1);
+        }
+        if let Some(n) = self.threads {
+            engine = engine.threads(n);
+        }
+        if let Some(fraction) = self.min_coverage_frac {
+            engine = engine.min_coverage_frac(fraction);
+        }
+        if let Some(value) = self.default_value {
+            engine = engine.default_value(value);
+        }
+        if let Some(weight) = self.default_weight {
+            engine = engine.default_weight(weight);
+        }
+        engine
+    }
+
     fn input_paths(&self) -> impl Iterator<Item = (&'static str, &Path)> {
         [
             ("raster", Some(self.raster.as_path())),
@@ -690,30 +720,9 @@ pub fn run_on(
         .then(|| CoverageIndex::build(&zones.zones, inputs.raster.grid(), request.coverage));
     let (table, levels) = {
         let report = |done: usize, total: usize| on_event(&ZonalEvent::Progress { done, total });
-        let mut engine = ZonalStats::new(&zones.zones)
-            .bands(&inputs.raster, &request.bands)
-            .stats(&request.stats)
-            .coverage_mode(request.coverage)
-            .weighting(request.weighting)
-            .mode_ties(request.mode_ties)
-            .on_progress(&report);
-        if let Some(w) = &inputs.weights {
-            engine = engine.weights(w, 1);
-        }
+        let mut engine = request.engine(&zones.zones, &inputs).on_progress(&report);
         if let Some(index) = &coverage {
             engine = engine.coverage_index(index);
-        }
-        if let Some(n) = request.threads {
-            engine = engine.threads(n);
-        }
-        if let Some(fraction) = request.min_coverage_frac {
-            engine = engine.min_coverage_frac(fraction);
-        }
-        if let Some(value) = request.default_value {
-            engine = engine.default_value(value);
-        }
-        if let Some(weight) = request.default_weight {
-            engine = engine.default_weight(weight);
         }
         engine.run_with_roll_ups(&fields)?
     };
