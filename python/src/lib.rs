@@ -42,8 +42,7 @@ use terralux::workflow::poverty::{
 };
 use terralux::workflow::zonal::{self, ZonalEvent, ZonalInputs, ZonalRequest};
 use terralux::zones::{
-    Attributes, PrepareOptions, PreparedZones, Zone, ZoneId, ZoneOptions, ZoneSet,
-    multipolygon_from_wkb,
+    Attributes, PreparedZones, Zone, ZoneId, ZoneOptions, ZoneSet, multipolygon_from_wkb,
 };
 use terralux::{Crs, Error, RasterSource};
 
@@ -430,19 +429,14 @@ fn zonal_stats<'py>(
     progress: Option<Bound<'py, PyAny>>,
     coverage_index: Option<Bound<'py, NativeCoverageIndex>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let in_memory = match (&zones_ids, &zones_wkb) {
-        (Some(ids), Some(wkb)) => Some(zones_from_wkb(
-            py,
-            ids,
-            wkb,
-            crs(py, zones_given_crs.as_deref())?,
-            keep_bad_geometry,
-        )?),
-        _ => None,
-    };
-    let zones_label = zones_path
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("in-memory zones"));
+    let (zones_label, in_memory) = zones_source(
+        py,
+        zones_path.as_ref(),
+        zones_ids.as_ref(),
+        zones_wkb.as_ref(),
+        zones_given_crs.as_deref(),
+        keep_bad_geometry,
+    )?;
     let mut request = ZonalRequest::new(raster, zones_label);
     request.bands = bands;
     request.layer = layer;
@@ -502,7 +496,7 @@ fn zonal_stats<'py>(
             // The zones measured on coverage computed beforehand: prepared
             // as `zonal::run_on` prepares them, the index checked by the engine.
             Some(index) => {
-                let zones = prepare(&request, &inputs, zones)?;
+                let zones = request.prepare_zones(&inputs, zones, &on_event)?;
                 let table = measure(&request, &inputs, &zones.zones, &index.index, &on_event)?;
                 let id_column = zones.zones.id_field().unwrap_or("fid").to_string();
                 Ok((id_column, table, zones))
@@ -541,29 +535,30 @@ fn zonal_result<'py>(
     Ok(out)
 }
 
-/// The zones in the raster's CRS, as [`zonal::run_on`] prepares them
-/// (CRS override, GCJ-02, reprojection).
-fn prepare(
-    request: &ZonalRequest,
-    inputs: &ZonalInputs,
-    zones: ZoneSet,
-) -> Result<PreparedZones, Error> {
-    let target = inputs
-        .raster
-        .grid()
-        .crs()
+/// Where the zones come from: the path, or zones handed over in memory
+/// (ids and WKB, with their CRS) labelled "in-memory zones".
+fn zones_source(
+    py: Python<'_>,
+    zones_path: Option<&PathBuf>,
+    zones_ids: Option<&Bound<'_, PyList>>,
+    zones_wkb: Option<&Bound<'_, PyList>>,
+    zones_given_crs: Option<&str>,
+    keep_bad_geometry: bool,
+) -> PyResult<(PathBuf, Option<ZoneSet>)> {
+    let in_memory = match (zones_ids, zones_wkb) {
+        (Some(ids), Some(wkb)) => Some(zones_from_wkb(
+            py,
+            ids,
+            wkb,
+            crs(py, zones_given_crs)?,
+            keep_bad_geometry,
+        )?),
+        _ => None,
+    };
+    let label = zones_path
         .cloned()
-        .ok_or_else(|| Error::MissingCrs {
-            source_name: inputs.raster.name().to_string(),
-        })?;
-    zones.prepare_for(
-        &target,
-        &PrepareOptions {
-            crs_override: request.zones_crs.clone(),
-            gcj02: request.gcj02,
-            keep_as_given: request.keep_zones_as_given,
-        },
-    )
+        .unwrap_or_else(|| PathBuf::from("in-memory zones"));
+    Ok((label, in_memory))
 }
 
 /// The statistics of `request` over prepared `zones` on `index`'s coverage,
@@ -670,19 +665,14 @@ fn coverage_index(
     snap_grid: bool,
     allow_raw_vrt: bool,
 ) -> PyResult<NativeCoverageIndex> {
-    let in_memory = match (&zones_ids, &zones_wkb) {
-        (Some(ids), Some(wkb)) => Some(zones_from_wkb(
-            py,
-            ids,
-            wkb,
-            crs(py, zones_given_crs.as_deref())?,
-            keep_bad_geometry,
-        )?),
-        _ => None,
-    };
-    let zones_label = zones_path
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("in-memory zones"));
+    let (zones_label, in_memory) = zones_source(
+        py,
+        zones_path.as_ref(),
+        zones_ids.as_ref(),
+        zones_wkb.as_ref(),
+        zones_given_crs.as_deref(),
+        keep_bad_geometry,
+    )?;
     let mut request = ZonalRequest::new(raster, zones_label);
     request.layer = layer;
     request.id_field = id_field;
@@ -701,7 +691,7 @@ fn coverage_index(
             Some(zones) => zones,
             None => zonal::read_zones(&request)?,
         };
-        let zones = prepare(&request, &inputs, zones)?;
+        let zones = request.prepare_zones(&inputs, zones, &|_| {})?;
         let index = CoverageIndex::build(&zones.zones, inputs.raster.grid(), request.coverage);
         Ok((index, zones))
     })?;

@@ -347,6 +347,33 @@ impl ZonalRequest {
         }
     }
 
+    /// `zones` made ready for the raster of `inputs`, as [`run_on`] makes
+    /// them: the CRS override, GCJ-02 and reprojection of
+    /// [`ZoneSet::prepare_for`], each step said as a
+    /// [`ZonalEvent::Preparing`] before it is taken; the zones as given kept
+    /// when the request asks. For a caller that measures the zones itself
+    /// (on a [`CoverageIndex`] it keeps, with [`ZonalRequest::engine`]).
+    pub fn prepare_zones(
+        &self,
+        inputs: &ZonalInputs,
+        zones: ZoneSet,
+        on_event: &(dyn Fn(&ZonalEvent) + Sync),
+    ) -> Result<PreparedZones> {
+        let target = inputs
+            .raster
+            .grid()
+            .crs()
+            .cloned()
+            .ok_or_else(|| Error::MissingCrs {
+                source_name: inputs.raster.name().to_string(),
+            })?;
+        let options = self.prepare_options();
+        for step in planned_steps(&zones, &target, &options) {
+            on_event(&ZonalEvent::Preparing(step));
+        }
+        zones.prepare_for(&target, &options)
+    }
+
     fn prepare_options(&self) -> PrepareOptions {
         PrepareOptions {
             crs_override: self.zones_crs.clone(),
@@ -356,7 +383,6 @@ impl ZonalRequest {
     }
 }
 
-/// `path` as text for GDAL, or an [`Error::Request`] naming its role.
 /// Where a zonal run writes (`zonal --output`, `--cells`, `--csv-safe`,
 /// `--frac-columns`): the table at `path` in the format its extension
 /// names, the roll-ups beside it ([`write::roll_up_path`]), the cells
@@ -699,19 +725,7 @@ pub fn run_on(
     if !empty.is_empty() {
         on_event(&ZonalEvent::EmptyZones { ids: empty });
     }
-    let target = inputs
-        .raster
-        .grid()
-        .crs()
-        .cloned()
-        .ok_or_else(|| Error::MissingCrs {
-            source_name: inputs.raster.name().to_string(),
-        })?;
-    let options = request.prepare_options();
-    for step in planned_steps(&zones, &target, &options) {
-        on_event(&ZonalEvent::Preparing(step));
-    }
-    let zones = zones.prepare_for(&target, &options)?;
+    let zones = request.prepare_zones(&inputs, zones, on_event)?;
 
     let fields: Vec<&str> = request.roll_ups.iter().map(String::as_str).collect();
     // The cells table and the statistics share one coverage of the zones.
