@@ -5,6 +5,7 @@ use std::path::Path;
 use geo::BoundingRect;
 use geo_types::{Coord, Rect};
 
+use super::geometry::Topology;
 use super::render::{RenderedPng, render_svg};
 use super::{
     Layout, MISSING_COLOUR, Projection, Rgb, VERSION, fit, palette, short_number, svg, x_scale,
@@ -35,6 +36,8 @@ pub struct Choropleth<'a> {
     group_field: Option<String>,
     pub(super) groups: Option<Vec<usize>>,
     label_field: Option<String>,
+    /// The zones' shared arcs, when the caller built them for several maps.
+    pub(super) topology: Option<&'a Topology>,
 }
 
 impl<'a> Choropleth<'a> {
@@ -72,7 +75,15 @@ impl<'a> Choropleth<'a> {
             group_field: None,
             groups: None,
             label_field: None,
+            topology: None,
         })
+    }
+
+    /// Draw from `topology`, the shared arcs of this map's zones (built
+    /// once for the static and the interactive map).
+    pub(super) fn with_topology(mut self, topology: &'a Topology) -> Self {
+        self.topology = Some(topology);
+        self
     }
 
     /// Use `classes` quantile classes (at least 1).

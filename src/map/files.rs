@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::geometry::Topology;
 use super::{Choropleth, InteractiveMap};
 use crate::error::Result;
 use crate::zones::ZoneSet;
@@ -143,7 +144,10 @@ pub fn map_files(
     let group = field(&options.group_field, "province");
     let label = field(&options.label_field, "name");
 
+    // The zones' shared borders, found once for both maps.
+    let topology = Topology::new(zones);
     let mut map = Choropleth::new(zones, scores, title)?
+        .with_topology(&topology)
         .classes(options.classes)
         .width(options.width)
         .dpi(options.dpi)
@@ -162,6 +166,7 @@ pub fn map_files(
     }
 
     let mut page = InteractiveMap::new(zones, title)
+        .with_topology(&topology)
         .classes(options.classes)
         .indicator("index score", scores)?;
     for (name, values) in indicators.iter().zip(columns) {

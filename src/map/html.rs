@@ -38,7 +38,7 @@ use geo::BoundingRect;
 use serde::Serialize;
 
 use super::choropleth::check_field;
-use super::geometry::page_geometry;
+use super::geometry::Topology;
 use super::{Choropleth, VERSION, escape, hex, short_number, world_to_page, xml_chars};
 use crate::error::{Error, Result};
 use crate::zones::ZoneSet;
@@ -58,6 +58,8 @@ pub struct InteractiveMap<'a> {
     label_field: Option<String>,
     source: Option<String>,
     classes: usize,
+    /// The zones' shared arcs, when the caller built them for several maps.
+    topology: Option<&'a Topology>,
 }
 
 /// The page's data, as the script reads it.
@@ -105,7 +107,15 @@ impl<'a> InteractiveMap<'a> {
             label_field: None,
             source: None,
             classes: 5,
+            topology: None,
         }
+    }
+
+    /// Draw from `topology`, the shared arcs of this map's zones (built
+    /// once for the static and the interactive map).
+    pub(super) fn with_topology(mut self, topology: &'a Topology) -> Self {
+        self.topology = Some(topology);
+        self
     }
 
     /// Add an indicator: one value per zone, in zone order (`None` or NaN
@@ -250,13 +260,15 @@ impl<'a> InteractiveMap<'a> {
             })
             .collect::<Result<_>>()?;
         let legend_indices: Vec<Vec<usize>> = maps.iter().map(Choropleth::legend_indices).collect();
-        let geometry = page_geometry(
-            self.zones,
-            project,
-            SIMPLIFY_TOLERANCE,
-            1,
-            zone_groups.as_deref(),
-        );
+        let own;
+        let topology = match self.topology {
+            Some(shared) => shared,
+            None => {
+                own = Topology::new(self.zones);
+                &own
+            }
+        };
+        let geometry = topology.page(project, SIMPLIFY_TOLERANCE, 1, zone_groups.as_deref());
         let zones = self
             .zones
             .iter()

@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use super::geometry::page_geometry;
+use super::geometry::Topology;
 use super::render::families_for;
 use super::{Choropleth, OUTLINE_COLOUR, escape, hex};
 
@@ -69,8 +69,15 @@ pub(super) fn render(map: &Choropleth<'_>) -> (String, Vec<String>) {
     let projection = map.projection();
     let ratio = map.pixel_ratio();
     let decimals = if ratio <= 1.0 { 1 } else { 2 };
-    let geometry = page_geometry(
-        map.zones,
+    let own;
+    let topology = match map.topology {
+        Some(shared) => shared,
+        None => {
+            own = Topology::new(map.zones);
+            &own
+        }
+    };
+    let geometry = topology.page(
         &|x, y| projection.apply(x, y),
         0.4 / ratio,
         decimals,
