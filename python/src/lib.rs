@@ -22,6 +22,8 @@ use std::time::Duration;
 
 use gdal::vector::ToGdal;
 use geo_types::MultiPolygon;
+mod arrow_export;
+
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
@@ -396,7 +398,7 @@ fn geometry_wkb<'py>(py: Python<'py>, zones: &ZoneSet) -> PyResult<Bound<'py, Py
     raster, zones_path, zones_ids, zones_wkb, zones_given_crs, stats, bands, layer, id_field,
     coverage, weights, area_weighted, zones_crs, raster_crs, gcj02, keep_bad_geometry,
     snap_grid, ignore_mask, allow_raw_vrt, threads, min_coverage_frac, default_value,
-    default_weight, mode_ties_rule, with_geometry, progress, coverage_index
+    default_weight, mode_ties_rule, with_geometry, as_arrow, progress, coverage_index
 ))]
 #[allow(clippy::too_many_arguments)]
 fn zonal_stats<'py>(
@@ -426,6 +428,7 @@ fn zonal_stats<'py>(
     default_weight: Option<f64>,
     mode_ties_rule: &str,
     with_geometry: bool,
+    as_arrow: bool,
     progress: Option<Bound<'py, PyAny>>,
     coverage_index: Option<Bound<'py, NativeCoverageIndex>>,
 ) -> PyResult<Bound<'py, PyDict>> {
@@ -508,12 +511,22 @@ fn zonal_stats<'py>(
         }
     })?;
     let (id_column, table, zones) = finish(py, outcome)?;
-    zonal_result(py, &id_column, &table, &zones, messages, with_geometry)
+    zonal_result(
+        py,
+        &id_column,
+        &table,
+        &zones,
+        messages,
+        with_geometry,
+        as_arrow,
+    )
 }
 
-/// What `zonal_stats` hands back: the id column's name, the ids, the
-/// columns, the run's messages, and with `with_geometry` the zones as given
-/// (WKB) and their CRS.
+/// What `zonal_stats` hands back: the id column's name, the run's
+/// messages, then either (`as_arrow`) the table as an Arrow batch under
+/// `arrow`, or its ids and columns as Python lists; with `with_geometry`
+/// also the zones as given (WKB) and their CRS.
+#[allow(clippy::too_many_arguments)]
 fn zonal_result<'py>(
     py: Python<'py>,
     id_column: &str,
@@ -521,11 +534,18 @@ fn zonal_result<'py>(
     zones: &PreparedZones,
     messages: Mutex<Vec<String>>,
     with_geometry: bool,
+    as_arrow: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
     out.set_item("id_column", id_column)?;
-    out.set_item("ids", ids_list(py, table)?)?;
-    out.set_item("columns", columns(py, table)?)?;
+    if as_arrow {
+        let batch = terralux::write::parquet::record_batch(table, id_column)
+            .map_err(|e| library_error(py, &e))?;
+        out.set_item("arrow", arrow_export::ArrowBatch::new(batch))?;
+    } else {
+        out.set_item("ids", ids_list(py, table)?)?;
+        out.set_item("columns", columns(py, table)?)?;
+    }
     out.set_item("messages", messages.into_inner().unwrap_or_default())?;
     if with_geometry {
         let given = zones.for_output();
@@ -709,7 +729,7 @@ fn coverage_index(
 #[pyo3(signature = (
     index, raster, stats, bands, weights, area_weighted, raster_crs, snap_grid, ignore_mask,
     allow_raw_vrt, threads, min_coverage_frac, default_value, default_weight, mode_ties_rule,
-    with_geometry, progress
+    with_geometry, as_arrow, progress
 ))]
 #[allow(clippy::too_many_arguments)]
 fn coverage_zonal_stats<'py>(
@@ -730,6 +750,7 @@ fn coverage_zonal_stats<'py>(
     default_weight: Option<f64>,
     mode_ties_rule: &str,
     with_geometry: bool,
+    as_arrow: bool,
     progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let index = index.get();
@@ -781,6 +802,7 @@ fn coverage_zonal_stats<'py>(
         &index.zones,
         messages,
         with_geometry,
+        as_arrow,
     )
 }
 
@@ -1072,6 +1094,7 @@ fn _terralux(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(county_ntl, m)?)?;
     m.add_function(wrap_pyfunction!(poverty_index, m)?)?;
     m.add_class::<NativeCoverageIndex>()?;
+    m.add_class::<arrow_export::ArrowBatch>()?;
     m.add_function(wrap_pyfunction!(coverage_index, m)?)?;
     m.add_function(wrap_pyfunction!(coverage_zonal_stats, m)?)?;
     Ok(())

@@ -208,24 +208,16 @@ def _ids_pandas(ids):
     return pd.array(ids, dtype=object)
 
 
-def _arrow_table(id_column, ids, columns):
+def _arrow_table(id_column, batch):
+    """A pyarrow Table of the library's record batch, imported through the
+    Arrow PyCapsule interface (no copy through Python objects); the id
+    column named as the zones given in memory name it."""
     import pyarrow as pa
 
-    if ids and all(isinstance(v, int) for v in ids):
-        id_array = pa.array(ids, type=pa.int64())
-    else:
-        id_array = pa.array([str(v) for v in ids], type=pa.string())
-    arrays, names = [id_array], [id_column]
-    for name, kind, values in columns:
-        if kind == "float":
-            # None -> null (missing); a NaN the run computed stays NaN.
-            arrays.append(pa.array(values, type=pa.float64()))
-        elif kind == "int":
-            arrays.append(pa.array(values, type=pa.int64()))
-        else:
-            arrays.append(pa.array(values, type=pa.string()))
-        names.append(name)
-    return pa.Table.from_arrays(arrays, names=names)
+    table = pa.table(batch)
+    if table.column_names[0] != id_column:
+        table = table.rename_columns([id_column] + table.column_names[1:])
+    return table
 
 
 def _zones_argument(zones, id_field, layer, zones_crs):
@@ -330,7 +322,11 @@ def zonal_stats(
         bands as Int64; frac/unique as the CSV's ``value:share;...`` text),
         a GeoDataFrame with the zones' geometry in their CRS (as given,
         before any reprojection to the raster's), or a pyarrow Table
-        (missing values null, computed NaN kept as NaN).
+        (missing values null, computed NaN kept as NaN; the library's Arrow
+        record batch, handed over through the Arrow PyCapsule interface
+        without a copy through Python objects; types as in the Parquet
+        output: the id int64 or string as in the source, statistics
+        float64, frac/unique string).
     keep_bad_geometry, snap_grid, ignore_mask, allow_raw_vrt, min_coverage_frac,
     default_value, default_weight, mode_ties
         As `zonal`'s flags of the same names (see ``zonal --help``).
@@ -383,7 +379,7 @@ def zonal_stats(
             bool(area_weighted), zones_crs, raster_crs, bool(gcj02), bool(keep_bad_geometry),
             bool(snap_grid), bool(ignore_mask), bool(allow_raw_vrt), threads,
             min_coverage_frac, default_value, default_weight, mode_ties, with_geometry,
-            reporter.native(), native_index)
+            output == "arrow", reporter.native(), native_index)
     finally:
         reporter.close()
     return _zonal_output(result, in_memory, output)
@@ -393,9 +389,9 @@ def _zonal_output(result, in_memory, output):
     """The native result of a zonal run as the ``output`` asked for."""
     _say(result["messages"])
     id_column = in_memory[0] if in_memory is not None else result["id_column"]
-    ids, columns = result["ids"], result["columns"]
     if output == "arrow":
-        return _arrow_table(id_column, ids, columns)
+        return _arrow_table(id_column, result["arrow"])
+    ids, columns = result["ids"], result["columns"]
     data = {id_column: _ids_pandas(ids)}
     for name, kind, values in columns:
         data[name] = _pandas_column(kind, values)
@@ -530,7 +526,7 @@ class CoverageIndex:
                 self._native, _path(raster), stats_text, bands, _path(weights),
                 bool(area_weighted), self._raster_crs, self._snap_grid, bool(ignore_mask),
                 self._allow_raw_vrt, threads, min_coverage_frac, default_value,
-                default_weight, mode_ties, with_geometry, reporter.native())
+                default_weight, mode_ties, with_geometry, output == "arrow", reporter.native())
         finally:
             reporter.close()
         return _zonal_output(result, self._in_memory, output)

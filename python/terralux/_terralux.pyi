@@ -12,10 +12,17 @@ def zonal_stats(
     raster_crs: Optional[str], gcj02: bool, keep_bad_geometry: bool, snap_grid: bool,
     ignore_mask: bool, allow_raw_vrt: bool, threads: Optional[int],
     min_coverage_frac: Optional[float], default_value: Optional[float],
-    default_weight: Optional[float], mode_ties_rule: str, with_geometry: bool,
+    default_weight: Optional[float], mode_ties_rule: str, with_geometry: bool, as_arrow: bool,
     progress: Optional[Callable[[int, int], Any]],
     coverage_index: Optional[NativeCoverageIndex],
 ) -> dict[str, Any]: ...
+
+class ArrowBatch:
+    """An Arrow record batch; pyarrow.table() imports it (PyCapsule interface)."""
+    def __len__(self) -> int: ...
+    def __arrow_c_schema__(self) -> object: ...
+    def __arrow_c_array__(self, requested_schema: object = None) -> tuple[object, object]: ...
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object: ...
 
 class NativeCoverageIndex:
     def __len__(self) -> int: ...
@@ -40,7 +47,7 @@ def coverage_zonal_stats(
     weights: Optional[str], area_weighted: bool, raster_crs: Optional[str], snap_grid: bool,
     ignore_mask: bool, allow_raw_vrt: bool, threads: Optional[int],
     min_coverage_frac: Optional[float], default_value: Optional[float],
-    default_weight: Optional[float], mode_ties_rule: str, with_geometry: bool,
+    default_weight: Optional[float], mode_ties_rule: str, with_geometry: bool, as_arrow: bool,
     progress: Optional[Callable[[int, int], Any]],
 ) -> dict[str, Any]: ...
 def poverty_index(

@@ -192,6 +192,53 @@ def test_arrow_round_trips():
             assert converted[name].astype(str).tolist() == frame[name].astype(str).tolist()
 
 
+
+def test_arrow_comes_through_the_pycapsule_interface(monkeypatch):
+    """The table is the library's record batch, imported by pyarrow through
+    ``__arrow_c_stream__`` and ``__arrow_c_array__``; its types are the
+    Parquet writer's: the id as in the source, statistics float64 with nulls,
+    ``frac`` as the CSV's text."""
+    import geopandas as gpd
+    import pyarrow as pa
+
+    from terralux import _terralux
+
+    table = terralux.zonal_stats(NTL, COUNTIES, ["count", "mean", "frac"], id_field="code",
+                                 output="arrow")
+    schema = {f.name: str(f.type) for f in table.schema}
+    assert schema == {"code": "string", "count": "double", "mean": "double", "frac": "string"}
+    counties = gpd.read_file(COUNTIES)
+    assert table.column("code").to_pylist() == [str(c) for c in counties["code"]]
+    assert ":" in table.column("frac").to_pylist()[0]
+    by_fid = terralux.zonal_stats(NTL, COUNTIES, ["mean"], output="arrow")
+    assert str(by_fid.schema.field("fid").type) == "int64"
+    # Zones in memory: the id column as they name it.
+    listed = terralux.zonal_stats(NTL, list(counties.geometry), ["mean"],
+                                  zones_crs=counties.crs.to_wkt(), output="arrow")
+    assert listed.column_names == ["id", "mean"]
+    assert listed.column("id").to_pylist() == list(range(len(counties)))
+    assert listed.column("mean").equals(table.column("mean"))
+    # The native batch speaks the interface to any consumer.
+    native = _terralux.ArrowBatch
+    assert all(hasattr(native, m) for m in
+               ("__arrow_c_stream__", "__arrow_c_array__", "__arrow_c_schema__"))
+    seen = []
+    real = terralux._arrow_table
+    monkeypatch.setattr(terralux, "_arrow_table",
+                        lambda id_column, batch: seen.append(batch) or real(id_column, batch))
+    terralux.zonal_stats(NTL, COUNTIES, ["mean"], id_field="code", output="arrow")
+    (batch,) = seen
+    assert isinstance(batch, native)
+    assert len(batch) == 24
+    via_array = pa.record_batch(batch)
+    via_stream = pa.RecordBatchReader.from_stream(batch).read_all()
+    assert pa.schema(batch).equals(via_array.schema)
+    assert pa.Table.from_batches([via_array]).equals(via_stream)
+    assert via_stream.column("mean").equals(
+        terralux.zonal_stats(NTL, COUNTIES, ["mean"], id_field="code",
+                             output="arrow").column("mean"))
+
+
 BAD = [
     # (keyword arguments, the same as flags, the exception); the message is
     # the binary's, less what it says of its flags (see `library_part`)
