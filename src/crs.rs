@@ -38,6 +38,29 @@ pub struct Crs {
     linear_unit_m: Option<f64>,
 }
 
+impl crate::codec::Codec for Crs {
+    fn encode(&self, w: &mut crate::codec::Writer) {
+        w.put(&self.definition);
+        w.u8(match self.kind {
+            CrsKind::Geographic => 0,
+            CrsKind::Projected => 1,
+            CrsKind::Other => 2,
+        });
+        w.put(&self.linear_unit_m);
+    }
+    fn decode(r: &mut crate::codec::Reader<'_>) -> crate::error::Result<Self> {
+        Ok(Crs {
+            definition: r.get()?,
+            kind: match r.tag(3, "kind of CRS")? {
+                0 => CrsKind::Geographic,
+                1 => CrsKind::Projected,
+                _ => CrsKind::Other,
+            },
+            linear_unit_m: r.get()?,
+        })
+    }
+}
+
 impl Crs {
     /// WGS84 longitude/latitude (`EPSG:4326`, longitude first).
     pub fn wgs84() -> Self {

@@ -11,6 +11,7 @@ use std::fmt;
 
 use geo_types::{Coord, LineString, MultiPolygon, Rect};
 
+use crate::codec::{Codec, Reader, Writer};
 use crate::crs::{Crs, CrsKind};
 use crate::error::{Error, Result};
 
@@ -299,6 +300,32 @@ pub struct Grid {
     rows: usize,
     cols: usize,
     crs: Option<Crs>,
+}
+
+/// The transform, the shape and the CRS, exactly (a decoded grid is
+/// validated as [`Grid::new`] validates one).
+impl Codec for Grid {
+    fn encode(&self, w: &mut Writer) {
+        let t = &self.transform;
+        for v in [t.origin_x, t.pixel_width, t.origin_y, t.pixel_height] {
+            w.f64(v);
+        }
+        w.put(&self.rows);
+        w.put(&self.cols);
+        w.put(&self.crs);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        let (x, width, y, height) = (r.f64()?, r.f64()?, r.f64()?, r.f64()?);
+        let (rows, cols) = (r.get()?, r.get()?);
+        let crs: Option<Crs> = r.get()?;
+        let grid = GeoTransform::new(x, width, y, height)
+            .and_then(|t| Grid::new(t, rows, cols))
+            .map_err(|e| r.error(format!("corrupt: {e}")))?;
+        Ok(match crs {
+            Some(crs) => grid.with_crs(crs),
+            None => grid,
+        })
+    }
 }
 
 /// The default tolerance of [`Grid::matches`], in cells: exactextract's

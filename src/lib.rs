@@ -311,7 +311,7 @@
 //! | [`zones`] | [`zones::ZoneSet`] from OGR, reprojection with PROJ, GCJ-02 |
 //! | [`coverage`] | exact / centre / all-touched cell coverage as sparse row runs; the [`coverage::CoverageIndex`] |
 //! | [`stats`] | [`stats::Stat`], [`stats::Weighting`], the mergeable [`stats::Accumulator`] |
-//! | [`engine`] | [`ZonalStats`]: chunked, parallel, deterministic scheduling |
+//! | [`engine`] | [`ZonalStats`]: chunked, parallel, deterministic scheduling; [`engine::partials`]: a run as work units whose partials merge, from bytes, into the same bits |
 //! | [`rollup`] | [`rollup::Grouping`]: zones grouped by an admin field, for roll-ups merged from the same pass |
 //! | [`results`] | [`results::ZonalTable`]: typed values per zone, in input order, with provenance |
 //! | [`write`](mod@write) | CSV, GeoJSON, GeoPackage and provenance files, written atomically |
@@ -344,6 +344,7 @@
 
 pub mod alloc;
 pub mod cells;
+mod codec;
 pub mod coverage;
 pub mod crs;
 pub mod engine;

@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 use rayon::prelude::*;
 
 use super::{Coverage, CoverageMode};
+use crate::codec::{Codec, Reader, Writer};
 use crate::error::{Error, Result};
 use crate::grid::Grid;
 use crate::zones::{Fingerprint, ZoneSet};
@@ -148,6 +149,33 @@ impl CoverageIndex {
     /// All coverages, in zone order.
     pub fn coverages(&self) -> &[Coverage] {
         &self.coverages
+    }
+}
+
+/// The grid, the mode, the zones' fingerprint and every coverage (not
+/// the zone areas, computed again where they are needed).
+impl Codec for CoverageIndex {
+    fn encode(&self, w: &mut Writer) {
+        w.put(&self.grid);
+        w.put(&self.mode);
+        w.put(&self.zones.map(|f| *f.as_bytes()));
+        w.put(&self.coverages);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        let grid: Grid = r.get()?;
+        let mode = r.get()?;
+        let zones: Option<[u8; 32]> = r.get()?;
+        let coverages: Vec<Coverage> = r.get()?;
+        if !coverages.iter().all(|c| c.fits(grid.rows(), grid.cols())) {
+            return Err(r.error("corrupt: a coverage outside its grid"));
+        }
+        Ok(CoverageIndex {
+            grid,
+            mode,
+            coverages,
+            zones: zones.map(Fingerprint::from_bytes),
+            zone_areas: OnceLock::new(),
+        })
     }
 }
 

@@ -84,6 +84,8 @@ pub use index::CoverageIndex;
 
 use geo_types::MultiPolygon;
 
+use crate::codec::{Codec, Reader, Writer};
+use crate::error::Result;
 use crate::grid::{Grid, Window};
 
 /// Coverage values below this are taken as zero, above `1 - FRACTION_EPSILON` as one.
@@ -317,6 +319,86 @@ impl Coverage {
     pub fn outside_fraction(&self) -> Option<f64> {
         let share = 1.0 - self.inside_cells / self.area_cells;
         (self.area_cells > 0.0 && !share.is_nan()).then(|| share.clamp(0.0, 1.0))
+    }
+}
+
+impl Codec for CoverageMode {
+    fn encode(&self, w: &mut Writer) {
+        w.u8(match self {
+            CoverageMode::Exact => 0,
+            CoverageMode::Center => 1,
+            CoverageMode::AllTouched => 2,
+        });
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(match r.tag(3, "coverage mode")? {
+            0 => CoverageMode::Exact,
+            1 => CoverageMode::Center,
+            _ => CoverageMode::AllTouched,
+        })
+    }
+}
+
+impl Codec for Run {
+    fn encode(&self, w: &mut Writer) {
+        w.u32(self.col);
+        w.u32(self.len);
+        w.f64(self.fraction);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(Run {
+            col: r.u32()?,
+            len: r.u32()?,
+            fraction: r.f64()?,
+        })
+    }
+}
+
+impl Codec for Coverage {
+    fn encode(&self, w: &mut Writer) {
+        w.put(&self.rows);
+        w.put(&self.runs);
+        w.f64(self.area_cells);
+        w.f64(self.inside_cells);
+        w.put(&self.repaired);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        let coverage = Coverage {
+            rows: r.get()?,
+            runs: r.get()?,
+            area_cells: r.f64()?,
+            inside_cells: r.f64()?,
+            repaired: r.get()?,
+        };
+        // What `rows()` slices by must hold: rows increasing, run starts in order.
+        let rows_ordered = coverage
+            .rows
+            .windows(2)
+            .all(|p| p[0].0 < p[1].0 && p[0].1 <= p[1].1);
+        let starts_fit = coverage
+            .rows
+            .iter()
+            .all(|&(_, start)| start as usize <= coverage.runs.len());
+        if !rows_ordered || !starts_fit || coverage.rows.first().is_some_and(|r| r.1 != 0) {
+            return Err(r.error("corrupt: coverage rows out of order"));
+        }
+        Ok(coverage)
+    }
+}
+
+impl Coverage {
+    /// Whether every covered cell lies in a grid of `rows x cols` cells.
+    pub(crate) fn fits(&self, rows: usize, cols: usize) -> bool {
+        self.rows
+            .last()
+            .is_none_or(|&(row, _)| (row as usize) < rows)
+            && self.runs.iter().all(|run| {
+                run.len > 0
+                    && run
+                        .col
+                        .checked_add(run.len)
+                        .is_some_and(|end| end as usize <= cols)
+            })
     }
 }
 

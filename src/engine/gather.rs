@@ -20,18 +20,26 @@ pub const COVERAGE_FRAC_TOL: f64 = 1e-9;
 pub(super) struct Gather<'r, 'a> {
     pub(super) layers: &'r [(SharedRaster<'a>, usize)],
     pub(super) weights: Option<(SharedRaster<'a>, usize)>,
-    pub(super) stats: &'r [Stat],
     pub(super) weighting: Weighting,
     pub(super) row_areas: &'r RowAreas,
-    pub(super) zone_areas: &'r [Option<f64>],
-    pub(super) index: &'r CoverageIndex,
     /// Runs covered less than this are skipped.
     pub(super) min_coverage_frac: f64,
     /// The value of invalid cells (`None`: skipped).
     pub(super) default_value: Option<f64>,
     /// The weight where the weights raster is invalid (`None`: left out).
     pub(super) default_weight: Option<f64>,
+    /// How the zones' accumulators are made and finished.
+    pub(super) zones: ZoneState<'r>,
+}
+
+/// What making and finishing a zone's accumulators needs (no raster).
+pub(super) struct ZoneState<'r> {
+    pub(super) stats: &'r [Stat],
     pub(super) mode_ties: ModeTies,
+    /// The number of layers: one accumulator each.
+    pub(super) layers: usize,
+    pub(super) index: &'r CoverageIndex,
+    pub(super) zone_areas: &'r [Option<f64>],
 }
 
 impl Gather<'_, '_> {
@@ -105,8 +113,8 @@ impl Gather<'_, '_> {
         let mut out = Vec::with_capacity(zones.len());
         for &z in zones {
             crate::alloc::set_current_zone(Some(z as usize));
-            let mut accs = self.empty();
-            let coverage = self.index.coverage(z as usize);
+            let mut accs = self.zones.empty();
+            let coverage = self.zones.index.coverage(z as usize);
             for (row, runs) in coverage.rows_in(window.row_off, window.row_end()) {
                 let row_start = (row - window.row_off) * window.cols;
                 for run in runs {
@@ -150,11 +158,12 @@ impl Gather<'_, '_> {
         }
         Ok(out)
     }
+}
 
+impl ZoneState<'_> {
     /// Empty accumulators, one per layer.
     pub(super) fn empty(&self) -> Vec<Accumulator> {
-        self.layers
-            .iter()
+        (0..self.layers)
             .map(|_| Accumulator::new(self.stats).with_mode_ties(self.mode_ties))
             .collect()
     }

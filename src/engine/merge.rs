@@ -134,7 +134,7 @@ impl Pipeline<'_, '_, '_> {
                     .into_iter()
                     .map(|(z, accs)| {
                         let state = self.keep_state.then(|| accs.clone());
-                        let values = self.gather.finish(accs, z);
+                        let values = self.gather.zones.finish(accs, z);
                         (z, FinishedZone { values, state })
                     })
                     .collect();
@@ -154,16 +154,7 @@ impl Pipeline<'_, '_, '_> {
             let c = state.next;
             for (z, accs) in partial {
                 let z = z as usize;
-                match &mut state.open[z] {
-                    Some(current) => {
-                        crate::alloc::set_current_zone(Some(z));
-                        for (acc, part) in current.iter_mut().zip(accs) {
-                            acc.merge(part);
-                        }
-                        crate::alloc::set_current_zone(None);
-                    }
-                    slot @ None => *slot = Some(accs),
-                }
+                fold(&mut state.open[z], accs, z);
                 if self.last_chunk[z] == Some(c)
                     && let Some(accs) = state.open[z].take()
                 {
@@ -189,6 +180,23 @@ impl Pipeline<'_, '_, '_> {
             }
         }
         done
+    }
+}
+
+/// Fold a zone's next partial (its next chunk's, in chunk order) into
+/// what is merged so far: the first partial becomes the state, the next
+/// ones merge into it. The one step every merge of partials takes, the
+/// pipeline's and [`super::partials::merge`]'s, so both do the same arithmetic.
+pub(super) fn fold(open: &mut Option<Vec<Accumulator>>, accs: Vec<Accumulator>, zone: usize) {
+    match open {
+        Some(current) => {
+            crate::alloc::set_current_zone(Some(zone));
+            for (acc, part) in current.iter_mut().zip(accs) {
+                acc.merge(part);
+            }
+            crate::alloc::set_current_zone(None);
+        }
+        slot @ None => *slot = Some(accs),
     }
 }
 

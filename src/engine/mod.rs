@@ -16,6 +16,10 @@
 //!    the arithmetic is the same for 1 or N threads. A zone is finished and
 //!    its state freed as soon as its last chunk is merged.
 //!
+//! Past one process, [`partials`] plans the same run into work units
+//! (date x consecutive chunks) whose partial accumulators travel as bytes
+//! and merge, in chunk order, into the same bits.
+//!
 //! Memory is bounded by the chunks in flight (threads x 2 x bands x chunk
 //! cells x 8 bytes), the coverage index, and the state of zones that are
 //! partly done; never by the raster's size.
@@ -27,6 +31,7 @@ mod checks;
 mod gather;
 mod merge;
 mod normalise;
+pub mod partials;
 mod plan;
 mod rollup;
 mod run;

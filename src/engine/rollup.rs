@@ -1,7 +1,7 @@
 //! Roll-ups from the zones' merged state (the engine's part; groupings
 //! themselves are [`crate::rollup`]).
 
-use super::gather::Gather;
+use super::gather::ZoneState;
 use crate::results::{ZonalTable, ZoneStats};
 use crate::rollup::Grouping;
 use crate::stats::Accumulator;
@@ -14,7 +14,7 @@ pub(super) fn roll_up(
     table: &ZonalTable,
     grouping: &Grouping,
     states: &[Option<Vec<Accumulator>>],
-    gather: &Gather<'_, '_>,
+    gather: &ZoneState<'_>,
 ) -> ZonalTable {
     let names: std::sync::Arc<[String]> = vec![grouping.field().to_string()].into();
     let zones = grouping

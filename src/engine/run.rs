@@ -1,7 +1,7 @@
 //! A run: coverage, the chunk plan, the pipeline, then the table, its
 //! provenance and the roll-ups.
 
-use super::gather::Gather;
+use super::gather::{Gather, ZoneState};
 use super::merge::Pipeline;
 use super::normalise::RunNormaliser;
 use super::plan::{ChunkPlan, RowAreas};
@@ -134,15 +134,18 @@ impl ZonalStats<'_> {
             weights: self
                 .weights
                 .filter(|_| self.stats.iter().any(Stat::needs_weights_raster)),
-            stats: &self.stats,
             weighting: self.weighting,
             row_areas: &row_areas,
-            zone_areas,
-            index,
             min_coverage_frac: self.min_coverage_frac,
             default_value: self.default_value,
             default_weight: self.default_weight,
-            mode_ties: self.mode_ties,
+            zones: ZoneState {
+                stats: &self.stats,
+                mode_ties: self.mode_ties,
+                layers: self.layers.len(),
+                index,
+                zone_areas,
+            },
         };
         let mut finished = Pipeline {
             plan: &plan,
@@ -163,7 +166,7 @@ impl ZonalStats<'_> {
             .map(|(z, zone)| {
                 let (values, state) = match finished[z].take() {
                     Some(done) => (done.values, done.state),
-                    None => (gather.finish(gather.empty(), z), None),
+                    None => (gather.zones.finish(gather.zones.empty(), z), None),
                 };
                 states.push(state);
                 ZoneStats {
@@ -222,7 +225,7 @@ impl ZonalStats<'_> {
         };
         let roll_ups = groupings
             .iter()
-            .map(|grouping| roll_up(&table, grouping, &states, &gather))
+            .map(|grouping| roll_up(&table, grouping, &states, &gather.zones))
             .collect();
         Ok((table, roll_ups))
     }

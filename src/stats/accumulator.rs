@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use super::lights::{Core, Lights};
 use super::quantile::ExactValues;
 use super::{ModeTies, QuantileValues, Stat, StatValue, Value};
+use crate::codec::{Codec, Reader, Writer};
+use crate::error::Result;
 
 /// Neumaier's compensated sum: exact to about one rounding for any order of magnitudes.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -1032,6 +1034,131 @@ fn pick_category<K: Copy>(
         }
     }
     best.map(|(v, _)| v)
+}
+
+// The binary form of an accumulator's state (the unit partials of a
+// distributed run): every field, exactly, so that merging decoded
+// partials gives the bits merging the originals would.
+
+impl Codec for CompensatedSum {
+    fn encode(&self, w: &mut Writer) {
+        w.f64(self.sum);
+        w.f64(self.compensation);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(CompensatedSum {
+            sum: r.f64()?,
+            compensation: r.f64()?,
+        })
+    }
+}
+
+impl Codec for Moments {
+    fn encode(&self, w: &mut Writer) {
+        w.f64(self.weight);
+        w.f64(self.mean);
+        w.f64(self.m2);
+        w.put(&self.scaled);
+        w.put(&self.infinite);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(Moments {
+            weight: r.f64()?,
+            mean: r.f64()?,
+            m2: r.f64()?,
+            scaled: r.get()?,
+            infinite: r.get()?,
+        })
+    }
+}
+
+impl Codec for Families {
+    fn encode(&self, w: &mut Writer) {
+        let flags = [
+            self.quantiles,
+            self.categories,
+            self.weighted,
+            self.weighted_moments,
+            self.weighted_categories,
+        ];
+        w.u8(flags.iter().rev().fold(0, |bits, &f| bits << 1 | f as u8));
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        let bits = r.u8()?;
+        if bits >> 5 != 0 {
+            return Err(r.error(format!("corrupt: {bits:#x} is no set of state families")));
+        }
+        let flag = |i: u8| bits >> i & 1 == 1;
+        Ok(Families {
+            quantiles: flag(0),
+            categories: flag(1),
+            weighted: flag(2),
+            weighted_moments: flag(3),
+            weighted_categories: flag(4),
+        })
+    }
+}
+
+impl Codec for Exact {
+    fn encode(&self, w: &mut Writer) {
+        w.put(&self.range);
+        w.put(&self.categories);
+        w.put(&self.weighted_categories);
+        w.put(&self.quantile_values);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(Exact {
+            range: r.get()?,
+            categories: r.get()?,
+            weighted_categories: r.get()?,
+            quantile_values: r.get()?,
+        })
+    }
+}
+
+impl Codec for Accumulator {
+    fn encode(&self, w: &mut Writer) {
+        w.put(&self.families);
+        w.put(&self.weight);
+        w.put(&self.weighted_values);
+        w.put(&self.valid_coverage);
+        w.put(&self.moments);
+        w.f64(self.min);
+        w.f64(self.max);
+        w.u64(self.valid_cells);
+        w.put(&self.quantile_values);
+        w.put(&self.categories);
+        w.put(&self.weighted_sum);
+        w.put(&self.weights_total);
+        w.put(&self.weighted_moments);
+        w.put(&self.weighted_categories);
+        w.put(&self.lights);
+        w.put(&self.mode_ties);
+        w.put(&self.exact);
+        w.put(&self.inexact);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(Accumulator {
+            families: r.get()?,
+            weight: r.get()?,
+            weighted_values: r.get()?,
+            valid_coverage: r.get()?,
+            moments: r.get()?,
+            min: r.f64()?,
+            max: r.f64()?,
+            valid_cells: r.u64()?,
+            quantile_values: r.get()?,
+            categories: r.get()?,
+            weighted_sum: r.get()?,
+            weights_total: r.get()?,
+            weighted_moments: r.get()?,
+            weighted_categories: r.get()?,
+            lights: r.get()?,
+            mode_ties: r.get()?,
+            exact: r.get()?,
+            inexact: r.get()?,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@
 
 use super::accumulator::{CompensatedSum, DOWN, RunMoments, times};
 use super::{RunWeights, Stat, StatValue, Value, ZoneFacts};
+use crate::codec::{Codec, Reader, Writer};
+use crate::error::Result;
 
 /// Sums behind the night-light indicators, with the lit threshold.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -244,5 +246,38 @@ impl Lights {
         };
         // T >= 0 mathematically; rounding can leave -1e-16 for a constant zone.
         Some(if t.is_nan() { t } else { t.max(0.0) })
+    }
+}
+
+impl Codec for Lights {
+    fn encode(&self, w: &mut Writer) {
+        w.put(&self.threshold);
+        w.put(&self.tnl);
+        w.put(&self.area);
+        w.put(&self.area_values);
+        w.put(&self.lit_area);
+        w.put(&self.lit_weight);
+        w.put(&self.lit_values);
+        w.put(&self.pop);
+        w.put(&self.pop_values);
+        w.put(&self.lit_pop);
+        w.put(&self.x_ln_x);
+        w.put(&self.x_ln_x_scaled);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(Lights {
+            threshold: r.get()?,
+            tnl: r.get()?,
+            area: r.get()?,
+            area_values: r.get()?,
+            lit_area: r.get()?,
+            lit_weight: r.get()?,
+            lit_values: r.get()?,
+            pop: r.get()?,
+            pop_values: r.get()?,
+            lit_pop: r.get()?,
+            x_ln_x: r.get()?,
+            x_ln_x_scaled: r.get()?,
+        })
     }
 }

@@ -67,6 +67,7 @@ impl Value for f64 {
 
 use std::fmt;
 
+use crate::codec::{Codec, Reader, Writer};
 use crate::error::{Error, Result};
 
 /// A statistic to compute per zone.
@@ -612,4 +613,73 @@ fn normaliser_text(dn_max: Option<f64>) -> String {
     dn_max.map_or("the run's largest valid value".to_string(), |d| {
         d.to_string()
     })
+}
+
+// Binary forms (work plans of distributed runs): a statistic by its name
+// and its parameters at full precision.
+
+impl Codec for Stat {
+    fn encode(&self, w: &mut Writer) {
+        w.put(&self.name());
+        match *self {
+            Stat::Quantile(p) => w.f64(p),
+            Stat::LitAreaKm2(t) | Stat::LitFrac(t) | Stat::LitPopFrac(t) => w.f64(t),
+            Stat::Ali { threshold, dn_max } | Stat::Cnli { threshold, dn_max } => {
+                w.f64(threshold);
+                w.put(&dn_max);
+            }
+            _ => {}
+        }
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        let name: String = r.get()?;
+        let stat = Stat::parse(&name).map_err(|e| r.error(format!("corrupt: {e}")))?;
+        Ok(match stat {
+            Stat::Quantile(_) => Stat::Quantile(r.f64()?),
+            Stat::LitAreaKm2(_) => Stat::LitAreaKm2(r.f64()?),
+            Stat::LitFrac(_) => Stat::LitFrac(r.f64()?),
+            Stat::LitPopFrac(_) => Stat::LitPopFrac(r.f64()?),
+            Stat::Ali { .. } => Stat::Ali {
+                threshold: r.f64()?,
+                dn_max: r.get()?,
+            },
+            Stat::Cnli { .. } => Stat::Cnli {
+                threshold: r.f64()?,
+                dn_max: r.get()?,
+            },
+            other => other,
+        })
+    }
+}
+
+impl Codec for Weighting {
+    fn encode(&self, w: &mut Writer) {
+        w.u8(match self {
+            Weighting::Fraction => 0,
+            Weighting::None => 1,
+            Weighting::AreaKm2 => 2,
+        });
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(match r.tag(3, "weighting")? {
+            0 => Weighting::Fraction,
+            1 => Weighting::None,
+            _ => Weighting::AreaKm2,
+        })
+    }
+}
+
+impl Codec for ModeTies {
+    fn encode(&self, w: &mut Writer) {
+        w.u8(match self {
+            ModeTies::Smallest => 0,
+            ModeTies::Exactextract => 1,
+        });
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(match r.tag(2, "mode tie rule")? {
+            0 => ModeTies::Smallest,
+            _ => ModeTies::Exactextract,
+        })
+    }
 }

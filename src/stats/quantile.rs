@@ -2,6 +2,8 @@
 //! a zone ([`QuantileValues`]) and the selection that finishes them.
 
 use super::Value;
+use crate::codec::{Codec, Reader, Writer};
+use crate::error::Result;
 
 /// Quantiles of weighted values: for each level `q` in [0, 1], the smallest
 /// value `v` whose cumulative weight `Σ_{v_i <= v} w_i` reaches `q * W`
@@ -469,6 +471,53 @@ fn walk<K: Key>(units: &[K], pairs: &[(K, f64)], below: f64, target: f64) -> Opt
         last = Some(v);
     }
     last
+}
+
+impl Codec for Units {
+    fn encode(&self, w: &mut Writer) {
+        match self {
+            Units::F32(v) => {
+                w.u8(0);
+                w.put(v);
+            }
+            Units::F64(v) => {
+                w.u8(1);
+                w.put(v);
+            }
+        }
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(match r.tag(2, "kind of kept values")? {
+            0 => Units::F32(r.get()?),
+            _ => Units::F64(r.get()?),
+        })
+    }
+}
+
+impl Codec for QuantileValues {
+    fn encode(&self, w: &mut Writer) {
+        w.put(&self.units);
+        w.put(&self.weighted);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(QuantileValues {
+            units: r.get()?,
+            weighted: r.get()?,
+        })
+    }
+}
+
+impl Codec for ExactValues {
+    fn encode(&self, w: &mut Writer) {
+        w.put(&self.units);
+        w.put(&self.weighted);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(ExactValues {
+            units: r.get()?,
+            weighted: r.get()?,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -47,6 +47,11 @@ impl Fingerprint {
         Fingerprint(all.finalize().into())
     }
 
+    /// The fingerprint whose digest is `bytes`.
+    pub(crate) fn from_bytes(bytes: [u8; 32]) -> Self {
+        Fingerprint(bytes)
+    }
+
     /// The 32 bytes of the digest.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0

@@ -28,7 +28,9 @@ use std::sync::Arc;
 use geo::BoundingRect;
 use geo_types::{Coord, MultiPolygon, Rect};
 
+use crate::codec::{Codec, Reader, Writer};
 use crate::crs::Crs;
+use crate::error::Result;
 
 /// A zone's identifier: an integer (feature id or integer field) or text.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -310,5 +312,120 @@ impl<'a> IntoIterator for &'a ZoneSet {
     type IntoIter = std::slice::Iter<'a, Zone>;
     fn into_iter(self) -> Self::IntoIter {
         self.zones.iter()
+    }
+}
+
+// Binary forms (the work plans of distributed runs carry the zones' ids
+// and attributes, not their geometry).
+
+impl Codec for ZoneId {
+    fn encode(&self, w: &mut Writer) {
+        match self {
+            ZoneId::Int(v) => {
+                w.u8(0);
+                w.put(v);
+            }
+            ZoneId::Text(s) => {
+                w.u8(1);
+                w.put(s);
+            }
+        }
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(match r.tag(2, "kind of zone id")? {
+            0 => ZoneId::Int(r.get()?),
+            _ => ZoneId::Text(r.get()?),
+        })
+    }
+}
+
+impl Codec for AttrValue {
+    fn encode(&self, w: &mut Writer) {
+        let (tag, text) = match self {
+            AttrValue::Null => (0, None),
+            AttrValue::Int(v) => {
+                w.u8(1);
+                w.put(v);
+                return;
+            }
+            AttrValue::Real(v) => {
+                w.u8(2);
+                w.f64(*v);
+                return;
+            }
+            AttrValue::Text(s) => (3, Some(s)),
+            AttrValue::Date(s) => (4, Some(s)),
+            AttrValue::DateTime(s) => (5, Some(s)),
+            AttrValue::Time(s) => (6, Some(s)),
+        };
+        w.u8(tag);
+        if let Some(s) = text {
+            w.put(s);
+        }
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(match r.tag(7, "kind of attribute")? {
+            0 => AttrValue::Null,
+            1 => AttrValue::Int(r.get()?),
+            2 => AttrValue::Real(r.f64()?),
+            3 => AttrValue::Text(r.get()?),
+            4 => AttrValue::Date(r.get()?),
+            5 => AttrValue::DateTime(r.get()?),
+            _ => AttrValue::Time(r.get()?),
+        })
+    }
+}
+
+/// Zones' ids and attributes, in zone order (what a table needs of them).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ZoneRows(pub(crate) Vec<(ZoneId, Attributes)>);
+
+impl ZoneRows {
+    pub(crate) fn of(zones: &ZoneSet) -> Self {
+        ZoneRows(
+            zones
+                .iter()
+                .map(|z| (z.id.clone(), z.attributes.clone()))
+                .collect(),
+        )
+    }
+}
+
+/// The field names once for each run of zones that share them.
+impl Codec for ZoneRows {
+    fn encode(&self, w: &mut Writer) {
+        w.len(self.0.len());
+        let mut names: Option<&Arc<[String]>> = None;
+        for (id, attributes) in &self.0 {
+            w.put(id);
+            let same = names
+                .is_some_and(|n| Arc::ptr_eq(n, &attributes.names) || **n == *attributes.names);
+            w.put(&same);
+            if !same {
+                w.put(&attributes.names.to_vec());
+                names = Some(&attributes.names);
+            }
+            w.put(&attributes.values);
+        }
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        let n = r.len()?;
+        let mut names: Option<Arc<[String]>> = None;
+        (0..n)
+            .map(|_| {
+                let id = r.get()?;
+                let names = match (r.get::<bool>()?, &names) {
+                    (true, Some(names)) => names.clone(),
+                    (true, None) => return Err(r.error("corrupt: attributes without field names")),
+                    (false, _) => names.insert(Arc::from(r.get::<Vec<String>>()?)).clone(),
+                };
+                let values: Vec<AttrValue> = r.get()?;
+                if values.len() != names.len() {
+                    return Err(r.error("corrupt: attributes of another length than their names"));
+                }
+                Ok((id, Attributes { names, values }))
+            })
+            .collect::<Result<_>>()
+            .map(ZoneRows)
     }
 }
