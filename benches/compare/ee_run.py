@@ -2,10 +2,14 @@
 
 Usage: python ee_run.py RASTER ZONES.gpkg STATS OUT.json
 STATS is terralux's comma-separated list (count,sum,mean,min,max,stdev[,median,p90]).
+The call alone (reading the zones and exact_extract, without starting Python
+and the imports) is timed in the process and written to OUT.json.seconds, as
+tl_run.py times terralux.zonal_stats (which reads the zones too).
 """
 
 import json
 import sys
+import time
 
 import pyogrio.raw
 from exactextract import exact_extract
@@ -73,7 +77,10 @@ def column(name):
 
 def main(raster, zones, stats, out):
     ops = [operation(s) for s in stats.split(",")]
+    started = time.perf_counter()
     results = exact_extract(raster, WKBSource(zones), ops, include_cols=["code"], output="geojson")
+    with open(out + ".seconds", "w") as f:
+        f.write(f"{time.perf_counter() - started:.6f}\n")
     rows = {}
     for feature in results:
         props = feature["properties"]
