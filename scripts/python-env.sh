@@ -58,7 +58,7 @@ fi
 "$python" -m venv --clear "$venv" >"$log" 2>&1 || fail "python -m venv $venv failed"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
   --requirement "$requirements" >>"$log" 2>&1 || fail "pip install -r $requirements failed"
-"$venv/bin/python" -c 'import exactextract, rasterio, fiona, numpy, pytest, pandas, pyarrow, geopandas, tqdm' >>"$log" 2>&1 \
+"$venv/bin/python" -c 'import exactextract, rasterio, fiona, numpy, pytest, pandas, pyarrow, geopandas, tqdm, dask, distributed' >>"$log" 2>&1 \
   || fail "the installed packages do not import"
 echo "$want" >"$stamp"
 echo "$venv/bin/python"

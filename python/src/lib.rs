@@ -23,6 +23,7 @@ use std::time::Duration;
 use gdal::vector::ToGdal;
 use geo_types::MultiPolygon;
 mod arrow_export;
+mod distributed;
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -398,7 +399,8 @@ fn geometry_wkb<'py>(py: Python<'py>, zones: &ZoneSet) -> PyResult<Bound<'py, Py
     raster, zones_path, zones_ids, zones_wkb, zones_given_crs, stats, bands, layer, id_field,
     coverage, weights, area_weighted, zones_crs, raster_crs, gcj02, keep_bad_geometry,
     snap_grid, ignore_mask, allow_raw_vrt, threads, min_coverage_frac, default_value,
-    default_weight, mode_ties_rule, with_geometry, as_arrow, progress, coverage_index
+    default_weight, mode_ties_rule, with_geometry, as_arrow, progress, coverage_index,
+    chunk_cells = None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn zonal_stats<'py>(
@@ -431,6 +433,7 @@ fn zonal_stats<'py>(
     as_arrow: bool,
     progress: Option<Bound<'py, PyAny>>,
     coverage_index: Option<Bound<'py, NativeCoverageIndex>>,
+    chunk_cells: Option<usize>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let (zones_label, in_memory) = zones_source(
         py,
@@ -440,31 +443,31 @@ fn zonal_stats<'py>(
         zones_given_crs.as_deref(),
         keep_bad_geometry,
     )?;
-    let mut request = ZonalRequest::new(raster, zones_label);
-    request.bands = bands;
-    request.layer = layer;
-    request.id_field = id_field;
-    if let Some(list) = stats {
-        request.stats = Stat::parse_list(&list).map_err(|e| library_error(py, &e))?;
-    }
-    request.coverage = coverage_mode(py, coverage)?;
-    request.weights = weights;
-    if area_weighted {
-        request.weighting = Weighting::AreaKm2;
-    }
-    request.zones_crs = crs(py, zones_crs.as_deref())?;
-    request.raster_crs = crs(py, raster_crs.as_deref())?;
-    request.gcj02 = gcj02;
-    request.keep_bad_geometry = keep_bad_geometry;
-    request.snap_grid = snap_grid;
-    request.ignore_mask = ignore_mask;
-    request.allow_raw_vrt = allow_raw_vrt;
-    request.threads = threads;
-    request.min_coverage_frac = min_coverage_frac;
-    request.default_value = default_value;
-    request.default_weight = default_weight;
-    request.mode_ties = mode_ties(py, mode_ties_rule)?;
-    request.keep_zones_as_given = with_geometry;
+    let request = zonal_request(
+        py,
+        raster,
+        zones_label,
+        bands,
+        layer,
+        id_field,
+        stats,
+        coverage,
+        weights,
+        area_weighted,
+        zones_crs,
+        raster_crs,
+        gcj02,
+        keep_bad_geometry,
+        snap_grid,
+        ignore_mask,
+        allow_raw_vrt,
+        threads,
+        min_coverage_frac,
+        default_value,
+        default_weight,
+        mode_ties_rule,
+        with_geometry,
+    )?;
     request.check().map_err(|e| library_error(py, &e))?;
     let index = coverage_index.as_ref().map(|i| i.get());
     if let Some(index) = index
@@ -495,19 +498,25 @@ fn zonal_stats<'py>(
             Some(zones) => zones,
             None => zonal::read_zones(&request)?,
         };
-        match index {
-            // The zones measured on coverage computed beforehand: prepared
-            // as `zonal::run_on` prepares them, the index checked by the engine.
-            Some(index) => {
-                let zones = request.prepare_zones(&inputs, zones, &on_event)?;
-                let table = measure(&request, &inputs, &zones.zones, &index.index, &on_event)?;
-                let id_column = zones.zones.id_field().unwrap_or("fid").to_string();
-                Ok((id_column, table, zones))
-            }
-            None => {
-                let run = zonal::run_on(&request, inputs, zones, &on_event)?;
-                Ok((run.id_column().to_string(), run.table, run.zones))
-            }
+        if index.is_some() || chunk_cells.is_some() {
+            // The zones measured on coverage computed beforehand, or in
+            // chunks of another budget: prepared as `zonal::run_on`
+            // prepares them (the index checked by the engine).
+            let index = index.map(|i| &i.index);
+            let zones = request.prepare_zones(&inputs, zones, &on_event)?;
+            let table = measure(
+                &request,
+                &inputs,
+                &zones.zones,
+                index,
+                chunk_cells,
+                &on_event,
+            )?;
+            let id_column = zones.zones.id_field().unwrap_or("fid").to_string();
+            Ok((id_column, table, zones))
+        } else {
+            let run = zonal::run_on(&request, inputs, zones, &on_event)?;
+            Ok((run.id_column().to_string(), run.table, run.zones))
         }
     })?;
     let (id_column, table, zones) = finish(py, outcome)?;
@@ -520,6 +529,61 @@ fn zonal_stats<'py>(
         with_geometry,
         as_arrow,
     )
+}
+
+/// The request of `terralux.zonal_stats`'s arguments (unchecked).
+#[allow(clippy::too_many_arguments)]
+fn zonal_request(
+    py: Python<'_>,
+    raster: PathBuf,
+    zones_label: PathBuf,
+    bands: Vec<usize>,
+    layer: Option<String>,
+    id_field: Option<String>,
+    stats: Option<String>,
+    coverage: &str,
+    weights: Option<PathBuf>,
+    area_weighted: bool,
+    zones_crs: Option<String>,
+    raster_crs: Option<String>,
+    gcj02: bool,
+    keep_bad_geometry: bool,
+    snap_grid: bool,
+    ignore_mask: bool,
+    allow_raw_vrt: bool,
+    threads: Option<usize>,
+    min_coverage_frac: Option<f64>,
+    default_value: Option<f64>,
+    default_weight: Option<f64>,
+    mode_ties_rule: &str,
+    with_geometry: bool,
+) -> PyResult<ZonalRequest> {
+    let mut request = ZonalRequest::new(raster, zones_label);
+    request.bands = bands;
+    request.layer = layer;
+    request.id_field = id_field;
+    if let Some(list) = stats {
+        request.stats = Stat::parse_list(&list).map_err(|e| library_error(py, &e))?;
+    }
+    request.coverage = coverage_mode(py, coverage)?;
+    request.weights = weights;
+    if area_weighted {
+        request.weighting = Weighting::AreaKm2;
+    }
+    request.zones_crs = crs(py, zones_crs.as_deref())?;
+    request.raster_crs = crs(py, raster_crs.as_deref())?;
+    request.gcj02 = gcj02;
+    request.keep_bad_geometry = keep_bad_geometry;
+    request.snap_grid = snap_grid;
+    request.ignore_mask = ignore_mask;
+    request.allow_raw_vrt = allow_raw_vrt;
+    request.threads = threads;
+    request.min_coverage_frac = min_coverage_frac;
+    request.default_value = default_value;
+    request.default_weight = default_weight;
+    request.mode_ties = mode_ties(py, mode_ties_rule)?;
+    request.keep_zones_as_given = with_geometry;
+    Ok(request)
 }
 
 /// What `zonal_stats` hands back: the id column's name, the run's
@@ -581,13 +645,15 @@ fn zones_source(
     Ok((label, in_memory))
 }
 
-/// The statistics of `request` over prepared `zones` on `index`'s coverage,
-/// the engine configured as [`zonal::run_on`] configures it.
+/// The statistics of `request` over prepared `zones` (on `index`'s
+/// coverage, if given; in chunks of `chunk_cells` cells, if given), the
+/// engine configured as [`zonal::run_on`] configures it.
 fn measure(
     request: &ZonalRequest,
     inputs: &ZonalInputs,
     zones: &ZoneSet,
-    index: &CoverageIndex,
+    index: Option<&CoverageIndex>,
+    chunk_cells: Option<usize>,
     on_event: &(dyn Fn(&ZonalEvent) + Sync),
 ) -> Result<ZonalTable, Error> {
     let empty: Vec<String> = zones
@@ -599,10 +665,13 @@ fn measure(
         on_event(&ZonalEvent::EmptyZones { ids: empty });
     }
     let report = |done: usize, total: usize| on_event(&ZonalEvent::Progress { done, total });
-    let engine = request
-        .engine(zones, inputs)
-        .coverage_index(index)
-        .on_progress(&report);
+    let mut engine = request.engine(zones, inputs).on_progress(&report);
+    if let Some(index) = index {
+        engine = engine.coverage_index(index);
+    }
+    if let Some(cells) = chunk_cells {
+        engine = engine.chunk_cells(cells);
+    }
     let table = engine.run()?;
     let repaired: Vec<String> = table
         .provenance
@@ -789,7 +858,8 @@ fn coverage_zonal_stats<'py>(
             &request,
             &inputs,
             &index.zones.zones,
-            &index.index,
+            Some(&index.index),
+            None,
             &on_event,
         )?)
     })?;
@@ -1097,5 +1167,6 @@ fn _terralux(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<arrow_export::ArrowBatch>()?;
     m.add_function(wrap_pyfunction!(coverage_index, m)?)?;
     m.add_function(wrap_pyfunction!(coverage_zonal_stats, m)?)?;
+    distributed::register(m)?;
     Ok(())
 }

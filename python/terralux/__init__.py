@@ -271,6 +271,7 @@ def zonal_stats(
     default_weight: Optional[float] = None,
     mode_ties: str = "exactextract",
     coverage_index: Optional["CoverageIndex"] = None,
+    chunk_cells: Optional[int] = None,
 ):
     """Exact zonal statistics of raster bands over polygon zones.
 
@@ -335,6 +336,11 @@ def zonal_stats(
         zones on this raster's grid; refused (InvalidInputError) when it
         was built for other zones, another grid or another coverage mode.
         With it, ``coverage`` left at "exact" means the index's mode.
+    chunk_cells : int, optional
+        The engine's chunk budget in cells (default 2 Mi cells): the raster
+        is read and measured in chunks of about this many cells. Results
+        are exact for any budget; bit for bit they are those of another run
+        with the same budget (and of :mod:`terralux.distributed`'s).
 
     Returns
     -------
@@ -361,6 +367,9 @@ def zonal_stats(
     stats_text = _stats_text(stats)
     bands = _bands(band)
     _check_threads(threads)
+    if chunk_cells is not None and (not isinstance(chunk_cells, int) or isinstance(
+            chunk_cells, bool) or chunk_cells < 1):
+        raise InvalidInputError(f"chunk_cells: {chunk_cells!r} is not a whole number of at least 1")
     zones_path, ids, wkb, given_crs, in_memory = _zones_argument(zones, id_field, layer,
                                                                  zones_crs)
     with_geometry = output == "geopandas" and in_memory is None
@@ -379,7 +388,7 @@ def zonal_stats(
             bool(area_weighted), zones_crs, raster_crs, bool(gcj02), bool(keep_bad_geometry),
             bool(snap_grid), bool(ignore_mask), bool(allow_raw_vrt), threads,
             min_coverage_frac, default_value, default_weight, mode_ties, with_geometry,
-            output == "arrow", reporter.native(), native_index)
+            output == "arrow", reporter.native(), native_index, chunk_cells)
     finally:
         reporter.close()
     return _zonal_output(result, in_memory, output)

@@ -31,6 +31,7 @@ def zonal_stats(
     ignore_mask: bool = ..., allow_raw_vrt: bool = ..., min_coverage_frac: Optional[float] = ...,
     default_value: Optional[float] = ..., default_weight: Optional[float] = ...,
     mode_ties: str = ..., coverage_index: Optional[CoverageIndex] = ...,
+    chunk_cells: Optional[int] = ...,
 ) -> pd.DataFrame: ...
 @overload
 def zonal_stats(
@@ -43,6 +44,7 @@ def zonal_stats(
     ignore_mask: bool = ..., allow_raw_vrt: bool = ..., min_coverage_frac: Optional[float] = ...,
     default_value: Optional[float] = ..., default_weight: Optional[float] = ...,
     mode_ties: str = ..., coverage_index: Optional[CoverageIndex] = ...,
+    chunk_cells: Optional[int] = ...,
 ) -> Any: ...
 
 class CoverageIndex:

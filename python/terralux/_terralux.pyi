@@ -14,8 +14,38 @@ def zonal_stats(
     min_coverage_frac: Optional[float], default_value: Optional[float],
     default_weight: Optional[float], mode_ties_rule: str, with_geometry: bool, as_arrow: bool,
     progress: Optional[Callable[[int, int], Any]],
-    coverage_index: Optional[NativeCoverageIndex],
+    coverage_index: Optional[NativeCoverageIndex], chunk_cells: Optional[int] = ...,
 ) -> dict[str, Any]: ...
+
+class NativeZonalPlan:
+    @property
+    def fingerprint(self) -> str: ...
+    @property
+    def dates(self) -> int: ...
+    @property
+    def messages(self) -> list[str]: ...
+    def to_bytes(self) -> bytes: ...
+    def chunk_count(self, date: int) -> int: ...
+    def units(self, chunks_per_unit: int) -> list[tuple[int, int, int]]: ...
+    def merge(
+        self, partials: list[bytes], dates: list[int], with_geometry: bool, as_arrow: bool,
+    ) -> list[dict[str, Any]]: ...
+
+def zonal_plan(
+    rasters: list[str], zones_path: Optional[str], zones_ids: Optional[list[Any]],
+    zones_wkb: Optional[list[Optional[bytes]]], zones_given_crs: Optional[str],
+    stats: Optional[str], bands: list[int], layer: Optional[str], id_field: Optional[str],
+    coverage: str, weights: Optional[str], area_weighted: bool, zones_crs: Optional[str],
+    raster_crs: Optional[str], gcj02: bool, keep_bad_geometry: bool, snap_grid: bool,
+    ignore_mask: bool, allow_raw_vrt: bool, min_coverage_frac: Optional[float],
+    default_value: Optional[float], default_weight: Optional[float], mode_ties_rule: str,
+    with_geometry: bool, chunk_cells: Optional[int],
+) -> NativeZonalPlan: ...
+def run_unit(
+    plan_bytes: bytes, date: int, start: int, end: int, raster_crs: Optional[str],
+    snap_grid: bool, ignore_mask: bool, allow_raw_vrt: bool,
+) -> bytes: ...
+def cached_plans() -> list[str]: ...
 
 class ArrowBatch:
     """An Arrow record batch; pyarrow.table() imports it (PyCapsule interface)."""

@@ -22,7 +22,61 @@ pub fn merge(
     plan: &WorkPlan,
     partials: impl IntoIterator<Item = UnitPartials>,
 ) -> Result<Vec<ZonalTable>> {
-    let mut by_date: Vec<Vec<UnitPartials>> = (0..plan.dates()).map(|_| Vec::new()).collect();
+    let dates: Vec<usize> = (0..plan.dates()).collect();
+    merge_dates(plan, partials, &dates)
+}
+
+/// [`merge`] for some of the plan's dates only: one table per date of
+/// `dates`, in that order, from the partials of those dates (which must
+/// cover each of them, as in [`merge`]). Partials of a date not listed are
+/// refused, and so is a date the plan does not have or one listed twice.
+/// For a driver that leaves out a date whose units failed.
+///
+/// ```
+/// # fn main() -> terralux::Result<()> {
+/// use geo_types::polygon;
+/// use ndarray::Array2;
+/// use terralux::engine::partials::{merge_dates, run_unit, OpenRaster, WorkPlan};
+/// use terralux::stats::Stat;
+/// use terralux::zones::{Attributes, Zone, ZoneId, ZoneSet};
+/// use terralux::{GeoTransform, Grid, Raster, RasterSource, ZonalStats};
+/// let grid = Grid::new(GeoTransform::new(0.0, 1.0, 4.0, -1.0)?, 4, 4)?;
+/// let raster = |name: &str, k: f64| {
+///     Raster::new(grid.clone(), Array2::from_elem((4, 4), k)).map(|r| r.with_name(name))
+/// };
+/// let rasters = [raster("a", 1.0)?, raster("b", 2.0)?];
+/// let square = polygon![(x: 0.5, y: 0.5), (x: 3.5, y: 0.5), (x: 3.5, y: 3.5), (x: 0.5, y: 3.5)];
+/// let zones = ZoneSet::new(vec![Zone { id: ZoneId::Int(1), attributes: Attributes::default(),
+///     geometry: geo_types::MultiPolygon(vec![square]) }], None);
+/// let stats = [Stat::Sum];
+/// let runs: Vec<ZonalStats> = rasters.iter().map(|r| ZonalStats::new(&zones).band(r, 1).stats(&stats)).collect();
+/// let plan = WorkPlan::new(&runs)?;
+/// let open = |name: &str| -> terralux::Result<Box<dyn RasterSource + Sync + '_>> {
+///     Ok(Box::new(rasters.iter().find(|r| r.name() == name).expect("a raster of the plan")))
+/// };
+/// // Only date 1 (its units; date 0 is left out).
+/// let partials = plan.units(1).iter().filter(|u| u.date == 1)
+///     .map(|u| run_unit(&plan, u, &open)).collect::<terralux::Result<Vec<_>>>()?;
+/// let tables = merge_dates(&plan, partials, &[1])?;
+/// assert_eq!(tables.len(), 1);
+/// assert_eq!(tables[0].zones, runs[1].run()?.zones);
+/// # Ok(())
+/// # }
+/// ```
+pub fn merge_dates(
+    plan: &WorkPlan,
+    partials: impl IntoIterator<Item = UnitPartials>,
+    dates: &[usize],
+) -> Result<Vec<ZonalTable>> {
+    for (i, &date) in dates.iter().enumerate() {
+        if date >= plan.dates() || dates[..i].contains(&date) {
+            return Err(unit_error(format!(
+                "date {date} is not a date of this plan or is listed twice ({} dates)",
+                plan.dates()
+            )));
+        }
+    }
+    let mut by_date: Vec<Vec<UnitPartials>> = dates.iter().map(|_| Vec::new()).collect();
     for p in partials {
         if p.plan_fingerprint() != &plan.fingerprint {
             return Err(unit_error(format!(
@@ -31,12 +85,21 @@ pub fn merge(
             )));
         }
         plan.check_unit(p.unit())?;
-        by_date[p.unit().date].push(p);
+        let at = dates
+            .iter()
+            .position(|&d| d == p.unit().date)
+            .ok_or_else(|| {
+                unit_error(format!(
+                    "partials of date {}, which is not among the dates to merge",
+                    p.unit().date
+                ))
+            })?;
+        by_date[at].push(p);
     }
     by_date
         .into_iter()
-        .enumerate()
-        .map(|(date, mut units)| {
+        .zip(dates)
+        .map(|(mut units, &date)| {
             units.sort_by_key(|p| (p.unit().chunks.start, p.unit().chunks.end));
             check_tiling(plan, date, &units)?;
             Ok(table(plan, date, units))

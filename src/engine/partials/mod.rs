@@ -108,7 +108,7 @@ mod unit;
 
 use std::ops::Range;
 
-pub use merge::merge;
+pub use merge::{merge, merge_dates};
 #[cfg(feature = "gdal")]
 pub use unit::open_gdal;
 pub use unit::{OpenRaster, UnitPartials, run_unit};

@@ -1,0 +1,132 @@
+"""A series of dates on Dask: 1 worker against 2, and 2 workers against the
+local engine on 2 threads, on the comparison harness's workload.
+
+Usage: python benches/distributed/run.py WORK_DIR [--dates 8] [--runs 3]
+
+WORK_DIR holds the comparison harness's county layer and raster
+(benches/compare/run.sh makes them: counties.gpkg, viirs_china.tif). The
+series is DATES copies of the raster (the same cells each date: the
+cost of a date does not depend on its values). Rows, each the median of
+RUNS runs of the whole series, basic six statistics:
+
+- local, per date: terralux.zonal_stats on each date, 2 threads (zones
+  read and coverage computed every date, as a loop over dates would);
+- local, one coverage: a CoverageIndex built once, then each date on it,
+  2 threads (what the distributed run does: coverage once);
+- dask, 1 worker x 1 thread, and 2 workers x 1 thread (LocalCluster of
+  processes), terralux.distributed.zonal_stats over the series: planning
+  (zones and coverage, on the driver) included.
+
+Every table is checked equal to the local one. Also printed: the plan's
+bytes, the tasks and their result bytes, and the costs the scale plan in
+the README starts from (seconds per cell-date, per zone on the driver).
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+import terralux
+import terralux.distributed as td
+
+STATS = ["count", "sum", "mean", "min", "max", "stdev"]
+
+
+def timed(runs, fn):
+    times, result = [], None
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), times, result
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("work")
+    parser.add_argument("--dates", type=int, default=8)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    work = Path(args.work).resolve()
+    zones, raster = work / "counties.gpkg", work / "viirs_china.tif"
+    series_dir = work / "series"
+    series_dir.mkdir(exist_ok=True)
+    rasters = []
+    for d in range(args.dates):
+        path = series_dir / f"viirs_china_{d + 1:02d}.tif"
+        if not path.exists():
+            shutil.copyfile(raster, path)
+        rasters.append(str(path))
+
+    from distributed import Client, LocalCluster
+
+    rows = []
+
+    def local_per_date():
+        return [terralux.zonal_stats(r, str(zones), STATS, id_field="code", threads=2)
+                for r in rasters]
+
+    def local_one_coverage():
+        index = terralux.CoverageIndex(str(zones), rasters[0], id_field="code")
+        return [index.zonal_stats(r, STATS, threads=2) for r in rasters]
+
+    median, times, reference = timed(args.runs, local_per_date)
+    rows.append(("local, per date, 2 threads", median, times))
+    median, times, tables = timed(args.runs, local_one_coverage)
+    rows.append(("local, one CoverageIndex, 2 threads", median, times))
+    for a, b in zip(reference, tables):
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+    plan = td.ZonalPlan(rasters, str(zones), STATS, id_field="code")
+    units = plan.units(1)
+    plan_bytes = len(plan.to_bytes())
+    sample = [len(td.run_unit(plan.to_bytes(), d, s, e)) for d, s, e in units[: min(8, len(units))]]
+
+    for workers in (1, 2):
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                          dashboard_address=None) as cluster, Client(cluster) as client:
+            def on_dask():
+                return td.zonal_stats(rasters, str(zones), STATS, id_field="code", client=client)
+
+            median, times, series = timed(args.runs, on_dask)
+            rows.append((f"dask, {workers} worker(s) x 1 thread", median, times))
+            for a, b in zip(reference, series.values()):
+                pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+    cells = None
+    info = os.popen(f"gdalinfo {rasters[0]}").read()
+    for line in info.splitlines():
+        if line.startswith("Size is"):
+            cols, nrows = (int(v) for v in line.split("is")[1].split(","))
+            cells = cols * nrows
+    print(f"workload: {args.dates} dates of {raster.name} ({cells:,} cells each), "
+          f"{len(reference[0]):,} zones, statistics {','.join(STATS)}")
+    print("| run | median (s) | runs (s) |")
+    print("|---|---|---|")
+    for label, median, times in rows:
+        print(f"| {label} | {median:.2f} | {', '.join(f'{t:.2f}' for t in times)} |")
+    by = {label: median for label, median, _ in rows}
+    one, two = by["dask, 1 worker(s) x 1 thread"], by["dask, 2 worker(s) x 1 thread"]
+    local = by["local, per date, 2 threads"]
+    print(f"- 2 workers are {one / two:.2f}x faster than 1 worker; "
+          f"2 workers take {two / local:.2f}x the local engine's time on 2 threads "
+          f"({two / by['local, one CoverageIndex, 2 threads']:.2f}x with one CoverageIndex)")
+    print(f"- plan: {plan_bytes:,} bytes (to each worker once); {len(units)} one-chunk tasks "
+          f"over the series; result bytes of the first tasks: {min(sample):,}-{max(sample):,}")
+    print(f"- cost per cell-date on 1 worker thread: {one / (cells * args.dates) * 1e9:.2f} ns "
+          f"(including the driver's planning)")
+    started = time.perf_counter()
+    td.ZonalPlan(rasters[:1], str(zones), STATS, id_field="code")
+    planning = time.perf_counter() - started
+    print(f"- planning (zones read, coverage once) on the driver: {planning:.2f} s for "
+          f"{len(reference[0]):,} zones ({planning / len(reference[0]) * 1e3:.2f} ms per zone)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,212 @@
+"""terralux.distributed on a LocalCluster of two worker processes: the
+tables equal the local terralux.zonal_stats bit for bit (one or many
+chunks, any chunks per task, several dates), also when a worker is killed
+during the run; bad input fails the run (or skips the date); partials of
+another plan are refused."""
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("dask")
+distributed = pytest.importorskip("distributed")
+
+import terralux  # noqa: E402
+from terralux import distributed as td  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "testdata"
+NTL = str(DATA / "ntl.tif")
+COUNTIES = str(DATA / "counties.gpkg")
+STATS = ["count", "sum", "mean", "min", "max", "stdev", "median", "p90", "majority", "variety",
+         "frac"]
+# A small chunk budget: ntl.tif (100 x 120 cells) in 20 chunks of 5 rows.
+SMALL = 600
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=50)
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+def same(got, want):
+    """Bit for bit: values (exact), dtypes and NaN positions."""
+    assert list(got.columns) == list(want.columns)
+    for name in want.columns:
+        g, w = got[name], want[name]
+        if g.dtype == np.float64:
+            assert np.array_equal(np.isnan(g.to_numpy()), np.isnan(w.to_numpy())), name
+            assert np.array_equal(g.to_numpy().view(np.int64), w.to_numpy().view(np.int64)), name
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+def dates(tmp_path, n=3):
+    """n rasters on ntl.tif's grid (values scaled by date), tiled."""
+    import rasterio
+
+    with rasterio.open(NTL) as src:
+        profile, values = src.profile, src.read(1)
+    profile.update(tiled=True, blockxsize=16, blockysize=16, compress="deflate")
+    paths = []
+    for k in range(n):
+        path = tmp_path / f"ntl_{2020 + k}.tif"
+        with rasterio.open(path, "w", **profile) as dst:
+            dst.write((values * (1.0 + 0.37 * k)).astype(profile["dtype"]), 1)
+        paths.append(str(path))
+    return paths
+
+
+def corrupt_tile(path):
+    """Overwrite one tile (row 3, column 3 of 16 x 16 tiles) of a deflate
+    GeoTIFF with garbage: the file opens, reading that tile fails."""
+    import rasterio
+
+    with rasterio.open(path) as src:
+        offset = int(src.get_tag_item("BLOCK_OFFSET_3_3", "TIFF", bidx=1))
+        size = int(src.get_tag_item("BLOCK_SIZE_3_3", "TIFF", bidx=1))
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        f.write(b"\xff\x13" * (size // 2))
+
+
+@pytest.mark.parametrize("chunk_cells,chunks_per_task", [
+    (None, None), (SMALL, 1), (SMALL, 3), (SMALL, None)])
+def test_same_table_as_local(client, chunk_cells, chunks_per_task):
+    kw = dict(id_field="code", chunk_cells=chunk_cells)
+    want = terralux.zonal_stats(NTL, COUNTIES, STATS, **kw)
+    got = td.zonal_stats(NTL, COUNTIES, STATS, client=client, chunks_per_task=chunks_per_task,
+                         **kw)
+    same(got, want)
+    assert want[["mean", "stdev"]].isna().any().any()  # NaN positions are compared
+
+
+def test_arrow_and_geopandas_outputs(client):
+    kw = dict(id_field="code", chunk_cells=SMALL)
+    for output in ("arrow", "geopandas"):
+        want = terralux.zonal_stats(NTL, COUNTIES, STATS, output=output, **kw)
+        got = td.zonal_stats(NTL, COUNTIES, STATS, client=client, chunks_per_task=2,
+                             output=output, **kw)
+        assert got.equals(want) if output == "arrow" else got.geom_equals(want.geometry).all()
+        if output == "geopandas":
+            same(pd.DataFrame(got.drop(columns="geometry")),
+                 pd.DataFrame(want.drop(columns="geometry")))
+
+
+def test_default_client(client):
+    with client.as_current():
+        got = td.zonal_stats(NTL, COUNTIES, ["sum"])
+    same(got, terralux.zonal_stats(NTL, COUNTIES, ["sum"]))
+
+
+def test_series_of_dates(client, tmp_path):
+    paths = dates(tmp_path)
+    kw = dict(id_field="code", chunk_cells=SMALL)
+    got = td.zonal_stats(paths, COUNTIES, STATS, client=client, chunks_per_task=2, **kw)
+    assert isinstance(got, td.ZonalSeries) and list(got) == paths and got.failed == {}
+    for path in paths:
+        same(got[path], terralux.zonal_stats(path, COUNTIES, STATS, **kw))
+    # Each worker process decoded the plan once and kept it.
+    plan = td.ZonalPlan(paths, COUNTIES, STATS, **kw)
+    held = client.run(terralux._terralux.cached_plans)
+    assert all(plan.fingerprint in fps for fps in held.values()), held
+
+
+def test_worker_killed_mid_run(client, tmp_path):
+    paths = dates(tmp_path)
+    kw = dict(id_field="code", chunk_cells=SMALL)
+    want = {p: terralux.zonal_stats(p, COUNTIES, STATS, **kw) for p in paths}
+    pids = client.run(os.getpid)
+    killed = []
+
+    def kill_one(done, total):
+        # After the first tasks completed (their partials held on the
+        # workers, not gathered yet), kill the worker holding the most.
+        if done == 3 and not killed:
+            held = client.has_what()
+            victim = max(held, key=lambda a: sum("terralux-unit" in str(k) for k in held[a]))
+            lost = sum("terralux-unit" in str(k) for k in held[victim])
+            os.kill(pids[victim], signal.SIGKILL)
+            killed.append((pids[victim], done, total, lost))
+
+    got = td.zonal_stats(paths, COUNTIES, STATS, client=client, chunks_per_task=1,
+                         progress=kill_one, **kw)
+    # Killed before the end, holding partials not gathered yet (run again).
+    assert killed and killed[0][1] < killed[0][2] and killed[0][3] > 0
+    for path in paths:
+        same(got[path], want[path])
+    # The nanny brought a new worker up in place of the killed one.
+    client.wait_for_workers(2, timeout=60)
+    assert killed[0][0] not in client.run(os.getpid).values()
+
+
+def test_bad_tile_raises_naming_the_file(client, tmp_path):
+    paths = dates(tmp_path)
+    corrupt_tile(paths[1])
+    with pytest.raises(terralux.TerraluxError) as local:
+        terralux.zonal_stats(paths[1], COUNTIES, ["sum"])
+    with pytest.raises(terralux.TerraluxError) as remote:
+        td.zonal_stats(paths, COUNTIES, ["sum"], client=client, chunks_per_task=1,
+                       chunk_cells=SMALL)
+    message = str(remote.value)
+    assert paths[1] in message and "\n" not in message
+    assert type(remote.value) is type(local.value)
+    with pytest.raises(terralux.TerraluxError, match="ntl_2021"):
+        td.zonal_stats(paths[1], COUNTIES, ["sum"], client=client, on_error="skip")
+
+
+def test_bad_tile_skipped(client, tmp_path):
+    paths = dates(tmp_path)
+    corrupt_tile(paths[1])
+    kw = dict(id_field="code", chunk_cells=SMALL)
+    with pytest.warns(terralux.TerraluxWarning, match="ntl_2021.tif: left out"):
+        got = td.zonal_stats(paths, COUNTIES, STATS, client=client, chunks_per_task=2,
+                             on_error="skip", **kw)
+    assert list(got) == [paths[0], paths[2]]
+    assert list(got.failed) == [paths[1]]
+    assert isinstance(got.failed[paths[1]], terralux.ReadError)
+    for path in (paths[0], paths[2]):
+        same(got[path], terralux.zonal_stats(path, COUNTIES, STATS, **kw))
+
+
+def test_missing_raster_fails_before_any_task(client, tmp_path):
+    with pytest.raises(terralux.InputNotFoundError, match="nope.tif"):
+        td.zonal_stats([NTL, str(tmp_path / "nope.tif")], COUNTIES, client=client)
+
+
+def test_partials_of_another_plan_refused():
+    a = td.ZonalPlan([NTL], COUNTIES, ["sum"], chunk_cells=SMALL)
+    b = td.ZonalPlan([NTL], COUNTIES, ["mean"], chunk_cells=SMALL)
+    assert a.fingerprint != b.fingerprint
+    stray = [td.run_unit(b.to_bytes(), *u, b.raster_options) for u in b.units(5)]
+    with pytest.raises(terralux.TerraluxError, match="another work plan"):
+        a.merge(stray)
+    mine = [td.run_unit(a.to_bytes(), *u, a.raster_options) for u in a.units(5)]
+    with pytest.raises(terralux.TerraluxError, match="missing partials"):
+        a.merge(mine[1:])
+    same(a.merge(mine)[0], terralux.zonal_stats(NTL, COUNTIES, ["sum"], chunk_cells=SMALL))
+
+
+def test_bytes_per_task():
+    """Measured: the plan's bytes, and each task's result (its partials),
+    with the 11 statistics (median, p90, majority, variety and frac keep
+    every value) and with the default six."""
+    for stats in (STATS, None):
+        for chunks_per_task in (1, 4, 12):
+            plan = td.ZonalPlan([NTL], COUNTIES, stats, chunk_cells=SMALL)
+            plan_bytes = plan.to_bytes()
+            sizes = [len(td.run_unit(plan_bytes, *u, plan.raster_options))
+                     for u in plan.units(chunks_per_task)]
+            print(f"\n{'11 stats' if stats else 'default stats'}: plan {len(plan_bytes)} B; "
+                  f"{plan.chunk_count(0)} chunks, {chunks_per_task} a task: {len(sizes)} tasks, "
+                  f"result {min(sizes)}-{max(sizes)} B (total {sum(sizes)} B)")
+            assert max(sizes) < 256 * 1024
