@@ -94,15 +94,8 @@ impl NativeZonalPlan {
         let tables = finish(py, outcome)?;
         let out = PyList::empty(py);
         for table in &tables {
-            let repaired: Vec<String> = table
-                .provenance
-                .repaired_zones
-                .iter()
-                .map(ToString::to_string)
-                .collect();
-            let messages: Vec<String> = (!repaired.is_empty())
-                .then(|| ZonalEvent::Repaired { ids: repaired }.message())
-                .flatten()
+            let messages: Vec<String> = ZonalEvent::repaired(table)
+                .and_then(|event| event.message())
                 .into_iter()
                 .collect();
             out.append(zonal_result(
@@ -221,13 +214,8 @@ fn zonal_plan<'py>(
             Some(zones) => zones,
             None => zonal::read_zones(&request)?,
         };
-        let empty: Vec<String> = zones
-            .iter()
-            .filter(|z| z.geometry.0.is_empty())
-            .map(|z| z.id.to_string())
-            .collect();
-        if !empty.is_empty() {
-            on_event(&ZonalEvent::EmptyZones { ids: empty });
+        if let Some(event) = ZonalEvent::empty_zones(&zones) {
+            on_event(&event);
         }
         let zones = request.prepare_zones(&inputs[0], zones, &on_event)?;
         let shared_weights = inputs[0].weights.as_ref();

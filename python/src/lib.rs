@@ -656,13 +656,8 @@ fn measure(
     chunk_cells: Option<usize>,
     on_event: &(dyn Fn(&ZonalEvent) + Sync),
 ) -> Result<ZonalTable, Error> {
-    let empty: Vec<String> = zones
-        .iter()
-        .filter(|z| z.geometry.0.is_empty())
-        .map(|z| z.id.to_string())
-        .collect();
-    if !empty.is_empty() {
-        on_event(&ZonalEvent::EmptyZones { ids: empty });
+    if let Some(event) = ZonalEvent::empty_zones(zones) {
+        on_event(&event);
     }
     let report = |done: usize, total: usize| on_event(&ZonalEvent::Progress { done, total });
     let mut engine = request.engine(zones, inputs).on_progress(&report);
@@ -673,14 +668,8 @@ fn measure(
         engine = engine.chunk_cells(cells);
     }
     let table = engine.run()?;
-    let repaired: Vec<String> = table
-        .provenance
-        .repaired_zones
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    if !repaired.is_empty() {
-        on_event(&ZonalEvent::Repaired { ids: repaired });
+    if let Some(event) = ZonalEvent::repaired(&table) {
+        on_event(&event);
     }
     Ok(table)
 }

@@ -487,6 +487,38 @@ pub enum ZonalEvent {
 }
 
 impl ZonalEvent {
+    /// [`ZonalEvent::EmptyZones`] for the zones of `zones` without a usable
+    /// polygon; `None` when every zone has one.
+    ///
+    /// ```
+    /// use terralux::workflow::zonal::ZonalEvent;
+    /// use terralux::zones::{Attributes, Zone, ZoneId, ZoneSet};
+    /// let zone = Zone { id: ZoneId::Int(7), attributes: Attributes::default(),
+    ///     geometry: geo_types::MultiPolygon(vec![]) };
+    /// let zones = ZoneSet::new(vec![zone], None);
+    /// assert_eq!(ZonalEvent::empty_zones(&zones), Some(ZonalEvent::EmptyZones { ids: vec!["7".into()] }));
+    /// ```
+    pub fn empty_zones(zones: &ZoneSet) -> Option<ZonalEvent> {
+        let ids: Vec<String> = zones
+            .iter()
+            .filter(|z| z.geometry.0.is_empty())
+            .map(|z| z.id.to_string())
+            .collect();
+        (!ids.is_empty()).then_some(ZonalEvent::EmptyZones { ids })
+    }
+
+    /// [`ZonalEvent::Repaired`] for the zones `table` measured as repaired
+    /// (its provenance's `repaired_zones`); `None` when there are none.
+    pub fn repaired(table: &ZonalTable) -> Option<ZonalEvent> {
+        let ids: Vec<String> = table
+            .provenance
+            .repaired_zones
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        (!ids.is_empty()).then_some(ZonalEvent::Repaired { ids })
+    }
+
     /// The line `zonal` prints for the event on stderr (after `zonal: `);
     /// `None` for progress and for steps that have nothing to tell.
     ///
@@ -717,13 +749,8 @@ pub fn run_on(
 ) -> Result<ZonalRun> {
     request.check()?;
     let started = SystemTime::now();
-    let empty: Vec<String> = zones
-        .iter()
-        .filter(|z| z.geometry.0.is_empty())
-        .map(|z| z.id.to_string())
-        .collect();
-    if !empty.is_empty() {
-        on_event(&ZonalEvent::EmptyZones { ids: empty });
+    if let Some(event) = ZonalEvent::empty_zones(&zones) {
+        on_event(&event);
     }
     let zones = request.prepare_zones(&inputs, zones, on_event)?;
 
@@ -741,14 +768,8 @@ pub fn run_on(
         engine.run_with_roll_ups(&fields)?
     };
     on_event(&ZonalEvent::Measured);
-    let repaired: Vec<String> = table
-        .provenance
-        .repaired_zones
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    if !repaired.is_empty() {
-        on_event(&ZonalEvent::Repaired { ids: repaired });
+    if let Some(event) = ZonalEvent::repaired(&table) {
+        on_event(&event);
     }
     let notes = std::iter::once(&inputs.raster)
         .chain(inputs.weights.as_ref())
