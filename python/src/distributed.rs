@@ -19,8 +19,8 @@ use terralux::zones::PreparedZones;
 use terralux::{Error, GdalRaster, RasterSource};
 
 use super::{
-    crs, finish, invalid, library_error, run_interruptibly, zonal_request, zonal_result,
-    zones_source,
+    RequestOptions, crs, finish, invalid, library_error, run_interruptibly, zonal_request,
+    zonal_result, zones_source,
 };
 
 /// A planned zonal run: the plan, the zones as prepared (for the outputs)
@@ -118,10 +118,7 @@ impl NativeZonalPlan {
 /// computed once.
 #[pyfunction]
 #[pyo3(signature = (
-    rasters, zones_path, zones_ids, zones_wkb, zones_given_crs, stats, bands, layer, id_field,
-    coverage, weights, area_weighted, zones_crs, raster_crs, gcj02, keep_bad_geometry,
-    snap_grid, ignore_mask, allow_raw_vrt, min_coverage_frac, default_value, default_weight,
-    mode_ties_rule, with_geometry, chunk_cells
+    rasters, zones_path, zones_ids, zones_wkb, zones_given_crs, options, chunk_cells
 ))]
 #[allow(clippy::too_many_arguments)]
 fn zonal_plan<'py>(
@@ -131,25 +128,7 @@ fn zonal_plan<'py>(
     zones_ids: Option<Bound<'py, PyList>>,
     zones_wkb: Option<Bound<'py, PyList>>,
     zones_given_crs: Option<String>,
-    stats: Option<String>,
-    bands: Vec<usize>,
-    layer: Option<String>,
-    id_field: Option<String>,
-    coverage: &str,
-    weights: Option<PathBuf>,
-    area_weighted: bool,
-    zones_crs: Option<String>,
-    raster_crs: Option<String>,
-    gcj02: bool,
-    keep_bad_geometry: bool,
-    snap_grid: bool,
-    ignore_mask: bool,
-    allow_raw_vrt: bool,
-    min_coverage_frac: Option<f64>,
-    default_value: Option<f64>,
-    default_weight: Option<f64>,
-    mode_ties_rule: &str,
-    with_geometry: bool,
+    options: RequestOptions,
     chunk_cells: Option<usize>,
 ) -> PyResult<NativeZonalPlan> {
     let Some(first) = rasters.first().cloned() else {
@@ -161,33 +140,14 @@ fn zonal_plan<'py>(
         zones_ids.as_ref(),
         zones_wkb.as_ref(),
         zones_given_crs.as_deref(),
-        keep_bad_geometry,
+        options.keep_bad_geometry,
     )?;
-    let request = zonal_request(
-        py,
-        first,
-        zones_label,
-        bands,
-        layer,
-        id_field,
-        stats,
-        coverage,
-        weights,
-        area_weighted,
-        zones_crs,
-        raster_crs,
-        gcj02,
-        keep_bad_geometry,
-        snap_grid,
-        ignore_mask,
-        allow_raw_vrt,
-        None,
-        min_coverage_frac,
-        default_value,
-        default_weight,
-        mode_ties_rule,
-        with_geometry,
-    )?;
+    // Threads are the workers'; the plan is made on all of this process's.
+    let options = RequestOptions {
+        threads: None,
+        ..options
+    };
+    let request = zonal_request(py, first, zones_label, options)?;
     request.check().map_err(|e| library_error(py, &e))?;
     let messages = Mutex::new(Vec::<String>::new());
     let outcome = run_interruptibly(py, None, |_| {

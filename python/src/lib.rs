@@ -396,11 +396,8 @@ fn geometry_wkb<'py>(py: Python<'py>, zones: &ZoneSet) -> PyResult<Bound<'py, Py
 /// Zonal statistics; see `terralux.zonal_stats` for the arguments.
 #[pyfunction]
 #[pyo3(signature = (
-    raster, zones_path, zones_ids, zones_wkb, zones_given_crs, stats, bands, layer, id_field,
-    coverage, weights, area_weighted, zones_crs, raster_crs, gcj02, keep_bad_geometry,
-    snap_grid, ignore_mask, allow_raw_vrt, threads, min_coverage_frac, default_value,
-    default_weight, mode_ties_rule, with_geometry, as_arrow, progress, coverage_index,
-    chunk_cells = None
+    raster, zones_path, zones_ids, zones_wkb, zones_given_crs, options, as_arrow, progress,
+    coverage_index, chunk_cells = None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn zonal_stats<'py>(
@@ -410,26 +407,7 @@ fn zonal_stats<'py>(
     zones_ids: Option<Bound<'py, PyList>>,
     zones_wkb: Option<Bound<'py, PyList>>,
     zones_given_crs: Option<String>,
-    stats: Option<String>,
-    bands: Vec<usize>,
-    layer: Option<String>,
-    id_field: Option<String>,
-    coverage: &str,
-    weights: Option<PathBuf>,
-    area_weighted: bool,
-    zones_crs: Option<String>,
-    raster_crs: Option<String>,
-    gcj02: bool,
-    keep_bad_geometry: bool,
-    snap_grid: bool,
-    ignore_mask: bool,
-    allow_raw_vrt: bool,
-    threads: Option<usize>,
-    min_coverage_frac: Option<f64>,
-    default_value: Option<f64>,
-    default_weight: Option<f64>,
-    mode_ties_rule: &str,
-    with_geometry: bool,
+    options: RequestOptions,
     as_arrow: bool,
     progress: Option<Bound<'py, PyAny>>,
     coverage_index: Option<Bound<'py, NativeCoverageIndex>>,
@@ -441,33 +419,10 @@ fn zonal_stats<'py>(
         zones_ids.as_ref(),
         zones_wkb.as_ref(),
         zones_given_crs.as_deref(),
-        keep_bad_geometry,
+        options.keep_bad_geometry,
     )?;
-    let request = zonal_request(
-        py,
-        raster,
-        zones_label,
-        bands,
-        layer,
-        id_field,
-        stats,
-        coverage,
-        weights,
-        area_weighted,
-        zones_crs,
-        raster_crs,
-        gcj02,
-        keep_bad_geometry,
-        snap_grid,
-        ignore_mask,
-        allow_raw_vrt,
-        threads,
-        min_coverage_frac,
-        default_value,
-        default_weight,
-        mode_ties_rule,
-        with_geometry,
-    )?;
+    let with_geometry = options.with_geometry;
+    let request = zonal_request(py, raster, zones_label, options)?;
     request.check().map_err(|e| library_error(py, &e))?;
     let index = coverage_index.as_ref().map(|i| i.get());
     if let Some(index) = index
@@ -531,17 +486,16 @@ fn zonal_stats<'py>(
     )
 }
 
-/// The request of `terralux.zonal_stats`'s arguments (unchecked).
-#[allow(clippy::too_many_arguments)]
-fn zonal_request(
-    py: Python<'_>,
-    raster: PathBuf,
-    zones_label: PathBuf,
+/// The options of a zonal request as `terralux` hands them over: a dict
+/// with one item per field (see `_request_options` in `terralux/__init__.py`).
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+pub(crate) struct RequestOptions {
+    stats: Option<String>,
     bands: Vec<usize>,
     layer: Option<String>,
     id_field: Option<String>,
-    stats: Option<String>,
-    coverage: &str,
+    coverage: String,
     weights: Option<PathBuf>,
     area_weighted: bool,
     zones_crs: Option<String>,
@@ -555,34 +509,42 @@ fn zonal_request(
     min_coverage_frac: Option<f64>,
     default_value: Option<f64>,
     default_weight: Option<f64>,
-    mode_ties_rule: &str,
+    mode_ties: String,
     with_geometry: bool,
+}
+
+/// The request of `terralux.zonal_stats`'s arguments (unchecked).
+fn zonal_request(
+    py: Python<'_>,
+    raster: PathBuf,
+    zones_label: PathBuf,
+    o: RequestOptions,
 ) -> PyResult<ZonalRequest> {
     let mut request = ZonalRequest::new(raster, zones_label);
-    request.bands = bands;
-    request.layer = layer;
-    request.id_field = id_field;
-    if let Some(list) = stats {
+    request.bands = o.bands;
+    request.layer = o.layer;
+    request.id_field = o.id_field;
+    if let Some(list) = o.stats {
         request.stats = Stat::parse_list(&list).map_err(|e| library_error(py, &e))?;
     }
-    request.coverage = coverage_mode(py, coverage)?;
-    request.weights = weights;
-    if area_weighted {
+    request.coverage = coverage_mode(py, &o.coverage)?;
+    request.weights = o.weights;
+    if o.area_weighted {
         request.weighting = Weighting::AreaKm2;
     }
-    request.zones_crs = crs(py, zones_crs.as_deref())?;
-    request.raster_crs = crs(py, raster_crs.as_deref())?;
-    request.gcj02 = gcj02;
-    request.keep_bad_geometry = keep_bad_geometry;
-    request.snap_grid = snap_grid;
-    request.ignore_mask = ignore_mask;
-    request.allow_raw_vrt = allow_raw_vrt;
-    request.threads = threads;
-    request.min_coverage_frac = min_coverage_frac;
-    request.default_value = default_value;
-    request.default_weight = default_weight;
-    request.mode_ties = mode_ties(py, mode_ties_rule)?;
-    request.keep_zones_as_given = with_geometry;
+    request.zones_crs = crs(py, o.zones_crs.as_deref())?;
+    request.raster_crs = crs(py, o.raster_crs.as_deref())?;
+    request.gcj02 = o.gcj02;
+    request.keep_bad_geometry = o.keep_bad_geometry;
+    request.snap_grid = o.snap_grid;
+    request.ignore_mask = o.ignore_mask;
+    request.allow_raw_vrt = o.allow_raw_vrt;
+    request.threads = o.threads;
+    request.min_coverage_frac = o.min_coverage_frac;
+    request.default_value = o.default_value;
+    request.default_weight = o.default_weight;
+    request.mode_ties = mode_ties(py, &o.mode_ties)?;
+    request.keep_zones_as_given = o.with_geometry;
     Ok(request)
 }
 

@@ -234,6 +234,22 @@ def _zones_argument(zones, id_field, layer, zones_crs):
     return None, ids, wkb, given_crs, (id_column, geometry, crs)
 
 
+def _request_options(stats, bands, layer, id_field, coverage, weights, area_weighted,
+                     zones_crs, raster_crs, gcj02, keep_bad_geometry, snap_grid, ignore_mask,
+                     allow_raw_vrt, threads, min_coverage_frac, default_value, default_weight,
+                     mode_ties, with_geometry) -> dict:
+    """The options of a zonal request as the native module reads them
+    (``RequestOptions`` in python/src/lib.rs): one item per option."""
+    return dict(
+        stats=stats, bands=bands, layer=layer, id_field=id_field, coverage=coverage,
+        weights=weights, area_weighted=bool(area_weighted), zones_crs=zones_crs,
+        raster_crs=raster_crs, gcj02=bool(gcj02), keep_bad_geometry=bool(keep_bad_geometry),
+        snap_grid=bool(snap_grid), ignore_mask=bool(ignore_mask),
+        allow_raw_vrt=bool(allow_raw_vrt), threads=threads,
+        min_coverage_frac=min_coverage_frac, default_value=default_value,
+        default_weight=default_weight, mode_ties=mode_ties, with_geometry=bool(with_geometry))
+
+
 def _check_output(output):
     if output not in ("pandas", "geopandas", "arrow"):
         raise InvalidInputError(
@@ -382,13 +398,14 @@ def zonal_stats(
             coverage = native_index.coverage
     reporter = _Progress(progress, "zonal")
     try:
+        options = _request_options(
+            stats_text, bands, layer, id_field if in_memory is None else None, coverage,
+            _path(weights), area_weighted, zones_crs, raster_crs, gcj02, keep_bad_geometry,
+            snap_grid, ignore_mask, allow_raw_vrt, threads, min_coverage_frac, default_value,
+            default_weight, mode_ties, with_geometry)
         result = _terralux.zonal_stats(
-            _path(raster), zones_path, ids, wkb, given_crs, stats_text, bands, layer,
-            id_field if in_memory is None else None, coverage, _path(weights),
-            bool(area_weighted), zones_crs, raster_crs, bool(gcj02), bool(keep_bad_geometry),
-            bool(snap_grid), bool(ignore_mask), bool(allow_raw_vrt), threads,
-            min_coverage_frac, default_value, default_weight, mode_ties, with_geometry,
-            output == "arrow", reporter.native(), native_index, chunk_cells)
+            _path(raster), zones_path, ids, wkb, given_crs, options, output == "arrow",
+            reporter.native(), native_index, chunk_cells)
     finally:
         reporter.close()
     return _zonal_output(result, in_memory, output)

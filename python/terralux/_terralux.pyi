@@ -7,13 +7,7 @@ __version__: str
 def zonal_stats(
     raster: str, zones_path: Optional[str], zones_ids: Optional[list[Any]],
     zones_wkb: Optional[list[Optional[bytes]]], zones_given_crs: Optional[str],
-    stats: Optional[str], bands: list[int], layer: Optional[str], id_field: Optional[str],
-    coverage: str, weights: Optional[str], area_weighted: bool, zones_crs: Optional[str],
-    raster_crs: Optional[str], gcj02: bool, keep_bad_geometry: bool, snap_grid: bool,
-    ignore_mask: bool, allow_raw_vrt: bool, threads: Optional[int],
-    min_coverage_frac: Optional[float], default_value: Optional[float],
-    default_weight: Optional[float], mode_ties_rule: str, with_geometry: bool, as_arrow: bool,
-    progress: Optional[Callable[[int, int], Any]],
+    options: dict[str, Any], as_arrow: bool, progress: Optional[Callable[[int, int], Any]],
     coverage_index: Optional[NativeCoverageIndex], chunk_cells: Optional[int] = ...,
 ) -> dict[str, Any]: ...
 
@@ -34,12 +28,7 @@ class NativeZonalPlan:
 def zonal_plan(
     rasters: list[str], zones_path: Optional[str], zones_ids: Optional[list[Any]],
     zones_wkb: Optional[list[Optional[bytes]]], zones_given_crs: Optional[str],
-    stats: Optional[str], bands: list[int], layer: Optional[str], id_field: Optional[str],
-    coverage: str, weights: Optional[str], area_weighted: bool, zones_crs: Optional[str],
-    raster_crs: Optional[str], gcj02: bool, keep_bad_geometry: bool, snap_grid: bool,
-    ignore_mask: bool, allow_raw_vrt: bool, min_coverage_frac: Optional[float],
-    default_value: Optional[float], default_weight: Optional[float], mode_ties_rule: str,
-    with_geometry: bool, chunk_cells: Optional[int],
+    options: dict[str, Any], chunk_cells: Optional[int],
 ) -> NativeZonalPlan: ...
 def run_unit(
     plan_bytes: bytes, date: int, start: int, end: int, raster_crs: Optional[str],

@@ -49,6 +49,7 @@ from . import (
     _bands,
     _check_output,
     _path,
+    _request_options,
     _say,
     _stats_text,
     _terralux,
@@ -139,12 +140,13 @@ class ZonalPlan:
         self._with_geometry = output == "geopandas" and in_memory is None
         self.raster_options = _raster_options(raster_crs, snap_grid, ignore_mask,
                                               allow_raw_vrt)
-        self._native = _terralux.zonal_plan(
-            rasters, zones_path, ids, wkb, given_crs, _stats_text(stats), _bands(band), layer,
-            id_field if in_memory is None else None, coverage, _worker_path(weights),
-            bool(area_weighted), zones_crs, raster_crs, bool(gcj02), bool(keep_bad_geometry),
-            bool(snap_grid), bool(ignore_mask), bool(allow_raw_vrt), min_coverage_frac,
-            default_value, default_weight, mode_ties, self._with_geometry, chunk_cells)
+        options = _request_options(
+            _stats_text(stats), _bands(band), layer, id_field if in_memory is None else None,
+            coverage, _worker_path(weights), area_weighted, zones_crs, raster_crs, gcj02,
+            keep_bad_geometry, snap_grid, ignore_mask, allow_raw_vrt, None, min_coverage_frac,
+            default_value, default_weight, mode_ties, self._with_geometry)
+        self._native = _terralux.zonal_plan(rasters, zones_path, ids, wkb, given_crs, options,
+                                            chunk_cells)
         _say(self._native.messages)
 
     @property
