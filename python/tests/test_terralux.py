@@ -347,7 +347,17 @@ def big_raster(tmp_path_factory):
     return path
 
 
-def test_ctrl_c_stops_a_run_promptly(big_raster):
+@pytest.fixture
+def ctrl_c():
+    """Python's own Ctrl-C handler for the test: a process started in the
+    background by a shell inherits SIGINT ignored, and Python then installs
+    no handler (raise_signal would do nothing)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_stops_a_run_promptly(big_raster, ctrl_c):
     import shapely
 
     zone = [shapely.box(100.0005, 31.8085, 104.0955, 39.9995)]
@@ -648,7 +658,7 @@ def big_zones(tmp_path_factory):
     return path
 
 
-def test_poverty_index_interrupted_leaves_no_file(big_raster, big_zones, tmp_path):
+def test_poverty_index_interrupted_leaves_no_file(big_raster, big_zones, tmp_path, ctrl_c):
     out = tmp_path / "out"
     out.mkdir()
     calls = []
