@@ -582,3 +582,30 @@ fn testdata_counties_over_two_products_have_the_engines_bits() {
     assert_eq!(tables[0].zones.len(), 24);
     assert_eq!(tables[0].zones[0].id, ZoneId::Text("500101".into()));
 }
+
+#[test]
+fn date_fingerprints_follow_a_date_not_the_series() {
+    let inputs = Inputs::new();
+    let stats = Stat::parse_list("count,sum,median").unwrap();
+    let runs = inputs.runs(&stats, |r| r);
+    let all = WorkPlan::new(&runs).unwrap().date_fingerprints();
+    assert_eq!(all.len(), 3);
+    assert!(all.iter().all(|f| f.len() == 32));
+    // Dates 0 and 1 differ by their raster's name only; date 2 by its blocks too.
+    assert!(all[0] != all[1] && all[1] != all[2] && all[0] != all[2]);
+    // A plan of the first two dates, or of the last two: the same date, the same fingerprint.
+    let first_two = WorkPlan::new(&runs[..2]).unwrap().date_fingerprints();
+    let last_two = WorkPlan::new(&runs[1..]).unwrap().date_fingerprints();
+    assert_eq!(first_two, all[..2]);
+    assert_eq!(last_two, all[1..]);
+    // Another statistic or option: another fingerprint for every date.
+    let other = Stat::parse_list("count,sum,p90").unwrap();
+    let changed = WorkPlan::new(&inputs.runs(&other, |r| r))
+        .unwrap()
+        .date_fingerprints();
+    assert!(changed.iter().zip(&all).all(|(a, b)| a != b));
+    let budget = WorkPlan::new(&inputs.runs(&stats, |r| r.min_coverage_frac(0.5)))
+        .unwrap()
+        .date_fingerprints();
+    assert!(budget.iter().zip(&all).all(|(a, b)| a != b));
+}

@@ -14,7 +14,10 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 use terralux::engine::partials::{UnitPartials, WorkPlan, WorkUnit, merge_dates, run_unit as run};
 use terralux::raster::RasterOptions;
+use terralux::results::ZonalTable;
 use terralux::workflow::zonal::{self, ZonalEvent, ZonalInputs};
+use terralux::write::parquet::record_batch;
+use terralux::write::partitions::DatePartitions;
 use terralux::zones::PreparedZones;
 use terralux::{Error, GdalRaster, RasterSource};
 
@@ -73,6 +76,43 @@ impl NativeZonalPlan {
         self.messages.clone()
     }
 
+    /// One fingerprint per date (see `WorkPlan::date_fingerprints`).
+    fn date_fingerprints(&self, py: Python<'_>) -> Vec<String> {
+        py.allow_threads(|| self.plan.date_fingerprints())
+    }
+
+    /// Merge `date`'s partials (bytes, any order) and write its table as
+    /// the partition `label` under `root` with `key`, atomically, refusing
+    /// to write over any of `inputs`; the file's path. The id column is
+    /// named `id_column` (default: the zones' id field, or `fid`).
+    #[pyo3(signature = (partials, date, root, label, key, inputs, id_column=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn write_partition(
+        &self,
+        py: Python<'_>,
+        partials: Vec<Vec<u8>>,
+        date: usize,
+        root: PathBuf,
+        label: String,
+        key: String,
+        inputs: Vec<String>,
+        id_column: Option<String>,
+    ) -> PyResult<String> {
+        let id_column = id_column.as_deref().unwrap_or(&self.id_column);
+        let outcome = run_interruptibly(py, None, |_| {
+            let mut tables = self.tables(&partials, &[date])?;
+            let table = tables.pop().ok_or_else(|| Error::Mismatch {
+                context: "work plan".into(),
+                reason: format!("no table of date {date}"),
+            })?;
+            let batch = record_batch(&table, id_column)?;
+            let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+            let path = DatePartitions::at(root).write(&label, &batch, &key, &inputs)?;
+            Ok(path.to_string_lossy().into_owned())
+        })?;
+        finish(py, outcome)
+    }
+
     /// The tables of `dates` (in that order) from the units' partials
     /// (bytes, any order), each as `terralux.zonal_stats`'s native result.
     #[pyo3(signature = (partials, dates, with_geometry, as_arrow))]
@@ -84,13 +124,7 @@ impl NativeZonalPlan {
         with_geometry: bool,
         as_arrow: bool,
     ) -> PyResult<Bound<'py, PyList>> {
-        let outcome = run_interruptibly(py, None, |_| {
-            let decoded = partials
-                .iter()
-                .map(|bytes| UnitPartials::from_bytes(&self.plan, bytes))
-                .collect::<Result<Vec<_>, Error>>()?;
-            Ok(merge_dates(&self.plan, decoded, &dates)?)
-        })?;
+        let outcome = run_interruptibly(py, None, |_| Ok(self.tables(&partials, &dates)?))?;
         let tables = finish(py, outcome)?;
         let out = PyList::empty(py);
         for table in &tables {
@@ -109,6 +143,17 @@ impl NativeZonalPlan {
             )?)?;
         }
         Ok(out)
+    }
+}
+
+impl NativeZonalPlan {
+    /// The tables of `dates` from the units' partials (bytes, any order).
+    fn tables(&self, partials: &[Vec<u8>], dates: &[usize]) -> Result<Vec<ZonalTable>, Error> {
+        let decoded = partials
+            .iter()
+            .map(|bytes| UnitPartials::from_bytes(&self.plan, bytes))
+            .collect::<Result<Vec<_>, Error>>()?;
+        merge_dates(&self.plan, decoded, dates)
     }
 }
 
@@ -272,6 +317,25 @@ fn run_unit<'py>(
     Ok(PyBytes::new(py, &bytes))
 }
 
+/// Whether the partition `label` under `root` is written whole with `key`
+/// (see `DatePartitions::finished`); an error for a label that cannot name
+/// a partition folder.
+#[pyfunction]
+fn partition_finished(py: Python<'_>, root: PathBuf, label: &str, key: &str) -> PyResult<bool> {
+    let parts = DatePartitions::at(root);
+    parts.file(label).map_err(|e| library_error(py, &e))?;
+    Ok(py.allow_threads(|| parts.finished(label, key)))
+}
+
+/// The file of partition `label` under `root` (`root/date=LABEL/part-0.parquet`).
+#[pyfunction]
+fn partition_file(py: Python<'_>, root: PathBuf, label: &str) -> PyResult<String> {
+    let file = DatePartitions::at(root)
+        .file(label)
+        .map_err(|e| library_error(py, &e))?;
+    Ok(file.to_string_lossy().into_owned())
+}
+
 /// The process's cached plans (for tests): their fingerprints, latest last.
 #[pyfunction]
 fn cached_plans() -> Vec<String> {
@@ -286,5 +350,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(zonal_plan, m)?)?;
     m.add_function(wrap_pyfunction!(run_unit, m)?)?;
     m.add_function(wrap_pyfunction!(cached_plans, m)?)?;
+    m.add_function(wrap_pyfunction!(partition_finished, m)?)?;
+    m.add_function(wrap_pyfunction!(partition_file, m)?)?;
     Ok(())
 }

@@ -19,8 +19,12 @@ How a run goes:
    (cached by its fingerprint), opens the date's raster **by path** with
    GDAL and returns the units' partial accumulators as bytes. When a
    worker dies, Dask runs its tasks again elsewhere (the same bits).
-4. The driver gathers the partials and merges them natively into the
-   tables, exactly as the local engine folds its chunks.
+4. As soon as every unit of a date is done, the driver gathers that
+   date's partials and merges them natively into its table, exactly as
+   the local engine folds its chunks (while the workers go on with the
+   next dates); with ``parquet=``, it writes the table as that date's
+   Parquet partition instead of keeping it, and a rerun skips the dates
+   already written by the same request.
 
 Bytes per task: the task's arguments are the plan's key, three integers
 and the raster options (a few hundred bytes pickled); its result, the
@@ -58,7 +62,7 @@ from . import (
 )
 from .errors import InvalidInputError, TerraluxError, TerraluxWarning
 
-__all__ = ["zonal_stats", "ZonalPlan", "ZonalSeries", "run_unit"]
+__all__ = ["zonal_stats", "ZonalPlan", "ZonalSeries", "ParquetSeries", "run_unit"]
 
 
 class ZonalSeries(dict):
@@ -69,6 +73,28 @@ class ZonalSeries(dict):
 
     def __init__(self, *args, failed=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.failed = dict(failed or {})
+
+
+class ParquetSeries(dict):
+    """What :func:`zonal_stats` returns with ``parquet=``: ``{path: file}``,
+    each raster (as given, ``str``) and its date's Parquet file
+    (``ROOT/date=LABEL/part-0.parquet``), in the order of the list, but
+    the dates that failed. ``root`` is the folder; ``labels`` each
+    raster's date label; ``written`` the rasters whose file this run
+    wrote, ``skipped`` those whose file was already written whole by the
+    same request (not run again); ``failed`` ``{path: exception}`` with
+    ``on_error="skip"``. ``pandas.read_parquet(root)`` reads the series as
+    one table with a ``date`` column. The run's record, each date's status
+    and any error, is ``ROOT/_terralux_run.json``."""
+
+    def __init__(self, *args, root=None, labels=None, written=(), skipped=(), failed=None,
+                 **kwargs):
+        super().__init__(*args, **kwargs)
+        self.root = root
+        self.labels = dict(labels or {})
+        self.written = list(written)
+        self.skipped = list(skipped)
         self.failed = dict(failed or {})
 
 
@@ -147,6 +173,10 @@ class ZonalPlan:
             default_value, default_weight, mode_ties, self._with_geometry)
         self._native = _terralux.zonal_plan(rasters, zones_path, ids, wkb, given_crs, options,
                                             chunk_cells)
+        self._id_column = in_memory[0] if in_memory is not None else None
+        # What a run reads beside the rasters (never an output).
+        self._shared_inputs = [p for p in (_worker_path(zones_path), _worker_path(weights))
+                               if p is not None]
         _say(self._native.messages)
 
     @property
@@ -171,6 +201,22 @@ class ZonalPlan:
         """Every date's chunks in units of ``chunks_per_task``:
         ``[(date, start, end)]``."""
         return self._native.units(_whole_count(chunks_per_task, "chunks_per_task"))
+
+    def date_fingerprints(self) -> list:
+        """One fingerprint per date (32 hex digits): what that date's
+        table depends on in the plan (zones, coverage, statistics, options,
+        the date's raster by path), not the other dates."""
+        return self._native.date_fingerprints()
+
+    def write_partition(self, partials: Sequence[bytes], date: int, root, label: str,
+                        key: str) -> str:
+        """Merge ``date``'s partials and write its table as the Parquet
+        file ``root/date=LABEL/part-0.parquet`` with ``key`` in its
+        metadata, atomically (checked, then renamed into place); the
+        file's path. An input of the run is never overwritten."""
+        inputs = [self.rasters[date]] + self._shared_inputs
+        return self._native.write_partition(list(partials), int(date), os.fspath(root), label,
+                                            key, inputs, self._id_column)
 
     def merge(self, partials: Sequence[bytes], dates: Optional[Sequence[int]] = None) -> list:
         """The tables of ``dates`` (default all, in order) from the bytes of
@@ -205,6 +251,132 @@ def _whole_count(value, what):
     return value
 
 
+def _date_labels(names, dates):
+    """Each raster's date label: ``dates`` as given, or the file names'
+    stems; one folder name each, all different."""
+    if dates is None:
+        labels = [os.path.splitext(os.path.basename(n.rstrip("/")))[0] for n in names]
+        what = "the rasters' file names (give dates=)"
+    else:
+        labels = [d if isinstance(d, str) else str(d) for d in dates]
+        what = "dates"
+        if len(labels) != len(names):
+            raise InvalidInputError(
+                f"dates: {len(labels)} labels for {len(names)} rasters; give one per raster")
+    seen = {}
+    for name, label in zip(names, labels):
+        if label in seen:
+            raise InvalidInputError(
+                f"dates: '{label}' labels both {seen[label]} and {name}, from {what}")
+        seen[label] = name
+    return labels
+
+
+def _file_identity(path):
+    """Size and modification time of a local file ('' for other paths),
+    so that a partition of a raster rewritten since is not taken as done."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return ""
+    return f"{info.st_size}:{info.st_mtime_ns}"
+
+
+def _partition_keys(plan):
+    """Each date's partition key: its fingerprint in the plan and the
+    identity of the files it reads."""
+    return [
+        f"{fingerprint}/" + ",".join(_file_identity(p) for p in [raster] + plan._shared_inputs)
+        for fingerprint, raster in zip(plan.date_fingerprints(), plan.rasters)
+    ]
+
+
+def _default_chunks_per_task(client, plan, dates):
+    """About four tasks per worker thread over ``dates``."""
+    threads = max(1, sum(client.nthreads().values()))
+    chunks = sum(plan.chunk_count(d) for d in dates)
+    return max(1, math.ceil(chunks / (4 * threads)))
+
+
+def _run_dates(client, plan, dates, chunks_per_task, progress, finish_date, skip_failed):
+    """Run the units of ``dates`` of ``plan`` on ``client``; as soon as all
+    units of a date are done, gather its partials, call
+    ``finish_date(date, partials)`` on this thread, and let Dask forget
+    them (a date's partials are held only until its table is made). A task
+    failing with a TerraluxError raises it, all tasks cancelled; with
+    ``skip_failed``, its date's other tasks are cancelled and the run goes
+    on. Other failures (KilledWorker...) always raise. ``{date: error}``
+    of the skipped dates."""
+    from distributed import as_completed
+
+    if not dates:
+        return {}
+    wanted = set(dates)
+    if chunks_per_task is None:
+        chunks_per_task = _default_chunks_per_task(client, plan, dates)
+    units = [u for u in plan.units(chunks_per_task) if u[0] in wanted]
+    reporter = _Progress(progress, "zonal tasks")
+    plan_future = client.scatter(plan.to_bytes(), broadcast=True)
+    fingerprint = plan.fingerprint
+    by_date = {}
+    date_of = {}
+    for date, start, end in units:
+        future = client.submit(run_unit, plan_future, date, start, end, plan.raster_options,
+                               key=f"terralux-unit-{fingerprint}-{date}-{start}-{end}")
+        by_date.setdefault(date, []).append(future)
+        date_of[future.key] = date
+    left = {date: len(futures) for date, futures in by_date.items()}
+    failed = {}
+
+    def give_up():
+        for futures in by_date.values():
+            client.cancel(futures)
+
+    try:
+        done, total = 0, len(units)
+        completed = as_completed([f for futures in by_date.values() for f in futures])
+        for future in completed:
+            date = date_of[future.key]
+            if date in failed or date not in by_date:
+                continue
+            if future.status == "error":
+                error = future.exception()
+                if not skip_failed or not isinstance(error, TerraluxError):
+                    give_up()
+                    raise error
+                failed[date] = error
+                client.cancel(by_date.pop(date))
+                continue
+            if future.status != "finished":
+                continue
+            done += 1
+            if reporter.native() is not None:
+                reporter(done, total)
+            left[date] -= 1
+            if left[date] == 0:
+                of_date = by_date.pop(date)
+                try:
+                    partials = client.gather(of_date)
+                except TerraluxError as error:
+                    # Failed when run again (after a worker died).
+                    if not skip_failed:
+                        give_up()
+                        raise
+                    failed[date] = error
+                    continue
+                finally:
+                    del of_date
+                finish_date(date, partials)
+    except BaseException:
+        give_up()
+        raise
+    finally:
+        reporter.close()
+        by_date.clear()
+        del plan_future
+    return failed
+
+
 def zonal_stats(
     raster: Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]],
     zones: Any,
@@ -214,6 +386,8 @@ def zonal_stats(
     chunks_per_task: Optional[int] = None,
     on_error: str = "raise",
     progress: Union[bool, Callable[[int, int], Any]] = False,
+    parquet: Union[str, os.PathLike, None] = None,
+    dates: Optional[Sequence[str]] = None,
     **options,
 ):
     """:func:`terralux.zonal_stats` on a Dask cluster.
@@ -243,6 +417,20 @@ def zonal_stats(
     progress : bool or callable
         True: a tqdm bar; a callable: ``f(done, total)`` in tasks (on this
         thread, as tasks complete).
+    parquet : path, optional
+        A folder: each date's table is written there as Parquet as soon as
+        the date completes, ``parquet/date=LABEL/part-0.parquet`` (Hive
+        partitioning: ``pandas.read_parquet(parquet)`` reads the series
+        with a ``date`` column), atomically and checked; tables are not
+        kept in memory and a :class:`ParquetSeries` of the files is
+        returned. A date whose file was already written whole by the same
+        request (the same zones, statistics, options and raster file) is
+        skipped, so that a rerun of an interrupted series computes only
+        the dates missing. The file holds the id column and the
+        statistics, as the ``zonal`` binary's Parquet output.
+    dates : list of str, optional
+        With ``parquet``: each raster's date label (default: the rasters'
+        file names without their extension).
     **options
         The other keyword arguments of :func:`terralux.zonal_stats`:
         band, layer, id_field, coverage, weights, area_weighted,
@@ -251,11 +439,15 @@ def zonal_stats(
         default_value, default_weight, mode_ties, chunk_cells (``threads``
         and ``coverage_index`` do not apply).
 
+    The driver merges each date's partials as soon as its tasks are done
+    (while the workers go on with the next dates), and holds no partials
+    of a finished date.
+
     Bytes per task: see the module docs (a few hundred bytes out; the
     partials back, 0.5-25 kB per one-chunk task on testdata; the plan once
     per worker).
     """
-    from distributed import as_completed, get_client
+    from distributed import get_client
 
     if on_error not in ("raise", "skip"):
         raise InvalidInputError(f"on_error: unknown rule '{on_error}' (valid: raise, skip)")
@@ -269,60 +461,99 @@ def zonal_stats(
         raise InvalidInputError("raster: a path is given twice")
     if chunks_per_task is not None:
         _whole_count(chunks_per_task, "chunks_per_task")
+    if parquet is None and dates is not None:
+        raise InvalidInputError("dates: labels the Parquet partitions; give parquet= too")
+    labels = None
+    if parquet is not None:
+        labels = _date_labels(names, dates)
+        for label in labels:
+            _terralux.partition_file(os.fspath(parquet), label)  # one folder name each
     plan = ZonalPlan(given, zones, stats, **options)
     client = client if client is not None else get_client()
+    skip_failed = on_error == "skip" and not single
 
-    dates = len(plan)
-    if chunks_per_task is None:
-        threads = max(1, sum(client.nthreads().values()))
-        chunks = sum(plan.chunk_count(d) for d in range(dates))
-        chunks_per_task = max(1, math.ceil(chunks / (4 * threads)))
-    units = plan.units(chunks_per_task)
-    reporter = _Progress(progress, "zonal tasks")
-    plan_future = client.scatter(plan.to_bytes(), broadcast=True)
-    fingerprint = plan.fingerprint
-    futures = [
-        client.submit(run_unit, plan_future, date, start, end, plan.raster_options,
-                      key=f"terralux-unit-{fingerprint}-{date}-{start}-{end}")
-        for date, start, end in units
-    ]
-    date_of = {f.key: u[0] for f, u in zip(futures, units)}
-    failed = {}
-    try:
-        done = 0
-        for future in as_completed(futures):
-            date = date_of[future.key]
-            if future.status == "error":
-                error = future.exception()
-                if single or on_error == "raise" or not isinstance(error, TerraluxError):
-                    client.cancel(futures)
-                    raise error
-                if date not in failed:
-                    failed[date] = error
-                    client.cancel([f for f in futures if date_of[f.key] == date])
-            elif future.status == "finished":
-                done += 1
-                if reporter.native() is not None:
-                    reporter(done, len(futures))
-        good = [d for d in range(dates) if d not in failed]
-        partials = []
-        for date in good:
-            of_date = [f for f in futures if date_of[f.key] == date]
-            try:
-                partials.extend(client.gather(of_date))
-            except TerraluxError as error:
-                # Failed when run again (after a worker died).
-                if single or on_error == "raise":
-                    raise
-                failed[date] = error
-        good = [d for d in good if d not in failed]
-        tables = plan.merge(partials, good) if good else []
-    finally:
-        reporter.close()
-        del futures, plan_future
+    if parquet is not None:
+        root = os.fspath(parquet)
+        if os.path.exists(root) and not os.path.isdir(root):
+            raise InvalidInputError(f"{root}: is a file; parquet= names a folder of partitions")
+        os.makedirs(root, exist_ok=True)
+        keys = _partition_keys(plan)
+        done_before = [d for d in range(len(plan))
+                       if _terralux.partition_finished(root, labels[d], keys[d])]
+        files = {d: _terralux.partition_file(root, labels[d]) for d in done_before}
+        todo = [d for d in range(len(plan)) if d not in files]
+        written = []
+
+        def write(date, partials):
+            files[date] = plan.write_partition(partials, date, root, labels[date], keys[date])
+            written.append(date)
+
+        try:
+            failed = _run_dates(client, plan, todo, chunks_per_task, progress, write,
+                                skip_failed)
+        except BaseException as error:
+            _write_run_record(root, names, labels, files, written, done_before,
+                              {d: error for d in todo if d not in files})
+            raise
+        _write_run_record(root, names, labels, files, written, done_before, failed)
+        _warn_failed(names, failed)
+        order = [d for d in range(len(plan)) if d in files]
+        return ParquetSeries(
+            ((names[d], files[d]) for d in order), root=root,
+            labels={names[d]: labels[d] for d in range(len(plan))},
+            written=[names[d] for d in sorted(written)],
+            skipped=[names[d] for d in done_before],
+            failed={names[d]: failed[d] for d in sorted(failed)})
+
+    tables = {}
+
+    def merge(date, partials):
+        tables[date] = plan.merge(partials, [date])[0]
+
+    failed = _run_dates(client, plan, list(range(len(plan))), chunks_per_task, progress, merge,
+                        skip_failed)
     if single:
         return tables[0]
-    for date, error in sorted(failed.items()):
-        warnings.warn(f"{names[date]}: left out: {error}", TerraluxWarning, stacklevel=2)
-    return ZonalSeries(zip((names[d] for d in good), tables),
+    _warn_failed(names, failed)
+    return ZonalSeries(((names[d], tables[d]) for d in range(len(plan)) if d in tables),
                        failed={names[d]: failed[d] for d in sorted(failed)})
+
+
+RUN_RECORD = "_terralux_run.json"
+
+
+def _write_run_record(root, names, labels, files, written, skipped, failed):
+    """The run's record beside the partitions (``ROOT/_terralux_run.json``;
+    Parquet readers skip names that start with ``_``): each date's label,
+    raster, file and status (written, skipped: already written whole by
+    the same request, failed: with the error), written atomically."""
+    import json
+
+    status = {}
+    for date, name in enumerate(names):
+        entry = {"raster": name, "file": files.get(date)}
+        if date in failed:
+            entry.update(status="failed", error=str(failed[date]) or type(failed[date]).__name__)
+        elif date in written:
+            entry["status"] = "written"
+        elif date in skipped:
+            entry["status"] = "skipped"
+        else:
+            entry["status"] = "not run"
+        status[labels[date]] = entry
+    from . import __version__
+
+    record = {"terralux": __version__, "dates": status}
+    target = os.path.join(root, RUN_RECORD)
+    staging = f"{target}.partial-{os.getpid()}"
+    with open(staging, "w", encoding="utf-8") as f:
+        json.dump(record, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(staging, target)
+
+
+def _warn_failed(names, failed):
+    for date, error in sorted(failed.items()):
+        warnings.warn(f"{names[date]}: left out: {error}", TerraluxWarning, stacklevel=3)

@@ -210,3 +210,132 @@ def test_bytes_per_task():
                   f"{plan.chunk_count(0)} chunks, {chunks_per_task} a task: {len(sizes)} tasks, "
                   f"result {min(sizes)}-{max(sizes)} B (total {sum(sizes)} B)")
             assert max(sizes) < 256 * 1024
+
+
+def parquet_equal(path, want_arrow):
+    """The Parquet file at ``path`` holds exactly ``want_arrow`` (the local
+    engine's table as Arrow): schema and values, floats by their bits."""
+    import pyarrow.parquet as pq
+
+    got = pq.read_table(path)
+    assert got.schema.names == want_arrow.schema.names
+    assert got.schema.types == want_arrow.schema.types
+    for name in want_arrow.schema.names:
+        g, w = got[name].to_numpy(zero_copy_only=False), want_arrow[name].to_numpy(
+            zero_copy_only=False)
+        if g.dtype == np.float64:
+            assert np.array_equal(g.view(np.int64), w.view(np.int64)), name
+        else:
+            assert list(g) == list(w), name
+
+
+def test_parquet_partitioned_by_date(client, tmp_path):
+    paths = dates(tmp_path, n=3)
+    root = tmp_path / "series"
+    kw = dict(id_field="code", chunk_cells=SMALL)
+    got = td.zonal_stats(paths, COUNTIES, STATS, client=client, chunks_per_task=2,
+                         parquet=root, **kw)
+    assert isinstance(got, td.ParquetSeries) and list(got) == paths
+    assert got.written == paths and got.skipped == [] and got.failed == {}
+    for path in paths:
+        label = Path(path).stem
+        assert got[path] == str(root / f"date={label}" / "part-0.parquet")
+        assert got.labels[path] == label
+        parquet_equal(got[path], terralux.zonal_stats(path, COUNTIES, STATS, output="arrow", **kw))
+    # Only the files and the run's record: no temporary left anywhere.
+    found = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+    assert found == ["_terralux_run.json"] + [f"date={Path(p).stem}/part-0.parquet"
+                                              for p in paths]
+    # Readers see one table with a date column (the record is skipped).
+    table = pd.read_parquet(root)
+    assert len(table) == 3 * len(pd.read_parquet(got[paths[0]]))
+    assert sorted(table["date"].astype(str).unique()) == [Path(p).stem for p in paths]
+    import json
+
+    record = json.loads((root / "_terralux_run.json").read_text())
+    assert {k: v["status"] for k, v in record["dates"].items()} == {
+        Path(p).stem: "written" for p in paths}
+
+
+def test_parquet_rerun_skips_finished_dates(client, tmp_path):
+    paths = dates(tmp_path, n=4)
+    root = tmp_path / "series"
+    kw = dict(id_field="code", chunk_cells=SMALL)
+    first = td.zonal_stats(paths[:2], COUNTIES, ["sum", "mean"], client=client, parquet=root,
+                           **kw)
+    stamps = {p: os.stat(f).st_mtime_ns for p, f in first.items()}
+    # The same request again: nothing run, nothing rewritten.
+    again = td.zonal_stats(paths[:2], COUNTIES, ["sum", "mean"], client=client, parquet=root,
+                           **kw)
+    assert again.written == [] and again.skipped == paths[:2]
+    assert {p: os.stat(f).st_mtime_ns for p, f in again.items()} == stamps
+    # An interrupted longer run: date 1's file cut short, date 0's gone.
+    # The rerun over all four dates writes exactly those that are not whole.
+    with open(first[paths[1]], "r+b") as f:
+        f.truncate(os.path.getsize(first[paths[1]]) // 2)
+    os.remove(first[paths[0]])
+    rerun = td.zonal_stats(paths, COUNTIES, ["sum", "mean"], client=client, parquet=root, **kw)
+    assert rerun.written == paths
+    assert rerun.skipped == []
+    full = td.zonal_stats(paths, COUNTIES, ["sum", "mean"], client=client, parquet=root, **kw)
+    assert full.skipped == paths and full.written == []
+    for path in paths:
+        parquet_equal(full[path], terralux.zonal_stats(path, COUNTIES, ["sum", "mean"],
+                                                       output="arrow", **kw))
+    # Another statistic, or a raster rewritten since: computed again.
+    other = td.zonal_stats(paths[:1], COUNTIES, ["sum", "max"], client=client, parquet=root,
+                           **kw)
+    assert other.written == paths[:1]
+    parquet_equal(other[paths[0]], terralux.zonal_stats(paths[0], COUNTIES, ["sum", "max"],
+                                                        output="arrow", **kw))
+    time.sleep(0.01)
+    os.utime(paths[3])
+    touched = td.zonal_stats(paths[2:], COUNTIES, ["sum", "mean"], client=client, parquet=root,
+                             **kw)
+    assert touched.skipped == [paths[2]] and touched.written == [paths[3]]
+
+
+def test_parquet_bad_date_skipped_or_raised(client, tmp_path):
+    paths = dates(tmp_path, n=3)
+    corrupt_tile(paths[1])
+    kw = dict(id_field="code", chunk_cells=SMALL)
+    root = tmp_path / "skip"
+    with pytest.warns(terralux.TerraluxWarning, match="ntl_2021.tif: left out"):
+        got = td.zonal_stats(paths, COUNTIES, ["sum"], client=client, chunks_per_task=1,
+                             on_error="skip", parquet=root, **kw)
+    assert list(got) == [paths[0], paths[2]] and list(got.failed) == [paths[1]]
+    assert not (root / "date=ntl_2021").exists()
+    import json
+
+    record = json.loads((root / "_terralux_run.json").read_text())["dates"]
+    assert record["ntl_2021"]["status"] == "failed"
+    assert "ntl_2021.tif" in record["ntl_2021"]["error"]
+    assert record["ntl_2020"]["status"] == "written"
+    root = tmp_path / "raise"
+    with pytest.raises(terralux.TerraluxError, match="ntl_2021"):
+        td.zonal_stats(paths, COUNTIES, ["sum"], client=client, chunks_per_task=1,
+                       parquet=root, **kw)
+    # The failed date has no file (another date may have finished first).
+    assert not (root / "date=ntl_2021").exists()
+    assert not [p for p in root.rglob("*partial*")]
+
+
+def test_parquet_labels(client, tmp_path):
+    paths = dates(tmp_path, n=2)
+    root = tmp_path / "labelled"
+    got = td.zonal_stats(paths, COUNTIES, ["sum"], client=client, parquet=root,
+                         dates=["2020-01-01", "2020-01-02"])
+    assert got[paths[1]] == str(root / "date=2020-01-02" / "part-0.parquet")
+    with pytest.raises(terralux.InvalidInputError, match="give one per raster"):
+        td.zonal_stats(paths, COUNTIES, ["sum"], client=client, parquet=root, dates=["a"])
+    with pytest.raises(terralux.InvalidInputError, match="labels both"):
+        td.zonal_stats(paths, COUNTIES, ["sum"], client=client, parquet=root, dates=["a", "a"])
+    with pytest.raises(terralux.InvalidInputError, match="date label"):
+        td.zonal_stats(paths, COUNTIES, ["sum"], client=client, parquet=root,
+                       dates=["a", "b/c"])
+    with pytest.raises(terralux.InvalidInputError, match="give parquet="):
+        td.zonal_stats(paths, COUNTIES, ["sum"], client=client, dates=["a", "b"])
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    with pytest.raises(terralux.InvalidInputError, match="is a file"):
+        td.zonal_stats(paths, COUNTIES, ["sum"], client=client, parquet=a_file)

@@ -16,6 +16,7 @@ mod format;
 pub mod json;
 mod outputs;
 pub mod parquet;
+pub mod partitions;
 mod provenance;
 mod transaction;
 #[cfg(feature = "gdal")]

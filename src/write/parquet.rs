@@ -25,6 +25,7 @@ use arrow_schema::{DataType, Field, Schema};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::Compression;
+use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 
 use super::format_value;
@@ -210,6 +211,16 @@ pub fn record_batch(table: &ZonalTable, id_column: &str) -> Result<RecordBatch> 
 
 /// Write `batch` as a Parquet file at `path` (Snappy-compressed).
 pub fn write_parquet_file(batch: &RecordBatch, path: &Path) -> Result<()> {
+    write_parquet_with_metadata(batch, path, &[])
+}
+
+/// Write `batch` as a Parquet file at `path` (Snappy-compressed) with
+/// `metadata` as the file's key-value metadata.
+pub fn write_parquet_with_metadata(
+    batch: &RecordBatch,
+    path: &Path,
+    metadata: &[(&str, &str)],
+) -> Result<()> {
     let failed = |e: parquet::errors::ParquetError| Error::Io {
         path: path.to_path_buf(),
         source: std::io::Error::other(e.to_string()),
@@ -225,6 +236,12 @@ pub fn write_parquet_file(batch: &RecordBatch, path: &Path) -> Result<()> {
     let properties = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_created_by(format!("terralux {}", crate::VERSION))
+        .set_key_value_metadata((!metadata.is_empty()).then(|| {
+            metadata
+                .iter()
+                .map(|&(key, value)| KeyValue::new(key.to_string(), value.to_string()))
+                .collect()
+        }))
         .build();
     let mut writer =
         ArrowWriter::try_new(file, batch.schema(), Some(properties)).map_err(failed)?;

@@ -135,21 +135,55 @@ pub(super) fn unit_body<'b>(plan: &WorkPlan, bytes: &'b [u8]) -> Result<(WorkUni
     Ok((unit, body))
 }
 
+impl WorkPlan {
+    /// One fingerprint per date (32 hex digits each): a hash of what that
+    /// date's table depends on in the plan (zones, coverage, statistics,
+    /// options, chunk budget, and the date's rasters by name, bands and
+    /// block shape), and not of the other dates. A date of two plans with
+    /// the same fingerprint gives the same table when its rasters hold the
+    /// same cells: what [`DatePartitions`](crate::write::partitions::DatePartitions)
+    /// keys a partition with, so that a rerun over more dates skips the
+    /// ones done.
+    pub fn date_fingerprints(&self) -> Vec<String> {
+        let mut w = Writer::default();
+        encode_common(&self.spec, &mut w);
+        let common = fingerprint(&w.bytes);
+        let named = |&(raster, band): &(usize, usize)| (self.spec.rasters[raster].clone(), band);
+        self.spec
+            .dates
+            .iter()
+            .map(|date| {
+                let mut w = Writer::default();
+                w.raw(&common);
+                w.put(&date.layers.iter().map(named).collect::<Vec<_>>());
+                w.put(&date.weights.as_ref().map(named));
+                w.put(&date.block);
+                hex(&fingerprint(&w.bytes))
+            })
+            .collect()
+    }
+}
+
+/// Everything of a plan's body but its rasters and dates.
+fn encode_common(spec: &PlanSpec, w: &mut Writer) {
+    w.put(&spec.zones);
+    w.put(&spec.zones_source);
+    w.put(&spec.zones_layer);
+    w.put(&spec.id_field);
+    w.put(&spec.zone_areas);
+    w.put(&spec.index);
+    w.put(&spec.stats);
+    w.put(&spec.weighting);
+    w.f64(spec.min_coverage_frac);
+    w.put(&spec.default_value);
+    w.put(&spec.default_weight);
+    w.put(&spec.mode_ties);
+    w.put(&spec.chunk_cells);
+}
+
 impl Codec for PlanSpec {
     fn encode(&self, w: &mut Writer) {
-        w.put(&self.zones);
-        w.put(&self.zones_source);
-        w.put(&self.zones_layer);
-        w.put(&self.id_field);
-        w.put(&self.zone_areas);
-        w.put(&self.index);
-        w.put(&self.stats);
-        w.put(&self.weighting);
-        w.f64(self.min_coverage_frac);
-        w.put(&self.default_value);
-        w.put(&self.default_weight);
-        w.put(&self.mode_ties);
-        w.put(&self.chunk_cells);
+        encode_common(self, w);
         w.put(&self.rasters);
         w.put(&self.dates);
     }
