@@ -492,8 +492,8 @@ def zonal_stats(
             failed = _run_dates(client, plan, todo, chunks_per_task, progress, write,
                                 skip_failed)
         except BaseException as error:
-            _write_run_record(root, names, labels, files, written, done_before,
-                              {d: error for d in todo if d not in files})
+            # Which date failed is the error's to say; the others not written were not run.
+            _write_run_record(root, names, labels, files, written, done_before, {}, error)
             raise
         _write_run_record(root, names, labels, files, written, done_before, failed)
         _warn_failed(names, failed)
@@ -522,11 +522,12 @@ def zonal_stats(
 RUN_RECORD = "_terralux_run.json"
 
 
-def _write_run_record(root, names, labels, files, written, skipped, failed):
+def _write_run_record(root, names, labels, files, written, skipped, failed, run_error=None):
     """The run's record beside the partitions (``ROOT/_terralux_run.json``;
     Parquet readers skip names that start with ``_``): each date's label,
     raster, file and status (written, skipped: already written whole by
-    the same request, failed: with the error), written atomically."""
+    the same request, failed: with the error, not run) and the error that
+    stopped the run, if one did; written atomically."""
     import json
 
     status = {}
@@ -544,14 +545,20 @@ def _write_run_record(root, names, labels, files, written, skipped, failed):
     from . import __version__
 
     record = {"terralux": __version__, "dates": status}
+    if run_error is not None:
+        record["error"] = str(run_error) or type(run_error).__name__
     target = os.path.join(root, RUN_RECORD)
     staging = f"{target}.partial-{os.getpid()}"
-    with open(staging, "w", encoding="utf-8") as f:
-        json.dump(record, f, indent=2, ensure_ascii=False)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(staging, target)
+    try:
+        with open(staging, "w", encoding="utf-8") as f:
+            json.dump(record, f, indent=2, ensure_ascii=False)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(staging, target)
+    finally:
+        if os.path.exists(staging):
+            os.remove(staging)
 
 
 def _warn_failed(names, failed):

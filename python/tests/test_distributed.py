@@ -315,8 +315,12 @@ def test_parquet_bad_date_skipped_or_raised(client, tmp_path):
     with pytest.raises(terralux.TerraluxError, match="ntl_2021"):
         td.zonal_stats(paths, COUNTIES, ["sum"], client=client, chunks_per_task=1,
                        parquet=root, **kw)
-    # The failed date has no file (another date may have finished first).
+    # The failed date has no file (another date may have finished first);
+    # the record names the error and no date as failed with another's error.
     assert not (root / "date=ntl_2021").exists()
+    record = json.loads((root / "_terralux_run.json").read_text())
+    assert "ntl_2021.tif" in record["error"]
+    assert {v["status"] for v in record["dates"].values()} <= {"written", "not run"}
     assert not [p for p in root.rglob("*partial*")]
 
 
