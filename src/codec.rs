@@ -2,8 +2,11 @@
 //! ships (work plans and unit partials, see [`crate::engine::partials`]):
 //! every number at its full width (`f64` by its bits, so NaN payloads and
 //! `-0` survive), lengths as `u64`, maps in increasing key order (the same
-//! state always gives the same bytes). Decoding never panics: a short or
-//! inconsistent buffer is an error naming what was being read.
+//! state always gives the same bytes). The one exception is the bulk of a
+//! plan, its coverage runs: their columns, lengths and row numbers are
+//! small differences written as variable-length integers
+//! ([`Writer::varint`]). Decoding never panics: a short or inconsistent
+//! buffer is an error naming what was being read.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -37,6 +40,17 @@ impl Writer {
     pub(crate) fn raw(&mut self, bytes: &[u8]) {
         self.bytes.extend_from_slice(bytes);
     }
+    /// `v` as a variable-length integer (LEB128: 7 bits a byte, the low
+    /// bits first, the high bit set on every byte but the last): one byte
+    /// below 128, at most ten.
+    #[inline]
+    pub(crate) fn varint(&mut self, mut v: u64) {
+        while v >= 0x80 {
+            self.bytes.push((v as u8 & 0x7f) | 0x80);
+            v >>= 7;
+        }
+        self.bytes.push(v as u8);
+    }
     /// Encode `value`.
     pub(crate) fn put<T: Codec>(&mut self, value: &T) {
         value.encode(self);
@@ -63,6 +77,7 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline]
     pub(crate) fn raw(&mut self, n: usize) -> Result<&'a [u8]> {
         let end = self
             .at
@@ -80,6 +95,12 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
+    /// The bytes not read yet.
+    pub(crate) fn left(&self) -> usize {
+        self.bytes.len() - self.at
+    }
+
+    #[inline]
     fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
         let mut out = [0u8; N];
         out.copy_from_slice(self.raw(N)?);
@@ -92,11 +113,48 @@ impl<'a> Reader<'a> {
     pub(crate) fn u32(&mut self) -> Result<u32> {
         Ok(u32::from_le_bytes(self.array()?))
     }
+    #[inline]
     pub(crate) fn u64(&mut self) -> Result<u64> {
         Ok(u64::from_le_bytes(self.array()?))
     }
+    #[inline]
     pub(crate) fn f64(&mut self) -> Result<f64> {
         Ok(f64::from_bits(self.u64()?))
+    }
+
+    /// A variable-length integer ([`Writer::varint`]); an error for one
+    /// cut short, longer than ten bytes or beyond `u64`.
+    #[inline]
+    pub(crate) fn varint(&mut self) -> Result<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let Some(&byte) = self.bytes.get(self.at) else {
+                return Err(self.error(format!(
+                    "truncated or corrupt: a variable-length integer cut short at byte {}",
+                    self.at
+                )));
+            };
+            self.at += 1;
+            let bits = u64::from(byte & 0x7f);
+            if shift == 63 && bits > 1 {
+                break;
+            }
+            v |= bits << shift;
+            if byte & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(self.error(format!(
+            "corrupt: a variable-length integer beyond 64 bits before byte {}",
+            self.at
+        )))
+    }
+
+    /// A variable-length integer that must fit in a `u32`.
+    #[inline]
+    pub(crate) fn varint_u32(&mut self) -> Result<u32> {
+        let v = self.varint()?;
+        u32::try_from(v).map_err(|_| self.error(format!("corrupt: {v} is beyond a 32-bit number")))
     }
 
     /// A length of items of at least one byte each (so a corrupt length
@@ -387,5 +445,37 @@ mod tests {
             let short: Result<Sample> = r.get();
             assert!(short.is_err(), "cut at {cut}");
         }
+    }
+
+    #[test]
+    fn varints_round_trip_and_refuse_overlong_or_short_bytes() {
+        let values = [0, 1, 127, 128, 300, u64::from(u32::MAX), u64::MAX];
+        let mut w = Writer::default();
+        for v in values {
+            w.varint(v);
+        }
+        // 1 + 1 + 1 + 2 + 2 + 5 + 10 bytes.
+        assert_eq!(w.bytes.len(), 22);
+        let mut r = Reader::new(&w.bytes, "test bytes");
+        for v in values {
+            assert_eq!(r.varint().unwrap(), v);
+        }
+        r.finish().unwrap();
+        // Cut short, beyond 64 bits, beyond a u32.
+        let e = Reader::new(&[0x80, 0x80], "test bytes")
+            .varint()
+            .unwrap_err();
+        assert!(e.to_string().contains("cut short"), "{e}");
+        let e = Reader::new(&[0xff; 10], "test bytes").varint().unwrap_err();
+        assert!(e.to_string().contains("beyond 64 bits"), "{e}");
+        let mut eleven = [0x80u8; 11];
+        eleven[10] = 0;
+        assert!(Reader::new(&eleven, "test bytes").varint().is_err());
+        let mut w = Writer::default();
+        w.varint(1 << 32);
+        let e = Reader::new(&w.bytes, "test bytes")
+            .varint_u32()
+            .unwrap_err();
+        assert!(e.to_string().contains("beyond a 32-bit number"), "{e}");
     }
 }

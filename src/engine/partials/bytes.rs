@@ -8,7 +8,7 @@ use crate::codec::{Codec, Reader, Writer};
 use crate::error::{Error, Result};
 
 /// The format version of plan and unit bytes; bytes of another are refused.
-pub(super) const FORMAT_VERSION: u16 = 1;
+pub(super) const FORMAT_VERSION: u16 = 2;
 const PLAN_MAGIC: &[u8; 8] = b"TLXPLAN\0";
 const UNIT_MAGIC: &[u8; 8] = b"TLXUNIT\0";
 const PLAN_WHAT: &str = "work plan bytes";
@@ -40,15 +40,20 @@ pub(super) fn body(spec: &PlanSpec) -> Vec<u8> {
 impl WorkPlan {
     /// The plan as bytes, to send to workers once (see the module docs
     /// for the layout). Its size is about that of the coverage index
-    /// (16 bytes a run of cells) plus the zones' ids and attributes.
+    /// (about 10 bytes a cell a border crosses, 2-4 bytes a run of cells
+    /// inside a zone) plus the zones' ids and attributes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let body = body(&self.spec);
         let mut w = Writer::default();
         w.raw(PLAN_MAGIC);
         w.raw(&FORMAT_VERSION.to_le_bytes());
         w.raw(&self.fingerprint);
-        w.len(body.len());
-        w.raw(&body);
+        // The body's length, known once it is written in place (one
+        // buffer: the body is the bulk of the plan).
+        let at = w.bytes.len();
+        w.len(0);
+        w.put(&self.spec);
+        let body = (w.bytes.len() - at - 8) as u64;
+        w.bytes[at..at + 8].copy_from_slice(&body.to_le_bytes());
         w.bytes
     }
 

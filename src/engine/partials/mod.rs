@@ -31,7 +31,9 @@
 //! unit.
 //!
 //! # The bytes
-//! Little-endian, every number at full width (`f64` by its bits):
+//! Little-endian, every number at full width (`f64` by its bits) but the
+//! coverage runs, written compactly (format version 2; see
+//! [`Coverage`](crate::coverage::Coverage)'s encoding):
 //! - plan: `TLXPLAN\0`, format version (`u16`), the plan's fingerprint (16
 //!   bytes: the first half of the SHA-256 of the body), body length (`u64`),
 //!   body (zones' ids and attributes, the coverage index, statistics and
