@@ -298,6 +298,11 @@ def _default_chunks_per_task(client, plan, dates):
     return max(1, math.ceil(chunks / (4 * threads)))
 
 
+# How many times the plan's bytes may be lost (every worker holding them
+# died) and scattered again before a run gives up.
+_PLAN_LOSSES_TOLERATED = 3
+
+
 def _run_dates(client, plan, dates, chunks_per_task, progress, finish_date, skip_failed):
     """Run the units of ``dates`` of ``plan`` on ``client``; as soon as all
     units of a date are done, gather its partials, call
@@ -305,8 +310,13 @@ def _run_dates(client, plan, dates, chunks_per_task, progress, finish_date, skip
     them (a date's partials are held only until its table is made). A task
     failing with a TerraluxError raises it, all tasks cancelled; with
     ``skip_failed``, its date's other tasks are cancelled and the run goes
-    on. Other failures (KilledWorker...) always raise. ``{date: error}``
-    of the skipped dates."""
+    on. Other failures (KilledWorker...) always raise.
+
+    A unit whose task Dask cancels (every worker holding the plan's bytes
+    died, so Dask cannot run it again by itself) is submitted again, the
+    plan scattered again first (at most ``_PLAN_LOSSES_TOLERATED`` times);
+    a run never ends with a date neither finished nor failed. Returns
+    ``{date: error}`` of the skipped dates."""
     from distributed import as_completed
 
     if not dates:
@@ -314,32 +324,61 @@ def _run_dates(client, plan, dates, chunks_per_task, progress, finish_date, skip
     wanted = set(dates)
     if chunks_per_task is None:
         chunks_per_task = _default_chunks_per_task(client, plan, dates)
-    units = [u for u in plan.units(chunks_per_task) if u[0] in wanted]
+    units = [tuple(u) for u in plan.units(chunks_per_task) if u[0] in wanted]
     reporter = _Progress(progress, "zonal tasks")
+    plan_bytes = plan.to_bytes()
+    fingerprint = plan.fingerprint
     # hash=False: Dask would otherwise hash the plan's bytes to name them
     # (about 1.1 s for the benchmark's 53 MB plan, longer than sending it).
-    plan_future = client.scatter(plan.to_bytes(), broadcast=True, hash=False)
-    fingerprint = plan.fingerprint
-    by_date = {}
-    date_of = {}
-    for date, start, end in units:
-        future = client.submit(run_unit, plan_future, date, start, end, plan.raster_options,
-                               key=f"terralux-unit-{fingerprint}-{date}-{start}-{end}")
-        by_date.setdefault(date, []).append(future)
-        date_of[future.key] = date
-    left = {date: len(futures) for date, futures in by_date.items()}
+    scattered = {"future": client.scatter(plan_bytes, broadcast=True, hash=False), "losses": 0}
+    units_of = {}
+    for unit in units:
+        units_of.setdefault(unit[0], []).append(unit)
+    live = {}  # unit -> its current future
+    unit_of = {}  # future key -> unit
+    attempts = {}
+    completed = as_completed()
+
+    def submit(unit):
+        date, start, end = unit
+        attempt = attempts.get(unit, 0)
+        attempts[unit] = attempt + 1
+        key = f"terralux-unit-{fingerprint}-{date}-{start}-{end}"
+        future = client.submit(run_unit, scattered["future"], date, start, end,
+                               plan.raster_options,
+                               key=key if attempt == 0 else f"{key}-again{attempt}")
+        live[unit] = future
+        unit_of[future.key] = unit
+        completed.add(future)
+
+    def submit_again(unit):
+        """A unit whose task was cancelled or whose result was lost."""
+        if scattered["future"].status != "finished":
+            scattered["losses"] += 1
+            if scattered["losses"] > _PLAN_LOSSES_TOLERATED:
+                raise RuntimeError(
+                    f"terralux.distributed: the plan's bytes were lost {scattered['losses']} "
+                    "times (every worker holding them died); the run is stopped")
+            scattered["future"] = client.scatter(plan_bytes, broadcast=True, hash=False)
+        submit(unit)
+
+    finished_units = set()
+    finished_dates = set()
     failed = {}
 
     def give_up():
-        for futures in by_date.values():
-            client.cancel(futures)
+        client.cancel(list(live.values()))
 
     try:
+        for unit in units:
+            submit(unit)
         done, total = 0, len(units)
-        completed = as_completed([f for futures in by_date.values() for f in futures])
         for future in completed:
-            date = date_of[future.key]
-            if date in failed or date not in by_date:
+            unit = unit_of.pop(future.key, None)
+            if unit is None or live.get(unit) is not future:
+                continue  # a task since submitted again
+            date = unit[0]
+            if date in failed or date in finished_dates:
                 continue
             if future.status == "error":
                 error = future.exception()
@@ -347,36 +386,66 @@ def _run_dates(client, plan, dates, chunks_per_task, progress, finish_date, skip
                     give_up()
                     raise error
                 failed[date] = error
-                client.cancel(by_date.pop(date))
+                client.cancel([live.pop(u) for u in units_of[date] if u in live])
                 continue
             if future.status != "finished":
+                submit_again(unit)
                 continue
-            done += 1
-            if reporter.native() is not None:
-                reporter(done, total)
-            left[date] -= 1
-            if left[date] == 0:
-                of_date = by_date.pop(date)
-                try:
-                    partials = client.gather(of_date)
-                except TerraluxError as error:
-                    # Failed when run again (after a worker died).
-                    if not skip_failed:
-                        give_up()
-                        raise
-                    failed[date] = error
-                    continue
-                finally:
-                    del of_date
-                finish_date(date, partials)
+            if unit not in finished_units:
+                finished_units.add(unit)
+                done += 1
+                if reporter.native() is not None:
+                    reporter(done, total)
+            if not all(u in finished_units for u in units_of[date]):
+                continue
+            of_date = [live[u] for u in units_of[date]]
+            try:
+                partials = client.gather(of_date)
+            except TerraluxError as error:
+                # Failed when run again (after a worker died).
+                if not skip_failed:
+                    give_up()
+                    raise
+                failed[date] = error
+                client.cancel([live.pop(u) for u in units_of[date] if u in live])
+                continue
+            except Exception as error:
+                if not _lost(error):
+                    raise
+                # A result lost with its worker and not computed again: run it again.
+                for u in units_of[date]:
+                    if live[u].status != "finished":
+                        finished_units.discard(u)
+                        submit_again(u)
+                continue
+            finally:
+                del of_date
+            finished_dates.add(date)
+            for u in units_of[date]:
+                del live[u]
+            finish_date(date, partials)
     except BaseException:
         give_up()
         raise
     finally:
         reporter.close()
-        by_date.clear()
-        del plan_future
+        live.clear()
+        del scattered["future"]
+    unaccounted = sorted(wanted - finished_dates - set(failed))
+    if unaccounted:
+        raise RuntimeError(
+            f"terralux.distributed: {len(unaccounted)} date(s) neither finished nor failed "
+            f"(dates {unaccounted}); the run is incomplete")
     return failed
+
+
+def _lost(error):
+    """Whether ``error`` says a task was cancelled or its result lost
+    (``distributed``'s FutureCancelledError is a CancelledError), not that
+    the task failed."""
+    import concurrent.futures
+
+    return isinstance(error, concurrent.futures.CancelledError)
 
 
 def zonal_stats(

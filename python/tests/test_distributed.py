@@ -149,6 +149,33 @@ def test_worker_killed_mid_run(client, tmp_path):
     assert killed[0][0] not in client.run(os.getpid).values()
 
 
+def test_every_worker_killed_mid_run(client, tmp_path):
+    # Every worker killed at once: the plan's bytes die with them (Dask
+    # cancels the tasks that need them instead of running them again); the
+    # run scatters the plan again, submits the lost units again and gives
+    # the same tables, never a series missing dates.
+    paths = dates(tmp_path)
+    kw = dict(id_field="code", chunk_cells=SMALL)
+    want = {p: terralux.zonal_stats(p, COUNTIES, STATS, **kw) for p in paths}
+    pids = client.run(os.getpid)
+    killed = []
+
+    def kill_all(done, total):
+        if done == 3 and not killed:
+            for pid in pids.values():
+                os.kill(pid, signal.SIGKILL)
+            killed.append((done, total))
+
+    got = td.zonal_stats(paths, COUNTIES, STATS, client=client, chunks_per_task=1,
+                         progress=kill_all, **kw)
+    assert killed and killed[0][0] < killed[0][1]
+    assert list(got) == paths and got.failed == {}
+    for path in paths:
+        same(got[path], want[path])
+    client.wait_for_workers(2, timeout=60)
+    assert not set(pids.values()) & set(client.run(os.getpid).values())
+
+
 def test_bad_tile_raises_naming_the_file(client, tmp_path):
     paths = dates(tmp_path)
     corrupt_tile(paths[1])
