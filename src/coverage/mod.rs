@@ -480,7 +480,10 @@ mod tests {
     use super::*;
     use crate::codec::{Reader, Writer};
 
-    fn coverage(rows: &[(u32, &[(u32, u32, f64)])]) -> Coverage {
+    /// A row's runs: first column, length, fraction.
+    type Runs<'a> = &'a [(u32, u32, f64)];
+
+    fn coverage(rows: &[(u32, Runs<'_>)]) -> Coverage {
         let mut b = RunBuilder::default();
         for &(row, runs) in rows {
             for &(col, len, fraction) in runs {

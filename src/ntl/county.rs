@@ -10,13 +10,16 @@ use super::dmsp::{Calibrated, Calibration, SatelliteMean};
 use super::mask::{Keep, MaskLayer, Masked, MaskedShare, Negatives};
 use super::population::Population;
 use super::series::{Dated, Series, run_series};
-use super::{Collection, IndicatorSet, Normaliser, Product, blackmarble, gdal_path};
+use super::{
+    Collection, CollectionFile, IndicatorSet, Normaliser, Product, blackmarble, gdal_path,
+};
 use crate::error::{Error, Result};
+use crate::grid::Grid;
 use crate::raster::{GdalRaster, Mosaic, Quantity, RasterOptions, RasterSource, Resampled};
 use crate::results::{Column, LayerInfo, ZonalTable};
 use crate::stats::Stat;
 use crate::write::InputFile;
-use crate::zones::{PrepareOptions, ZoneSet};
+use crate::zones::{PrepareOptions, PreparedZones, ZoneSet};
 
 /// A Black Marble tile of a date: its radiance layer and quality masks.
 type BlackMarbleTile = (String, GdalRaster, Vec<(GdalRaster, Keep)>);
@@ -146,16 +149,155 @@ pub fn county_ntl(
     options: &CountyNtlOptions,
     on_event: &(dyn Fn(RunEvent<'_>) + Sync),
 ) -> Result<CountyNtlRun> {
-    let mut notes = Vec::new();
-    let mut note = |text: String, warning: bool| {
-        on_event(if warning {
+    let mut notes = Notes::new(on_event);
+    with_sources(
+        collection,
+        options,
+        Selection::Every,
+        &mut notes,
+        |sources, notes| {
+            let (prepared, indicators) =
+                prepare(collection, zones, options, sources, notes, on_event)?;
+            let series = run_series(
+                &prepared.zones,
+                &sources.dated(),
+                &indicators.stats(),
+                options.threads,
+                &|done, total| on_event(RunEvent::Progress { done, total }),
+            )?;
+            let shares = match &sources.removed {
+                Some(removed) => Some(
+                    run_series(
+                        &prepared.zones,
+                        &sources.dated_removed(removed),
+                        &[Stat::Mean],
+                        options.threads,
+                        &|_, _| {},
+                    )?
+                    .tables,
+                ),
+                None => None,
+            };
+            let finishing = Finishing::new(collection, options, indicators, prepared);
+            Ok(finishing.finish(series, shares, std::mem::take(&mut notes.list), on_event))
+        },
+    )
+}
+
+/// A run's warnings and notes: each told to `on_event` as it comes, and
+/// kept in order for [`CountyNtlRun::notes`].
+pub(super) struct Notes<'e> {
+    pub(super) list: Vec<String>,
+    on_event: &'e (dyn Fn(RunEvent<'_>) + Sync),
+}
+
+impl<'e> Notes<'e> {
+    pub(super) fn new(on_event: &'e (dyn Fn(RunEvent<'_>) + Sync)) -> Self {
+        Notes {
+            list: Vec::new(),
+            on_event,
+        }
+    }
+
+    fn add(&mut self, text: String, warning: bool) {
+        (self.on_event)(if warning {
             RunEvent::Warning(&text)
         } else {
             RunEvent::Note(&text)
         });
-        notes.push(text);
-    };
-    let files = &collection.files;
+        self.list.push(text);
+    }
+}
+
+/// Which dates of a collection [`with_sources`] opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Selection<'d> {
+    /// Every date, with every check that only informs (the driver).
+    Every,
+    /// The files of one date label only, and no check that only adds a
+    /// note (a worker running a unit of that date).
+    One(&'d str),
+}
+
+/// The rasters of a run as the indicators read them, one per date, borrowed
+/// from the files a [`with_sources`] call opened.
+pub(super) struct Sources<'s> {
+    /// The date labels, sorted (the collection's, or the selected one).
+    pub(super) labels: Vec<String>,
+    /// Each date's values: its file masked or calibrated, or its files as a
+    /// mosaic (DMSP satellites of one year averaged).
+    pub(super) by_date: Vec<&'s (dyn RasterSource + Sync)>,
+    /// Each date's cells removed by masks (with `masked_frac`).
+    pub(super) removed: Option<Vec<&'s (dyn RasterSource + Sync)>>,
+    /// The population on the lights' grid, if given.
+    pub(super) population: Option<&'s (dyn RasterSource + Sync)>,
+    /// The DMSP files and their rasters (for the saturation notes).
+    dmsp: Vec<(&'s CollectionFile, &'s GdalRaster)>,
+    /// The lights' grid.
+    pub(super) grid: Grid,
+}
+
+impl<'s> Sources<'s> {
+    /// Each date's values, weighted by the population if given.
+    pub(super) fn dated(&self) -> Vec<Dated<'s>> {
+        self.labels
+            .iter()
+            .zip(&self.by_date)
+            .map(|(date, source)| Dated {
+                date: date.clone(),
+                raster: *source,
+                band: 1,
+                weights: self.population.map(|p| (p, 1)),
+            })
+            .collect()
+    }
+
+    /// Each date's cells removed by masks, unweighted.
+    pub(super) fn dated_removed(
+        &self,
+        removed: &[&'s (dyn RasterSource + Sync)],
+    ) -> Vec<Dated<'s>> {
+        self.labels
+            .iter()
+            .zip(removed)
+            .map(|(date, source)| Dated {
+                date: date.clone(),
+                raster: *source,
+                band: 1,
+                weights: None,
+            })
+            .collect()
+    }
+
+    /// Every raster the dates read, each once (values, removed cells and
+    /// population), as a worker finds them by name.
+    pub(super) fn all(&self) -> Vec<&'s (dyn RasterSource + Sync)> {
+        let mut all = self.by_date.clone();
+        all.extend(self.removed.iter().flatten().copied());
+        all.extend(self.population);
+        all
+    }
+}
+
+/// Open the files of `selection` as the indicators read them (each file
+/// masked by its quality layers or `cf_cvg` companion, or calibrated; the
+/// files of one date as a mosaic; the population on the lights' grid) and
+/// call `f` with them. Warnings and notes about the inputs go to `notes`.
+pub(super) fn with_sources<R>(
+    collection: &Collection,
+    options: &CountyNtlOptions,
+    selection: Selection<'_>,
+    notes: &mut Notes<'_>,
+    f: impl FnOnce(&Sources<'_>, &mut Notes<'_>) -> Result<R>,
+) -> Result<R> {
+    let files: Vec<&CollectionFile> = collection
+        .files
+        .iter()
+        .filter(|f| match selection {
+            Selection::Every => true,
+            Selection::One(date) => f.date == date,
+        })
+        .collect();
     let is_bm = collection.is_black_marble();
     let is_dmsp = collection.is_dmsp();
     if options.masked_frac && is_dmsp {
@@ -164,9 +306,15 @@ pub fn county_ntl(
             reason: "DMSP composites have no quality masks to report on".into(),
         });
     }
-    let threshold = options
-        .threshold
-        .unwrap_or_else(|| collection.default_threshold());
+    if files.is_empty() {
+        return Err(Error::Request {
+            context: "county_ntl".into(),
+            reason: match selection {
+                Selection::One(date) => format!("the collection has no file of date '{date}'"),
+                Selection::Every => "the collection has no file".into(),
+            },
+        });
+    }
     let opened = |path: &std::path::Path| GdalRaster::open_with(path, &options.raster_options);
 
     // Every raster and its mask or calibration.
@@ -180,7 +328,7 @@ pub fn county_ntl(
     };
     for raster in &rasters {
         if let Some(text) = raster.snap_note() {
-            note(text, false);
+            notes.add(text, false);
         }
     }
     let companions: Vec<Option<GdalRaster>> = if is_bm {
@@ -196,8 +344,10 @@ pub fn county_ntl(
             })
             .collect::<Result<_>>()?
     };
-    for warning in collection.warnings() {
-        note(warning, true);
+    if selection == Selection::Every {
+        for warning in collection.warnings() {
+            notes.add(warning, true);
+        }
     }
     // Black Marble: each tile's layer with its quality masks.
     let mut bm_layers: Vec<String> = Vec::new();
@@ -219,7 +369,7 @@ pub fn county_ntl(
     if !bm_layers.is_empty() {
         let policy = options.bm_masks;
         let gap_filled = bm_layers.iter().any(|l| l.starts_with("Gap_Filled_"));
-        note(
+        notes.add(
             format!(
                 "Black Marble layer {}, masks '{}'{}",
                 bm_layers.join(", "),
@@ -252,7 +402,7 @@ pub fn county_ntl(
                         Some(c) => Some(c),
                         // Li & Zhou calibrate some satellite-years only; the others are their reference.
                         None if table == Calibration::LiZhou2017 => {
-                            note(
+                            notes.add(
                                 format!(
                                     "{}: the {} table lists no coefficients for {sat_year}; its DN are used as they are",
                                     file.path.display(),
@@ -312,7 +462,10 @@ pub fn county_ntl(
         file_dates.push(file.date.clone());
     }
     // One source per date: the tiles of one date (Black Marble, VNL monthly) as a mosaic.
-    let labels = collection.dates();
+    let labels: Vec<String> = match selection {
+        Selection::Every => collection.dates(),
+        Selection::One(date) => vec![date.to_string()],
+    };
     let members = |date: &String| -> Vec<usize> {
         (0..file_dates.len())
             .filter(|&i| &file_dates[i] == date)
@@ -332,7 +485,7 @@ pub fn county_ntl(
                 .collect();
             let source: Box<dyn RasterSource + Sync> = if is_dmsp {
                 let names: Vec<String> = refs.iter().map(|r| r.name().to_string()).collect();
-                note(
+                notes.add(
                     format!(
                         "{date}: {} averaged cell by cell after calibration",
                         names.join(" and ")
@@ -346,7 +499,7 @@ pub fn county_ntl(
             Ok(Some(source))
         })
         .collect::<Result<_>>()?;
-    let sources: Vec<&(dyn RasterSource + Sync)> = labels
+    let by_date: Vec<&(dyn RasterSource + Sync)> = labels
         .iter()
         .zip(&combined)
         .map(|(date, combined)| match combined {
@@ -354,10 +507,7 @@ pub fn county_ntl(
             None => per_file[members(date)[0]].as_ref(),
         })
         .collect();
-    let grid = sources[0].grid().clone();
-    let raster_crs = grid.crs().cloned().ok_or_else(|| Error::MissingCrs {
-        source_name: files[0].path.display().to_string(),
-    })?;
+    let grid = by_date[0].grid().clone();
 
     // Population on the lights' grid; negative and infinite cells are not people.
     let population_raster = options.population.as_deref().map(opened).transpose()?;
@@ -365,10 +515,12 @@ pub fn county_ntl(
         .as_ref()
         .map(|p| Population::new(p, 1))
         .transpose()?;
-    if let Some(p) = &population_checked {
+    if let Some(p) = &population_checked
+        && selection == Selection::Every
+    {
         let invalid = p.invalid_cells()?;
         if invalid.total() > 0 {
-            note(
+            notes.add(
                 format!(
                     "{}: {} negative and {} infinite cell(s) are not people counts; left out of per_capita and lit_pop_frac as invalid",
                     p.name(),
@@ -389,12 +541,75 @@ pub fn county_ntl(
         None => None,
     };
 
-    // The zones in the rasters' CRS; outputs keep them as given.
+    // Where each date's masks removed cells (`masked_frac`).
+    let removed: Vec<&MaskedShare<'_>> = per_file_removed.iter().flatten().collect();
+    let removed_by_date: Option<Vec<Box<dyn RasterSource + Sync + '_>>> = if options.masked_frac {
+        Some(
+            labels
+                .iter()
+                .map(|date| -> Result<Box<dyn RasterSource + Sync + '_>> {
+                    let tiles: Vec<&MaskedShare<'_>> = members(date)
+                        .into_iter()
+                        .filter_map(|i| removed.get(i).copied())
+                        .collect();
+                    Ok(match tiles[..] {
+                        [one] => Box::new(one),
+                        _ => Box::new(Mosaic::new(
+                            tiles
+                                .into_iter()
+                                .map(|t| t as &(dyn RasterSource + Sync))
+                                .collect(),
+                            1,
+                        )?),
+                    })
+                })
+                .collect::<Result<_>>()?,
+        )
+    } else {
+        None
+    };
+
+    let sources = Sources {
+        labels,
+        by_date,
+        removed: removed_by_date
+            .as_ref()
+            .map(|r| r.iter().map(|s| s.as_ref()).collect()),
+        population: population
+            .as_deref()
+            .map(|p| p as &(dyn RasterSource + Sync)),
+        dmsp: files
+            .iter()
+            .zip(&rasters)
+            .filter(|(f, _)| matches!(f.product, Some(Product::Dmsp(_))))
+            .map(|(f, r)| (*f, r))
+            .collect(),
+        grid,
+    };
+    f(&sources, notes)
+}
+
+/// The zones in the rasters' CRS (outputs keep them as given), DMSP's
+/// saturation noted, and the indicators of the run.
+pub(super) fn prepare(
+    collection: &Collection,
+    zones: ZoneSet,
+    options: &CountyNtlOptions,
+    sources: &Sources<'_>,
+    notes: &mut Notes<'_>,
+    on_event: &(dyn Fn(RunEvent<'_>) + Sync),
+) -> Result<(PreparedZones, IndicatorSet)> {
+    let raster_crs = sources
+        .grid
+        .crs()
+        .cloned()
+        .ok_or_else(|| Error::MissingCrs {
+            source_name: collection.files[0].path.display().to_string(),
+        })?;
     let prepare = PrepareOptions {
         keep_as_given: true,
         ..options.zones.clone()
     };
-    let zones_source = zones.source_name().to_string();
     let prepared = zones.prepare_for(&raster_crs, &prepare)?;
     for step in &prepared.steps {
         if let Some(message) = step.message() {
@@ -402,148 +617,145 @@ pub fn county_ntl(
         }
     }
     // DMSP saturates at DN 63 in city cores: say how much.
-    for (file, raster) in files.iter().zip(&rasters) {
-        if matches!(file.product, Some(Product::Dmsp(_))) {
-            let (saturated, valid) = super::dmsp::saturation(raster, 1)?;
-            let share = if valid > 0 {
-                100.0 * saturated as f64 / valid as f64
-            } else {
-                0.0
-            };
-            note(
-                format!(
-                    "{}: {saturated} of {valid} valid cells saturated at DN 63 ({share:.2}%)",
-                    file.path.display()
-                ),
-                false,
-            );
-        }
+    for (file, raster) in &sources.dmsp {
+        let (saturated, valid) = super::dmsp::saturation(raster, 1)?;
+        let share = if valid > 0 {
+            100.0 * saturated as f64 / valid as f64
+        } else {
+            0.0
+        };
+        notes.add(
+            format!(
+                "{}: {saturated} of {valid} valid cells saturated at DN 63 ({share:.2}%)",
+                file.path.display()
+            ),
+            false,
+        );
     }
-
-    // One pass per date through one coverage index.
-    let normaliser = match (options.light_max, is_dmsp) {
+    let normaliser = match (options.light_max, collection.is_dmsp()) {
         (Some(max), _) => Normaliser::Fixed(max),
         (None, true) => Normaliser::Fixed(63.0),
         (None, false) => Normaliser::RunMaximum,
     };
     let indicators = IndicatorSet {
-        threshold,
+        threshold: options
+            .threshold
+            .unwrap_or_else(|| collection.default_threshold()),
         normaliser,
-        population: population.is_some(),
+        population: sources.population.is_some(),
     };
-    let dates: Vec<Dated<'_>> = labels
-        .iter()
-        .zip(&sources)
-        .map(|(date, source)| Dated {
-            date: date.clone(),
-            raster: *source,
-            band: 1,
-            weights: population
-                .as_deref()
-                .map(|p| (p as &(dyn RasterSource + Sync), 1)),
-        })
-        .collect();
-    let mut series = run_series(
-        &prepared.zones,
-        &dates,
-        &indicators.stats(),
-        options.threads,
-        &|done, total| on_event(RunEvent::Progress { done, total }),
-    )?;
-    let used = indicators.complete(&mut series.tables);
-    if options.masked_frac {
-        let removed: Vec<&MaskedShare<'_>> = per_file_removed.iter().flatten().collect();
-        let removed_by_date: Vec<Box<dyn RasterSource + Sync + '_>> = labels
+    Ok((prepared, indicators))
+}
+
+/// What a run's tables are completed with once measured: the indicators,
+/// the zones as given, the inputs.
+#[derive(Debug, Clone)]
+pub(super) struct Finishing {
+    indicators: IndicatorSet,
+    light_max_given: bool,
+    zones: ZoneSet,
+    zones_crs_as_read: Option<String>,
+    zone_transformations: Vec<String>,
+    inputs: Vec<InputFile>,
+}
+
+impl Finishing {
+    pub(super) fn new(
+        collection: &Collection,
+        options: &CountyNtlOptions,
+        indicators: IndicatorSet,
+        prepared: PreparedZones,
+    ) -> Finishing {
+        let files = &collection.files;
+        let mut inputs: Vec<InputFile> = files
             .iter()
-            .map(|date| -> Result<Box<dyn RasterSource + Sync + '_>> {
-                let tiles: Vec<&MaskedShare<'_>> = members(date)
-                    .into_iter()
-                    .filter_map(|i| removed.get(i).copied())
-                    .collect();
-                Ok(match tiles[..] {
-                    [one] => Box::new(one),
-                    _ => Box::new(Mosaic::new(
-                        tiles
-                            .into_iter()
-                            .map(|t| t as &(dyn RasterSource + Sync))
-                            .collect(),
-                        1,
-                    )?),
-                })
-            })
-            .collect::<Result<_>>()?;
-        let dated: Vec<Dated<'_>> = labels
-            .iter()
-            .zip(&removed_by_date)
-            .map(|(date, source)| Dated {
-                date: date.clone(),
-                raster: source.as_ref(),
-                band: 1,
-                weights: None,
+            .map(|f| {
+                InputFile::describe(&format!("raster {}", f.date), &f.path.display().to_string())
             })
             .collect();
-        let shares = run_series(
-            &prepared.zones,
-            &dated,
-            &[Stat::Mean],
-            options.threads,
-            &|_, _| {},
-        )?;
-        for (table, share) in series.tables.iter_mut().zip(shares.tables) {
-            append_masked_frac(table, share);
+        for file in files {
+            if let Some(c) = &file.companion {
+                inputs.push(InputFile::describe(
+                    &format!("cf_cvg mask {}", file.date),
+                    &c.display().to_string(),
+                ));
+            }
         }
-        note(
-            "masked_frac: the share of each zone's valid radiance cells (coverage-weighted) that the product's masks removed".into(),
+        if let Some(p) = &options.population {
+            inputs.push(InputFile::describe("population", &p.display().to_string()));
+        }
+        inputs.push(InputFile::describe(
+            "zones",
+            prepared.for_output().source_name(),
+        ));
+        let zone_transformations = prepared.transformations();
+        let zones_crs_as_read = prepared.crs_as_read.clone();
+        let zones = match prepared.as_given {
+            Some(given) => given,
+            None => prepared.zones,
+        };
+        Finishing {
+            indicators,
+            light_max_given: options.light_max.is_some(),
+            zones,
+            zones_crs_as_read,
+            zone_transformations,
+            inputs,
+        }
+    }
+
+    /// The run from its measured tables: the indicators completed (ALI and
+    /// CNLI divided), `shares` (each date's mean of removed cells) appended
+    /// as `masked_frac`, the last notes added to `notes`.
+    pub(super) fn finish(
+        self,
+        mut series: Series,
+        shares: Option<Vec<ZonalTable>>,
+        notes: Vec<String>,
+        on_event: &(dyn Fn(RunEvent<'_>) + Sync),
+    ) -> CountyNtlRun {
+        let mut notes = Notes {
+            list: notes,
+            on_event,
+        };
+        let indicators = self.indicators;
+        let used = indicators.complete(&mut series.tables);
+        if let Some(shares) = shares {
+            for (table, share) in series.tables.iter_mut().zip(shares) {
+                append_masked_frac(table, share);
+            }
+            notes.add(
+                "masked_frac: the share of each zone's valid radiance cells (coverage-weighted) that the product's masks removed".into(),
+                false,
+            );
+        }
+        notes.add(
+            match (indicators.normaliser, used) {
+                (Normaliser::Fixed(n), _) if self.light_max_given => {
+                    format!("ali and cnli divided by {n} (given)")
+                }
+                (Normaliser::Fixed(n), _) => {
+                    format!("ali and cnli divided by {n} (DMSP's largest DN)")
+                }
+                (Normaliser::RunMaximum, Some(n)) => format!(
+                    "ali and cnli divided by {n}, the largest value of any zone on any date of the run (give --light-max to fix it across runs)"
+                ),
+                (Normaliser::RunMaximum, None) => {
+                    "ali and cnli missing: the run has no valid value".into()
+                }
+            },
             false,
         );
-    }
-    note(
-        match (normaliser, used) {
-            (Normaliser::Fixed(n), _) if options.light_max.is_some() => {
-                format!("ali and cnli divided by {n} (given)")
-            }
-            (Normaliser::Fixed(n), _) => format!("ali and cnli divided by {n} (DMSP's largest DN)"),
-            (Normaliser::RunMaximum, Some(n)) => format!(
-                "ali and cnli divided by {n}, the largest value of any zone on any date of the run (give --light-max to fix it across runs)"
-            ),
-            (Normaliser::RunMaximum, None) => {
-                "ali and cnli missing: the run has no valid value".into()
-            }
-        },
-        false,
-    );
-
-    let mut inputs: Vec<InputFile> = files
-        .iter()
-        .map(|f| InputFile::describe(&format!("raster {}", f.date), &f.path.display().to_string()))
-        .collect();
-    for file in files {
-        if let Some(c) = &file.companion {
-            inputs.push(InputFile::describe(
-                &format!("cf_cvg mask {}", file.date),
-                &c.display().to_string(),
-            ));
+        CountyNtlRun {
+            series,
+            indicators,
+            zones: self.zones,
+            zones_crs_as_read: self.zones_crs_as_read,
+            zone_transformations: self.zone_transformations,
+            inputs: self.inputs,
+            notes: notes.list,
         }
     }
-    if let Some(p) = &options.population {
-        inputs.push(InputFile::describe("population", &p.display().to_string()));
-    }
-    inputs.push(InputFile::describe("zones", &zones_source));
-    let zone_transformations = prepared.transformations();
-    let zones_crs_as_read = prepared.crs_as_read.clone();
-    let zones = match prepared.as_given {
-        Some(given) => given,
-        None => prepared.zones,
-    };
-    Ok(CountyNtlRun {
-        series,
-        indicators,
-        zones,
-        zones_crs_as_read,
-        zone_transformations,
-        inputs,
-        notes,
-    })
 }
 
 /// Append `share`'s one column (the mean of a [`MaskedShare`] raster) to

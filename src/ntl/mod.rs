@@ -6,6 +6,8 @@ pub mod blackmarble;
 mod collection;
 #[cfg(feature = "gdal")]
 mod county;
+#[cfg(feature = "gdal")]
+pub mod county_plan;
 pub mod dmsp;
 mod indicators;
 pub mod mask;
@@ -17,6 +19,8 @@ pub mod vnl;
 pub use collection::{Collection, CollectionFile, ProductChoice, cf_cvg_path, gdal_path};
 #[cfg(feature = "gdal")]
 pub use county::{CountyNtlOptions, CountyNtlRun, RunEvent, county_ntl};
+#[cfg(feature = "gdal")]
+pub use county_plan::{CountyPass, CountyPlan, county_unit};
 pub use indicators::{INDICATOR_NAMES, IndicatorSet, Normaliser};
 
 /// A night-light product family, as recognised from a file name.

@@ -250,6 +250,83 @@ impl<R: RasterSource> RasterSource for &R {
     }
 }
 
+/// A borrowed raster of any kind (`&dyn RasterSource`) as a raster of its
+/// own, where an owned one is wanted (a worker's
+/// [`OpenRaster`](crate::engine::partials::OpenRaster) handing out rasters
+/// it opened once). Every read is the borrowed raster's; the typed
+/// [`RasterSource::read_window`], which a `dyn` raster does not offer, reads
+/// `f64` and converts, as derived views do.
+///
+/// ```
+/// # fn main() -> terralux::Result<()> {
+/// use ndarray::array;
+/// use terralux::raster::Borrowed;
+/// use terralux::{GeoTransform, Grid, Raster, RasterSource};
+/// let grid = Grid::new(GeoTransform::new(0.0, 1.0, 1.0, -1.0)?, 1, 2)?;
+/// let raster = Raster::new(grid.clone(), array![[1.5, 2.0]])?.with_name("a");
+/// let any: &(dyn RasterSource + Sync) = &raster;
+/// let boxed: Box<dyn RasterSource + Sync + '_> = Box::new(Borrowed(any));
+/// assert_eq!(boxed.name(), "a");
+/// assert_eq!(boxed.read_window_f64(1, grid.full_window())?, array![[1.5, 2.0]]);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Copy)]
+pub struct Borrowed<'a>(pub &'a (dyn RasterSource + Sync));
+
+impl RasterSource for Borrowed<'_> {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    fn grid(&self) -> &Grid {
+        self.0.grid()
+    }
+
+    fn band_count(&self) -> usize {
+        self.0.band_count()
+    }
+
+    fn band_info(&self, band: usize) -> Result<BandInfo> {
+        self.0.band_info(band)
+    }
+
+    fn read_window_f64(&self, band: usize, window: Window) -> Result<Array2<f64>> {
+        self.0.read_window_f64(band, window)
+    }
+
+    fn read_window_f64_into(&self, band: usize, window: Window, out: &mut Vec<f64>) -> Result<()> {
+        self.0.read_window_f64_into(band, window, out)
+    }
+
+    fn read_window_f32_into(
+        &self,
+        band: usize,
+        window: Window,
+        out: &mut Vec<f32>,
+    ) -> Result<bool> {
+        self.0.read_window_f32_into(band, window, out)
+    }
+
+    fn read_window_exact_into(
+        &self,
+        band: usize,
+        window: Window,
+        values: &mut Vec<f64>,
+        exact: &mut Vec<i128>,
+    ) -> Result<bool> {
+        self.0.read_window_exact_into(band, window, values, exact)
+    }
+
+    fn read_window<T: CellType>(&self, band: usize, window: Window) -> Result<Array2<T>> {
+        Ok(self.0.read_window_f64(band, window)?.mapv(T::from_f64))
+    }
+
+    fn row_bands(&self, band: usize, block_rows_per_band: usize) -> Result<Vec<Window>> {
+        self.0.row_bands(band, block_rows_per_band)
+    }
+}
+
 /// Full-width windows of `rows_per_band` rows covering `grid` top to bottom.
 pub fn row_band_windows(grid: &Grid, rows_per_band: usize) -> Vec<Window> {
     let step = rows_per_band.max(1);
