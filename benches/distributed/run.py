@@ -7,7 +7,9 @@ WORK_DIR holds the comparison harness's county layer and raster
 (benches/compare/run.sh makes them: counties.gpkg, viirs_china.tif). The
 series is DATES copies of the raster (the same cells each date: the
 cost of a date does not depend on its values). Rows, each the median of
-RUNS runs of the whole series, basic six statistics:
+RUNS runs of the whole series (the rows timed in turn, run after run, so
+that the machine's drift in speed touches them alike), basic six
+statistics:
 
 - local, per date: terralux.zonal_stats on each date, 2 threads (zones
   read and coverage computed every date, as a loop over dates would);
@@ -28,6 +30,7 @@ import shutil
 import statistics
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import pandas as pd
@@ -36,15 +39,6 @@ import terralux
 import terralux.distributed as td
 
 STATS = ["count", "sum", "mean", "min", "max", "stdev"]
-
-
-def timed(runs, fn):
-    times, result = [], None
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), times, result
 
 
 def main():
@@ -66,8 +60,6 @@ def main():
 
     from distributed import Client, LocalCluster
 
-    rows = []
-
     def local_per_date():
         return [terralux.zonal_stats(r, str(zones), STATS, id_field="code", threads=2)
                 for r in rasters]
@@ -76,28 +68,46 @@ def main():
         index = terralux.CoverageIndex(str(zones), rasters[0], id_field="code")
         return [index.zonal_stats(r, STATS, threads=2) for r in rasters]
 
-    median, times, reference = timed(args.runs, local_per_date)
-    rows.append(("local, per date, 2 threads", median, times))
-    median, times, tables = timed(args.runs, local_one_coverage)
-    rows.append(("local, one CoverageIndex, 2 threads", median, times))
-    for a, b in zip(reference, tables):
-        pd.testing.assert_frame_equal(a, b, check_exact=True)
-
     plan = td.ZonalPlan(rasters, str(zones), STATS, id_field="code")
     units = plan.units(1)
     plan_bytes = len(plan.to_bytes())
     sample = [len(td.run_unit(plan.to_bytes(), d, s, e)) for d, s, e in units[: min(8, len(units))]]
 
-    for workers in (1, 2):
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster, Client(cluster) as client:
-            def on_dask():
-                return td.zonal_stats(rasters, str(zones), STATS, id_field="code", client=client)
+    # Both clusters up for the whole run, and the four rows timed in turn,
+    # run after run: this machine's speed drifts by 10-20% over minutes,
+    # which would otherwise favour whichever row ran in a fast spell.
+    with ExitStack() as stack:
+        clients = {}
+        for workers in (1, 2):
+            cluster = stack.enter_context(LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True,
+                dashboard_address=None))
+            clients[workers] = stack.enter_context(Client(cluster))
 
-            median, times, series = timed(args.runs, on_dask)
-            rows.append((f"dask, {workers} worker(s) x 1 thread", median, times))
-            for a, b in zip(reference, series.values()):
-                pd.testing.assert_frame_equal(a, b, check_exact=True)
+        def on_dask(workers):
+            return lambda: list(td.zonal_stats(rasters, str(zones), STATS, id_field="code",
+                                               client=clients[workers]).values())
+
+        timed_rows = [
+            ("local, per date, 2 threads", local_per_date),
+            ("local, one CoverageIndex, 2 threads", local_one_coverage),
+            ("dask, 1 worker(s) x 1 thread", on_dask(1)),
+            ("dask, 2 worker(s) x 1 thread", on_dask(2)),
+        ]
+        for _, fn in timed_rows[2:]:
+            fn()  # the workers' imports, before the timed runs
+        times = {label: [] for label, _ in timed_rows}
+        reference = None
+        for _ in range(args.runs):
+            for label, fn in timed_rows:
+                started = time.perf_counter()
+                tables = fn()
+                times[label].append(time.perf_counter() - started)
+                if reference is None:
+                    reference = tables
+                for a, b in zip(reference, tables, strict=True):
+                    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    rows = [(label, statistics.median(times[label]), times[label]) for label, _ in timed_rows]
 
     cells = None
     info = os.popen(f"gdalinfo {rasters[0]}").read()

@@ -258,7 +258,7 @@ const PLANS_KEPT: usize = 4;
 
 /// The plan of `bytes`, decoded once per process: its fingerprint is bytes
 /// 10..26 of the plan's bytes (after the magic and the format version).
-fn cached_plan(bytes: &[u8]) -> Result<Arc<WorkPlan>, Error> {
+pub(crate) fn cached_plan(bytes: &[u8]) -> Result<Arc<WorkPlan>, Error> {
     let key: Option<[u8; 16]> = bytes.get(10..26).and_then(|k| k.try_into().ok());
     if let Some(key) = key
         && let Ok(plans) = PLANS.lock()

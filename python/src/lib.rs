@@ -24,6 +24,7 @@ use gdal::vector::ToGdal;
 use geo_types::MultiPolygon;
 mod arrow_export;
 mod distributed;
+mod distributed_county;
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -856,6 +857,52 @@ fn county_ntl<'py>(
     ignore_mask: bool,
     progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let request = county_request(
+        py,
+        zones,
+        folder,
+        paths,
+        product,
+        layer,
+        id_field,
+        threshold,
+        population,
+        gcj02,
+        threads,
+        masked_frac,
+        snap_grid,
+        ignore_mask,
+    )?;
+    let messages = Mutex::new(Vec::<String>::new());
+    let outcome = run_interruptibly(py, progress.as_ref(), |report| {
+        let on_event = |event: RunEvent<'_>| match event {
+            RunEvent::Progress { done, total } => report(done, total),
+            other => county_message(&messages, other),
+        };
+        Ok(county_workflow::run(&request, &on_event)?)
+    })?;
+    let run: CountyNtlRun = finish(py, outcome)?;
+    county_result(py, &run, messages.into_inner().unwrap_or_default())
+}
+
+/// A `county_ntl` request from `terralux.county_ntl`'s arguments.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn county_request(
+    py: Python<'_>,
+    zones: PathBuf,
+    folder: Option<PathBuf>,
+    paths: Option<Vec<PathBuf>>,
+    product: &str,
+    layer: Option<String>,
+    id_field: Option<String>,
+    threshold: Option<f64>,
+    population: Option<PathBuf>,
+    gcj02: bool,
+    threads: Option<usize>,
+    masked_frac: bool,
+    snap_grid: bool,
+    ignore_mask: bool,
+) -> PyResult<CountyNtlRequest> {
     let choice = product_choice(py, product)?;
     let mut request = match (folder, paths) {
         (Some(folder), None) => CountyNtlRequest::from_folder(folder, choice, zones),
@@ -877,23 +924,29 @@ fn county_ntl<'py>(
     request.options.masked_frac = masked_frac;
     request.options.raster_options.snap_geographic = snap_grid;
     request.options.raster_options.ignore_mask = ignore_mask;
+    Ok(request)
+}
 
-    let messages = Mutex::new(Vec::<String>::new());
-    let outcome = run_interruptibly(py, progress.as_ref(), |report| {
-        let on_event = |event: RunEvent<'_>| {
-            let text = match event {
-                RunEvent::Progress { done, total } => return report(done, total),
-                RunEvent::Warning(w) => format!("warning: {w}"),
-                RunEvent::Note(n) => n.to_string(),
-                RunEvent::Step(s) => s.to_string(),
-            };
-            if let Ok(mut all) = messages.lock() {
-                all.push(text);
-            }
-        };
-        Ok(county_workflow::run(&request, &on_event)?)
-    })?;
-    let run: CountyNtlRun = finish(py, outcome)?;
+/// A county run's event (but progress) as the message `county_ntl` says.
+pub(crate) fn county_message(messages: &Mutex<Vec<String>>, event: RunEvent<'_>) {
+    let text = match event {
+        RunEvent::Progress { .. } => return,
+        RunEvent::Warning(w) => format!("warning: {w}"),
+        RunEvent::Note(n) => n.to_string(),
+        RunEvent::Step(s) => s.to_string(),
+    };
+    if let Ok(mut all) = messages.lock() {
+        all.push(text);
+    }
+}
+
+/// `terralux.county_ntl`'s native result of `run`: the long table and
+/// the trends as CSV bytes, the id column, the dates and `messages`.
+pub(crate) fn county_result<'py>(
+    py: Python<'py>,
+    run: &CountyNtlRun,
+    messages: Vec<String>,
+) -> PyResult<Bound<'py, PyDict>> {
     let id_column = run.zones.id_field().unwrap_or("fid").to_string();
     let mut long = Vec::new();
     let mut trends = Vec::new();
@@ -908,7 +961,7 @@ fn county_ntl<'py>(
     out.set_item("long_csv", PyBytes::new(py, &long))?;
     out.set_item("trends_csv", PyBytes::new(py, &trends))?;
     out.set_item("dates", run.series.dates.clone())?;
-    out.set_item("messages", messages.into_inner().unwrap_or_default())?;
+    out.set_item("messages", messages)?;
     Ok(out)
 }
 
@@ -1119,5 +1172,6 @@ fn _terralux(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(coverage_index, m)?)?;
     m.add_function(wrap_pyfunction!(coverage_zonal_stats, m)?)?;
     distributed::register(m)?;
+    distributed_county::register(m)?;
     Ok(())
 }

@@ -640,8 +640,13 @@ def county_ntl(
     finally:
         reporter.close()
     _say(result["messages"])
+    return _county_output(result)
+
+
+def _county_output(result, kind=None):
+    """A :class:`CountyNtl` (or ``kind``, a subclass) of a native county result."""
     id_column, text_ids = result["id_column"], result["text_ids"]
-    return CountyNtl(
+    return (kind or CountyNtl)(
         _read_csv(result["long_csv"], id_column, text_ids),
         _read_csv(result["trends_csv"], id_column, text_ids),
         list(result["dates"]),

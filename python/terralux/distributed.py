@@ -49,7 +49,9 @@ import warnings
 from typing import Any, Callable, Optional, Sequence, Union
 
 from . import (
+    CountyNtl,
     _Progress,
+    _county_output,
     _bands,
     _check_output,
     _path,
@@ -62,7 +64,8 @@ from . import (
 )
 from .errors import InvalidInputError, TerraluxError, TerraluxWarning
 
-__all__ = ["zonal_stats", "ZonalPlan", "ZonalSeries", "ParquetSeries", "run_unit"]
+__all__ = ["zonal_stats", "county_ntl", "ZonalPlan", "ZonalSeries", "ParquetSeries",
+           "DistributedCountyNtl", "run_unit", "run_county_unit"]
 
 
 class ZonalSeries(dict):
@@ -291,46 +294,67 @@ def _partition_keys(plan):
     ]
 
 
-def _default_chunks_per_task(client, plan, dates):
-    """About four tasks per worker thread over ``dates``."""
+def _default_chunks_per_task(client, chunks):
+    """About four tasks per worker thread over ``chunks`` chunks."""
     threads = max(1, sum(client.nthreads().values()))
-    chunks = sum(plan.chunk_count(d) for d in dates)
     return max(1, math.ceil(chunks / (4 * threads)))
 
 
-# How many times the plan's bytes may be lost (every worker holding them
+# How many times a plan's bytes may be lost (every worker holding them
 # died) and scattered again before a run gives up.
 _PLAN_LOSSES_TOLERATED = 3
+# How many times one unit is submitted again after its task was cancelled.
+_UNIT_ATTEMPTS = 8
 
 
-def _run_dates(client, plan, dates, chunks_per_task, progress, finish_date, skip_failed):
-    """Run the units of ``dates`` of ``plan`` on ``client``; as soon as all
-    units of a date are done, gather its partials, call
-    ``finish_date(date, partials)`` on this thread, and let Dask forget
-    them (a date's partials are held only until its table is made). A task
-    failing with a TerraluxError raises it, all tasks cancelled; with
-    ``skip_failed``, its date's other tasks are cancelled and the run goes
-    on. Other failures (KilledWorker...) always raise.
+class _Payload:
+    """A plan's bytes scattered to every worker (``hash=False``: Dask would
+    otherwise hash them to name them, about 1.1 s for the benchmark's
+    53 MB plan, longer than sending it), scattered again when every worker
+    holding them died."""
 
-    A unit whose task Dask cancels (every worker holding the plan's bytes
+    def __init__(self, client, data, fingerprint):
+        self.client, self.data, self.fingerprint = client, data, fingerprint
+        self.losses = 0
+        self.future = client.scatter(data, broadcast=True, hash=False)
+
+    def current(self):
+        if self.future.status != "finished":
+            self.losses += 1
+            if self.losses > _PLAN_LOSSES_TOLERATED:
+                raise RuntimeError(
+                    f"terralux.distributed: the plan's bytes were lost {self.losses} times "
+                    "(every worker holding them died); the run is stopped")
+            self.future = self.client.scatter(self.data, broadcast=True, hash=False)
+        return self.future
+
+
+def _run_units(client, payloads, units, task, task_args, progress, finish_date, skip_failed,
+               label="zonal tasks"):
+    """Run ``units``, ``[(date, payload, start, end)]``, on ``client``: one
+    task ``task(plan, date, start, end, *task_args)`` each, ``plan`` the
+    scattered bytes of ``payloads[payload]`` (``{name: (bytes,
+    fingerprint)}``). As soon as all units of a date are done, gather
+    their partials, call ``finish_date(date, [(payload, partials)])`` on
+    this thread, and let Dask forget them (a date's partials are held only
+    until its table is made). A task failing with a TerraluxError raises
+    it, all tasks cancelled; with ``skip_failed``, its date's other tasks
+    are cancelled and the run goes on. Other failures (KilledWorker...)
+    always raise.
+
+    A unit whose task Dask cancels (every worker holding its plan's bytes
     died, so Dask cannot run it again by itself) is submitted again, the
     plan scattered again first (at most ``_PLAN_LOSSES_TOLERATED`` times);
     a run never ends with a date neither finished nor failed. Returns
     ``{date: error}`` of the skipped dates."""
     from distributed import as_completed
 
-    if not dates:
+    units = [tuple(u) for u in units]
+    if not units:
         return {}
-    wanted = set(dates)
-    if chunks_per_task is None:
-        chunks_per_task = _default_chunks_per_task(client, plan, dates)
-    units = [tuple(u) for u in plan.units(chunks_per_task) if u[0] in wanted]
-    reporter = _Progress(progress, "zonal tasks")
-    plan_bytes = plan.to_bytes()
-    fingerprint = plan.fingerprint
-    # hash=False: Dask would otherwise hash the plan's bytes to name them
-    # (about 1.1 s for the benchmark's 53 MB plan, longer than sending it).
-    scattered = {"future": client.scatter(plan_bytes, broadcast=True, hash=False), "losses": 0}
+    reporter = _Progress(progress, label)
+    scattered = {name: _Payload(client, data, fingerprint)
+                 for name, (data, fingerprint) in payloads.items()}
     units_of = {}
     for unit in units:
         units_of.setdefault(unit[0], []).append(unit)
@@ -340,27 +364,20 @@ def _run_dates(client, plan, dates, chunks_per_task, progress, finish_date, skip
     completed = as_completed()
 
     def submit(unit):
-        date, start, end = unit
+        date, payload, start, end = unit
+        plan = scattered[payload]
         attempt = attempts.get(unit, 0)
+        if attempt > _UNIT_ATTEMPTS:
+            raise RuntimeError(
+                f"terralux.distributed: the task of date {date}, chunks {start}..{end} was "
+                f"cancelled {attempt} times; the run is stopped")
         attempts[unit] = attempt + 1
-        key = f"terralux-unit-{fingerprint}-{date}-{start}-{end}"
-        future = client.submit(run_unit, scattered["future"], date, start, end,
-                               plan.raster_options,
+        key = f"terralux-unit-{plan.fingerprint}-{date}-{start}-{end}"
+        future = client.submit(task, plan.current(), date, start, end, *task_args,
                                key=key if attempt == 0 else f"{key}-again{attempt}")
         live[unit] = future
         unit_of[future.key] = unit
         completed.add(future)
-
-    def submit_again(unit):
-        """A unit whose task was cancelled or whose result was lost."""
-        if scattered["future"].status != "finished":
-            scattered["losses"] += 1
-            if scattered["losses"] > _PLAN_LOSSES_TOLERATED:
-                raise RuntimeError(
-                    f"terralux.distributed: the plan's bytes were lost {scattered['losses']} "
-                    "times (every worker holding them died); the run is stopped")
-            scattered["future"] = client.scatter(plan_bytes, broadcast=True, hash=False)
-        submit(unit)
 
     finished_units = set()
     finished_dates = set()
@@ -369,6 +386,10 @@ def _run_dates(client, plan, dates, chunks_per_task, progress, finish_date, skip
     def give_up():
         client.cancel(list(live.values()))
 
+    def skip(date, error):
+        failed[date] = error
+        client.cancel([live.pop(u) for u in units_of[date] if u in live])
+
     try:
         for unit in units:
             submit(unit)
@@ -376,7 +397,7 @@ def _run_dates(client, plan, dates, chunks_per_task, progress, finish_date, skip
         for future in completed:
             unit = unit_of.pop(future.key, None)
             if unit is None or live.get(unit) is not future:
-                continue  # a task since submitted again
+                continue  # a task since submitted again, or cancelled
             date = unit[0]
             if date in failed or date in finished_dates:
                 continue
@@ -385,11 +406,10 @@ def _run_dates(client, plan, dates, chunks_per_task, progress, finish_date, skip
                 if not skip_failed or not isinstance(error, TerraluxError):
                     give_up()
                     raise error
-                failed[date] = error
-                client.cancel([live.pop(u) for u in units_of[date] if u in live])
+                skip(date, error)
                 continue
             if future.status != "finished":
-                submit_again(unit)
+                submit(unit)  # cancelled: its plan's bytes died with the workers
                 continue
             if unit not in finished_units:
                 finished_units.add(unit)
@@ -406,8 +426,7 @@ def _run_dates(client, plan, dates, chunks_per_task, progress, finish_date, skip
                 if not skip_failed:
                     give_up()
                     raise
-                failed[date] = error
-                client.cancel([live.pop(u) for u in units_of[date] if u in live])
+                skip(date, error)
                 continue
             except Exception as error:
                 if not _lost(error):
@@ -416,27 +435,42 @@ def _run_dates(client, plan, dates, chunks_per_task, progress, finish_date, skip
                 for u in units_of[date]:
                     if live[u].status != "finished":
                         finished_units.discard(u)
-                        submit_again(u)
+                        submit(u)
                 continue
             finally:
                 del of_date
             finished_dates.add(date)
             for u in units_of[date]:
                 del live[u]
-            finish_date(date, partials)
+            finish_date(date, [(u[1], p) for u, p in zip(units_of[date], partials)])
     except BaseException:
         give_up()
         raise
     finally:
         reporter.close()
         live.clear()
-        del scattered["future"]
-    unaccounted = sorted(wanted - finished_dates - set(failed))
+        scattered.clear()
+    unaccounted = sorted(set(units_of) - finished_dates - set(failed))
     if unaccounted:
         raise RuntimeError(
             f"terralux.distributed: {len(unaccounted)} date(s) neither finished nor failed "
             f"(dates {unaccounted}); the run is incomplete")
     return failed
+
+
+def _run_dates(client, plan, dates, chunks_per_task, progress, finish_date, skip_failed):
+    """The units of ``dates`` of the zonal ``plan`` run with
+    :func:`_run_units`; ``finish_date(date, partials)`` with the date's
+    partials (bytes)."""
+    wanted = set(dates)
+    if chunks_per_task is None:
+        chunks_per_task = _default_chunks_per_task(
+            client, sum(plan.chunk_count(d) for d in wanted))
+    units = [(d, "zonal", s, e) for d, s, e in plan.units(chunks_per_task) if d in wanted]
+    payloads = {"zonal": (plan.to_bytes(), plan.fingerprint)}
+    return _run_units(client, payloads, units, run_unit, (plan.raster_options,), progress,
+                      lambda date, partials: finish_date(date, [p for _, p in partials]),
+                      skip_failed)
 
 
 def _lost(error):
@@ -588,6 +622,141 @@ def zonal_stats(
     _warn_failed(names, failed)
     return ZonalSeries(((names[d], tables[d]) for d in range(len(plan)) if d in tables),
                        failed={names[d]: failed[d] for d in sorted(failed)})
+
+
+class DistributedCountyNtl(CountyNtl):
+    """What :func:`county_ntl` returns: a :class:`terralux.CountyNtl`
+    ``(table, trends, dates)`` and ``failed``, ``{date label: exception}``
+    of the dates left out with ``on_error="skip"`` (empty otherwise)."""
+
+    failed: dict = {}
+
+
+def run_county_unit(plan_bytes: bytes, date: int, start: int, end: int, folder=None,
+                    rasters=None, product="auto", threshold=None, population=None,
+                    masked_frac=False, snap_grid=False, ignore_mask=False) -> bytes:
+    """Run one work unit of a county run (a pure function of its
+    arguments): the partials of chunks ``start..end`` of ``date`` of one
+    pass's plan ``plan_bytes``, the date's files opened from the request's
+    ``folder`` or ``rasters`` (paths as the workers see them), ``product``,
+    ``population`` and masks, as :func:`county_ntl` planned them. The plan
+    is decoded once per process."""
+    return _terralux.run_county_unit(
+        plan_bytes, date, start, end, folder, rasters, product, threshold, population,
+        bool(masked_frac), bool(snap_grid), bool(ignore_mask))
+
+
+def county_ntl(
+    zones: Union[str, os.PathLike],
+    *,
+    folder: Union[str, os.PathLike, None] = None,
+    rasters: Optional[Sequence[Union[str, os.PathLike]]] = None,
+    product: str = "auto",
+    layer: Optional[str] = None,
+    id_field: Optional[str] = None,
+    threshold: Optional[float] = None,
+    population: Union[str, os.PathLike, None] = None,
+    gcj02: bool = False,
+    masked_frac: bool = False,
+    snap_grid: bool = False,
+    ignore_mask: bool = False,
+    client=None,
+    chunks_per_task: Optional[int] = None,
+    on_error: str = "raise",
+    progress: Union[bool, Callable[[int, int], Any]] = False,
+) -> DistributedCountyNtl:
+    """:func:`terralux.county_ntl` on a Dask cluster: the same arguments
+    (but ``threads``) and the same tables, bit for bit.
+
+    The driver opens every file (metadata), reads and prepares the zones
+    and computes their coverage once, and plans each pass over the dates
+    (the indicators, and with ``masked_frac`` the masked share); the
+    passes' plans go to every worker once. One task per work unit (a pass,
+    a date and a range of its chunks): the worker opens that date's files
+    only, masked, calibrated and mosaicked as the local run reads them
+    (Black Marble tiles of a day as one mosaic), and returns the zones'
+    partials. The driver merges them in the plan's order and completes the
+    indicators over the dates (ALI and CNLI divided by the run's largest
+    value, as locally).
+
+    Parameters
+    ----------
+    zones, folder, rasters, product, layer, id_field, threshold, population,
+    gcj02, masked_frac, snap_grid, ignore_mask
+        As in :func:`terralux.county_ntl`. The workers need the files at
+        the same paths (local paths are made absolute; a shared file
+        system, or GDAL ``/vsi...`` paths).
+    client : dask.distributed.Client, optional
+        Default: ``distributed.get_client()``.
+    chunks_per_task : int, optional
+        Chunks per task (default: about four tasks per worker thread).
+        The tables do not depend on it.
+    on_error : {"raise", "skip"}
+        A task failing with a terralux error (an unreadable file, a corrupt
+        tile) fails the run with that error, which names the file; with
+        "skip", the date is left out (``failed`` of the result, and a
+        TerraluxWarning) and the others are completed as a run of those
+        dates would be.
+    progress : bool or callable
+        As in :func:`zonal_stats` (in tasks).
+
+    Returns
+    -------
+    DistributedCountyNtl
+        ``(table, trends, dates)`` as :func:`terralux.county_ntl`, and
+        ``failed``.
+    """
+    from distributed import get_client
+
+    if on_error not in ("raise", "skip"):
+        raise InvalidInputError(f"on_error: unknown rule '{on_error}' (valid: raise, skip)")
+    if (folder is None) == (rasters is None):
+        raise InvalidInputError("county_ntl: give either folder or rasters")
+    if chunks_per_task is not None:
+        _whole_count(chunks_per_task, "chunks_per_task")
+    request = (
+        _worker_path(folder),
+        None if rasters is None else [_worker_path(r) for r in rasters],
+        product,
+        threshold,
+        _worker_path(population),
+        bool(masked_frac),
+        bool(snap_grid),
+        bool(ignore_mask),
+    )
+    folder_w, rasters_w, _, _, population_w, _, _, _ = request
+    native = _terralux.county_plan(
+        _path(zones), folder_w, rasters_w, product, layer, id_field, threshold, population_w,
+        bool(gcj02), bool(masked_frac), bool(snap_grid), bool(ignore_mask))
+    _say(native.messages)
+    client = client if client is not None else get_client()
+    labels = native.dates
+    passes = native.passes
+    if chunks_per_task is None:
+        chunks_per_task = _default_chunks_per_task(
+            client, sum(native.chunk_count(p, d) for p in passes for d in range(len(labels))))
+    # Date by date (both passes of a date together), so that dates complete in turn.
+    units = sorted(((d, p, s, e) for p in passes for d, s, e in native.units(p, chunks_per_task)),
+                   key=lambda u: (u[0], passes.index(u[1]), u[2]))
+    payloads = {p: (native.to_bytes(p), native.fingerprint(p)) for p in passes}
+    collected = {}
+
+    def keep(date, partials):
+        collected[date] = partials
+
+    failed = _run_units(client, payloads, units, run_county_unit, request, progress, keep,
+                        on_error == "skip", label="county tasks")
+    dates = sorted(collected)
+    if not dates:
+        first = failed[min(failed)]
+        raise TerraluxError(f"county_ntl: every date failed; the first: {first}") from first
+    result = native.finish([p for d in dates for p in collected[d]], dates)
+    collected.clear()
+    _say(result["messages"])
+    _warn_failed(labels, failed)
+    out = _county_output(result, DistributedCountyNtl)
+    out.failed = {labels[d]: failed[d] for d in sorted(failed)}
+    return out
 
 
 RUN_RECORD = "_terralux_run.json"
