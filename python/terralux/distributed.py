@@ -34,7 +34,7 @@ one-chunk task with the default statistics (9 kB for the whole raster in
 one task), 2.5-25 kB with count, sum, mean, min, max, stdev, median, p90,
 majority, variety and frac (113 kB in one task; quantiles, majority and
 frac keep the zones' values). The plan (the zones, their coverage and the
-options: 42 kB there) goes to each worker once.
+options: 24 kB there) goes to each worker once.
 
 The workers need the rasters at the same paths as the driver (a shared
 file system, or ``/vsicurl/``, ``/vsis3/``... paths); paths of local files
