@@ -30,7 +30,6 @@ import shutil
 import statistics
 import sys
 import time
-from contextlib import ExitStack
 from pathlib import Path
 
 import pandas as pd
@@ -39,6 +38,11 @@ import terralux
 import terralux.distributed as td
 
 STATS = ["count", "sum", "mean", "min", "max", "stdev"]
+
+
+def _warm_up():
+    """Import terralux (and load GDAL) on a worker."""
+    import terralux.distributed  # noqa: F401
 
 
 def main():
@@ -73,40 +77,45 @@ def main():
     plan_bytes = len(plan.to_bytes())
     sample = [len(td.run_unit(plan.to_bytes(), d, s, e)) for d, s, e in units[: min(8, len(units))]]
 
-    # Both clusters up for the whole run, and the four rows timed in turn,
-    # run after run: this machine's speed drifts by 10-20% over minutes,
-    # which would otherwise favour whichever row ran in a fast spell.
-    with ExitStack() as stack:
-        clients = {}
-        for workers in (1, 2):
-            cluster = stack.enter_context(LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True,
-                dashboard_address=None))
-            clients[workers] = stack.enter_context(Client(cluster))
-
-        def on_dask(workers):
-            return lambda: list(td.zonal_stats(rasters, str(zones), STATS, id_field="code",
-                                               client=clients[workers]).values())
-
-        timed_rows = [
-            ("local, per date, 2 threads", local_per_date),
-            ("local, one CoverageIndex, 2 threads", local_one_coverage),
-            ("dask, 1 worker(s) x 1 thread", on_dask(1)),
-            ("dask, 2 worker(s) x 1 thread", on_dask(2)),
-        ]
-        for _, fn in timed_rows[2:]:
-            fn()  # the workers' imports, before the timed runs
-        times = {label: [] for label, _ in timed_rows}
-        reference = None
-        for _ in range(args.runs):
-            for label, fn in timed_rows:
+    # The rows timed in turn, run after run: this machine's speed drifts by
+    # 10-20% over minutes, which would otherwise favour whichever row ran in
+    # a fast spell. Only the measured cluster is up while its row runs (as
+    # on a user's machine): an idle cluster's scheduler and worker would
+    # share the cores with the measured one.
+    def on_dask(workers):
+        def run():
+            with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                              dashboard_address=None) as cluster, Client(cluster) as client:
+                client.run(_warm_up)  # the workers' imports, before the clock starts
                 started = time.perf_counter()
-                tables = fn()
-                times[label].append(time.perf_counter() - started)
-                if reference is None:
-                    reference = tables
-                for a, b in zip(reference, tables, strict=True):
-                    pd.testing.assert_frame_equal(a, b, check_exact=True)
+                tables = list(td.zonal_stats(rasters, str(zones), STATS, id_field="code",
+                                             client=client).values())
+                return time.perf_counter() - started, tables
+        return run
+
+    def timed(fn):
+        def run():
+            started = time.perf_counter()
+            tables = fn()
+            return time.perf_counter() - started, tables
+        return run
+
+    timed_rows = [
+        ("local, per date, 2 threads", timed(local_per_date)),
+        ("local, one CoverageIndex, 2 threads", timed(local_one_coverage)),
+        ("dask, 1 worker(s) x 1 thread", on_dask(1)),
+        ("dask, 2 worker(s) x 1 thread", on_dask(2)),
+    ]
+    times = {label: [] for label, _ in timed_rows}
+    reference = None
+    for _ in range(args.runs):
+        for label, fn in timed_rows:
+            seconds, tables = fn()
+            times[label].append(seconds)
+            if reference is None:
+                reference = tables
+            for a, b in zip(reference, tables, strict=True):
+                pd.testing.assert_frame_equal(a, b, check_exact=True)
     rows = [(label, statistics.median(times[label]), times[label]) for label, _ in timed_rows]
 
     cells = None
