@@ -10,42 +10,20 @@ import shutil
 import signal
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 
 pytest.importorskip("dask")
-distributed = pytest.importorskip("distributed")
+pytest.importorskip("distributed")
 
 import terralux  # noqa: E402
 from terralux import distributed as td  # noqa: E402
+from dask_cluster import client, same  # noqa: E402,F401 (client: a fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "testdata"
 COUNTIES = str(DATA / "counties.gpkg")
 VNL = DATA / "products" / "vnl"
 POPULATION = str(DATA / "products" / "population_30s.tif")
-
-
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=50)
-    client = distributed.Client(cluster)
-    yield client
-    client.close()
-    cluster.close()
-
-
-def same(got, want):
-    """Bit for bit: values (exact), dtypes and NaN positions."""
-    assert list(got.columns) == list(want.columns)
-    for name in want.columns:
-        g, w = got[name], want[name]
-        if g.dtype == np.float64:
-            assert np.array_equal(np.isnan(g.to_numpy()), np.isnan(w.to_numpy())), name
-            assert np.array_equal(g.to_numpy().view(np.int64), w.to_numpy().view(np.int64)), name
-    pd.testing.assert_frame_equal(got, want, check_exact=True)
 
 
 def same_run(got, want):
