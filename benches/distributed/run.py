@@ -62,7 +62,7 @@ def main():
             shutil.copyfile(raster, path)
         rasters.append(str(path))
 
-    from distributed import Client, LocalCluster
+    from distributed import Client, LocalCluster, get_task_stream
 
     def local_per_date():
         return [terralux.zonal_stats(r, str(zones), STATS, id_field="code", threads=2)
@@ -82,15 +82,25 @@ def main():
     # a fast spell. Only the measured cluster is up while its row runs (as
     # on a user's machine): an idle cluster's scheduler and worker would
     # share the cores with the measured one.
+    driver = {1: [], 2: []}  # the driver process's CPU-seconds per run
+    tasks = {1: [], 2: []}  # the tasks' compute seconds (Dask's task stream)
+
     def on_dask(workers):
         def run():
             with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                               dashboard_address=None) as cluster, Client(cluster) as client:
                 client.run(_warm_up)  # the workers' imports, before the clock starts
+                driver_cpu = time.process_time()
                 started = time.perf_counter()
-                tables = list(td.zonal_stats(rasters, str(zones), STATS, id_field="code",
-                                             client=client).values())
-                return time.perf_counter() - started, tables
+                with get_task_stream(client) as stream:
+                    tables = list(td.zonal_stats(rasters, str(zones), STATS, id_field="code",
+                                                 client=client).values())
+                seconds = time.perf_counter() - started
+                driver[workers].append(time.process_time() - driver_cpu)
+                tasks[workers].extend(
+                    part["stop"] - part["start"] for task in stream.data
+                    for part in task["startstops"] if part["action"] == "compute")
+                return seconds, tables
         return run
 
     def timed(fn):
@@ -136,6 +146,10 @@ def main():
     print(f"- 2 workers are {one / two:.2f}x faster than 1 worker; "
           f"2 workers take {two / local:.2f}x the local engine's time on 2 threads "
           f"({two / by['local, one CoverageIndex, 2 threads']:.2f}x with one CoverageIndex)")
+    for workers in (1, 2):
+        print(f"- {workers} worker(s): the driver process used {statistics.median(driver[workers]):.2f} "
+              f"CPU-s a run (median); tasks computed in {min(tasks[workers]):.2f}-"
+              f"{max(tasks[workers]):.2f} s (median {statistics.median(tasks[workers]):.2f} s)")
     print(f"- plan: {plan_bytes:,} bytes (to each worker once); {len(units)} one-chunk tasks "
           f"over the series; result bytes of the first tasks: {min(sample):,}-{max(sample):,}")
     print(f"- cost per cell-date on 1 worker thread: {one / (cells * args.dates) * 1e9:.2f} ns "
