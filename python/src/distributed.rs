@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::{PyBytes, PyList};
 use terralux::engine::partials::{UnitPartials, WorkPlan, WorkUnit, merge_dates, run_unit as run};
 use terralux::raster::RasterOptions;
@@ -40,8 +41,8 @@ pub(crate) struct NativeZonalPlan {
 impl NativeZonalPlan {
     /// The plan as bytes (what the workers get, once).
     fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        let bytes = py.allow_threads(|| self.plan.to_bytes());
-        PyBytes::new(py, &bytes)
+        let bytes = py.allow_threads(|| self.plan.as_bytes());
+        PyBytes::new(py, bytes)
     }
 
     /// The plan's fingerprint (32 hex digits).
@@ -90,7 +91,7 @@ impl NativeZonalPlan {
     fn write_partition(
         &self,
         py: Python<'_>,
-        partials: Vec<Vec<u8>>,
+        partials: Vec<PyBackedBytes>,
         date: usize,
         root: PathBuf,
         label: String,
@@ -119,7 +120,7 @@ impl NativeZonalPlan {
     fn merge<'py>(
         &self,
         py: Python<'py>,
-        partials: Vec<Vec<u8>>,
+        partials: Vec<PyBackedBytes>,
         dates: Vec<usize>,
         with_geometry: bool,
         as_arrow: bool,
@@ -148,7 +149,11 @@ impl NativeZonalPlan {
 
 impl NativeZonalPlan {
     /// The tables of `dates` from the units' partials (bytes, any order).
-    fn tables(&self, partials: &[Vec<u8>], dates: &[usize]) -> Result<Vec<ZonalTable>, Error> {
+    fn tables(
+        &self,
+        partials: &[PyBackedBytes],
+        dates: &[usize],
+    ) -> Result<Vec<ZonalTable>, Error> {
         let decoded = partials
             .iter()
             .map(|bytes| UnitPartials::from_bytes(&self.plan, bytes))

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::{PyBytes, PyDict};
 use terralux::Error;
 use terralux::engine::partials::{UnitPartials, WorkPlan, WorkUnit};
@@ -130,7 +131,7 @@ impl NativeCountyPlan {
     fn finish<'py>(
         &self,
         py: Python<'py>,
-        partials: Vec<(String, Vec<u8>)>,
+        partials: Vec<(String, PyBackedBytes)>,
         dates: Vec<usize>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let plan = self

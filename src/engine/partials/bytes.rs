@@ -30,11 +30,24 @@ fn checksum(body: &[u8]) -> [u8; 8] {
     out
 }
 
-/// The plan's body: everything its spec holds.
-pub(super) fn body(spec: &PlanSpec) -> Vec<u8> {
+/// A plan's bytes (the module docs give the layout) and its fingerprint,
+/// the body written once.
+pub(super) fn encode(spec: &PlanSpec) -> (Vec<u8>, [u8; 16]) {
     let mut w = Writer::default();
+    w.raw(PLAN_MAGIC);
+    w.raw(&FORMAT_VERSION.to_le_bytes());
+    let print_at = w.bytes.len();
+    w.raw(&[0u8; 16]);
+    // The body's length, known once it is written in place (one buffer:
+    // the body is the bulk of the plan).
+    let at = w.bytes.len();
+    w.len(0);
     w.put(spec);
-    w.bytes
+    let body = (w.bytes.len() - at - 8) as u64;
+    w.bytes[at..at + 8].copy_from_slice(&body.to_le_bytes());
+    let print = fingerprint(&w.bytes[at + 8..]);
+    w.bytes[print_at..print_at + 16].copy_from_slice(&print);
+    (w.bytes, print)
 }
 
 impl WorkPlan {
@@ -43,18 +56,15 @@ impl WorkPlan {
     /// (about 10 bytes a cell a border crosses, 2-4 bytes a run of cells
     /// inside a zone) plus the zones' ids and attributes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::default();
-        w.raw(PLAN_MAGIC);
-        w.raw(&FORMAT_VERSION.to_le_bytes());
-        w.raw(&self.fingerprint);
-        // The body's length, known once it is written in place (one
-        // buffer: the body is the bulk of the plan).
-        let at = w.bytes.len();
-        w.len(0);
-        w.put(&self.spec);
-        let body = (w.bytes.len() - at - 8) as u64;
-        w.bytes[at..at + 8].copy_from_slice(&body.to_le_bytes());
-        w.bytes
+        self.as_bytes().to_vec()
+    }
+
+    /// The plan's bytes ([`WorkPlan::to_bytes`]) without a copy: a plan
+    /// made by [`WorkPlan::new`] wrote them once already (its fingerprint
+    /// is theirs) and keeps them; a plan read by [`WorkPlan::from_bytes`]
+    /// writes them again when first asked.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.encoded.get_or_init(|| encode(&self.spec).0)
     }
 
     /// The plan `bytes` hold ([`WorkPlan::to_bytes`]); an error for bytes
@@ -77,6 +87,7 @@ impl WorkPlan {
             derived: Derived::of(&spec),
             spec,
             fingerprint,
+            encoded: std::sync::OnceLock::new(),
         })
     }
 }

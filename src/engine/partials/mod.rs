@@ -132,6 +132,9 @@ pub struct WorkPlan {
     /// The first 16 bytes of the SHA-256 of the plan's body.
     fingerprint: [u8; 16],
     derived: Derived,
+    /// The plan's bytes ([`WorkPlan::as_bytes`]): written once, when the
+    /// plan is made (the fingerprint is theirs) or first asked for.
+    encoded: std::sync::OnceLock<Vec<u8>>,
 }
 
 /// What a plan is made of: everything its bytes hold.
@@ -310,11 +313,12 @@ impl WorkPlan {
             rasters: rasters.into_iter().map(|(name, _)| name).collect(),
             dates,
         };
-        let fingerprint = bytes::fingerprint(&bytes::body(&spec));
+        let (encoded, fingerprint) = bytes::encode(&spec);
         Ok(WorkPlan {
             derived: Derived::of(&spec),
             spec,
             fingerprint,
+            encoded: encoded.into(),
         })
     }
 
