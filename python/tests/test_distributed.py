@@ -88,6 +88,18 @@ def test_default_client(client):
     same(got, terralux.zonal_stats(NTL, COUNTIES, ["sum"]))
 
 
+def test_plan_and_partials_go_directly_only_to_reachable_workers(client):
+    # A LocalCluster's workers are on this machine: directly. A client
+    # of a remote scheduler: through it, unless the client says otherwise.
+    from types import SimpleNamespace
+
+    assert td._direct(client) is True
+    remote = SimpleNamespace(direct_to_workers=None, cluster=None)
+    assert td._direct(remote) is False
+    assert td._direct(SimpleNamespace(direct_to_workers=True, cluster=None)) is True
+    assert td._direct(SimpleNamespace(direct_to_workers=False, cluster=client.cluster)) is False
+
+
 def test_series_of_dates(client, tmp_path):
     paths = dates(tmp_path)
     kw = dict(id_field="code", chunk_cells=SMALL)
