@@ -34,15 +34,15 @@ use std::path::Path;
 use gdal::DriverManager;
 use gdal::raster::{Buffer, RasterCreationOptions};
 use gdal::spatial_ref::SpatialRef;
-use gdal::vector::{
-    FieldDefn, LayerAccess, LayerOptions, OGRFieldType, OGRwkbGeometryType, ToGdal,
-};
 use geo::Area;
 use geo_types::{Coord, LineString, Polygon};
 
 #[path = "../common/splitmix.rs"]
 mod splitmix;
 use splitmix::Rng;
+#[path = "../common/zone_file.rs"]
+mod zone_file;
+use zone_file::ZoneRecord;
 
 /// Cells per degree.
 const PER_DEGREE: f64 = 240.0;
@@ -239,28 +239,13 @@ fn star(
 }
 
 fn write_zones(path: &Path, zones: &[GlobalZone]) -> Result<(), Box<dyn Error>> {
-    if path.exists() {
-        std::fs::remove_file(path)?;
-    }
-    let driver = DriverManager::get_driver_by_name("GPKG")?;
-    let mut ds = driver.create_vector_only(path)?;
-    let srs = SpatialRef::from_epsg(4326)?;
-    let layer = ds.create_layer(LayerOptions {
-        name: "zones",
-        srs: Some(&srs),
-        ty: OGRwkbGeometryType::wkbPolygon,
-        options: None,
-    })?;
-    FieldDefn::new("id", OGRFieldType::OFTInteger)?.add_to_layer(&layer)?;
-    FieldDefn::new("kind", OGRFieldType::OFTString)?.add_to_layer(&layer)?;
-    FieldDefn::new("expected_count", OGRFieldType::OFTReal)?.add_to_layer(&layer)?;
-    for (i, zone) in zones.iter().enumerate() {
-        let mut feature = gdal::vector::Feature::new(layer.defn())?;
-        feature.set_field_integer(0, i as i32 + 1)?;
-        feature.set_field_string(1, zone.kind)?;
-        feature.set_field_double(2, zone.expected_count())?;
-        feature.set_geometry(zone.polygon.to_gdal()?)?;
-        feature.create(&layer)?;
-    }
-    Ok(())
+    let records: Vec<ZoneRecord<'_>> = zones
+        .iter()
+        .map(|zone| ZoneRecord {
+            kind: zone.kind,
+            polygon: &zone.polygon,
+            expected_count: zone.expected_count(),
+        })
+        .collect();
+    zone_file::write_zones(path, "GPKG", &records)
 }
