@@ -15,12 +15,17 @@ use super::{Coverage, RunBuilder};
 
 /// Runs of cells whose centre is inside the zone, with fraction 1, and
 /// whether some centre's winding number showed the rings to be invalid
-/// (below 0 or above 1).
-pub(super) fn center_runs(rings: &PixelRings, nrows: usize, ncols: usize) -> (Coverage, bool) {
+/// (below 0 or above 1). `budget`: see [`for_each_band`].
+pub(super) fn center_runs(
+    rings: &PixelRings,
+    nrows: usize,
+    ncols: usize,
+    budget: usize,
+) -> (Coverage, bool) {
     let mut builder = RunBuilder::default();
     let mut events = Vec::new();
     let mut invalid = false;
-    for_each_band(rings, nrows, |rows, edges| {
+    for_each_band(rings, nrows, ncols, budget, |rows, edges, split| {
         events.clear();
         for e in edges {
             let ((x0, y0), (x1, y1)) = (e.a, e.b);
@@ -45,7 +50,7 @@ pub(super) fn center_runs(rings: &PixelRings, nrows: usize, ncols: usize) -> (Co
                 }
             }
         }
-        sweep_into(&mut events, ncols, &mut builder, |winding| {
+        sweep_into(&mut events, ncols, split, &mut builder, |winding| {
             invalid |= is_invalid_winding(winding);
             if winding.abs() > 0.5 { 1.0 } else { 0.0 }
         });

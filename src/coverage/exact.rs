@@ -46,17 +46,23 @@ pub(super) fn is_invalid_winding(s: f64) -> bool {
 }
 
 /// Exact coverage fractions, and whether some cell's winding showed the
-/// rings to be invalid (see [`is_invalid_winding`]).
-pub(super) fn exact_runs(rings: &PixelRings, nrows: usize, ncols: usize) -> (Coverage, bool) {
+/// rings to be invalid (see [`is_invalid_winding`]). `budget`: see
+/// [`for_each_band`].
+pub(super) fn exact_runs(
+    rings: &PixelRings,
+    nrows: usize,
+    ncols: usize,
+    budget: usize,
+) -> (Coverage, bool) {
     let mut builder = RunBuilder::default();
     let mut events = Vec::new();
     let mut invalid = false;
-    for_each_band(rings, nrows, |rows, edges| {
+    for_each_band(rings, nrows, ncols, budget, |rows, edges, split| {
         events.clear();
         for e in edges {
             e.add_events(rows.clone(), ncols, &mut events, &mut |_, _| {});
         }
-        sweep_into(&mut events, ncols, &mut builder, |s| {
+        sweep_into(&mut events, ncols, split, &mut builder, |s| {
             invalid |= is_invalid_winding(s);
             let s = s.abs();
             if s <= FRACTION_EPSILON {
@@ -72,14 +78,20 @@ pub(super) fn exact_runs(rings: &PixelRings, nrows: usize, ncols: usize) -> (Cov
 }
 
 /// Every cell with positive exact coverage or crossed by the boundary, with
-/// fraction 1, and whether the rings showed to be invalid.
-pub(super) fn all_touched_runs(rings: &PixelRings, nrows: usize, ncols: usize) -> (Coverage, bool) {
+/// fraction 1, and whether the rings showed to be invalid. `budget`: see
+/// [`for_each_band`].
+pub(super) fn all_touched_runs(
+    rings: &PixelRings,
+    nrows: usize,
+    ncols: usize,
+    budget: usize,
+) -> (Coverage, bool) {
     let mut builder = RunBuilder::default();
     let mut events = Vec::new();
     // (row, col_start, col_end) spans of touched cells in the band.
     let mut spans: Vec<(u32, u32, u32)> = Vec::new();
     let mut invalid = false;
-    for_each_band(rings, nrows, |rows, edges| {
+    for_each_band(rings, nrows, ncols, budget, |rows, edges, split| {
         events.clear();
         spans.clear();
         for e in edges {
@@ -96,7 +108,7 @@ pub(super) fn all_touched_runs(rings: &PixelRings, nrows: usize, ncols: usize) -
             }
         }
         let mut covered = RunBuilder::default();
-        sweep_into(&mut events, ncols, &mut covered, |s| {
+        sweep_into(&mut events, ncols, split, &mut covered, |s| {
             invalid |= is_invalid_winding(s);
             if s.abs() > FRACTION_EPSILON { 1.0 } else { 0.0 }
         });
@@ -125,6 +137,23 @@ pub(super) fn all_touched_runs(rings: &PixelRings, nrows: usize, ncols: usize) -
 /// Rows per band (see [`for_each_band`]).
 const BAND_ROWS: usize = 256;
 
+/// About how many events a band may make before it is cut into parts (see
+/// [`for_each_band`]): 4 M events of 24 bytes, about 100 MB, twice while
+/// they are sorted.
+pub(super) const EVENT_BUDGET: usize = 4 << 20;
+
+/// Whether [`for_each_band`] hands over a whole band or a part of one cut
+/// to the event budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Split {
+    /// A whole band of up to [`BAND_ROWS`] rows.
+    Whole,
+    /// Some rows of a band whose events would pass [`EVENT_BUDGET`]: its
+    /// events are sorted row by row, as the whole band's (that many
+    /// events) would be, so that the cut does not change a bit.
+    Part,
+}
+
 /// A ring edge (pixel coordinates) with the rows it may reach.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct BandEdge {
@@ -139,6 +168,21 @@ pub(super) struct BandEdge {
 }
 
 impl BandEdge {
+    /// About how many events, at most, the edge makes in grid rows `rows`
+    /// of a grid `ncols` wide: two a row it spans there and one a column
+    /// line it crosses inside the grid.
+    fn events_bound(&self, rows: &Range<usize>, ncols: usize) -> usize {
+        let ((x0, y0), (x1, y1)) = (self.a, self.b);
+        let lo = y0.min(y1).max(rows.start as f64);
+        let hi = y0.max(y1).min(rows.end as f64);
+        if y0 == y1 || hi <= lo {
+            return 0;
+        }
+        let x_at = |y: f64| (x0 + (y - y0) * (x1 - x0) / (y1 - y0)).clamp(0.0, ncols as f64);
+        let rows_spanned = hi.ceil() - lo.floor();
+        (2.0 * rows_spanned + (x_at(hi) - x_at(lo)).abs() + 1.0) as usize
+    }
+
     /// This edge's accumulation events in grid rows `rows` (see [`edge_events`]).
     fn add_events(
         &self,
@@ -151,18 +195,27 @@ impl BandEdge {
     }
 }
 
-/// Call `band(rows, edges)` for consecutive bands of at most [`BAND_ROWS`]
-/// grid rows, top to bottom, with every finite edge that may reach them.
+/// Call `band(rows, edges, split)` for consecutive bands of at most
+/// [`BAND_ROWS`] grid rows, top to bottom, with every finite edge that may
+/// reach them, in the order of the rows they first reach (ring order
+/// within a row). A band whose edges would make more than about `budget`
+/// events ([`EVENT_BUDGET`]: a boundary crossing millions of cells within
+/// 256 rows) comes in parts of fewer rows, [`Split::Part`].
 ///
-/// Events are made, sorted and swept one band at a time, so the memory a
-/// zone needs while its coverage is computed follows its boundary within
-/// one band, not its whole boundary (a 15-degree zone with a long boundary
-/// crosses millions of cells). Results do not depend on the band size
-/// beyond the order in which equal events are summed.
+/// Events are made, sorted and swept one band (or part) at a time, so the
+/// memory a zone needs while its coverage is computed follows its boundary
+/// within one band, not its whole boundary (a 15-degree zone with a long
+/// boundary crosses millions of cells). The cut does not change results: a
+/// row's events come in the same order whatever band holds the row (the
+/// edges' order), and are summed in the same order as long as a band of
+/// few events is not sorted whole instead of row by row (see
+/// [`sort_events`]), which a part never is.
 pub(super) fn for_each_band(
     rings: &PixelRings,
     nrows: usize,
-    mut band: impl FnMut(Range<usize>, &[BandEdge]),
+    ncols: usize,
+    budget: usize,
+    mut band: impl FnMut(Range<usize>, &[BandEdge], Split),
 ) {
     // Every edge that reaches the grid's rows, listed by position (16
     // bytes an edge, where a `BandEdge` takes 56: a zone of 5 million
@@ -213,7 +266,16 @@ pub(super) fn for_each_band(
             active.push(band_edge(&edges[next]));
             next += 1;
         }
-        band(start..end, &active);
+        let rows = start..end;
+        let bound: usize = active.iter().map(|e| e.events_bound(&rows, ncols)).sum();
+        if bound <= budget {
+            band(rows, &active, Split::Whole);
+        } else {
+            let per_part = rows.len().div_ceil(bound.div_ceil(budget.max(1))).max(1);
+            for first in rows.clone().step_by(per_part) {
+                band(first..(first + per_part).min(end), &active, Split::Part);
+            }
+        }
         start = end;
         if start >= nrows {
             break;
@@ -381,9 +443,10 @@ fn row_piece_events(
 }
 
 /// Sort events by (row, column): a counting sort by row, then each row by
-/// column (rows hold few events). Unstable within equal keys but
-/// deterministic: the same coverage on every run.
-fn sort_events(events: &mut Vec<Event>) {
+/// column (rows hold few events); a whole band of few events over many
+/// rows in one sort instead. Unstable within equal keys but deterministic:
+/// the same coverage on every run.
+fn sort_events(events: &mut Vec<Event>, split: Split) {
     let Some(first) = events.first() else { return };
     let (mut min_row, mut max_row) = (first.row(), first.row());
     for e in events.iter() {
@@ -391,7 +454,7 @@ fn sort_events(events: &mut Vec<Event>) {
         max_row = max_row.max(e.row());
     }
     let span = (max_row - min_row) as usize + 1;
-    if span > 4 * events.len() + 64 {
+    if split == Split::Whole && span > 4 * events.len() + 64 {
         events.sort_unstable_by_key(|e| e.key);
         return;
     }
@@ -415,15 +478,17 @@ fn sort_events(events: &mut Vec<Event>) {
     *events = sorted;
 }
 
-/// Sort `events`, sum them along each row and append the running values,
-/// turned into fractions by `classify`, to `builder` as runs.
+/// Sort `events` (of a band or part of one: `split`), sum them along each
+/// row and append the running values, turned into fractions by
+/// `classify`, to `builder` as runs.
 pub(super) fn sweep_into(
     events: &mut Vec<Event>,
     ncols: usize,
+    split: Split,
     builder: &mut RunBuilder,
     mut classify: impl FnMut(f64) -> f64,
 ) {
-    sort_events(events);
+    sort_events(events, split);
     let mut i = 0;
     while i < events.len() {
         let row = events[i].row();

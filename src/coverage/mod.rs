@@ -203,6 +203,18 @@ impl Coverage {
         grid: &Grid,
         mode: CoverageMode,
     ) -> (Coverage, bool) {
+        Self::compute_within(zone, grid, mode, exact::EVENT_BUDGET)
+    }
+
+    /// [`Coverage::compute_as_given`] with a band cut into parts past
+    /// about `budget` events (see `exact::for_each_band`; the results do
+    /// not depend on it).
+    fn compute_within(
+        zone: &MultiPolygon<f64>,
+        grid: &Grid,
+        mode: CoverageMode,
+        budget: usize,
+    ) -> (Coverage, bool) {
         let (nrows, ncols) = (grid.rows(), grid.cols());
         let rings = geometry::PixelRings::new(zone, grid);
         let area_cells = rings.area();
@@ -211,9 +223,9 @@ impl Coverage {
             None => rings,
         };
         let (mut coverage, mut invalid) = match mode {
-            CoverageMode::Exact => exact::exact_runs(&rings, nrows, ncols),
-            CoverageMode::Center => center::center_runs(&rings, nrows, ncols),
-            CoverageMode::AllTouched => exact::all_touched_runs(&rings, nrows, ncols),
+            CoverageMode::Exact => exact::exact_runs(&rings, nrows, ncols, budget),
+            CoverageMode::Center => center::center_runs(&rings, nrows, ncols, budget),
+            CoverageMode::AllTouched => exact::all_touched_runs(&rings, nrows, ncols, budget),
         };
         coverage.area_cells = area_cells;
         coverage.inside_cells = rings.clipped_area(nrows as f64, ncols as f64);
@@ -497,6 +509,79 @@ mod tests {
         let mut w = Writer::default();
         w.put(c);
         w.bytes
+    }
+
+    /// A jagged star (radius drawn afresh at every vertex, so that edges
+    /// cross tens of cells) reaching past the grid's top and left, with a
+    /// hole, and a polygon whose horizontal edges lie inside rows.
+    fn jagged_zone() -> MultiPolygon<f64> {
+        use geo_types::{Coord, LineString, Polygon};
+        let mut state = 7u64;
+        let mut uniform = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let ring =
+            |centre: (f64, f64), r: (f64, f64), n: usize, uniform: &mut dyn FnMut() -> f64| {
+                let mut points: Vec<Coord<f64>> = (0..n)
+                    .map(|i| {
+                        let angle = 2.0 * std::f64::consts::PI * i as f64 / n as f64;
+                        let radius = r.0 + (r.1 - r.0) * uniform();
+                        Coord {
+                            x: centre.0 + radius * angle.cos(),
+                            y: centre.1 + radius * angle.sin(),
+                        }
+                    })
+                    .collect();
+                points.push(points[0]);
+                LineString(points)
+            };
+        let star = Polygon::new(
+            ring((100.0, -100.0), (60.0, 130.0), 3_000, &mut uniform),
+            vec![ring((100.0, -100.0), (10.0, 25.0), 200, &mut uniform)],
+        );
+        let flat = Polygon::new(
+            LineString::from(vec![
+                (230.0, -10.5),
+                (290.0, -10.5),
+                (290.0, -250.25),
+                (230.0, -250.25),
+                (230.0, -10.5),
+            ]),
+            vec![],
+        );
+        MultiPolygon(vec![star, flat])
+    }
+
+    #[test]
+    fn bands_cut_to_an_event_budget_give_the_same_bits() {
+        // One degree cells, 300 x 300, origin at (0, 0): y grows upwards, rows downwards.
+        let grid = Grid::new(
+            crate::grid::GeoTransform::new(0.0, 1.0, 0.0, -1.0).unwrap(),
+            300,
+            300,
+        )
+        .unwrap();
+        let zone = jagged_zone();
+        for mode in [
+            CoverageMode::Exact,
+            CoverageMode::AllTouched,
+            CoverageMode::Center,
+        ] {
+            let (whole, invalid) = Coverage::compute_within(&zone, &grid, mode, usize::MAX);
+            assert!(!whole.runs.is_empty(), "{mode:?}");
+            for budget in [1, 1_000, 50_000] {
+                let (cut, cut_invalid) = Coverage::compute_within(&zone, &grid, mode, budget);
+                assert_eq!(
+                    bytes_of(&cut),
+                    bytes_of(&whole),
+                    "{mode:?}, budget {budget}"
+                );
+                assert_eq!(cut_invalid, invalid, "{mode:?}, budget {budget}");
+            }
+        }
     }
 
     #[test]
