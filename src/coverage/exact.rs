@@ -142,6 +142,12 @@ const BAND_ROWS: usize = 256;
 /// they are sorted.
 pub(super) const EVENT_BUDGET: usize = 4 << 20;
 
+/// The smallest budget for which cutting changes no bit: a band of at most
+/// 48 events (the most that [`sort_events`] sorts in one sort, a band of
+/// 256 rows) has at most 48 edges that [`BandEdge::events_bound`] counts,
+/// each at most `2 * BAND_ROWS + 2` more than its own events.
+pub(super) const MIN_BUDGET: usize = 48 * (2 * BAND_ROWS + 3);
+
 /// Whether [`for_each_band`] hands over a whole band or a part of one cut
 /// to the event budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,7 +176,12 @@ pub(super) struct BandEdge {
 impl BandEdge {
     /// About how many events, at most, the edge makes in grid rows `rows`
     /// of a grid `ncols` wide: two a row it spans there and one a column
-    /// line it crosses inside the grid.
+    /// line it crosses inside the grid (none right of the grid). An edge
+    /// it counts makes at least one event there, and it counts at most
+    /// `2 * BAND_ROWS + 2` more than the column lines crossed (each of
+    /// which makes one): so bands over a budget of at least
+    /// [`MIN_BUDGET`] make more events than [`sort_events`] ever sorts
+    /// in one sort, and are sorted row by row, cut or not.
     fn events_bound(&self, rows: &Range<usize>, ncols: usize) -> usize {
         let ((x0, y0), (x1, y1)) = (self.a, self.b);
         let lo = y0.min(y1).max(rows.start as f64);
@@ -178,9 +189,15 @@ impl BandEdge {
         if y0 == y1 || hi <= lo {
             return 0;
         }
-        let x_at = |y: f64| (x0 + (y - y0) * (x1 - x0) / (y1 - y0)).clamp(0.0, ncols as f64);
+        let x_at = |y: f64| x0 + (y - y0) * (x1 - x0) / (y1 - y0);
+        let (xa, xb) = (x_at(lo), x_at(hi));
+        let cols = ncols as f64;
+        if xa.min(xb) >= cols {
+            // Right of the grid: no events.
+            return 0;
+        }
         let rows_spanned = hi.ceil() - lo.floor();
-        (2.0 * rows_spanned + (x_at(hi) - x_at(lo)).abs() + 1.0) as usize
+        (2.0 * rows_spanned + (xb.clamp(0.0, cols) - xa.clamp(0.0, cols)).abs() + 1.0) as usize
     }
 
     /// This edge's accumulation events in grid rows `rows` (see [`edge_events`]).
@@ -200,7 +217,8 @@ impl BandEdge {
 /// reach them, in the order of the rows they first reach (ring order
 /// within a row). A band whose edges would make more than about `budget`
 /// events ([`EVENT_BUDGET`]: a boundary crossing millions of cells within
-/// 256 rows) comes in parts of fewer rows, [`Split::Part`].
+/// 256 rows; at least [`MIN_BUDGET`]) comes in parts of fewer rows,
+/// [`Split::Part`].
 ///
 /// Events are made, sorted and swept one band (or part) at a time, so the
 /// memory a zone needs while its coverage is computed follows its boundary
@@ -237,6 +255,11 @@ pub(super) fn for_each_band(
             }
         }
     }
+    debug_assert!(edges.len() < 1 << 32, "an edge's place must fit in 32 bits");
+    debug_assert!(
+        budget >= MIN_BUDGET,
+        "a budget below MIN_BUDGET could change bits"
+    );
     edges.sort_unstable_by_key(|e| e.key);
     let band_edge = |at: &EdgeAt| {
         let ring = &rings.rings[at.ring as usize];
@@ -267,7 +290,18 @@ pub(super) fn for_each_band(
             next += 1;
         }
         let rows = start..end;
-        let bound: usize = active.iter().map(|e| e.events_bound(&rows, ncols)).sum();
+        // Most bands are far below the budget by a bound cheap enough for
+        // every band (each edge's whole width, every row of the band); the
+        // edges' own bounds decide the others.
+        let loose: f64 = active
+            .iter()
+            .map(|e| (2 * rows.len() + 1) as f64 + (e.b.0 - e.a.0).abs())
+            .sum();
+        let bound: usize = if loose <= budget as f64 {
+            0
+        } else {
+            active.iter().map(|e| e.events_bound(&rows, ncols)).sum()
+        };
         if bound <= budget {
             band(rows, &active, Split::Whole);
         } else {

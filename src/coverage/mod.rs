@@ -208,7 +208,7 @@ impl Coverage {
 
     /// [`Coverage::compute_as_given`] with a band cut into parts past
     /// about `budget` events (see `exact::for_each_band`; the results do
-    /// not depend on it).
+    /// not depend on it from `exact::MIN_BUDGET` up).
     fn compute_within(
         zone: &MultiPolygon<f64>,
         grid: &Grid,
@@ -572,7 +572,7 @@ mod tests {
         ] {
             let (whole, invalid) = Coverage::compute_within(&zone, &grid, mode, usize::MAX);
             assert!(!whole.runs.is_empty(), "{mode:?}");
-            for budget in [1, 1_000, 50_000] {
+            for budget in [exact::MIN_BUDGET, 60_000, 150_000] {
                 let (cut, cut_invalid) = Coverage::compute_within(&zone, &grid, mode, budget);
                 assert_eq!(
                     bytes_of(&cut),
