@@ -31,15 +31,14 @@ use std::error::Error;
 use std::f64::consts::PI;
 use std::path::Path;
 
-use gdal::DriverManager;
-use gdal::raster::{Buffer, RasterCreationOptions};
-use gdal::spatial_ref::SpatialRef;
 use geo::Area;
 use geo_types::{Coord, LineString, Polygon};
 
 #[path = "../common/splitmix.rs"]
 mod splitmix;
 use splitmix::Rng;
+#[path = "../common/tiled_raster.rs"]
+mod tiled_raster;
 #[path = "../common/zone_file.rs"]
 mod zone_file;
 use zone_file::ZoneRecord;
@@ -50,7 +49,6 @@ const COLS: usize = 86_401;
 const ROWS: usize = 33_601;
 const WEST: f64 = -180.0 - 0.5 / PER_DEGREE;
 const NORTH: f64 = 75.0 + 0.5 / PER_DEGREE;
-const TILE: usize = 512;
 /// One tile in this many is written.
 const WRITTEN_EVERY: usize = 23;
 const SEED: u64 = 15;
@@ -76,47 +74,30 @@ fn main() -> Result<(), Box<dyn Error>> {
 }
 
 fn write_raster(path: &Path) -> Result<(), Box<dyn Error>> {
-    if path.exists() {
-        std::fs::remove_file(path)?;
-    }
-    let driver = DriverManager::get_driver_by_name("GTiff")?;
-    let options = RasterCreationOptions::from_iter([
-        "TILED=YES",
-        "BLOCKXSIZE=512",
-        "BLOCKYSIZE=512",
-        "COMPRESS=DEFLATE",
-        "SPARSE_OK=TRUE",
-        "BIGTIFF=YES",
-    ]);
-    let mut ds =
-        driver.create_with_band_type_with_options::<f32, _>(path, COLS, ROWS, 1, &options)?;
-    ds.set_geo_transform(&[WEST, 1.0 / PER_DEGREE, 0.0, NORTH, 0.0, -1.0 / PER_DEGREE])?;
-    ds.set_spatial_ref(&SpatialRef::from_epsg(4326)?)?;
-    let mut band = ds.rasterband(1)?;
+    let grid = tiled_raster::Grid {
+        cols: COLS,
+        rows: ROWS,
+        west: WEST,
+        north: NORTH,
+        per_degree: PER_DEGREE,
+    };
     let mut rng = Rng(SEED);
-    let (tiles_x, tiles_y) = (COLS.div_ceil(TILE), ROWS.div_ceil(TILE));
-    for ty in 0..tiles_y {
-        for tx in 0..tiles_x {
-            if (tx + 3 * ty) % WRITTEN_EVERY != 0 {
-                continue;
-            }
-            let (x0, y0) = (tx * TILE, ty * TILE);
-            let (w, h) = (TILE.min(COLS - x0), TILE.min(ROWS - y0));
-            let data: Vec<f32> = (0..w * h)
-                .map(|i| {
-                    let (r, c) = ((y0 + i / w) as f64, (x0 + i % w) as f64);
-                    let field = 20.0 * ((r / 900.0).sin() * (c / 1300.0).cos()).abs();
-                    (field + 5.0 * rng.uniform()) as f32
-                })
-                .collect();
-            band.write(
-                (x0 as isize, y0 as isize),
-                (w, h),
-                &mut Buffer::new((w, h), data),
-            )?;
-        }
-    }
-    Ok(())
+    tiled_raster::write_tiled(
+        path,
+        &grid,
+        &["SPARSE_OK=TRUE", "BIGTIFF=YES"],
+        |tx, ty, x0, y0, w, h| {
+            ((tx + 3 * ty) % WRITTEN_EVERY == 0).then(|| {
+                (0..w * h)
+                    .map(|i| {
+                        let (r, c) = ((y0 + i / w) as f64, (x0 + i % w) as f64);
+                        let field = 20.0 * ((r / 900.0).sin() * (c / 1300.0).cos()).abs();
+                        (field + 5.0 * rng.uniform()) as f32
+                    })
+                    .collect()
+            })
+        },
+    )
 }
 
 struct GlobalZone {

@@ -26,15 +26,14 @@ use std::error::Error;
 use std::f64::consts::PI;
 use std::path::Path;
 
-use gdal::DriverManager;
-use gdal::raster::{Buffer, RasterCreationOptions};
-use gdal::spatial_ref::SpatialRef;
 use geo::Area;
 use geo_types::{Coord, LineString, Polygon};
 
 #[path = "../common/splitmix.rs"]
 mod splitmix;
 use splitmix::Rng;
+#[path = "../common/tiled_raster.rs"]
+mod tiled_raster;
 #[path = "../common/zone_file.rs"]
 mod zone_file;
 use zone_file::{ZoneRecord, write_zones};
@@ -44,7 +43,6 @@ const PER_DEGREE: f64 = 240.0;
 const SIZE: usize = 7_000;
 const WEST: f64 = 70.0;
 const NORTH: f64 = 50.0;
-const TILE: usize = 512;
 const VERTICES: usize = 5_000_000;
 const SEED: u64 = 5_000_000;
 
@@ -84,35 +82,20 @@ fn main() -> Result<(), Box<dyn Error>> {
 }
 
 fn write_raster(path: &Path) -> Result<(), Box<dyn Error>> {
-    if path.exists() {
-        std::fs::remove_file(path)?;
-    }
-    let driver = DriverManager::get_driver_by_name("GTiff")?;
-    let options = RasterCreationOptions::from_iter([
-        "TILED=YES",
-        "BLOCKXSIZE=512",
-        "BLOCKYSIZE=512",
-        "COMPRESS=DEFLATE",
-    ]);
-    let mut ds =
-        driver.create_with_band_type_with_options::<f32, _>(path, SIZE, SIZE, 1, &options)?;
-    ds.set_geo_transform(&[WEST, 1.0 / PER_DEGREE, 0.0, NORTH, 0.0, -1.0 / PER_DEGREE])?;
-    ds.set_spatial_ref(&SpatialRef::from_epsg(4326)?)?;
-    let mut band = ds.rasterband(1)?;
-    for y0 in (0..SIZE).step_by(TILE) {
-        for x0 in (0..SIZE).step_by(TILE) {
-            let (w, h) = (TILE.min(SIZE - x0), TILE.min(SIZE - y0));
-            let data: Vec<f32> = (0..w * h)
+    let grid = tiled_raster::Grid {
+        cols: SIZE,
+        rows: SIZE,
+        west: WEST,
+        north: NORTH,
+        per_degree: PER_DEGREE,
+    };
+    tiled_raster::write_tiled(path, &grid, &[], |_, _, x0, y0, w, h| {
+        Some(
+            (0..w * h)
                 .map(|i| (((y0 + i / w) / 97 + (x0 + i % w) / 89) % 5) as f32)
-                .collect();
-            band.write(
-                (x0 as isize, y0 as isize),
-                (w, h),
-                &mut Buffer::new((w, h), data),
-            )?;
-        }
-    }
-    Ok(())
+                .collect(),
+        )
+    })
 }
 
 /// A closed ring of `VERTICES` vertices around the raster's centre, the

@@ -345,8 +345,9 @@ def _direct(client):
     to scatter the 28.6 MB plan and the driver's CPU for it), and through
     the scheduler elsewhere (Dask's default: a client outside a cluster's
     network may reach only its scheduler)."""
-    if client.direct_to_workers is not None:
-        return bool(client.direct_to_workers)
+    chosen = getattr(client, "direct_to_workers", None)
+    if chosen is not None:
+        return bool(chosen)
     from distributed import LocalCluster
 
     return isinstance(getattr(client, "cluster", None), LocalCluster)
