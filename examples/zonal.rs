@@ -32,6 +32,7 @@ const USAGE: &str = "\
 zonal --raster PATH [--band N]... --zones PATH [--layer NAME] [--id-field FIELD]
              [--stats LIST] [--coverage exact|center|all-touched] [--weights PATH]
              [--area-weighted] [--zones-crs CRS] [--raster-crs CRS] [--gcj02] [--threads N] [--quiet]
+             [--memory-limit MIB]
              [--roll-up FIELD]... [--keep-bad-geometry] [--csv-safe] [--frac-columns] [--allow-raw-vrt]
              [--snap-grid] [--ignore-mask] [--min-coverage-frac F] [--default-value V]
              [--default-weight W] [--mode-ties exactextract|smallest] [--cells PATH.csv]
@@ -143,6 +144,13 @@ struct Cli {
 
     #[command(flatten)]
     running: args::RunArgs,
+    /// MiB that the values kept for quantiles (median, pNN) and gini may
+    /// take in memory; past it they go to a temporary file (TMPDIR) and are
+    /// finished from there, with the same results (default: a quarter of
+    /// the machine's memory, at least 1 GiB).
+    #[arg(long, value_name = "MIB", value_parser = args::whole(1), help_heading = "RUNNING",
+          verbatim_doc_comment)]
+    memory_limit: Option<usize>,
 
     /// .csv, .geojson, .gpkg or .parquet (chosen by extension); '-' writes CSV
     /// to stdout. Parquet: the id as in the source, statistics as Float64
@@ -282,6 +290,7 @@ fn parse_request() -> Result<Option<Parsed>, Failure> {
         ignore_mask: reading.ignore_mask,
         allow_raw_vrt: reading.allow_raw_vrt,
         threads: args.running.threads,
+        memory_limit: args.memory_limit.map(|mib| mib.saturating_mul(1 << 20)),
         min_coverage_frac: args.min_coverage_frac,
         default_value: args.default_value,
         default_weight: args.default_weight,

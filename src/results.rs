@@ -75,6 +75,13 @@ pub struct Provenance {
     pub mode_ties: ModeTies,
     /// Worker threads used.
     pub threads: usize,
+    /// The bytes that values kept for quantiles and the Gini coefficient
+    /// could take in memory before going to a spill file (see
+    /// [`crate::ZonalStats::memory_limit`]; `None`: no limit, as when
+    /// partials are merged).
+    pub memory_limit: Option<usize>,
+    /// Bytes of such values written to the spill file (0: none was).
+    pub spilled_bytes: u64,
     /// Ids of the zones whose geometry was invalid and was measured as
     /// repaired (see [`crate::coverage`]), in zone order.
     pub repaired_zones: Vec<ZoneId>,

@@ -192,18 +192,25 @@ impl ZoneState<'_> {
         facts
     }
 
-    /// The zone's values in column order (layer by layer).
-    pub(super) fn finish(&self, accs: Vec<Accumulator>, zone: usize) -> Vec<StatValue> {
+    /// The zone's values in column order (layer by layer); an error only
+    /// when values spilled to the run's spill file cannot be read back.
+    pub(super) fn finish(&self, accs: Vec<Accumulator>, zone: usize) -> Result<Vec<StatValue>> {
         crate::alloc::set_current_zone(Some(zone));
         let values = self.finish_facts(accs, &self.facts(&[zone]));
         crate::alloc::set_current_zone(None);
         values
     }
 
-    pub(super) fn finish_facts(&self, accs: Vec<Accumulator>, facts: &ZoneFacts) -> Vec<StatValue> {
-        accs.into_iter()
-            .flat_map(|acc| acc.finish(self.stats, facts))
-            .collect()
+    pub(super) fn finish_facts(
+        &self,
+        accs: Vec<Accumulator>,
+        facts: &ZoneFacts,
+    ) -> Result<Vec<StatValue>> {
+        let mut values = Vec::new();
+        for acc in accs {
+            values.extend(acc.try_finish(self.stats, facts)?);
+        }
+        Ok(values)
     }
 }
 

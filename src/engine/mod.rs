@@ -47,6 +47,29 @@ pub(crate) use gather::exact_integer;
 /// A raster that the engine's workers can share.
 pub type SharedRaster<'a> = &'a (dyn RasterSource + Sync);
 
+/// The default [`ZonalStats::memory_limit`]: a quarter of the machine's
+/// memory (at least 1 GiB; 2 GiB where the machine's memory is not known).
+///
+/// ```
+/// assert!(terralux::engine::default_memory_limit() >= 1 << 30);
+/// ```
+pub fn default_memory_limit() -> usize {
+    #[cfg(unix)]
+    {
+        // SAFETY: sysconf only reads system configuration.
+        let (pages, page) = unsafe {
+            (
+                libc::sysconf(libc::_SC_PHYS_PAGES),
+                libc::sysconf(libc::_SC_PAGESIZE),
+            )
+        };
+        if pages > 0 && page > 0 {
+            return ((pages as u128 * page as u128 / 4) as usize).max(1 << 30);
+        }
+    }
+    2 << 30
+}
+
 /// The default chunk budget, in cells (16 MiB of `f64` per band).
 pub const DEFAULT_CHUNK_CELLS: usize = 2 << 20;
 
@@ -141,6 +164,7 @@ pub struct ZonalStats<'a> {
     coverage: Option<&'a CoverageIndex>,
     chunk_cells: usize,
     progress: Option<&'a (dyn Fn(usize, usize) + Sync)>,
+    memory_limit: usize,
     min_coverage_frac: f64,
     default_value: Option<f64>,
     default_weight: Option<f64>,
@@ -169,6 +193,7 @@ impl<'a> ZonalStats<'a> {
             coverage: None,
             chunk_cells: DEFAULT_CHUNK_CELLS,
             progress: None,
+            memory_limit: default_memory_limit(),
             min_coverage_frac: 0.0,
             default_value: None,
             default_weight: None,
@@ -230,6 +255,56 @@ impl<'a> ZonalStats<'a> {
     /// budget can change the last bits of sums.
     pub fn chunk_cells(mut self, cells: usize) -> Self {
         self.chunk_cells = cells.max(1);
+        self
+    }
+
+    /// The bytes that the values kept for quantiles (`median`, `pNN`) and
+    /// `gini` may take in memory, over all the zones being gathered at once
+    /// (default [`default_memory_limit`]). Past it, a zone's unit-weight
+    /// values that are `f32`s (rasters of `f32` or smaller integers) go to a
+    /// temporary file in the system's temporary directory (`TMPDIR`) as they
+    /// are merged, and its quantiles and Gini coefficient are finished from
+    /// there in bounded memory: a zone the size of the globe needs disk, not
+    /// memory. Results are the same bits whatever the limit. The bytes
+    /// spilled are in the provenance ([`crate::results::Provenance::spilled_bytes`]).
+    ///
+    /// What the limit does not cover: the chunks in flight (threads x
+    /// bands x chunk cells x 8 bytes, a few times over), the coverage,
+    /// `f64` values, the boundary cells' weighted values, the categorical
+    /// statistics (`majority`, `variety`, `frac`...: one entry per distinct
+    /// value), and the zones' merged state that roll-ups keep to the end
+    /// of the run ([`ZonalStats::run_with_roll_ups`]; spilled values stay
+    /// on disk there, the others in memory).
+    ///
+    /// ```
+    /// # fn main() -> terralux::Result<()> {
+    /// use geo_types::{polygon, MultiPolygon};
+    /// use ndarray::Array2;
+    /// use terralux::stats::{Stat, StatValue};
+    /// use terralux::zones::{Attributes, Zone, ZoneId, ZoneSet};
+    /// use terralux::{GeoTransform, Grid, Raster, ZonalStats};
+    /// let grid = Grid::new(GeoTransform::new(0.0, 1.0, 1000.0, -1.0)?, 1000, 1000)?;
+    /// let raster = Raster::new(grid, Array2::from_shape_fn((1000, 1000), |(r, c)| ((r * c) % 7) as f64))?;
+    /// let zone = Zone {
+    ///     id: ZoneId::Int(1),
+    ///     attributes: Attributes::default(),
+    ///     geometry: MultiPolygon(vec![polygon![(x: 0.5, y: 0.5), (x: 999.5, y: 0.5), (x: 999.5, y: 999.5), (x: 0.5, y: 999.5)]]),
+    /// };
+    /// let zones = ZoneSet::new(vec![zone], None);
+    /// let run = ZonalStats::new(&zones)
+    ///     .band(&raster, 1)
+    ///     .stats(&[Stat::Median, Stat::Quantile(90.0), Stat::Gini])
+    ///     .chunk_cells(50_000); // the zone is merged chunk by chunk
+    /// let in_memory = run.clone().run()?;
+    /// let spilled = run.memory_limit(1 << 20).run()?; // 1 MiB: most values go to the file
+    /// assert_eq!(in_memory.zones, spilled.zones);
+    /// assert_eq!(in_memory.provenance.spilled_bytes, 0);
+    /// assert!(spilled.provenance.spilled_bytes > 0);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn memory_limit(mut self, bytes: usize) -> Self {
+        self.memory_limit = bytes;
         self
     }
 

@@ -15,7 +15,7 @@ pub(super) fn roll_up(
     grouping: &Grouping,
     states: &[Option<Vec<Accumulator>>],
     gather: &ZoneState<'_>,
-) -> ZonalTable {
+) -> crate::Result<ZonalTable> {
     let names: std::sync::Arc<[String]> = vec![grouping.field().to_string()].into();
     let zones = grouping
         .groups()
@@ -27,19 +27,19 @@ pub(super) fn roll_up(
                     acc.merge(part.clone());
                 }
             }
-            ZoneStats {
+            Ok(ZoneStats {
                 id: group.id.clone(),
                 attributes: Attributes::new(names.clone(), vec![group.value.clone()]),
-                values: gather.finish_facts(accs, &gather.facts(&group.members)),
-            }
+                values: gather.finish_facts(accs, &gather.facts(&group.members))?,
+            })
         })
-        .collect();
+        .collect::<crate::Result<_>>()?;
     let mut provenance = table.provenance.clone();
     provenance.id_field = Some(grouping.field().to_string());
-    ZonalTable {
+    Ok(ZonalTable {
         layers: table.layers.clone(),
         columns: table.columns.clone(),
         zones,
         provenance,
-    }
+    })
 }

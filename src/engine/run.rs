@@ -147,7 +147,7 @@ impl ZonalStats<'_> {
                 zone_areas,
             },
         };
-        let mut finished = Pipeline {
+        let finished = Pipeline {
             plan: &plan,
             active_chunks: &active_chunks,
             chunk_zones: &chunk_zones,
@@ -155,8 +155,11 @@ impl ZonalStats<'_> {
             gather: &gather,
             progress: self.progress,
             keep_state: !groupings.is_empty(),
+            kept_budget: self.memory_limit,
         }
         .run(rayon::current_num_threads())?;
+        let spilled_bytes = finished.spilled_bytes;
+        let mut finished = finished.zones;
 
         let mut states: Vec<Option<Vec<Accumulator>>> = Vec::with_capacity(self.zones.len());
         let zones = self
@@ -166,16 +169,16 @@ impl ZonalStats<'_> {
             .map(|(z, zone)| {
                 let (values, state) = match finished[z].take() {
                     Some(done) => (done.values, done.state),
-                    None => (gather.zones.finish(gather.zones.empty(), z), None),
+                    None => (gather.zones.finish(gather.zones.empty(), z)?, None),
                 };
                 states.push(state);
-                ZoneStats {
+                Ok(ZoneStats {
                     id: zone.id.clone(),
                     attributes: zone.attributes.clone(),
                     values,
-                }
+                })
             })
-            .collect();
+            .collect::<Result<_>>()?;
         // Rasters are told apart by identity, not by name (in-memory rasters share one).
         let mut distinct: Vec<*const u8> = Vec::new();
         let mut layer_info = |(raster, band): &(SharedRaster<'_>, usize)| {
@@ -214,6 +217,8 @@ impl ZonalStats<'_> {
                 default_weight: self.default_weight,
                 mode_ties: self.mode_ties,
                 threads: rayon::current_num_threads(),
+                memory_limit: Some(self.memory_limit),
+                spilled_bytes,
                 repaired_zones: self
                     .zones
                     .iter()
@@ -226,7 +231,7 @@ impl ZonalStats<'_> {
         let roll_ups = groupings
             .iter()
             .map(|grouping| roll_up(&table, grouping, &states, &gather.zones))
-            .collect();
+            .collect::<Result<_>>()?;
         Ok((table, roll_ups))
     }
 }

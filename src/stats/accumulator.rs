@@ -703,7 +703,36 @@ impl Accumulator {
     /// the zone's coverage fractions over all its cells in the grid (valid
     /// or not) and `outside` the share of its area outside the grid (`None`
     /// for a zone of zero area).
-    pub fn finish(mut self, stats: &[Stat], zone: &ZoneFacts) -> Vec<StatValue> {
+    ///
+    /// # Panics
+    /// When values the engine spilled to its spill file cannot be read
+    /// back (never for an accumulator filled with [`Accumulator::add_run`]
+    /// and merges; the engine reports that as an error).
+    pub fn finish(self, stats: &[Stat], zone: &ZoneFacts) -> Vec<StatValue> {
+        self.try_finish(stats, zone)
+            .unwrap_or_else(|e| panic!("spilled quantile values: {e}"))
+    }
+
+    /// Bytes of values kept in memory for quantiles and the Gini coefficient.
+    pub(crate) fn in_memory_bytes(&self) -> usize {
+        self.quantile_values.in_memory_bytes()
+    }
+
+    /// Move the values kept for quantiles and the Gini coefficient to
+    /// `store` (the `f32` ones; see [`QuantileValues`]); the bytes freed.
+    pub(crate) fn spill(
+        &mut self,
+        store: &std::sync::Arc<super::SpillStore>,
+    ) -> crate::Result<usize> {
+        self.quantile_values.spill(store)
+    }
+
+    /// [`Accumulator::finish`], with an error when spilled values cannot be read back.
+    pub(crate) fn try_finish(
+        mut self,
+        stats: &[Stat],
+        zone: &ZoneFacts,
+    ) -> crate::Result<Vec<StatValue>> {
         let (total_coverage, outside) = (zone.total_coverage, zone.outside);
         let w = self.weight.value();
         let has_values = self.valid_cells > 0 && w > 0.0;
@@ -727,7 +756,7 @@ impl Accumulator {
                     .collect(),
                 None => self
                     .quantile_values
-                    .quantiles(&levels)
+                    .try_quantiles(&levels)?
                     .into_iter()
                     .map(StatValue::from)
                     .collect(),
@@ -739,7 +768,7 @@ impl Accumulator {
         let gini = if stats.contains(&Stat::Gini) && has_values && self.min >= 0.0 {
             match &exact {
                 Some(e) => e.quantile_values.to_f64().gini(),
-                None => self.quantile_values.gini(),
+                None => self.quantile_values.try_gini()?,
             }
         } else {
             None
@@ -763,7 +792,7 @@ impl Accumulator {
         let prefer_larger = self.mode_ties == ModeTies::Exactextract;
         let majority = |a: f64, b: f64| a > b;
         let minority = |a: f64, b: f64| a < b;
-        stats
+        Ok(stats
             .iter()
             .map(|stat| match stat {
                 Stat::Count => StatValue::Number(w),
@@ -837,7 +866,7 @@ impl Accumulator {
                 // The night-light indicators.
                 indicator => self.lights.finish(indicator, &core, zone),
             })
-            .collect()
+            .collect())
     }
 
     /// `(value, share of Σ w u)` in increasing value order, for every value

@@ -18,9 +18,11 @@
 mod accumulator;
 mod lights;
 mod quantile;
+mod spill;
 
 pub use accumulator::{Accumulator, RunWeights, ZoneFacts};
 pub use quantile::{QuantileValues, weighted_quantiles};
+pub use spill::SpillStore;
 
 mod value_sealed {
     pub trait Sealed {}

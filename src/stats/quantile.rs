@@ -1,7 +1,10 @@
 //! Weighted quantiles as the inverse of the weighted CDF: the kept values of
 //! a zone ([`QuantileValues`]) and the selection that finishes them.
 
+use std::sync::Arc;
+
 use super::Value;
+use super::spill::{Segment, SpillStore};
 use crate::codec::{Codec, Reader, Writer};
 use crate::error::Result;
 
@@ -85,6 +88,11 @@ impl Units {
 /// The values a zone keeps for its quantiles: unit-weight values, and
 /// `(value, weight)` pairs for every other weight (boundary cells).
 ///
+/// In a run over the engine's memory budget, a zone's unit-weight `f32`
+/// values go to the run's spill file ([`SpillStore`]) as runs of equal
+/// values; quantiles and the Gini coefficient are then finished from the file
+/// in bounded memory, with the same arithmetic, so the same bits.
+///
 /// Finishing does not sort the values: a histogram of weight per bucket of
 /// value (two linear passes) finds where each quantile falls, and only the
 /// values of those buckets are sorted. The weighted pairs (few: a zone's
@@ -101,6 +109,8 @@ impl Units {
 pub struct QuantileValues {
     units: Units,
     weighted: Vec<(f64, f64)>,
+    /// Unit-weight values written to the run's spill file (all `f32`s).
+    spilled: Vec<Segment>,
 }
 
 impl QuantileValues {
@@ -122,17 +132,46 @@ impl QuantileValues {
 
     /// Take over the values of `other`.
     pub fn merge(&mut self, other: QuantileValues) {
-        if self.units.len() == 0 && self.weighted.is_empty() {
+        if self.is_empty() {
             *self = other;
             return;
         }
         self.units.append(other.units);
         self.weighted.extend_from_slice(&other.weighted);
+        self.spilled.extend(other.spilled);
     }
 
-    /// Number of values kept.
+    /// Number of values kept (in memory or spilled).
     pub fn len(&self) -> usize {
-        self.units.len() + self.weighted.len()
+        self.units.len() + self.weighted.len() + self.spilled_cells() as usize
+    }
+
+    /// Unit-weight values in the spill file.
+    fn spilled_cells(&self) -> u64 {
+        self.spilled.iter().map(|s| s.cells).sum()
+    }
+
+    /// Bytes of memory the values held in memory take (their vectors' capacity).
+    pub(crate) fn in_memory_bytes(&self) -> usize {
+        let units = match &self.units {
+            Units::F32(v) => v.capacity() * 4,
+            Units::F64(v) => v.capacity() * 8,
+        };
+        units + self.weighted.capacity() * 16
+    }
+
+    /// Move the unit-weight values to `store`, when they are `f32`s (values
+    /// that are not stay in memory); returns the bytes of memory freed.
+    pub(crate) fn spill(&mut self, store: &Arc<SpillStore>) -> Result<usize> {
+        match &mut self.units {
+            Units::F32(v) if !v.is_empty() => {
+                self.spilled.push(store.append(v)?);
+                let freed = v.len() * 4;
+                *v = Vec::new();
+                Ok(freed)
+            }
+            _ => Ok(0),
+        }
     }
 
     /// True when no value is kept.
@@ -141,21 +180,36 @@ impl QuantileValues {
     }
 
     /// The quantile at each level (see [`weighted_quantiles`]); reorders the kept values.
+    ///
+    /// # Panics
+    /// When values the engine spilled cannot be read back from its spill
+    /// file (never for values added with [`QuantileValues::add`]); the engine
+    /// itself reports that as an error.
     pub fn quantiles(&mut self, levels: &[f64]) -> Vec<Option<f64>> {
+        self.try_quantiles(levels)
+            .unwrap_or_else(|e| panic!("spilled quantile values: {e}"))
+    }
+
+    /// [`QuantileValues::quantiles`], with an error when spilled values cannot be read back.
+    pub(crate) fn try_quantiles(&mut self, levels: &[f64]) -> Result<Vec<Option<f64>>> {
         self.weighted.sort_by(|a, b| a.0.total_cmp(&b.0));
         let weighted = Weighted::new(&self.weighted);
-        let total = self.units.len() as f64 + weighted.total();
+        let units = self.units.len() as u64 + self.spilled_cells();
+        let total = units as f64 + weighted.total();
         if total <= 0.0 {
-            return vec![None; levels.len()];
+            return Ok(vec![None; levels.len()]);
         }
         let targets: Vec<f64> = levels
             .iter()
             .map(|q| q.clamp(0.0, 1.0) * total * (1.0 - 1e-12))
             .collect();
-        match &self.units {
+        if !self.spilled.is_empty() {
+            return spilled_select(&self.units, &self.spilled, &weighted, &targets);
+        }
+        Ok(match &self.units {
             Units::F32(v) => histogram_select(v, &weighted, &targets),
             Units::F64(v) => histogram_select(v, &weighted, &targets),
-        }
+        })
     }
 }
 
@@ -246,8 +300,25 @@ impl QuantileValues {
     /// q.add(&[f64::INFINITY], 1.0);
     /// assert!(q.gini().unwrap().is_nan());
     /// ```
+    ///
+    /// # Panics
+    /// As [`QuantileValues::quantiles`], when spilled values cannot be read back.
     pub fn gini(&mut self) -> Option<f64> {
+        self.try_gini()
+            .unwrap_or_else(|e| panic!("spilled quantile values: {e}"))
+    }
+
+    /// [`QuantileValues::gini`], with an error when spilled values cannot be read back.
+    pub(crate) fn try_gini(&mut self) -> Result<Option<f64>> {
         self.weighted.sort_by(|a, b| a.0.total_cmp(&b.0));
+        if !self.spilled.is_empty() {
+            return spilled_gini(&self.units, &self.spilled, &self.weighted);
+        }
+        Ok(self.gini_in_memory())
+    }
+
+    /// The Gini coefficient of values all in memory, `weighted` sorted.
+    fn gini_in_memory(&self) -> Option<f64> {
         let mut units: Vec<f64> = match &self.units {
             Units::F32(v) => v.iter().map(|&x| x as f64).collect(),
             Units::F64(v) => v.clone(),
@@ -288,11 +359,17 @@ impl QuantileValues {
                 j += 1;
                 weighted[j - 1]
             };
-            numerator += w * x * (2.0 * before + w - total);
-            before += w;
+            gini_step(&mut numerator, &mut before, x, w, total);
         }
         Some(numerator / (total * weighted_sum))
     }
+}
+
+/// One value of the Gini coefficient's walk: its term, then the weight before the next.
+#[inline]
+fn gini_step(numerator: &mut f64, before: &mut f64, x: f64, w: f64, total: f64) {
+    *numerator += w * x * (2.0 * *before + w - total);
+    *before += w;
 }
 
 /// Values beyond this (2^500) are scaled by `SCALE_DOWN` (2^-600) for the Gini coefficient.
@@ -391,26 +468,9 @@ fn histogram_select<K: Key, T: Copy + Into<K>>(
     for &(v, w) in weighted.pairs {
         mass[v.bucket()] += w;
     }
-    // The bucket where each target is reached, and the weight below it.
-    let last_nonempty = mass.iter().rposition(|&m| m > 0.0);
-    let found: Vec<Option<(usize, f64)>> = targets
-        .iter()
-        .map(|&target| {
-            let mut below = 0.0;
-            for (b, &m) in mass.iter().enumerate() {
-                if m > 0.0 && below + m >= target {
-                    return Some((b, below));
-                }
-                below += m;
-            }
-            // Rounding left the target just out of reach: the last bucket holds the answer.
-            last_nonempty.map(|b| (b, below - mass[b]))
-        })
-        .collect();
+    let found = find_buckets(&mass, targets);
     // Collect and sort the unit values of those buckets only.
-    let mut wanted: Vec<usize> = found.iter().flatten().map(|f| f.0).collect();
-    wanted.sort_unstable();
-    wanted.dedup();
+    let wanted = wanted_buckets(&found);
     let mut members: Vec<Vec<K>> = vec![Vec::new(); wanted.len()];
     if !wanted.is_empty() {
         let mut slot = vec![usize::MAX; BUCKETS];
@@ -434,32 +494,72 @@ fn histogram_select<K: Key, T: Copy + Into<K>>(
         .map(|(&target, found)| {
             let (b, below) = (*found)?;
             let i = wanted.binary_search(&b).ok()?;
-            let in_bucket = |p: &(K, f64)| p.0.bucket() == b;
-            let start = weighted.pairs.partition_point(|p| p.0.bucket() < b);
-            let pairs = &weighted.pairs[start..];
-            let pairs = &pairs[..pairs.iter().take_while(|p| in_bucket(p)).count()];
-            walk(&members[i], pairs, below, target)
+            let units = members[i].iter().map(|&v| (v, 1));
+            walk(units, bucket_pairs(weighted.pairs, b), below, target)
         })
         .collect()
 }
 
-/// Walk sorted unit values and sorted weighted pairs of one bucket in value
-/// order, starting from the weight `below` the bucket; return the first
-/// value whose cumulative weight reaches `target` (else the bucket's largest).
-fn walk<K: Key>(units: &[K], pairs: &[(K, f64)], below: f64, target: f64) -> Option<K> {
-    let (mut i, mut j) = (0, 0);
+/// The bucket where each target weight is reached, and the weight below it.
+fn find_buckets(mass: &[f64], targets: &[f64]) -> Vec<Option<(usize, f64)>> {
+    let last_nonempty = mass.iter().rposition(|&m| m > 0.0);
+    targets
+        .iter()
+        .map(|&target| {
+            let mut below = 0.0;
+            for (b, &m) in mass.iter().enumerate() {
+                if m > 0.0 && below + m >= target {
+                    return Some((b, below));
+                }
+                below += m;
+            }
+            // Rounding left the target just out of reach: the last bucket holds the answer.
+            last_nonempty.map(|b| (b, below - mass[b]))
+        })
+        .collect()
+}
+
+/// The distinct buckets of `found`, in increasing order.
+fn wanted_buckets(found: &[Option<(usize, f64)>]) -> Vec<usize> {
+    let mut wanted: Vec<usize> = found.iter().flatten().map(|f| f.0).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    wanted
+}
+
+/// The weighted pairs (sorted by value) that fall in bucket `b`.
+fn bucket_pairs<K: Key>(pairs: &[(K, f64)], b: usize) -> &[(K, f64)] {
+    let start = pairs.partition_point(|p| p.0.bucket() < b);
+    let pairs = &pairs[start..];
+    &pairs[..pairs.iter().take_while(|p| p.0.bucket() == b).count()]
+}
+
+/// Walk the unit values of one bucket (`(value, count)` in increasing order,
+/// equal values possibly in several entries) and its sorted weighted pairs
+/// in value order, starting from the weight `below` the bucket; return the
+/// first value whose cumulative weight reaches `target` (else the bucket's
+/// largest). Each unit value adds 1.0 to the cumulative weight, one
+/// addition at a time as far as rounding goes ([`add_ones`]).
+fn walk<K: Key>(
+    units: impl Iterator<Item = (K, u64)>,
+    pairs: &[(K, f64)],
+    below: f64,
+    target: f64,
+) -> Option<K> {
+    let mut units = units.peekable();
+    let mut j = 0;
     let mut cumulative = below;
     let mut last = None;
-    while i < units.len() || j < pairs.len() {
-        let v = match (units.get(i), pairs.get(j)) {
-            (Some(&u), Some(&(p, _))) => u.smaller(p),
-            (Some(&u), None) => u,
+    loop {
+        let v = match (units.peek(), pairs.get(j)) {
+            (Some(&(u, _)), Some(&(p, _))) => u.smaller(p),
+            (Some(&(u, _)), None) => u,
             (None, Some(&(p, _))) => p,
             (None, None) => break,
         };
-        while i < units.len() && units[i] == v {
-            cumulative += 1.0;
-            i += 1;
+        while let Some(&(_, n)) = units.peek().filter(|u| u.0 == v) {
+            cumulative = add_ones(cumulative, n);
+            units.next();
         }
         while j < pairs.len() && pairs[j].0 == v {
             cumulative += pairs[j].1;
@@ -471,6 +571,514 @@ fn walk<K: Key>(units: &[K], pairs: &[(K, f64)], below: f64, target: f64) -> Opt
         last = Some(v);
     }
     last
+}
+
+const TWO_53: f64 = 9_007_199_254_740_992.0;
+
+/// `c` after `n` additions of 1.0, each rounded as `f64` addition rounds
+/// (the same bits as the loop), in a few steps: from 2 up to 2^53 the
+/// additions are exact until the sum reaches the next power of two, and
+/// from 2^53 on the first addition is the last that changes anything
+/// (ties to even). For `c >= 0`.
+///
+/// ```text
+/// add_ones(0.3, 5) == 0.3 + 1.0 + 1.0 + 1.0 + 1.0 + 1.0
+/// ```
+fn add_ones(mut c: f64, mut n: u64) -> f64 {
+    while n > 0 {
+        if c >= TWO_53 {
+            return c + 1.0;
+        }
+        if c >= 2.0 {
+            // c in [2^e, 2^(e+1)), 1 <= e <= 52: 1.0 is a multiple of its ulp.
+            let exponent = ((c.to_bits() >> 52) & 0x7ff) as i32 - 1023;
+            let next = f64::from_bits(((exponent + 1 + 1023) as u64) << 52);
+            let room = next - c; // exact (Sterbenz)
+            let exact_steps = (room.ceil() as u64 - 1).min(n);
+            if exact_steps > 0 {
+                c += exact_steps as f64;
+                n -= exact_steps;
+                continue;
+            }
+        }
+        c += 1.0;
+        n -= 1;
+    }
+    c
+}
+
+/// The order-preserving key of an `f32` (as [`bucket`] makes it).
+fn key32(f: f32) -> u32 {
+    let bits = f.to_bits();
+    if bits & 0x8000_0000 != 0 {
+        !bits
+    } else {
+        bits | 0x8000_0000
+    }
+}
+
+/// The `f32` of an order-preserving key.
+fn from_key32(key: u32) -> f32 {
+    f32::from_bits(if key & 0x8000_0000 != 0 {
+        key & 0x7fff_ffff
+    } else {
+        !key
+    })
+}
+
+/// Keys below a bucket's (the `f32` key's bits under [`BUCKET_BITS`]).
+const IN_BUCKET: u32 = (1 << (32 - BUCKET_BITS)) - 1;
+
+/// A bucket whose spilled runs are more than this is counted in a dense
+/// array (one count per `f32` of the bucket: 8 MiB) instead of a list.
+const DENSE_ABOVE: u64 = if cfg!(test) { 64 } else { 1 << 19 };
+
+/// Runs sorted in memory at a time for the Gini coefficient's external
+/// sort (16 bytes each: 32 MiB), and runs read back at a time from each
+/// sorted piece while they are merged.
+const SORT_RUNS: usize = if cfg!(test) { 100 } else { 2 << 20 };
+const MERGE_READ_RUNS: usize = if cfg!(test) { 7 } else { 1 << 15 };
+
+/// What a pass over the spill file says of its buckets.
+struct SpillCounts {
+    /// Values per bucket (spilled and in memory).
+    cells: Vec<u64>,
+    /// Spilled runs per bucket.
+    runs: Vec<u64>,
+    /// The smallest and largest spilled value (`None` when the runs are empty).
+    range: Option<(f32, f32)>,
+}
+
+impl SpillCounts {
+    /// Bytes that gathering bucket `b`'s spilled runs takes ([`spilled_runs`]).
+    fn merge_bytes(&self, b: usize) -> u64 {
+        if self.runs[b] > DENSE_ABOVE {
+            (8 + 16) << (32 - BUCKET_BITS)
+        } else {
+            self.runs[b] * 16 * 2
+        }
+    }
+
+    fn of(units: &Units, spilled: &[Segment]) -> Result<SpillCounts> {
+        let mut counts = SpillCounts {
+            cells: vec![0; BUCKETS],
+            runs: vec![0; BUCKETS],
+            range: None,
+        };
+        match units {
+            Units::F32(v) => v.iter().for_each(|&u| counts.cells[bucket(u as f64)] += 1),
+            Units::F64(v) => v.iter().for_each(|&u| counts.cells[bucket(u)] += 1),
+        }
+        for segment in spilled {
+            segment.for_each_run(|v, n| {
+                let b = bucket(v as f64);
+                counts.cells[b] += n;
+                counts.runs[b] += 1;
+                counts.range = Some(
+                    counts
+                        .range
+                        .map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))),
+                );
+            })?;
+        }
+        Ok(counts)
+    }
+}
+
+/// Bytes the spilled runs of the buckets read back together may take
+/// ([`spilled_runs`]); a bucket that needs more is read back alone.
+const BATCH_BYTES: u64 = 64 << 20;
+
+/// How one bucket's spilled runs are gathered: one count per `f32` of the
+/// bucket (and -0 apart) when it has many runs, else a list sorted after.
+enum Gathered {
+    Dense(Vec<u64>, u64),
+    Listed(Vec<(u32, u64)>),
+}
+
+/// The spilled values of each of `buckets`, as `(value, count)` in
+/// increasing order (-0 before 0), each value once, in one pass over the file.
+fn spilled_runs(
+    spilled: &[Segment],
+    buckets: &[usize],
+    counts: &SpillCounts,
+) -> Result<Vec<Vec<(f64, u64)>>> {
+    let mut slot = vec![usize::MAX; BUCKETS];
+    let mut gathered: Vec<Gathered> = Vec::with_capacity(buckets.len());
+    for (i, &b) in buckets.iter().enumerate() {
+        slot[b] = i;
+        gathered.push(if counts.runs[b] > DENSE_ABOVE {
+            Gathered::Dense(vec![0; IN_BUCKET as usize + 1], 0)
+        } else {
+            Gathered::Listed(Vec::with_capacity(counts.runs[b] as usize))
+        });
+    }
+    for segment in spilled {
+        segment.for_each_run(|v, n| {
+            let i = slot[bucket(v as f64)];
+            match gathered.get_mut(i) {
+                Some(Gathered::Dense(_, negative_zero)) if v == 0.0 && v.is_sign_negative() => {
+                    *negative_zero += n;
+                }
+                Some(Gathered::Dense(dense, _)) => dense[(key32(v) & IN_BUCKET) as usize] += n,
+                Some(Gathered::Listed(runs)) => runs.push((key32(v), n)),
+                None => {}
+            }
+        })?;
+    }
+    let as_values = |runs: Vec<(u32, u64)>| -> Vec<(f64, u64)> {
+        runs.into_iter()
+            .map(|(key, n)| (from_key32(key) as f64, n))
+            .collect()
+    };
+    Ok(buckets
+        .iter()
+        .zip(gathered)
+        .map(|(&b, gathered)| match gathered {
+            Gathered::Dense(dense, negative_zero) => {
+                let base = (b as u32) << (32 - BUCKET_BITS);
+                let zero = (negative_zero > 0).then_some((-0.0, negative_zero));
+                zero.into_iter()
+                    .chain(
+                        (0..=IN_BUCKET)
+                            .zip(dense)
+                            .filter(|&(_, n)| n > 0)
+                            .map(|(i, n)| (from_key32(base | i) as f64, n)),
+                    )
+                    .collect()
+            }
+            Gathered::Listed(mut runs) => {
+                sort_runs(&mut runs);
+                as_values(runs)
+            }
+        })
+        .collect())
+}
+
+/// A piece of [`SortedRuns`] in its scratch file: `entries` runs at `offset`.
+struct Piece {
+    offset: u64,
+    entries: u64,
+    /// Runs read back and not yet merged, and the next one's position.
+    buffer: Vec<(u32, u64)>,
+    at: usize,
+    /// Runs not yet read back.
+    unread: u64,
+}
+
+/// Bytes of a sorted run in the scratch file: the key (`u32`) and the count (`u64`).
+const SORTED_RUN_BYTES: usize = 12;
+
+/// Every spilled run of a zone in increasing order of value, as `(value,
+/// count)` (equal values may come in several runs): an external sort, in
+/// pieces of [`SORT_RUNS`] runs sorted in memory and written to a scratch
+/// file, then merged reading [`MERGE_READ_RUNS`] of each at a time. The
+/// runs are read twice and written once, whatever their number; memory is
+/// a piece and the merge's buffers. A read error ends the iteration and is
+/// left in `error`.
+struct SortedRuns {
+    scratch: Option<SpillStore>,
+    pieces: Vec<Piece>,
+    heap: std::collections::BinaryHeap<std::cmp::Reverse<(u32, usize)>>,
+    /// Runs read back at a time from each piece.
+    read_runs: usize,
+    error: Option<crate::error::Error>,
+}
+
+impl SortedRuns {
+    fn of(spilled: &[Segment]) -> Result<SortedRuns> {
+        let mut sorted = SortedRuns {
+            scratch: None,
+            pieces: Vec::new(),
+            heap: Default::default(),
+            read_runs: MERGE_READ_RUNS,
+            error: None,
+        };
+        let mut buffer: Vec<(u32, u64)> = Vec::with_capacity(SORT_RUNS);
+        for segment in spilled {
+            let mut failed = None;
+            segment.for_each_run(|v, n| {
+                if failed.is_some() {
+                    return;
+                }
+                buffer.push((key32(v), n));
+                if buffer.len() == SORT_RUNS {
+                    failed = sorted.write_piece(&mut buffer).err();
+                }
+            })?;
+            if let Some(error) = failed {
+                return Err(error);
+            }
+        }
+        if sorted.pieces.is_empty() {
+            // One piece: merged in memory, nothing written.
+            sort_runs(&mut buffer);
+            let entries = buffer.len() as u64;
+            sorted.pieces.push(Piece {
+                offset: 0,
+                entries,
+                buffer,
+                at: 0,
+                unread: 0,
+            });
+        } else if !buffer.is_empty() {
+            sorted.write_piece(&mut buffer)?;
+        }
+        // The merge's buffers share MERGE_READ_RUNS x 64 runs (32 MiB) however many pieces there are.
+        sorted.read_runs = (MERGE_READ_RUNS * 64 / sorted.pieces.len())
+            .clamp(MERGE_READ_RUNS.min(256), MERGE_READ_RUNS);
+        for i in 0..sorted.pieces.len() {
+            sorted.refill(i)?;
+            if let Some(&(key, _)) = sorted.pieces[i].buffer.first() {
+                sorted.heap.push(std::cmp::Reverse((key, i)));
+            }
+        }
+        Ok(sorted)
+    }
+
+    /// Sort `buffer`'s runs, write them as a piece, and empty it.
+    fn write_piece(&mut self, buffer: &mut Vec<(u32, u64)>) -> Result<()> {
+        sort_runs(buffer);
+        let scratch = match &mut self.scratch {
+            Some(scratch) => scratch,
+            slot => slot.insert(SpillStore::create(None)?),
+        };
+        let mut offset = None;
+        for part in buffer.chunks(1 << 16) {
+            let bytes: Vec<u8> = part
+                .iter()
+                .flat_map(|&(key, n)| key.to_le_bytes().into_iter().chain(n.to_le_bytes()))
+                .collect();
+            let at = scratch.write_block(&bytes)?;
+            offset.get_or_insert(at);
+        }
+        let entries = buffer.len() as u64;
+        self.pieces.push(Piece {
+            offset: offset.unwrap_or(0),
+            entries,
+            buffer: Vec::new(),
+            at: 0,
+            unread: entries,
+        });
+        buffer.clear();
+        Ok(())
+    }
+
+    /// Read the next runs of piece `i` when its buffer is used up.
+    fn refill(&mut self, i: usize) -> Result<()> {
+        let piece = &mut self.pieces[i];
+        if piece.at < piece.buffer.len() || piece.unread == 0 {
+            return Ok(());
+        }
+        let Some(scratch) = &self.scratch else {
+            return Ok(());
+        };
+        let n = piece.unread.min(self.read_runs as u64) as usize;
+        let mut bytes = vec![0u8; n * SORTED_RUN_BYTES];
+        let read = piece.entries - piece.unread;
+        scratch.read_block(piece.offset + read * SORTED_RUN_BYTES as u64, &mut bytes)?;
+        piece.buffer.clear();
+        piece
+            .buffer
+            .extend(bytes.chunks_exact(SORTED_RUN_BYTES).map(|b| {
+                let key = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                let n = u64::from_le_bytes([b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11]]);
+                (key, n)
+            }));
+        piece.at = 0;
+        piece.unread -= n as u64;
+        Ok(())
+    }
+}
+
+impl Iterator for SortedRuns {
+    type Item = (f64, u64);
+
+    fn next(&mut self) -> Option<(f64, u64)> {
+        let std::cmp::Reverse((key, i)) = self.heap.pop()?;
+        let piece = &mut self.pieces[i];
+        let (_, n) = piece.buffer[piece.at];
+        piece.at += 1;
+        if let Err(error) = self.refill(i) {
+            self.error = Some(error);
+            self.heap.clear();
+            return None;
+        }
+        let piece = &self.pieces[i];
+        if let Some(&(next, _)) = piece.buffer.get(piece.at) {
+            self.heap.push(std::cmp::Reverse((next, i)));
+        }
+        Some((from_key32(key) as f64, n))
+    }
+}
+
+/// Sort runs by key and merge those of one key.
+fn sort_runs(runs: &mut Vec<(u32, u64)>) {
+    runs.sort_unstable_by_key(|r| r.0);
+    runs.dedup_by(|next, kept| {
+        let same = next.0 == kept.0;
+        if same {
+            kept.1 += next.1;
+        }
+        same
+    });
+}
+
+/// Two sorted `(value, count)` sequences as one, in total order.
+fn merge_sorted(
+    a: impl Iterator<Item = (f64, u64)>,
+    b: impl Iterator<Item = (f64, u64)>,
+) -> impl Iterator<Item = (f64, u64)> {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (Some(x), Some(y)) if y.0.total_cmp(&x.0).is_lt() => b.next(),
+        (Some(_), _) => a.next(),
+        (None, _) => b.next(),
+    })
+}
+
+/// The unit values of `units` in bucket `b`, sorted.
+fn members_in(units: &Units, b: usize) -> Vec<f64> {
+    let mut members: Vec<f64> = match units {
+        Units::F32(v) => v
+            .iter()
+            .map(|&u| u as f64)
+            .filter(|&u| bucket(u) == b)
+            .collect(),
+        Units::F64(v) => v.iter().copied().filter(|&u| bucket(u) == b).collect(),
+    };
+    f64::sort(&mut members);
+    members
+}
+
+/// [`histogram_select`] over values partly in the spill file: one pass
+/// counts the values per bucket (the same histogram: unit counts are
+/// exact), a second counts the spilled values of the buckets the targets
+/// fall in per distinct value.
+fn spilled_select(
+    units: &Units,
+    spilled: &[Segment],
+    weighted: &Weighted<'_, f64>,
+    targets: &[f64],
+) -> Result<Vec<Option<f64>>> {
+    let counts = SpillCounts::of(units, spilled)?;
+    let mut mass: Vec<f64> = counts.cells.iter().map(|&n| n as f64).collect();
+    for &(v, w) in weighted.pairs {
+        mass[v.bucket()] += w;
+    }
+    let found = find_buckets(&mass, targets);
+    // The wanted buckets in batches that fit BATCH_BYTES: one pass over the file each.
+    let mut batches: Vec<Vec<usize>> = Vec::new();
+    let mut bytes = 0;
+    for b in wanted_buckets(&found) {
+        let cost = counts.merge_bytes(b);
+        match batches.last_mut() {
+            Some(batch) if bytes + cost <= BATCH_BYTES => {
+                batch.push(b);
+                bytes += cost;
+            }
+            _ => {
+                batches.push(vec![b]);
+                bytes = cost;
+            }
+        }
+    }
+    let mut selected = vec![None; targets.len()];
+    for batch in batches {
+        let runs = spilled_runs(spilled, &batch, &counts)?;
+        for (b, spilled_runs) in batch.into_iter().zip(runs) {
+            let members = members_in(units, b);
+            for ((&target, found), selected) in targets.iter().zip(&found).zip(&mut selected) {
+                let Some((_, below)) = found.filter(|f| f.0 == b) else {
+                    continue;
+                };
+                let units = merge_sorted(
+                    members.iter().map(|&v| (v, 1)),
+                    spilled_runs.iter().copied(),
+                );
+                *selected = walk(units, bucket_pairs(weighted.pairs, b), below, target);
+            }
+        }
+    }
+    Ok(selected)
+}
+
+/// [`QuantileValues::gini`] over values partly in the spill file: the same
+/// walk over every value in increasing order, the spilled ones sorted
+/// externally ([`SortedRuns`]). `weighted` sorted.
+fn spilled_gini(
+    units: &Units,
+    spilled: &[Segment],
+    weighted: &[(f64, f64)],
+) -> Result<Option<f64>> {
+    let counts = SpillCounts::of(units, spilled)?;
+    let mut in_memory: Vec<f64> = match units {
+        Units::F32(v) => v.iter().map(|&x| x as f64).collect(),
+        Units::F64(v) => v.clone(),
+    };
+    in_memory.sort_unstable_by(f64::total_cmp);
+    // The extremes, as gini_in_memory takes them from the sorted values.
+    let extreme = |v: Option<f64>| v.map_or(0.0, f64::abs);
+    let (lo, hi) = match counts.range {
+        Some((lo, hi)) => (lo as f64, hi as f64),
+        None => (0.0, 0.0),
+    };
+    let largest = extreme(in_memory.first().copied())
+        .max(extreme(in_memory.last().copied()))
+        .max(lo.abs())
+        .max(hi.abs())
+        .max(extreme(weighted.first().map(|p| p.0)))
+        .max(extreme(weighted.last().map(|p| p.0)));
+    if largest.is_infinite() {
+        return Ok(Some(f64::NAN));
+    }
+    let scale = if largest > SCALE_ABOVE {
+        SCALE_DOWN
+    } else {
+        1.0
+    };
+    let scaled_pairs: Vec<(f64, f64)> = weighted.iter().map(|p| (p.0 * scale, p.1)).collect();
+    let cells = in_memory.len() as u64 + spilled.iter().map(|s| s.cells).sum::<u64>();
+    let total = cells as f64 + scaled_pairs.iter().map(|p| p.1).sum::<f64>();
+    // The walk, with the sum of the unit values in increasing order on the way.
+    let mut units_sum = std::iter::empty::<f64>().sum::<f64>();
+    let (mut before, mut numerator) = (0.0, 0.0);
+    let mut j = 0;
+    let mut walk_run = |x: f64, n: u64| {
+        let x = x * scale;
+        // Pairs below x first; at x, units first (as `u <= p` takes them). No value is NaN.
+        while j < scaled_pairs.len() && scaled_pairs[j].0 < x {
+            let (p, w) = scaled_pairs[j];
+            gini_step(&mut numerator, &mut before, p, w, total);
+            j += 1;
+        }
+        if x == 0.0 {
+            // A zero's term is ±0, which changes neither sum (neither is -0 but at its start).
+            units_sum += x;
+            before = add_ones(before, n);
+        } else {
+            for _ in 0..n {
+                units_sum += x;
+                gini_step(&mut numerator, &mut before, x, 1.0, total);
+            }
+        }
+    };
+    let mut sorted = SortedRuns::of(spilled)?;
+    for (x, n) in merge_sorted(in_memory.iter().map(|&v| (v, 1)), &mut sorted) {
+        walk_run(x, n);
+    }
+    if let Some(error) = sorted.error.take() {
+        return Err(error);
+    }
+    // The pairs above every unit value.
+    for &(p, w) in &scaled_pairs[j..] {
+        gini_step(&mut numerator, &mut before, p, w, total);
+    }
+    let weighted_sum = units_sum + scaled_pairs.iter().map(|p| p.0 * p.1).sum::<f64>();
+    if total <= 0.0 || weighted_sum <= 0.0 {
+        return Ok(None);
+    }
+    Ok(Some(numerator / (total * weighted_sum)))
 }
 
 impl Codec for Units {
@@ -495,14 +1103,29 @@ impl Codec for Units {
 }
 
 impl Codec for QuantileValues {
+    /// Spilled values are written with the others (the engine never spills
+    /// the partials it encodes; a spill file that cannot be read back panics).
     fn encode(&self, w: &mut Writer) {
-        w.put(&self.units);
+        if self.spilled.is_empty() {
+            w.put(&self.units);
+        } else {
+            let mut units = self.units.clone();
+            for segment in &self.spilled {
+                let mut values = Vec::with_capacity(segment.cells as usize);
+                segment
+                    .for_each_run(|v, n| values.extend(std::iter::repeat_n(v, n as usize)))
+                    .unwrap_or_else(|e| panic!("spilled quantile values: {e}"));
+                units.append(Units::F32(values));
+            }
+            w.put(&units);
+        }
         w.put(&self.weighted);
     }
     fn decode(r: &mut Reader<'_>) -> Result<Self> {
         Ok(QuantileValues {
             units: r.get()?,
             weighted: r.get()?,
+            spilled: Vec::new(),
         })
     }
 }
@@ -523,6 +1146,16 @@ impl Codec for ExactValues {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A seeded linear congruential generator (Knuth's MMIX constants): its next state.
+    fn lcg(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state
+        }
+    }
 
     /// Sort-based reference.
     fn by_sorting(pairs: &[(f64, f64)], q: f64) -> Option<f64> {
@@ -545,13 +1178,8 @@ mod tests {
 
     #[test]
     fn selection_equals_sorting_on_random_mixtures() {
-        let mut state = 12345u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 33) as f64 / (1u64 << 31) as f64
-        };
+        let mut step = lcg(12345);
+        let mut next = || (step() >> 33) as f64 / (1u64 << 31) as f64;
         for case in 0..300 {
             let n_units = (next() * 200.0) as usize;
             let n_weighted = (next() * 20.0) as usize;
@@ -583,13 +1211,8 @@ mod tests {
 
     #[test]
     fn exact_selection_equals_sorting_integers() {
-        let mut state = 987654321u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            state >> 11
-        };
+        let mut step = lcg(987654321);
+        let mut next = || step() >> 11;
         for case in 0..200 {
             // Values a few apart near 2^62 (one f64), or spread over all of u64.
             let base: i128 = [1 << 62, 0, -(1 << 62), u64::MAX as i128 - 64][case % 4];
@@ -628,6 +1251,120 @@ mod tests {
                 assert_eq!(g, want, "case {case}, q {q}");
             }
         }
+    }
+
+    #[test]
+    fn adding_ones_in_steps_is_adding_them_one_by_one() {
+        let mut step = lcg(777);
+        let mut next = || step() >> 11;
+        let starts = [
+            0.0,
+            0.3,
+            1.0,
+            1.7,
+            2.0,
+            3.0 + f64::EPSILON * 2.0,
+            1023.9,
+            4096.5,
+        ];
+        for case in 0..400 {
+            let c = match case % 4 {
+                0 => starts[case % starts.len()],
+                1 => (next() % 100_000) as f64 / 7.0,
+                2 => TWO_53 - (next() % 50) as f64,
+                _ => ((next() % 1000) as f64 + 0.1) * 2f64.powi((next() % 45) as i32),
+            };
+            let n = next() % 3000;
+            let mut one_by_one = c;
+            for _ in 0..n {
+                one_by_one += 1.0;
+            }
+            assert_eq!(
+                add_ones(c, n).to_bits(),
+                one_by_one.to_bits(),
+                "c {c}, n {n}"
+            );
+        }
+    }
+
+    /// A store the tests spill to.
+    fn store() -> Arc<SpillStore> {
+        Arc::new(SpillStore::create(None).unwrap())
+    }
+
+    /// The same values, in memory and spilled every few additions, give the
+    /// same bits: quantiles and Gini coefficient, through every path of the
+    /// spilled selection (dense and listed buckets, groups of buckets).
+    #[test]
+    fn spilled_values_give_the_same_bits() {
+        let store = store();
+        let mut step = lcg(4242);
+        let mut next = || (step() >> 33) as f64 / (1u64 << 31) as f64;
+        for case in 0..120 {
+            let mut kept = QuantileValues::default();
+            let mut spilled = QuantileValues::default();
+            let distinct = [3.0, 40.0, 5000.0][case % 3];
+            let n = 50 + (next() * 3000.0) as usize;
+            for i in 0..n {
+                let v = match case % 4 {
+                    // Mostly zeros (-0 among them), as the dark is.
+                    0 if next() < 0.8 => {
+                        if next() < 0.1 {
+                            -0.0
+                        } else {
+                            0.0
+                        }
+                    }
+                    // One narrow bucket of many distinct values.
+                    1 => 1.0 + (next() * distinct).floor() / 65536.0,
+                    _ => (next() * distinct).floor() * [0.25, 1.5, 1e3, 7e-5][case % 4],
+                };
+                let v = v as f32 as f64;
+                let (weight, values) = if next() < 0.1 {
+                    (next(), [v])
+                } else {
+                    (1.0, [v])
+                };
+                kept.add(&values, weight);
+                let mut part = QuantileValues::default();
+                part.add(&values, weight);
+                spilled.merge(part);
+                if i % [1, 7, 300][case % 3] == 0 || i + 1 == n {
+                    spilled.spill(&store).unwrap();
+                }
+            }
+            if case % 5 == 0 {
+                // An f64 value keeps the in-memory ones wide; the spilled stay f32.
+                kept.add(&[0.1], 1.0);
+                spilled.add(&[0.1], 1.0);
+            }
+            assert!(!spilled.spilled.is_empty());
+            assert_eq!(kept.len(), spilled.len());
+            let levels = [0.0, 0.01, 0.25, 0.5, 0.77, 0.9, 0.999, 1.0];
+            let want = kept.quantiles(&levels);
+            assert_eq!(spilled.try_quantiles(&levels).unwrap(), want, "case {case}");
+            let (a, b) = (kept.gini(), spilled.try_gini().unwrap());
+            assert_eq!(
+                a.map(f64::to_bits),
+                b.map(f64::to_bits),
+                "case {case}: {a:?} {b:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn spilled_values_travel_as_bytes() {
+        let mut values = QuantileValues::default();
+        values.add(&[1.0f32, 1.0, 2.0], 1.0);
+        values.spill(&store()).unwrap();
+        values.add(&[3.0f32], 1.0);
+        values.add(&[4.0f32], 0.5);
+        let mut w = Writer::default();
+        values.encode(&mut w);
+        let mut back = QuantileValues::decode(&mut Reader::new(&w.bytes, "test")).unwrap();
+        assert!(back.spilled.is_empty());
+        assert_eq!(back.len(), 5);
+        assert_eq!(back.quantiles(&[0.5, 1.0]), values.quantiles(&[0.5, 1.0]));
     }
 
     #[test]

@@ -126,6 +126,10 @@ pub struct ZonalRequest {
     pub allow_raw_vrt: bool,
     /// Worker threads (`--threads`; default all cores). Results do not depend on it.
     pub threads: Option<usize>,
+    /// Bytes the values kept for quantiles and `gini` may take in memory
+    /// before going to a spill file (`--memory-limit`, in MiB there; default
+    /// [`crate::engine::default_memory_limit`]; see [`ZonalStats::memory_limit`]).
+    pub memory_limit: Option<usize>,
     /// Leave out cells covered less than this (`--min-coverage-frac`).
     pub min_coverage_frac: Option<f64>,
     /// The value of invalid cells, instead of skipping them (`--default-value`).
@@ -181,6 +185,7 @@ impl ZonalRequest {
             ignore_mask: false,
             allow_raw_vrt: false,
             threads: None,
+            memory_limit: None,
             min_coverage_frac: None,
             default_value: None,
             default_weight: None,
@@ -314,6 +319,9 @@ impl ZonalRequest {
         }
         if let Some(n) = self.threads {
             engine = engine.threads(n);
+        }
+        if let Some(bytes) = self.memory_limit {
+            engine = engine.memory_limit(bytes);
         }
         if let Some(fraction) = self.min_coverage_frac {
             engine = engine.min_coverage_frac(fraction);

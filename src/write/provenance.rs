@@ -202,12 +202,34 @@ pub fn provenance_json(record: &RunRecord<'_>) -> Json {
         ),
         ("threads", Json::Int(p.threads as i64)),
         (
+            "memory",
+            Json::object([
+                (
+                    "limit_bytes",
+                    p.memory_limit.map_or(Json::Null, |b| Json::Int(b as i64)),
+                ),
+                ("spilled_bytes", Json::Int(p.spilled_bytes as i64)),
+                (
+                    "peak_rss_bytes",
+                    peak_rss_bytes().map_or(Json::Null, |b| Json::Int(b as i64)),
+                ),
+            ]),
+        ),
+        (
             "notes",
             Json::Array(record.notes.iter().map(Json::str).collect()),
         ),
         ("started", Json::str(rfc3339(record.started))),
         ("finished", Json::str(rfc3339(record.finished))),
     ])
+}
+
+/// The process's peak resident memory so far (`VmHWM` on Linux; `None` elsewhere).
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 /// The text of a provenance file: the record as pretty JSON and a line break.

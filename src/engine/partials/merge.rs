@@ -102,7 +102,7 @@ pub fn merge_dates(
         .map(|(mut units, &date)| {
             units.sort_by_key(|p| (p.unit().chunks.start, p.unit().chunks.end));
             check_tiling(plan, date, &units)?;
-            Ok(table(plan, date, units))
+            table(plan, date, units)
         })
         .collect()
 }
@@ -135,7 +135,7 @@ fn check_tiling(plan: &WorkPlan, date: usize, units: &[UnitPartials]) -> Result<
 }
 
 /// The table of `date` from its units, sorted by chunk.
-fn table(plan: &WorkPlan, date: usize, units: Vec<UnitPartials>) -> ZonalTable {
+fn table(plan: &WorkPlan, date: usize, units: Vec<UnitPartials>) -> Result<ZonalTable> {
     let spec = &plan.spec;
     let layers_of_date = &spec.dates[date];
     let state = plan.zone_state(layers_of_date.layers.len());
@@ -151,12 +151,14 @@ fn table(plan: &WorkPlan, date: usize, units: Vec<UnitPartials>) -> ZonalTable {
         .iter()
         .zip(open)
         .enumerate()
-        .map(|(z, ((id, attributes), accs))| ZoneStats {
-            id: id.clone(),
-            attributes: attributes.clone(),
-            values: state.finish(accs.unwrap_or_else(|| state.empty()), z),
+        .map(|(z, ((id, attributes), accs))| {
+            Ok(ZoneStats {
+                id: id.clone(),
+                attributes: attributes.clone(),
+                values: state.finish(accs.unwrap_or_else(|| state.empty()), z)?,
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     // Rasters numbered by first appearance in the date, as the engine numbers them.
     let mut distinct: Vec<usize> = Vec::new();
     let mut layer_info = |&(raster, band): &(usize, usize)| {
@@ -195,6 +197,9 @@ fn table(plan: &WorkPlan, date: usize, units: Vec<UnitPartials>) -> ZonalTable {
             default_weight: spec.default_weight,
             mode_ties: spec.mode_ties,
             threads: rayon::current_num_threads(),
+            // Partials are merged in memory: no budget, nothing spilled.
+            memory_limit: None,
+            spilled_bytes: 0,
             repaired_zones: spec
                 .zones
                 .0
@@ -208,5 +213,5 @@ fn table(plan: &WorkPlan, date: usize, units: Vec<UnitPartials>) -> ZonalTable {
     if let Some(normaliser) = RunNormaliser::for_stats(&spec.stats) {
         normaliser.complete(&mut table, &mut []);
     }
-    table
+    Ok(table)
 }
