@@ -1,7 +1,7 @@
 """Run a command, report its wall time and peak memory (max RSS from wait4),
 and check the zonal result against the zones' expected counts.
 
-    python3 check.py --limit-mib 512 --zones Z.gpkg --result R.csv -- CMD...
+    python3 check.py --limit-mib 512 [--same-as EARLIER.csv] --zones Z.gpkg --result R.csv -- CMD...
 
 The expected counts are read from the GeoPackage with Python's sqlite3 (no
 GDAL bindings needed). Exit status 1 when the command fails, memory exceeds
@@ -36,6 +36,7 @@ def main():
     parser.add_argument("--limit-mib", type=float, required=True)
     parser.add_argument("--zones", required=True)
     parser.add_argument("--result", required=True)
+    parser.add_argument("--same-as", help="a CSV the result must equal byte for byte")
     parser.add_argument("command", nargs="+")
     args = parser.parse_args()
 
@@ -68,6 +69,12 @@ def main():
     globe = float(rows[0]["count"]) if rows else 0.0
     print(f"{len(rows)} zones, {cells:.4g} cells counted ({globe:.4g} in the globe zone); "
           + ", ".join(f"largest relative count error {k}: {v:.1e}" for k, v in sorted(worst.items())))
+    if args.same_as:
+        with open(args.same_as, "rb") as a, open(args.result, "rb") as b:
+            same = a.read() == b.read()
+        print(f"result {'byte-identical to' if same else 'DIFFERS from'} {args.same_as}")
+        if not same:
+            failures.append(f"the result differs from {args.same_as}")
     if peak_mib > args.limit_mib:
         failures.append(f"peak memory {peak_mib:.0f} MiB over {args.limit_mib:.0f} MiB")
     for failure in failures[:20]:

@@ -9,6 +9,11 @@
 #   TERRALUX_GLOBAL_DIR=/data/g benches/global/run.sh
 #   THREADS=1 benches/global/run.sh
 #   ZONES=jagged LIMIT_MIB=1024 benches/global/run.sh   # stars with very long boundaries
+#   STATS=count,outside_frac,median,p90,p99,gini MEMORY_LIMIT_MIB=256 \
+#     benches/global/run.sh   # quantiles: values past 256 MiB go to a spill file
+#   SAME_AS=earlier.csv benches/global/run.sh   # the result must be byte-identical to it
+#
+# STATS must keep count and outside_frac (the check reads them).
 #
 # Not a CI test: it reads 2.9 G cells (about 30 s to a few minutes).
 set -euo pipefail
@@ -19,14 +24,23 @@ data=${TERRALUX_GLOBAL_DIR:-target/global-scale}
 threads=${THREADS:-2}
 zones=${ZONES:-zones}
 limit=${LIMIT_MIB:-512}
+stats=${STATS:-count,sum,mean,min,max,stdev,valid_frac,outside_frac}
+extra=()
+if [[ -n ${MEMORY_LIMIT_MIB:-} ]]; then
+    extra+=(--memory-limit "$MEMORY_LIMIT_MIB")
+fi
+same_as=()
+if [[ -n ${SAME_AS:-} ]]; then
+    same_as+=(--same-as "$SAME_AS")
+fi
 
 cargo build --release --quiet --example make_global --example zonal
 if [[ ! -f $data/global.tif || ! -f $data/$zones.gpkg ]]; then
     "$target_dir/release/examples/make_global" "$data"
 fi
-python3 benches/global/check.py --limit-mib "$limit" \
+python3 benches/global/check.py --limit-mib "$limit" "${same_as[@]}" \
     --zones "$data/$zones.gpkg" --result "$data/result.csv" -- \
     "$target_dir/release/examples/zonal" --raster "$data/global.tif" \
     --zones "$data/$zones.gpkg" --id-field id \
-    --stats count,sum,mean,min,max,stdev,valid_frac,outside_frac \
+    --stats "$stats" "${extra[@]}" \
     --threads "$threads" --quiet --output "$data/result.csv"
