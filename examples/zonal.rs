@@ -147,8 +147,8 @@ struct Cli {
     /// MiB that the values kept for quantiles (median, pNN) and gini may
     /// take in memory; past it they go to a temporary file (TMPDIR) and are
     /// finished from there, with the same results (default: a quarter of
-    /// the machine's memory, at least 1 GiB).
-    #[arg(long, value_name = "MIB", value_parser = args::whole(1), help_heading = "RUNNING",
+    /// the machine's memory, at least 1 GiB; 0 spills every such value).
+    #[arg(long, value_name = "MIB", value_parser = args::whole(0), help_heading = "RUNNING",
           verbatim_doc_comment)]
     memory_limit: Option<usize>,
 

@@ -536,6 +536,30 @@ fn error_paths_have_their_exit_code_message_and_leave_nothing() {
     assert_eq!(std::fs::read_to_string(tmp.join("out.csv")).unwrap(), "old");
 }
 
+/// `--memory-limit 0` sends every value kept for quantiles and gini to the
+/// spill file: the same CSV, and the spill in the provenance.
+#[test]
+fn a_memory_limit_spills_with_the_same_table() {
+    let dir = TempDir::new("zonal-memory-limit");
+    let stats = ["--stats", "count,median,p10,p90,gini"];
+    let (a, b) = (dir.join("memory.csv"), dir.join("spilled.csv"));
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let out = in_manifest_dir(counties_args(a, &stats));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let limited = [stats[0], stats[1], "--memory-limit", "0"];
+    let out = in_manifest_dir(counties_args(b, &limited));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+    let provenance =
+        |path: &str| std::fs::read_to_string(format!("{path}.provenance.json")).unwrap();
+    let spilled = provenance(b);
+    assert!(spilled.contains("\"limit_bytes\": 0"), "{spilled}");
+    assert!(!spilled.contains("\"spilled_bytes\": 0,"), "{spilled}");
+    assert!(provenance(a).contains("\"spilled_bytes\": 0,"));
+    let out = in_manifest_dir(counties_args(b, &["--memory-limit", "-1"]));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
 #[test]
 fn help_explains_every_flag_with_an_example() {
     let result = run(&["--help"]);
@@ -556,6 +580,7 @@ fn help_explains_every_flag_with_an_example() {
         "--threads",
         "--quiet",
         "--roll-up",
+        "--memory-limit",
         "--output",
         "EXAMPLE",
     ] {

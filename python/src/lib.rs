@@ -507,6 +507,8 @@ pub(crate) struct RequestOptions {
     ignore_mask: bool,
     allow_raw_vrt: bool,
     threads: Option<usize>,
+    /// Bytes (`memory_limit` MiB in Python).
+    memory_limit: Option<usize>,
     min_coverage_frac: Option<f64>,
     default_value: Option<f64>,
     default_weight: Option<f64>,
@@ -541,6 +543,7 @@ fn zonal_request(
     request.ignore_mask = o.ignore_mask;
     request.allow_raw_vrt = o.allow_raw_vrt;
     request.threads = o.threads;
+    request.memory_limit = o.memory_limit;
     request.min_coverage_frac = o.min_coverage_frac;
     request.default_value = o.default_value;
     request.default_weight = o.default_weight;
@@ -750,7 +753,7 @@ fn coverage_index(
 #[pyo3(signature = (
     index, raster, stats, bands, weights, area_weighted, raster_crs, snap_grid, ignore_mask,
     allow_raw_vrt, threads, min_coverage_frac, default_value, default_weight, mode_ties_rule,
-    with_geometry, as_arrow, progress
+    with_geometry, as_arrow, progress, memory_limit = None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn coverage_zonal_stats<'py>(
@@ -773,6 +776,7 @@ fn coverage_zonal_stats<'py>(
     with_geometry: bool,
     as_arrow: bool,
     progress: Option<Bound<'py, PyAny>>,
+    memory_limit: Option<usize>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let index = index.get();
     let mut request = index.request.clone();
@@ -790,6 +794,7 @@ fn coverage_zonal_stats<'py>(
     request.ignore_mask = ignore_mask;
     request.allow_raw_vrt = allow_raw_vrt;
     request.threads = threads;
+    request.memory_limit = memory_limit;
     request.min_coverage_frac = min_coverage_frac;
     request.default_value = default_value;
     request.default_weight = default_weight;

@@ -237,7 +237,7 @@ def _zones_argument(zones, id_field, layer, zones_crs):
 def _request_options(stats, bands, layer, id_field, coverage, weights, area_weighted,
                      zones_crs, raster_crs, gcj02, keep_bad_geometry, snap_grid, ignore_mask,
                      allow_raw_vrt, threads, min_coverage_frac, default_value, default_weight,
-                     mode_ties, with_geometry) -> dict:
+                     mode_ties, with_geometry, memory_limit=None) -> dict:
     """The options of a zonal request as the native module reads them
     (``RequestOptions`` in python/src/lib.rs): one item per option."""
     return dict(
@@ -247,13 +247,23 @@ def _request_options(stats, bands, layer, id_field, coverage, weights, area_weig
         snap_grid=bool(snap_grid), ignore_mask=bool(ignore_mask),
         allow_raw_vrt=bool(allow_raw_vrt), threads=threads,
         min_coverage_frac=min_coverage_frac, default_value=default_value,
-        default_weight=default_weight, mode_ties=mode_ties, with_geometry=bool(with_geometry))
+        default_weight=default_weight, mode_ties=mode_ties, with_geometry=bool(with_geometry),
+        memory_limit=_memory_limit_bytes(memory_limit))
 
 
 def _check_output(output):
     if output not in ("pandas", "geopandas", "arrow"):
         raise InvalidInputError(
             f"output: unknown kind '{output}' (valid: pandas, geopandas, arrow)")
+
+
+def _memory_limit_bytes(mib):
+    """``memory_limit`` (MiB, a whole number of at least 0) in bytes; None stays None."""
+    if mib is None:
+        return None
+    if not isinstance(mib, int) or isinstance(mib, bool) or mib < 0:
+        raise InvalidInputError(f"memory_limit: {mib!r} is not a whole number of MiB (0 or more)")
+    return min(mib, 2**40) * 2**20
 
 
 def _check_threads(threads):
@@ -288,6 +298,7 @@ def zonal_stats(
     mode_ties: str = "exactextract",
     coverage_index: Optional["CoverageIndex"] = None,
     chunk_cells: Optional[int] = None,
+    memory_limit: Optional[int] = None,
 ):
     """Exact zonal statistics of raster bands over polygon zones.
 
@@ -330,6 +341,12 @@ def zonal_stats(
         The zones are in GCJ-02 (Chinese web maps): convert them to WGS84.
     threads : int, optional
         Worker threads (default all cores); results do not depend on it.
+    memory_limit : int, optional
+        MiB that the values kept for quantiles (median, pNN) and gini may
+        take in memory (``zonal --memory-limit``; default a quarter of the
+        machine's memory); past it they go to a temporary file (TMPDIR)
+        and are finished from there, with the same results. 0 spills
+        every such value.
     progress : bool or callable
         True: a tqdm progress bar; a callable: called as ``f(done, total)``
         (in chunks of the raster) on the calling thread. An exception it
@@ -402,7 +419,7 @@ def zonal_stats(
             stats_text, bands, layer, id_field if in_memory is None else None, coverage,
             _path(weights), area_weighted, zones_crs, raster_crs, gcj02, keep_bad_geometry,
             snap_grid, ignore_mask, allow_raw_vrt, threads, min_coverage_frac, default_value,
-            default_weight, mode_ties, with_geometry)
+            default_weight, mode_ties, with_geometry, memory_limit)
         result = _terralux.zonal_stats(
             _path(raster), zones_path, ids, wkb, given_crs, options, output == "arrow",
             reporter.native(), native_index, chunk_cells)
@@ -534,6 +551,7 @@ class CoverageIndex:
         default_value: Optional[float] = None,
         default_weight: Optional[float] = None,
         mode_ties: str = "exactextract",
+        memory_limit: Optional[int] = None,
     ):
         """Zonal statistics of ``raster`` (on the index's grid) over the
         index's zones: what :func:`zonal_stats` gives for the zones the
@@ -545,6 +563,7 @@ class CoverageIndex:
         stats_text = _stats_text(stats)
         bands = _bands(band)
         _check_threads(threads)
+        memory_limit = _memory_limit_bytes(memory_limit)
         with_geometry = output == "geopandas" and self._in_memory is None
         reporter = _Progress(progress, "zonal")
         try:
@@ -552,7 +571,8 @@ class CoverageIndex:
                 self._native, _path(raster), stats_text, bands, _path(weights),
                 bool(area_weighted), self._raster_crs, self._snap_grid, bool(ignore_mask),
                 self._allow_raw_vrt, threads, min_coverage_frac, default_value,
-                default_weight, mode_ties, with_geometry, output == "arrow", reporter.native())
+                default_weight, mode_ties, with_geometry, output == "arrow", reporter.native(),
+                memory_limit)
         finally:
             reporter.close()
         return _zonal_output(result, self._in_memory, output)

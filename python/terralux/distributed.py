@@ -566,8 +566,8 @@ def zonal_stats(
         band, layer, id_field, coverage, weights, area_weighted,
         zones_crs, raster_crs, gcj02, output, keep_bad_geometry,
         snap_grid, ignore_mask, allow_raw_vrt, min_coverage_frac,
-        default_value, default_weight, mode_ties, chunk_cells (``threads``
-        and ``coverage_index`` do not apply).
+        default_value, default_weight, mode_ties, chunk_cells (``threads``,
+        ``coverage_index`` and ``memory_limit`` do not apply).
 
     The driver merges each date's partials as soon as its tasks are done
     (while the workers go on with the next dates), and holds no partials
@@ -581,7 +581,8 @@ def zonal_stats(
 
     if on_error not in ("raise", "skip"):
         raise InvalidInputError(f"on_error: unknown rule '{on_error}' (valid: raise, skip)")
-    for name in ("threads", "coverage_index"):
+    # memory_limit: partials merge in memory (no spill file on the driver).
+    for name in ("threads", "coverage_index", "memory_limit"):
         if name in options:
             raise InvalidInputError(f"{name}: not an option of a distributed run")
     single = isinstance(raster, (str, os.PathLike))

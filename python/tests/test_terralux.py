@@ -715,6 +715,30 @@ def test_coverage_index_equals_zonal_stats():
     assert all(geo.geometry.geom_equals_exact(counties.geometry, tolerance=0))
 
 
+def test_memory_limit_spills_with_the_same_results():
+    """memory_limit=0 sends every value kept for quantiles and gini to the
+    spill file: the same frames, bit for bit; bad limits are refused."""
+    stats = ["count", "median", "p10", "p90", "p99.5", "gini", "majority"]
+    # Small chunks, so that zones are merged (and spilled) many times; the
+    # chunk budget can change last bits, so both runs share it.
+    want = terralux.zonal_stats(NTL, COUNTIES, stats, id_field="code", chunk_cells=300)
+    for threads in (1, 2):
+        got = terralux.zonal_stats(NTL, COUNTIES, stats, id_field="code", memory_limit=0,
+                                   threads=threads, chunk_cells=300)
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+    want = terralux.zonal_stats(NTL, COUNTIES, stats, id_field="code")
+    index = terralux.CoverageIndex(COUNTIES, NTL, id_field="code")
+    pd.testing.assert_frame_equal(index.zonal_stats(NTL, stats, memory_limit=0), want,
+                                  check_exact=True)
+    for bad in (-1, 1.5, True, "1GB"):
+        with pytest.raises(terralux.InvalidInputError, match="memory_limit"):
+            terralux.zonal_stats(NTL, COUNTIES, stats, id_field="code", memory_limit=bad)
+    from terralux import distributed
+
+    with pytest.raises(terralux.InvalidInputError, match="memory_limit: not an option"):
+        distributed.zonal_stats(NTL, COUNTIES, stats, memory_limit=0)
+
+
 def test_coverage_index_for_other_zones_is_refused(tmp_path):
     import geopandas as gpd
     import rasterio
