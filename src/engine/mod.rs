@@ -261,16 +261,16 @@ impl<'a> ZonalStats<'a> {
     /// The bytes that the values kept for quantiles (`median`, `pNN`) and
     /// `gini` may take in memory, over all the zones being gathered at once
     /// (default [`default_memory_limit`]). Past it, a zone's unit-weight
-    /// values that are `f32`s (rasters of `f32` or smaller integers) go to a
-    /// temporary file in the system's temporary directory (`TMPDIR`) as they
-    /// are merged, and its quantiles and Gini coefficient are finished from
+    /// values (whole cells) go to a temporary file in the system's
+    /// temporary directory (`TMPDIR`) as they are merged, as runs of equal
+    /// values, and its quantiles and Gini coefficient are finished from
     /// there in bounded memory: a zone the size of the globe needs disk, not
     /// memory. Results are the same bits whatever the limit. The bytes
     /// spilled are in the provenance ([`crate::results::Provenance::spilled_bytes`]).
     ///
     /// What the limit does not cover: the chunks in flight (threads x
     /// bands x chunk cells x 8 bytes, a few times over), the coverage,
-    /// `f64` values, the boundary cells' weighted values, the categorical
+    /// the boundary cells' weighted values, the categorical
     /// statistics (`majority`, `variety`, `frac`...: one entry per distinct
     /// value), and the zones' merged state that roll-ups keep to the end
     /// of the run ([`ZonalStats::run_with_roll_ups`]; spilled values stay

@@ -719,7 +719,7 @@ impl Accumulator {
     }
 
     /// Move the values kept for quantiles and the Gini coefficient to
-    /// `store` (the `f32` ones; see [`QuantileValues`]); the bytes freed.
+    /// `store` (the unit-weight ones; see [`QuantileValues`]); the bytes freed.
     pub(crate) fn spill(
         &mut self,
         store: &std::sync::Arc<super::SpillStore>,

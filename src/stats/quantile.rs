@@ -88,10 +88,11 @@ impl Units {
 /// The values a zone keeps for its quantiles: unit-weight values, and
 /// `(value, weight)` pairs for every other weight (boundary cells).
 ///
-/// In a run over the engine's memory budget, a zone's unit-weight `f32`
-/// values go to the run's spill file ([`SpillStore`]) as runs of equal
-/// values; quantiles and the Gini coefficient are then finished from the file
-/// in bounded memory, with the same arithmetic, so the same bits.
+/// In a run over the engine's memory budget, a zone's unit-weight values
+/// go to the run's spill file ([`SpillStore`]) as runs of equal values
+/// (`f32`s in 8 bytes a run, `f64`s in 12); quantiles and the Gini
+/// coefficient are then finished from the file in bounded memory, with the
+/// same arithmetic, so the same bits.
 ///
 /// Finishing does not sort the values: a histogram of weight per bucket of
 /// value (two linear passes) finds where each quantile falls, and only the
@@ -160,13 +161,18 @@ impl QuantileValues {
         units + self.weighted.capacity() * 16
     }
 
-    /// Move the unit-weight values to `store`, when they are `f32`s (values
-    /// that are not stay in memory); returns the bytes of memory freed.
+    /// Move the unit-weight values to `store`; returns the bytes of memory freed.
     pub(crate) fn spill(&mut self, store: &Arc<SpillStore>) -> Result<usize> {
         match &mut self.units {
             Units::F32(v) if !v.is_empty() => {
                 self.spilled.push(store.append(v)?);
-                let freed = v.len() * 4;
+                let freed = v.capacity() * 4;
+                *v = Vec::new();
+                Ok(freed)
+            }
+            Units::F64(v) if !v.is_empty() => {
+                self.spilled.push(store.append_wide(v)?);
+                let freed = v.capacity() * 8;
                 *v = Vec::new();
                 Ok(freed)
             }
@@ -607,6 +613,25 @@ fn add_ones(mut c: f64, mut n: u64) -> f64 {
     c
 }
 
+/// The order-preserving key of an `f64` (total order: -0 just below 0).
+fn key64(v: f64) -> u64 {
+    let bits = v.to_bits();
+    if bits >> 63 != 0 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
+}
+
+/// The `f64` of an order-preserving key.
+fn from_key64(key: u64) -> f64 {
+    f64::from_bits(if key >> 63 != 0 {
+        key & !(1 << 63)
+    } else {
+        !key
+    })
+}
+
 /// The order-preserving key of an `f32` (as [`bucket`] makes it).
 fn key32(f: f32) -> u32 {
     let bits = f.to_bits();
@@ -646,10 +671,18 @@ struct SpillCounts {
     /// Spilled runs per bucket.
     runs: Vec<u64>,
     /// The smallest and largest spilled value (`None` when the runs are empty).
-    range: Option<(f32, f32)>,
+    range: Option<(f64, f64)>,
+    /// Some spilled values are `f64`s: buckets are not counted densely.
+    wide: bool,
 }
 
 impl SpillCounts {
+    /// Bucket `b`'s spilled runs are too many for a list and cannot be
+    /// counted densely (`f64` values): they are sorted externally.
+    fn external(&self, b: usize) -> bool {
+        self.wide && self.runs[b] > DENSE_ABOVE
+    }
+
     /// Bytes that gathering bucket `b`'s spilled runs takes ([`spilled_runs`]).
     fn merge_bytes(&self, b: usize) -> u64 {
         if self.runs[b] > DENSE_ABOVE {
@@ -664,6 +697,7 @@ impl SpillCounts {
             cells: vec![0; BUCKETS],
             runs: vec![0; BUCKETS],
             range: None,
+            wide: spilled.iter().any(|s| s.wide),
         };
         match units {
             Units::F32(v) => v.iter().for_each(|&u| counts.cells[bucket(u as f64)] += 1),
@@ -671,7 +705,7 @@ impl SpillCounts {
         }
         for segment in spilled {
             segment.for_each_run(|v, n| {
-                let b = bucket(v as f64);
+                let b = bucket(v);
                 counts.cells[b] += n;
                 counts.runs[b] += 1;
                 counts.range = Some(
@@ -693,7 +727,7 @@ const BATCH_BYTES: u64 = 64 << 20;
 /// bucket (and -0 apart) when it has many runs, else a list sorted after.
 enum Gathered {
     Dense(Vec<u64>, u64),
-    Listed(Vec<(u32, u64)>),
+    Listed(Vec<(u64, u64)>),
 }
 
 /// The spilled values of each of `buckets`, as `(value, count)` in
@@ -707,7 +741,7 @@ fn spilled_runs(
     let mut gathered: Vec<Gathered> = Vec::with_capacity(buckets.len());
     for (i, &b) in buckets.iter().enumerate() {
         slot[b] = i;
-        gathered.push(if counts.runs[b] > DENSE_ABOVE {
+        gathered.push(if counts.runs[b] > DENSE_ABOVE && !counts.wide {
             Gathered::Dense(vec![0; IN_BUCKET as usize + 1], 0)
         } else {
             Gathered::Listed(Vec::with_capacity(counts.runs[b] as usize))
@@ -715,20 +749,23 @@ fn spilled_runs(
     }
     for segment in spilled {
         segment.for_each_run(|v, n| {
-            let i = slot[bucket(v as f64)];
+            let i = slot[bucket(v)];
             match gathered.get_mut(i) {
                 Some(Gathered::Dense(_, negative_zero)) if v == 0.0 && v.is_sign_negative() => {
                     *negative_zero += n;
                 }
-                Some(Gathered::Dense(dense, _)) => dense[(key32(v) & IN_BUCKET) as usize] += n,
-                Some(Gathered::Listed(runs)) => runs.push((key32(v), n)),
+                // Dense only when every spilled value is an f32.
+                Some(Gathered::Dense(dense, _)) => {
+                    dense[(key32(v as f32) & IN_BUCKET) as usize] += n
+                }
+                Some(Gathered::Listed(runs)) => runs.push((key64(v), n)),
                 None => {}
             }
         })?;
     }
-    let as_values = |runs: Vec<(u32, u64)>| -> Vec<(f64, u64)> {
+    let as_values = |runs: Vec<(u64, u64)>| -> Vec<(f64, u64)> {
         runs.into_iter()
-            .map(|(key, n)| (from_key32(key) as f64, n))
+            .map(|(key, n)| (from_key64(key), n))
             .collect()
     };
     Ok(buckets
@@ -760,14 +797,14 @@ struct Piece {
     offset: u64,
     entries: u64,
     /// Runs read back and not yet merged, and the next one's position.
-    buffer: Vec<(u32, u64)>,
+    buffer: Vec<(u64, u64)>,
     at: usize,
     /// Runs not yet read back.
     unread: u64,
 }
 
-/// Bytes of a sorted run in the scratch file: the key (`u32`) and the count (`u64`).
-const SORTED_RUN_BYTES: usize = 12;
+/// Bytes of a sorted run in the scratch file: the key (`u64`) and the count (`u64`).
+const SORTED_RUN_BYTES: usize = 16;
 
 /// Every spilled run of a zone in increasing order of value, as `(value,
 /// count)` (equal values may come in several runs): an external sort, in
@@ -779,14 +816,15 @@ const SORTED_RUN_BYTES: usize = 12;
 struct SortedRuns {
     scratch: Option<SpillStore>,
     pieces: Vec<Piece>,
-    heap: std::collections::BinaryHeap<std::cmp::Reverse<(u32, usize)>>,
+    heap: std::collections::BinaryHeap<std::cmp::Reverse<(u64, usize)>>,
     /// Runs read back at a time from each piece.
     read_runs: usize,
     error: Option<crate::error::Error>,
 }
 
 impl SortedRuns {
-    fn of(spilled: &[Segment]) -> Result<SortedRuns> {
+    /// The runs of every value, or of bucket `only`'s.
+    fn of(spilled: &[Segment], only: Option<usize>) -> Result<SortedRuns> {
         let mut sorted = SortedRuns {
             scratch: None,
             pieces: Vec::new(),
@@ -794,14 +832,14 @@ impl SortedRuns {
             read_runs: MERGE_READ_RUNS,
             error: None,
         };
-        let mut buffer: Vec<(u32, u64)> = Vec::with_capacity(SORT_RUNS);
+        let mut buffer: Vec<(u64, u64)> = Vec::with_capacity(SORT_RUNS);
         for segment in spilled {
             let mut failed = None;
             segment.for_each_run(|v, n| {
-                if failed.is_some() {
+                if failed.is_some() || only.is_some_and(|b| bucket(v) != b) {
                     return;
                 }
-                buffer.push((key32(v), n));
+                buffer.push((key64(v), n));
                 if buffer.len() == SORT_RUNS {
                     failed = sorted.write_piece(&mut buffer).err();
                 }
@@ -837,7 +875,7 @@ impl SortedRuns {
     }
 
     /// Sort `buffer`'s runs, write them as a piece, and empty it.
-    fn write_piece(&mut self, buffer: &mut Vec<(u32, u64)>) -> Result<()> {
+    fn write_piece(&mut self, buffer: &mut Vec<(u64, u64)>) -> Result<()> {
         sort_runs(buffer);
         let scratch = match &mut self.scratch {
             Some(scratch) => scratch,
@@ -881,8 +919,9 @@ impl SortedRuns {
         piece
             .buffer
             .extend(bytes.chunks_exact(SORTED_RUN_BYTES).map(|b| {
-                let key = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-                let n = u64::from_le_bytes([b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11]]);
+                let (key, n) = b.split_at(8);
+                let key = u64::from_le_bytes(key.try_into().unwrap_or_default());
+                let n = u64::from_le_bytes(n.try_into().unwrap_or_default());
                 (key, n)
             }));
         piece.at = 0;
@@ -908,12 +947,12 @@ impl Iterator for SortedRuns {
         if let Some(&(next, _)) = piece.buffer.get(piece.at) {
             self.heap.push(std::cmp::Reverse((next, i)));
         }
-        Some((from_key32(key) as f64, n))
+        Some((from_key64(key), n))
     }
 }
 
 /// Sort runs by key and merge those of one key.
-fn sort_runs(runs: &mut Vec<(u32, u64)>) {
+fn sort_runs<K: Ord + Copy>(runs: &mut Vec<(K, u64)>) {
     runs.sort_unstable_by_key(|r| r.0);
     runs.dedup_by(|next, kept| {
         let same = next.0 == kept.0;
@@ -969,8 +1008,13 @@ fn spilled_select(
     let found = find_buckets(&mass, targets);
     // The wanted buckets in batches that fit BATCH_BYTES: one pass over the file each.
     let mut batches: Vec<Vec<usize>> = Vec::new();
+    let mut external = Vec::new();
     let mut bytes = 0;
     for b in wanted_buckets(&found) {
+        if counts.external(b) {
+            external.push(b);
+            continue;
+        }
         let cost = counts.merge_bytes(b);
         match batches.last_mut() {
             Some(batch) if bytes + cost <= BATCH_BYTES => {
@@ -1000,6 +1044,21 @@ fn spilled_select(
             }
         }
     }
+    // Buckets of too many distinct f64 values: an external sort of each, for each target in it.
+    for b in external {
+        let members = members_in(units, b);
+        for ((&target, found), selected) in targets.iter().zip(&found).zip(&mut selected) {
+            let Some((_, below)) = found.filter(|f| f.0 == b) else {
+                continue;
+            };
+            let mut sorted = SortedRuns::of(spilled, Some(b))?;
+            let units = merge_sorted(members.iter().map(|&v| (v, 1)), &mut sorted);
+            *selected = walk(units, bucket_pairs(weighted.pairs, b), below, target);
+            if let Some(error) = sorted.error.take() {
+                return Err(error);
+            }
+        }
+    }
     Ok(selected)
 }
 
@@ -1019,10 +1078,7 @@ fn spilled_gini(
     in_memory.sort_unstable_by(f64::total_cmp);
     // The extremes, as gini_in_memory takes them from the sorted values.
     let extreme = |v: Option<f64>| v.map_or(0.0, f64::abs);
-    let (lo, hi) = match counts.range {
-        Some((lo, hi)) => (lo as f64, hi as f64),
-        None => (0.0, 0.0),
-    };
+    let (lo, hi) = counts.range.unwrap_or((0.0, 0.0));
     let largest = extreme(in_memory.first().copied())
         .max(extreme(in_memory.last().copied()))
         .max(lo.abs())
@@ -1063,7 +1119,7 @@ fn spilled_gini(
             }
         }
     };
-    let mut sorted = SortedRuns::of(spilled)?;
+    let mut sorted = SortedRuns::of(spilled, None)?;
     for (x, n) in merge_sorted(in_memory.iter().map(|&v| (v, 1)), &mut sorted) {
         walk_run(x, n);
     }
@@ -1115,7 +1171,11 @@ impl Codec for QuantileValues {
                 segment
                     .for_each_run(|v, n| values.extend(std::iter::repeat_n(v, n as usize)))
                     .unwrap_or_else(|e| panic!("spilled quantile values: {e}"));
-                units.append(Units::F32(values));
+                units.append(if segment.wide {
+                    Units::F64(values)
+                } else {
+                    Units::F32(values.into_iter().map(|v| v as f32).collect())
+                });
             }
             w.put(&units);
         }
@@ -1294,7 +1354,8 @@ mod tests {
 
     /// The same values, in memory and spilled every few additions, give the
     /// same bits: quantiles and Gini coefficient, through every path of the
-    /// spilled selection (dense and listed buckets, groups of buckets).
+    /// spilled selection (dense, listed and externally sorted buckets,
+    /// `f32` and `f64` runs).
     #[test]
     fn spilled_values_give_the_same_bits() {
         let store = store();
@@ -1319,7 +1380,13 @@ mod tests {
                     1 => 1.0 + (next() * distinct).floor() / 65536.0,
                     _ => (next() * distinct).floor() * [0.25, 1.5, 1e3, 7e-5][case % 4],
                 };
-                let v = v as f32 as f64;
+                // Every seventh case has f64 values (spilled wide, a narrow
+                // bucket of them sorted externally); the others f32s.
+                let v = if case % 7 == 3 {
+                    v * (1.0 + 1e-12)
+                } else {
+                    v as f32 as f64
+                };
                 let (weight, values) = if next() < 0.1 {
                     (next(), [v])
                 } else {
@@ -1334,7 +1401,7 @@ mod tests {
                 }
             }
             if case % 5 == 0 {
-                // An f64 value keeps the in-memory ones wide; the spilled stay f32.
+                // An f64 value makes the in-memory ones wide; those spilled before stay f32.
                 kept.add(&[0.1], 1.0);
                 spilled.add(&[0.1], 1.0);
             }

@@ -18,6 +18,11 @@ use crate::error::{Error, Result};
 /// Bytes of one run of equal values in the file: the `f32` bits and the count (`u32`).
 const ENTRY_BYTES: usize = 8;
 
+/// Bytes of a run: `ENTRY_BYTES`, or 12 for `f64` values (their bits, then the count).
+fn entry_bytes(wide: bool) -> usize {
+    if wide { 12 } else { ENTRY_BYTES }
+}
+
 /// Runs read back at a time (1 MiB).
 const READ_ENTRIES: usize = 1 << 17;
 
@@ -37,6 +42,8 @@ pub(crate) struct Segment {
     store: std::sync::Arc<SpillStore>,
     offset: u64,
     entries: u64,
+    /// The values are `f64`s (else `f32`s).
+    pub(crate) wide: bool,
     /// The values (sum of the runs' counts).
     pub(crate) cells: u64,
 }
@@ -98,24 +105,43 @@ impl SpillStore {
 
     /// Write `values` (no NaN) as runs of equal values; the segment that holds them.
     pub(crate) fn append(self: &std::sync::Arc<Self>, values: &[f32]) -> Result<Segment> {
+        self.append_runs(values, |v| v.to_bits() as u64, false)
+    }
+
+    /// Write `f64` `values` (no NaN) as runs of equal values (12 bytes a run).
+    pub(crate) fn append_wide(self: &std::sync::Arc<Self>, values: &[f64]) -> Result<Segment> {
+        self.append_runs(values, f64::to_bits, true)
+    }
+
+    fn append_runs<T: Copy>(
+        self: &std::sync::Arc<Self>,
+        values: &[T],
+        bits_of: impl Fn(T) -> u64,
+        wide: bool,
+    ) -> Result<Segment> {
+        let entry_bytes = entry_bytes(wide);
         let mut end = self.lock_end()?;
         let offset = *end;
         // Written a piece at a time: runs of distinct values take twice their bytes.
-        let mut bytes = Vec::with_capacity(READ_ENTRIES * ENTRY_BYTES);
+        let mut bytes = Vec::with_capacity(READ_ENTRIES * entry_bytes);
         let mut entries = 0u64;
         let mut rest = values;
         while let Some(&first) = rest.first() {
-            let bits = first.to_bits();
+            let bits = bits_of(first);
             let same = rest
                 .iter()
                 .take(u32::MAX as usize)
-                .take_while(|v| v.to_bits() == bits)
+                .take_while(|&&v| bits_of(v) == bits)
                 .count();
-            bytes.extend_from_slice(&bits.to_le_bytes());
+            if wide {
+                bytes.extend_from_slice(&bits.to_le_bytes());
+            } else {
+                bytes.extend_from_slice(&(bits as u32).to_le_bytes());
+            }
             bytes.extend_from_slice(&(same as u32).to_le_bytes());
             entries += 1;
             rest = &rest[same..];
-            if bytes.len() >= READ_ENTRIES * ENTRY_BYTES || rest.is_empty() {
+            if bytes.len() >= READ_ENTRIES * entry_bytes || rest.is_empty() {
                 write_at(&self.file, &bytes, *end).map_err(|e| self.io(e))?;
                 *end += bytes.len() as u64;
                 bytes.clear();
@@ -126,6 +152,7 @@ impl SpillStore {
             store: self.clone(),
             offset,
             entries,
+            wide,
             cells: values.len() as u64,
         })
     }
@@ -155,18 +182,24 @@ impl SpillStore {
 
 impl Segment {
     /// Call `each(value, count)` for every run of the segment, in order.
-    pub(crate) fn for_each_run(&self, mut each: impl FnMut(f32, u64)) -> Result<()> {
-        let mut buffer = vec![0u8; READ_ENTRIES.min(self.entries as usize) * ENTRY_BYTES];
+    pub(crate) fn for_each_run(&self, mut each: impl FnMut(f64, u64)) -> Result<()> {
+        let entry_bytes = entry_bytes(self.wide);
+        let mut buffer = vec![0u8; READ_ENTRIES.min(self.entries as usize) * entry_bytes];
         let mut done = 0u64;
         while done < self.entries {
             let n = (self.entries - done).min(READ_ENTRIES as u64) as usize;
-            let bytes = &mut buffer[..n * ENTRY_BYTES];
+            let bytes = &mut buffer[..n * entry_bytes];
             self.store
-                .read_block(self.offset + done * ENTRY_BYTES as u64, bytes)?;
-            for entry in bytes.chunks_exact(ENTRY_BYTES) {
-                let bits = u32::from_le_bytes([entry[0], entry[1], entry[2], entry[3]]);
-                let count = u32::from_le_bytes([entry[4], entry[5], entry[6], entry[7]]);
-                each(f32::from_bits(bits), count as u64);
+                .read_block(self.offset + done * entry_bytes as u64, bytes)?;
+            for entry in bytes.chunks_exact(entry_bytes) {
+                let (value, count) = entry.split_at(entry_bytes - 4);
+                let value = if self.wide {
+                    f64::from_bits(u64::from_le_bytes(value.try_into().unwrap_or_default()))
+                } else {
+                    f32::from_bits(u32::from_le_bytes(value.try_into().unwrap_or_default())) as f64
+                };
+                let count = u32::from_le_bytes(count.try_into().unwrap_or_default());
+                each(value, count as u64);
             }
             done += n as u64;
         }
@@ -224,17 +257,23 @@ mod tests {
         let store = Arc::new(SpillStore::create(None).unwrap());
         let a = store.append(&[0.0, 0.0, 0.0, 1.5, -0.0, 0.0]).unwrap();
         let b = store.append(&[7.0; 300_000]).unwrap();
+        let c = store.append_wide(&[0.1, 0.1, -0.0, 2.5]).unwrap();
         let mut runs = Vec::new();
         a.for_each_run(|v, n| runs.push((v.to_bits(), n))).unwrap();
+        let bits = |v: f64| v.to_bits();
         assert_eq!(
             runs,
             [
-                (0.0f32.to_bits(), 3),
-                (1.5f32.to_bits(), 1),
-                ((-0.0f32).to_bits(), 1),
-                (0.0f32.to_bits(), 1)
+                (bits(0.0), 3),
+                (bits(1.5), 1),
+                (bits(-0.0), 1),
+                (bits(0.0), 1)
             ]
         );
+        runs.clear();
+        c.for_each_run(|v, n| runs.push((v.to_bits(), n))).unwrap();
+        assert_eq!(runs, [(bits(0.1), 2), (bits(-0.0), 1), (bits(2.5), 1)]);
+        assert!(c.wide && !a.wide);
         let mut total = 0;
         b.for_each_run(|v, n| {
             assert_eq!(v, 7.0);
@@ -242,7 +281,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!((total, b.cells, a.cells), (300_000, 300_000, 6));
-        assert_eq!(store.bytes_written(), 5 * ENTRY_BYTES as u64);
+        assert_eq!(store.bytes_written(), 5 * ENTRY_BYTES as u64 + 3 * 12);
         #[cfg(unix)]
         assert!(!store.path().exists(), "the file has no name");
     }
