@@ -110,7 +110,7 @@ impl Units {
 pub struct QuantileValues {
     units: Units,
     weighted: Vec<(f64, f64)>,
-    /// Unit-weight values written to the run's spill file (all `f32`s).
+    /// Unit-weight values written to the run's spill file.
     spilled: Vec<Segment>,
 }
 
@@ -658,8 +658,9 @@ const IN_BUCKET: u32 = (1 << (32 - BUCKET_BITS)) - 1;
 /// array (one count per `f32` of the bucket: 8 MiB) instead of a list.
 const DENSE_ABOVE: u64 = if cfg!(test) { 64 } else { 1 << 19 };
 
-/// Runs sorted in memory at a time for the Gini coefficient's external
-/// sort (16 bytes each: 32 MiB), and runs read back at a time from each
+/// Runs sorted in memory at a time by the external sort ([`SortedRuns`]:
+/// the Gini coefficient, and a quantile's bucket of very many distinct
+/// `f64`s; 16 bytes each: 32 MiB), and runs read back at a time from each
 /// sorted piece while they are merged.
 const SORT_RUNS: usize = if cfg!(test) { 100 } else { 2 << 20 };
 const MERGE_READ_RUNS: usize = if cfg!(test) { 7 } else { 1 << 15 };
@@ -672,15 +673,21 @@ struct SpillCounts {
     runs: Vec<u64>,
     /// The smallest and largest spilled value (`None` when the runs are empty).
     range: Option<(f64, f64)>,
-    /// Some spilled values are `f64`s: buckets are not counted densely.
-    wide: bool,
+    /// Spilled runs per bucket whose value is not an `f32`: such a bucket
+    /// cannot be counted densely.
+    wide_runs: Vec<u64>,
 }
 
 impl SpillCounts {
     /// Bucket `b`'s spilled runs are too many for a list and cannot be
     /// counted densely (`f64` values): they are sorted externally.
     fn external(&self, b: usize) -> bool {
-        self.wide && self.runs[b] > DENSE_ABOVE
+        self.runs[b] > DENSE_ABOVE && !self.dense(b)
+    }
+
+    /// Bucket `b`'s spilled runs are counted in a dense array: many, all `f32`s.
+    fn dense(&self, b: usize) -> bool {
+        self.runs[b] > DENSE_ABOVE && self.wide_runs[b] == 0
     }
 
     /// Bytes that gathering bucket `b`'s spilled runs takes ([`spilled_runs`]).
@@ -697,7 +704,7 @@ impl SpillCounts {
             cells: vec![0; BUCKETS],
             runs: vec![0; BUCKETS],
             range: None,
-            wide: spilled.iter().any(|s| s.wide),
+            wide_runs: vec![0; BUCKETS],
         };
         match units {
             Units::F32(v) => v.iter().for_each(|&u| counts.cells[bucket(u as f64)] += 1),
@@ -708,6 +715,7 @@ impl SpillCounts {
                 let b = bucket(v);
                 counts.cells[b] += n;
                 counts.runs[b] += 1;
+                counts.wide_runs[b] += u64::from(v as f32 as f64 != v);
                 counts.range = Some(
                     counts
                         .range
@@ -741,7 +749,7 @@ fn spilled_runs(
     let mut gathered: Vec<Gathered> = Vec::with_capacity(buckets.len());
     for (i, &b) in buckets.iter().enumerate() {
         slot[b] = i;
-        gathered.push(if counts.runs[b] > DENSE_ABOVE && !counts.wide {
+        gathered.push(if counts.dense(b) {
             Gathered::Dense(vec![0; IN_BUCKET as usize + 1], 0)
         } else {
             Gathered::Listed(Vec::with_capacity(counts.runs[b] as usize))
@@ -754,7 +762,7 @@ fn spilled_runs(
                 Some(Gathered::Dense(_, negative_zero)) if v == 0.0 && v.is_sign_negative() => {
                     *negative_zero += n;
                 }
-                // Dense only when every spilled value is an f32.
+                // Dense only when every spilled value of the bucket is an f32.
                 Some(Gathered::Dense(dense, _)) => {
                     dense[(key32(v as f32) & IN_BUCKET) as usize] += n
                 }
@@ -1044,7 +1052,7 @@ fn spilled_select(
             }
         }
     }
-    // Buckets of too many distinct f64 values: an external sort of each, for each target in it.
+    // Buckets of too many runs with f64 values: an external sort of each, for each target in it.
     for b in external {
         let members = members_in(units, b);
         for ((&target, found), selected) in targets.iter().zip(&found).zip(&mut selected) {
@@ -1417,6 +1425,36 @@ mod tests {
                 "case {case}: {a:?} {b:?}"
             );
         }
+    }
+
+    /// One value spilled as an f32 run and again as an f64 run (the zone's
+    /// values widened in between) is one value, in every path.
+    #[test]
+    fn a_value_spilled_narrow_and_wide_is_one_value() {
+        let store = store();
+        let (mut kept, mut spilled) = (QuantileValues::default(), QuantileValues::default());
+        let narrow: Vec<f32> = (0..500).map(|i| 1.0 + (i % 150) as f32 / 1024.0).collect();
+        let wide: Vec<f64> = (0..500).map(|i| 1.0 + (i % 190) as f64 / 1024.0).collect();
+        for q in [&mut kept, &mut spilled] {
+            q.add(&narrow, 1.0);
+        }
+        spilled.spill(&store).unwrap();
+        for q in [&mut kept, &mut spilled] {
+            q.add(&[1.0 + 1e-9], 1.0); // not an f32: the values widen
+            q.add(&wide, 1.0);
+            q.add(&[1.0625], 0.5);
+        }
+        spilled.spill(&store).unwrap();
+        assert!(spilled.spilled[0].cells == 500 && spilled.spilled[1].wide);
+        let levels = [0.0, 0.3, 0.5, 0.51, 0.9, 1.0];
+        assert_eq!(
+            spilled.try_quantiles(&levels).unwrap(),
+            kept.quantiles(&levels)
+        );
+        assert_eq!(
+            spilled.try_gini().unwrap().map(f64::to_bits),
+            kept.gini().map(f64::to_bits)
+        );
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! A run's spill file: where zones put the values they keep for quantiles
 //! and the Gini coefficient once the run's memory budget is reached.
 //!
-//! Values are written as runs of equal `f32` values (`(bits, count)`, 8
-//! bytes a run), so the long runs of one value that night-light rasters are
-//! made of (the dark) cost a few bytes a row. A file is anonymous: on Unix it
+//! Values are written as runs of equal values (`(bits, count)`: 8 bytes a
+//! run of `f32`s, 12 of `f64`s), so the long runs of one value that
+//! night-light rasters are made of (the dark) cost a few bytes a row. A file is anonymous: on Unix it
 //! is unlinked as soon as it is opened, so nothing is left behind by a run
 //! that fails, is killed or runs out of memory; elsewhere it is removed when
 //! the store is dropped.
