@@ -270,7 +270,8 @@ impl<'a> ZonalStats<'a> {
     ///
     /// What the limit does not cover: the chunks in flight (threads x
     /// bands x chunk cells x 8 bytes, a few times over), the coverage,
-    /// the boundary cells' weighted values, the categorical
+    /// the boundary cells' weighted values, the exact values of 64-bit
+    /// integer bands (kept as integers, in memory), the categorical
     /// statistics (`majority`, `variety`, `frac`...: one entry per distinct
     /// value), and the zones' merged state that roll-ups keep to the end
     /// of the run ([`ZonalStats::run_with_roll_ups`]; spilled values stay
